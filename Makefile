@@ -1,0 +1,39 @@
+# helpdesk-kb — `make run` serves the portal, `make test` runs the tests.
+PYTHON ?= python3
+VENV   ?= .venv
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+WORKERS ?= 2
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run dev test init bench eval clean
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "需要 Python 3.11 或更高版本")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $@
+
+init: $(STAMP)
+	$(BIN)/flask --app wsgi kb init
+
+run: init
+	@echo "知识库门户：http://$(HOST):$(PORT)/  （Ctrl+C 停止）"
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --preload --access-logfile - wsgi:app
+
+dev: init
+	$(BIN)/flask --app wsgi run --debug --host $(HOST) --port $(PORT)
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+eval: init
+	$(BIN)/flask --app wsgi kb eval
+
+bench: $(STAMP)
+	$(BIN)/python bench/search.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache

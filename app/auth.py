@@ -1,0 +1,81 @@
+"""Accounts: login, logout and role checks (flask-login keeps the session)."""
+
+from __future__ import annotations
+
+from functools import wraps
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import LoginManager, current_user, login_user, logout_user
+from sqlalchemy import select
+
+from .db import get_session
+from .models import User
+
+bp = Blueprint("auth", __name__)
+login_manager = LoginManager()
+login_manager.login_view = "auth.login"
+login_manager.login_message = "请先登录。"
+login_manager.login_message_category = "info"
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str):
+    try:
+        return get_session().get(User, int(user_id))
+    except (TypeError, ValueError):
+        return None
+
+
+def role_required(*roles: str):
+    """Allow only logged-in users with one of ``roles`` (admins always pass)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in roles and current_user.role != "admin":
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def _safe_next(target: str | None) -> str:
+    if not target:
+        return url_for("portal.home")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("portal.home")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error = None
+    username = ""
+    if request.method == "POST":
+        username = request.form.get("username", "").strip()
+        password = request.form.get("password", "")
+        user = get_session().scalar(select(User).where(User.username == username)) if username else None
+        if user is not None and user.active and user.check_password(password):
+            login_user(user, remember=bool(request.form.get("remember")))
+            return redirect(_safe_next(request.args.get("next")))
+        error = "用户名或密码不正确。"
+    return render_template("login.html", error=error, username=username), (401 if error else 200)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    if request.method == "GET":  # a link must not log anyone out (CSRF): confirm with a form
+        return render_template("logout.html")
+    logout_user()
+    flash("您已退出登录。", "info")
+    return redirect(url_for("portal.home"))

@@ -1,0 +1,164 @@
+"""The ``kb`` command group: ``flask --app wsgi kb …`` or the ``kb`` console script."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import func, select
+
+from . import migrate
+from .db import get_engine, session_scope
+from .models import ROLES, User
+from .visibility import ROLE_NAMES, audiences_for
+
+
+@click.group("kb", help="helpdesk-kb 管理命令。")
+def kb_cli() -> None:
+    pass
+
+
+def main() -> None:
+    """Console script ``kb``: the same verbs as ``flask --app wsgi kb``."""
+    from . import create_app
+
+    cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
+    cli.add_command(kb_cli)
+    sys.argv.insert(1, "kb")
+    cli.main(prog_name="kb")
+
+
+def _progress(files):
+    """A progress bar on a terminal for large folders, silence otherwise."""
+    if len(files) >= 200 and sys.stderr.isatty():
+        return click.progressbar(files, label="导入文章", file=sys.stderr)
+    from contextlib import nullcontext
+
+    return nullcontext(files)
+
+
+def _run_sync(folders, as_json: bool) -> int:
+    from .search import engine, index_articles
+    from .sync import sync_folders
+
+    started = time.perf_counter()
+    engine()  # open the index first (a missing one is built from what the database has)
+    with session_scope() as session:
+        report = sync_folders(session, folders, progress=None if as_json else _progress)
+        changed = list(report.changed)
+    index_articles(changed)
+    elapsed = time.perf_counter() - started
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        for err in report.errors:
+            click.echo(f"错误  {err.path}: {err.error}", err=True)
+        click.echo(
+            f"新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"
+            f"归档 {report.archived}，失败 {len(report.errors)}（用时 {elapsed:.1f} 秒）"
+        )
+    return 1 if report.errors else 0
+
+
+@kb_cli.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create or migrate the database, import the articles, build the index, create an admin."""
+    before, after = migrate.upgrade(get_engine())
+    if before != after:
+        click.echo(f"数据库已迁移到最新版本（{before or '空库'} → {after}）。")
+    else:
+        click.echo("数据库已是最新版本。")
+    status = _run_sync([Path(current_app.config["KB_ARTICLES_DIR"])], as_json=False)
+    from .search import reconcile
+
+    stats = reconcile()
+    click.echo(f"索引已就绪：{stats}")
+    with session_scope() as session:
+        has_admin = session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
+        if not has_admin:
+            password = secrets.token_urlsafe(12)
+            admin = User(username="admin", role="admin", display_name="管理员")
+            admin.set_password(password)
+            session.add(admin)
+            click.echo("已创建管理员账号 admin，初始密码（只显示这一次，请妥善保存）：")
+            click.echo(f"    {password}")
+    if status:
+        click.echo("部分文章文件未能导入，见上方错误列表。", err=True)
+
+
+@kb_cli.command("sync")
+@click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总。")
+@with_appcontext
+def sync_command(folders, as_json) -> None:
+    """Import new and changed Markdown files (default: KB_ARTICLES_DIR)."""
+    folders = list(folders) or [Path(current_app.config["KB_ARTICLES_DIR"])]
+    sys.exit(_run_sync(folders, as_json))
+
+
+@kb_cli.command("index")
+@click.option("--rebuild", is_flag=True, help="从头重建索引，完成后原子替换。")
+@with_appcontext
+def index_command(rebuild) -> None:
+    """Bring the search index up to date with the database."""
+    from .search import reconcile
+
+    started = time.perf_counter()
+    stats = reconcile(rebuild=rebuild)
+    click.echo(f"{'重建' if rebuild else '同步'}完成：{stats}（用时 {time.perf_counter() - started:.1f} 秒）")
+
+
+@kb_cli.command("search")
+@click.argument("query")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True, help="输出与 /api/search 相同的 JSON。")
+@click.option("--role", type=click.Choice(ROLE_NAMES), default="anonymous", show_default=True)
+@click.option("--category", default=None)
+@with_appcontext
+def search_command(query, limit, as_json, role, category) -> None:
+    """Search as the given role would."""
+    from .views.api import search_body
+    from .search import engine
+
+    results = engine().search(query, audiences=audiences_for(role), category=category, per_page=limit)
+    body = search_body(query, results)
+    if as_json:
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"共 {body['total']} 条结果（{body['took_ms']:.1f} ms）")
+    for i, hit in enumerate(body["results"], 1):
+        codes = f"  [{', '.join(hit['error_codes'])}]" if hit["error_codes"] else ""
+        click.echo(f"{i:>2}. {hit['title']}  — {hit['category']}{codes}\n    {hit['url']}")
+
+
+@kb_cli.group("user")
+def user_cli() -> None:
+    """Manage accounts."""
+
+
+@user_cli.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password", default=None, help="不指定则随机生成并显示一次。")
+@click.option("--email", default=None)
+@with_appcontext
+def user_create(name, role, password, email) -> None:
+    """Create an account."""
+    generated = password is None
+    password = password or secrets.token_urlsafe(12)
+    with session_scope() as session:
+        if session.scalar(select(User).where(User.username == name)):
+            raise click.ClickException(f"用户 {name} 已存在。")
+        user = User(username=name, role=role, email=email)
+        user.set_password(password)
+        session.add(user)
+    click.echo(f"已创建用户 {name}（角色 {role}）。")
+    if generated:
+        click.echo(f"初始密码：{password}")

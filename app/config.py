@@ -1,0 +1,69 @@
+"""Settings: defaults, then ``instance/config.py``, then the environment.
+
+The names and defaults are part of the interface contract (INTERFACES.md).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+SETTINGS = (
+    "KB_INSTANCE_DIR",
+    "KB_DATABASE_URL",
+    "KB_INDEX_DIR",
+    "KB_ARTICLES_DIR",
+    "KB_SECRET_KEY",
+)
+
+
+def instance_dir(config: dict | None = None) -> Path:
+    value = (config or {}).get("KB_INSTANCE_DIR") or os.environ.get("KB_INSTANCE_DIR") or "instance"
+    return Path(value).resolve()
+
+
+def resolve(app, overrides: dict | None) -> None:
+    """Fill ``app.config`` with every KB_* setting, its derived defaults resolved."""
+    cfg = app.config
+    cfg.from_pyfile("config.py", silent=True)
+    for name in SETTINGS:
+        if os.environ.get(name):
+            cfg[name] = os.environ[name]
+    cfg.update(overrides or {})
+
+    inst = Path(app.instance_path)
+    cfg["KB_INSTANCE_DIR"] = str(inst)
+    cfg.setdefault("KB_DATABASE_URL", f"sqlite:///{inst / 'kb.sqlite3'}")
+    cfg.setdefault("KB_INDEX_DIR", str(inst / "index"))
+    cfg.setdefault("KB_ARTICLES_DIR", str(Path("articles").resolve()))
+    cfg.setdefault("KB_TIMEZONE", "Asia/Shanghai")
+    cfg["KB_INDEX_DIR"] = str(Path(cfg["KB_INDEX_DIR"]).resolve())
+    cfg["KB_ARTICLES_DIR"] = str(Path(cfg["KB_ARTICLES_DIR"]).resolve())
+    if not cfg.get("KB_SECRET_KEY"):
+        cfg["KB_SECRET_KEY"] = _stored_secret(inst / "secret_key")
+    cfg["SECRET_KEY"] = cfg["KB_SECRET_KEY"]
+    cfg.setdefault("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
+    cfg.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
+    cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
+    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+
+
+def _stored_secret(path: Path) -> str:
+    """Generate the signing key once and keep it in the instance folder (mode 0600)."""
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another worker won the race
+        return path.read_text().strip()
+    try:
+        os.write(fd, key.encode())
+    except BaseException:
+        os.close(fd)
+        raise
+    os.close(fd)
+    return key

@@ -1,0 +1,42 @@
+"""Error pages in Chinese, JSON errors for the API; never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger("app")
+
+MESSAGES = {
+    400: "请求有误，请检查后重试。",
+    403: "您没有权限查看此页面。",
+    404: "您要找的页面不存在，或者您没有权限查看。",
+    405: "不支持这种请求方式。",
+    413: "上传的内容超过了大小限制。",
+    429: "操作太频繁，请稍后再试。",
+    500: "服务器出了点问题，我们已经记录下来。请稍后再试。",
+}
+CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
+         413: "too_large", 429: "rate_limited", 500: "server_error"}
+
+
+def init_app(app) -> None:
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException):
+        return _respond(exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return _respond(500)
+
+
+def _respond(code: int):
+    message = MESSAGES.get(code, "出错了。")
+    if request.path.startswith("/api/"):
+        response = jsonify(error=CODES.get(code, "error"), message=message)
+        response.status_code = code
+        return response
+    return render_template("error.html", code=code, message=message), code

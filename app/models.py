@@ -1,0 +1,263 @@
+"""The data model, in one place (SQLAlchemy 2.0 declarative)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+ROLES = ("requester", "agent", "writer", "admin")
+STAFF_ROLES = ("agent", "writer", "admin")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    display_name: Mapped[str | None] = mapped_column(String(100))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20), default="requester")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # flask-login
+        return self.active
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role in STAFF_ROLES
+
+    @property
+    def name(self) -> str:
+        return self.display_name or self.username
+
+
+class Article(Base):
+    """An article as imported from the Markdown library; never deleted, only archived."""
+
+    __tablename__ = "articles"
+    __table_args__ = (Index("ix_articles_listing", "status", "audience", "category"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(300), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(100))
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    error_codes: Mapped[list] = mapped_column(JSON, default=list)
+    audience: Mapped[str] = mapped_column(String(20), default="public")
+    status: Mapped[str] = mapped_column(String(20), default="published")
+    updated: Mapped[dt.date | None] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text, default="")
+    source_path: Mapped[str | None] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64), default="")
+    # Bumped whenever the content changes; feedback is judged per version.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    view_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Views of the current version only (reset when a new version is imported).
+    version_views: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    modified_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow
+    )
+
+    @property
+    def url(self) -> str:
+        return f"/articles/{self.slug}"
+
+    @property
+    def shown_date(self) -> dt.date:
+        return self.updated or self.modified_at.date()
+
+
+# --- Tickets (the request form, the API and "not helpful" escalations) -------------------
+
+IMPACTS = ("person", "department", "company")
+URGENCIES = ("stopped", "degraded", "question")
+PRIORITIES = ("P1", "P2", "P3", "P4")
+TICKET_STATUSES = ("new", "open", "pending", "resolved", "closed")
+TICKET_SOURCES = ("portal", "api", "article_feedback")
+
+
+class Ticket(Base):
+    __tablename__ = "tickets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(24), unique=True)
+    subject: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    category: Mapped[str] = mapped_column(String(40))
+    impact: Mapped[str] = mapped_column(String(20))
+    urgency: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(2))
+    status: Mapped[str] = mapped_column(String(20), default="new")
+    source: Mapped[str] = mapped_column(String(20), default="portal")
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    contact_name: Mapped[str | None] = mapped_column(String(100))
+    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    # Secret for the requester's link when they were not logged in (compare in constant time).
+    access_token: Mapped[str] = mapped_column(String(64), unique=True)
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    search_text: Mapped[str | None] = mapped_column(Text)
+    shown_articles: Mapped[list] = mapped_column(JSON, default=list)
+    opened_articles: Mapped[list] = mapped_column(JSON, default=list)
+    visit_id: Mapped[int | None] = mapped_column(ForeignKey("form_visits.id"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    sla_response_due: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    sla_resolve_due: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+
+    requester: Mapped[User | None] = relationship()
+    article: Mapped[Article | None] = relationship()
+    events: Mapped[list["TicketEvent"]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
+    )
+    attachments: Mapped[list["Attachment"]] = relationship(
+        back_populates="ticket", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
+
+
+class TicketCounter(Base):
+    """Per-day sequence behind ticket numbers (IT-YYYYMMDD-NNNN)."""
+
+    __tablename__ = "ticket_counters"
+
+    day: Mapped[str] = mapped_column(String(8), primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class TicketEvent(Base):
+    """A ticket's history; ``public`` entries are shown to the requester."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    kind: Mapped[str] = mapped_column(String(30))
+    body: Mapped[str] = mapped_column(Text, default="")
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+
+
+class Attachment(Base):
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+
+
+class FormVisit(Base):
+    """One visit to the request form: what was suggested, opened, solved, submitted."""
+
+    __tablename__ = "form_visits"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    queries: Mapped[list] = mapped_column(JSON, default=list)
+    shown: Mapped[list] = mapped_column(JSON, default=list)
+    opened: Mapped[list] = mapped_column(JSON, default=list)
+    solved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    solved_article: Mapped[str | None] = mapped_column(String(300))
+    # The ticket submitted from this visit (no FK: tickets already point here via visit_id).
+    ticket_id: Mapped[int | None] = mapped_column(Integer)
+
+
+# --- Article feedback and the writers' fix tasks -----------------------------------------
+
+FEEDBACK_REASONS = ("not_solved", "unclear", "outdated", "irrelevant")
+
+
+class FixTask(Base):
+    """One open task per failing article for its writers; closed by a new version."""
+
+    __tablename__ = "fix_tasks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    article_version: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20), default="open")
+    opened_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by_version: Mapped[int | None] = mapped_column(Integer)
+
+    article: Mapped[Article] = relationship()
+
+
+class Feedback(Base):
+    """A reader's vote on one article version; one per voter per article, changeable."""
+
+    __tablename__ = "feedback"
+    __table_args__ = (UniqueConstraint("article_id", "voter_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    article_version: Mapped[int] = mapped_column(Integer)
+    # "user:<id>" for logged-in readers, "session:<random>" for anonymous browsers.
+    voter_key: Mapped[str] = mapped_column(String(100))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    reason: Mapped[str | None] = mapped_column(String(20))
+    comment: Mapped[str | None] = mapped_column(Text)
+    query: Mapped[str | None] = mapped_column(Text)
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    fix_task_id: Mapped[int | None] = mapped_column(ForeignKey("fix_tasks.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    article: Mapped[Article] = relationship()
+    ticket: Mapped[Ticket | None] = relationship()

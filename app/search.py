@@ -1,0 +1,81 @@
+"""Glue between the app and the search engine in ``indexer/``.
+
+One engine per process, opened lazily. Every change to articles in the database
+is pushed to the index right after its commit (``index_articles``), so it is
+searchable within a second; ``kb index`` reconciles everything at once.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Iterable
+
+from flask import current_app
+from sqlalchemy import select
+
+from indexer.documents import IndexDocument
+from indexer.engine import SearchEngine
+
+from .db import session_scope
+from .models import Article
+
+log = logging.getLogger("app.search")
+
+
+def init_app(app) -> None:
+    app.extensions["kb.search"] = None
+
+
+def document_for(article: Article) -> IndexDocument:
+    return IndexDocument(
+        slug=article.slug,
+        title=article.title,
+        category=article.category,
+        tags=tuple(article.tags or ()),
+        error_codes=tuple(article.error_codes or ()),
+        audience=article.audience,
+        body=article.body or "",
+        updated=article.shown_date,
+        content_hash=f"{article.content_hash}:{article.version}:{article.audience}:{article.status}",
+    )
+
+
+def published_documents() -> list[IndexDocument]:
+    with session_scope() as session:
+        rows = session.scalars(select(Article).where(Article.status == "published"))
+        return [document_for(a) for a in rows]
+
+
+def engine() -> SearchEngine:
+    """This process's engine; a missing or corrupt index is rebuilt from the database."""
+    ext = current_app.extensions
+    if ext.get("kb.search") is None:
+        cfg = current_app.config
+        extra = Path(cfg["KB_ARTICLES_DIR"]) / "synonyms.txt"
+        eng = SearchEngine(
+            cfg["KB_INDEX_DIR"],
+            extra_synonyms=extra if extra.is_file() else None,
+            cache_dir=Path(cfg["KB_INSTANCE_DIR"]),
+        )
+        eng.ensure(published_documents)
+        ext["kb.search"] = eng
+    return ext["kb.search"]
+
+
+def index_articles(articles: Iterable[Article]) -> None:
+    """Push committed article changes to the index (published → upsert, otherwise → delete)."""
+    upsert, delete = [], []
+    for article in articles:
+        if article.status == "published":
+            upsert.append(document_for(article))
+        else:
+            delete.append(article.slug)
+    if upsert or delete:
+        engine().update(upsert=upsert, delete=delete)
+
+
+def reconcile(rebuild: bool = False):
+    eng = engine()
+    docs = published_documents()
+    return eng.rebuild(docs) if rebuild else eng.sync(docs)

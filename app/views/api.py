@@ -1,0 +1,105 @@
+"""The JSON API (see INTERFACES.md); errors are ``{"error", "message"}`` with a 4xx code."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request, url_for
+
+from ..rendering import render_markdown
+from ..search import engine
+from ..security import csrf
+from ..visibility import audiences_for, current_role
+from .portal import load_visible_article
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+csrf.exempt(bp)
+
+MAX_LIMIT = 50
+
+
+def api_error(status: int, error: str, message: str):
+    response = jsonify(error=error, message=message)
+    response.status_code = status
+    return response
+
+
+def hit_json(hit) -> dict:
+    return {
+        "slug": hit.slug,
+        "title": hit.title,
+        "category": hit.category,
+        "url": url_for("portal.article", slug=hit.slug),
+        "snippet": hit.snippet,
+        "error_codes": list(hit.error_codes),
+        "score": round(float(hit.score), 4),
+    }
+
+
+def search_body(query: str, results) -> dict:
+    body = {
+        "query": query,
+        "total": results.total,
+        "took_ms": round(results.took_ms, 2),
+        "results": [hit_json(h) for h in results.hits],
+        "facets": results.facets,
+        "did_you_mean": results.did_you_mean,
+        "page": results.page,
+    }
+    return body
+
+
+def _limit(default: int) -> int:
+    try:
+        return max(1, min(MAX_LIMIT, int(request.args.get("limit", default))))
+    except ValueError:
+        return default
+
+
+@bp.get("/search")
+def search():
+    q = request.args.get("q", "")
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    results = engine().search(
+        q,
+        audiences=audiences_for(current_role()),
+        category=request.args.get("category") or None,
+        page=page,
+        per_page=_limit(10),
+    )
+    return jsonify(search_body(q, results))
+
+
+@bp.get("/suggest")
+def suggest():
+    q = request.args.get("q", "")
+    results = engine().suggest(
+        q,
+        audiences=audiences_for(current_role()),
+        limit=_limit(5),
+        category=request.args.get("category") or None,
+    )
+    return jsonify(search_body(q, results))
+
+
+@bp.get("/articles/<path:slug>")
+def article(slug: str):
+    from werkzeug.exceptions import NotFound
+
+    try:
+        article = load_visible_article(slug)
+    except NotFound:
+        return api_error(404, "not_found", "文章不存在或您无权查看。")
+    return jsonify(
+        slug=article.slug,
+        title=article.title,
+        category=article.category,
+        tags=list(article.tags or []),
+        error_codes=list(article.error_codes or []),
+        audience=article.audience,
+        updated=article.shown_date.isoformat(),
+        html=render_markdown(article.body).html,
+        helpful=0,
+        not_helpful=0,
+    )

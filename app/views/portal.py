@@ -1,0 +1,95 @@
+"""Browsing: home page, categories and articles."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, render_template
+from sqlalchemy import func, select, update
+
+from ..db import get_session
+from ..models import Article
+from ..rendering import render_markdown
+from ..visibility import audiences_for, can_view, current_role
+
+bp = Blueprint("portal", __name__)
+
+CATEGORY_ORDER = (
+    "账号与密码",
+    "VPN 与远程访问",
+    "网络与 Wi-Fi",
+    "邮件与日历",
+    "打印与外设",
+    "软件安装与授权",
+    "电脑与系统",
+    "信息安全",
+)
+
+
+def visible_articles(role: str):
+    """Published articles this role may read, as a select()."""
+    return select(Article).where(
+        Article.status == "published", Article.audience.in_(audiences_for(role))
+    )
+
+
+def category_counts(role: str) -> list[tuple[str, int]]:
+    q = (
+        select(Article.category, func.count())
+        .where(Article.status == "published", Article.audience.in_(audiences_for(role)))
+        .group_by(Article.category)
+    )
+    counts = dict(get_session().execute(q).all())
+    ordered = [(c, counts.pop(c)) for c in CATEGORY_ORDER if c in counts]
+    return ordered + sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+@bp.route("/")
+def home():
+    role = current_role()
+    session = get_session()
+    recent = session.scalars(
+        visible_articles(role).order_by(Article.updated.desc().nulls_last(), Article.modified_at.desc()).limit(8)
+    ).all()
+    return render_template("home.html", categories=category_counts(role), recent=recent)
+
+
+@bp.route("/categories/<path:name>")
+def category(name: str):
+    role = current_role()
+    articles = get_session().scalars(
+        visible_articles(role).where(Article.category == name).order_by(Article.title)
+    ).all()
+    if not articles:
+        abort(404)
+    return render_template("category.html", name=name, articles=articles)
+
+
+def load_visible_article(slug: str) -> Article:
+    """The article at ``slug`` if the current user may read it, else 404 (never 403: no leaks)."""
+    article = get_session().scalar(select(Article).where(Article.slug == slug))
+    if not can_view(article, current_role()):
+        abort(404)
+    return article
+
+
+@bp.route("/articles/<path:slug>")
+def article(slug: str):
+    article = load_visible_article(slug)
+    session = get_session()
+    session.execute(update(Article).where(Article.id == article.id).values(view_count=Article.view_count + 1))
+    session.commit()
+    rendered = render_markdown(article.body)
+    return render_template(
+        "article.html", article=article, rendered=rendered, related=related_articles(article)
+    )
+
+
+def related_articles(article: Article, limit: int = 5) -> list:
+    """Search for the article's own title and tags; same visibility as the reader."""
+    from ..search import engine
+
+    query = " ".join([article.title, *(article.tags or [])])
+    try:
+        results = engine().search(query, audiences=audiences_for(current_role()), per_page=limit + 1)
+    except Exception:  # related links are a nicety; never fail the article page for them
+        return []
+    return [hit for hit in results.hits if hit.slug != article.slug][:limit]

@@ -1,0 +1,29 @@
+"""The search results page."""
+
+from __future__ import annotations
+
+from flask import Blueprint, render_template, request
+
+from ..search import engine
+from ..visibility import audiences_for, current_role
+
+bp = Blueprint("search", __name__)
+
+PER_PAGE = 10
+
+
+@bp.route("/search")
+def results():
+    q = request.args.get("q", "").strip()
+    category = request.args.get("category") or None
+    try:
+        page = max(1, min(1000, int(request.args.get("page", 1))))
+    except ValueError:
+        page = 1
+    found = None
+    if q:
+        found = engine().search(
+            q, audiences=audiences_for(current_role()), category=category, page=page, per_page=PER_PAGE
+        )
+    pages = ((found.total + PER_PAGE - 1) // PER_PAGE) if found else 0
+    return render_template("search.html", q=q, category=category, found=found, page=page, pages=pages)

@@ -1,0 +1,234 @@
+"""Load Markdown articles from a folder tree.
+
+One job: turn files into validated :class:`SourceArticle` records, and every
+file that cannot be one into a :class:`LoadError` naming its path and reason.
+A broken file never stops the others from loading.
+
+Rules (see ``articles/README.md`` and the interface contract):
+
+* every ``*.md`` below the root, recursively; hidden files and folders are
+  skipped, and so is a ``README.md`` directly in the root (the writers' guide);
+* front matter (YAML between ``---`` lines) is optional; without it the title
+  is the first ``#`` heading (else the file name), the category is the folder,
+  the article is public and published;
+* the slug is the path relative to the root without ``.md`` unless the front
+  matter sets ``slug``;
+* ``content_hash`` is the SHA-256 of the file's bytes, so unchanged files can be
+  skipped by whoever imports them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import yaml
+
+MAX_FILE_BYTES = 1_000_000
+AUDIENCES = ("public", "internal")
+STATUSES = ("draft", "published", "archived")
+UNCATEGORISED = "未分类"
+
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)(?:\r?\n)(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
+_H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$", re.M)
+_SLUG_OK = re.compile(r"^[^\s/\\?#%<>\"'`]+(?:/[^\s/\\?#%<>\"'`]+)*$")
+
+
+class ArticleFormatError(ValueError):
+    """A file that cannot be imported; the message says why, in Chinese."""
+
+
+@dataclass(frozen=True)
+class SourceArticle:
+    path: Path
+    slug: str
+    title: str
+    category: str
+    tags: tuple[str, ...]
+    error_codes: tuple[str, ...]
+    audience: str
+    status: str
+    updated: dt.date | None
+    body: str
+    content_hash: str
+
+
+@dataclass(frozen=True)
+class LoadError:
+    path: str
+    error: str
+
+
+@dataclass
+class LoadResult:
+    articles: list[SourceArticle] = field(default_factory=list)
+    errors: list[LoadError] = field(default_factory=list)
+
+
+def iter_markdown_files(root: Path) -> Iterator[Path]:
+    """Every article file below ``root`` in a stable (sorted) order."""
+    root = Path(root)
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in sorted(filenames):
+            if name.startswith(".") or not name.lower().endswith(".md"):
+                continue
+            if name.lower() == "readme.md" and Path(dirpath) == root:
+                continue
+            yield Path(dirpath) / name
+
+
+def load_tree(root: Path, files: Iterable[Path] | None = None) -> LoadResult:
+    """Load every article below ``root``; duplicate slugs are errors for the later file."""
+    root = Path(root)
+    result = LoadResult()
+    seen: dict[str, Path] = {}
+    for path in files if files is not None else iter_markdown_files(root):
+        try:
+            article = load_file(path, root)
+        except ArticleFormatError as exc:
+            result.errors.append(LoadError(str(path), str(exc)))
+            continue
+        if article.slug in seen:
+            result.errors.append(
+                LoadError(str(path), f"slug “{article.slug}” 与 {seen[article.slug]} 重复")
+            )
+            continue
+        seen[article.slug] = path
+        result.articles.append(article)
+    return result
+
+
+def load_file(path: Path, root: Path) -> SourceArticle:
+    path = Path(path)
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise ArticleFormatError(f"文件过大（{size:,} 字节，上限 {MAX_FILE_BYTES:,} 字节）")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ArticleFormatError(f"无法读取文件：{exc.strerror or exc}") from exc
+    rel = path.relative_to(root).as_posix()
+    return parse_article(data, rel, path=path)
+
+
+def parse_article(data: bytes, rel_path: str, *, path: Path | None = None) -> SourceArticle:
+    """Validate one file's bytes; ``rel_path`` is its path relative to the import root."""
+    if len(data) > MAX_FILE_BYTES:
+        raise ArticleFormatError(f"文件过大（{len(data):,} 字节，上限 {MAX_FILE_BYTES:,} 字节）")
+    if b"\x00" in data:
+        raise ArticleFormatError("不是文本文件（含有二进制内容）")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ArticleFormatError(f"不是 UTF-8 编码（第 {exc.start} 字节处无法解码）") from exc
+    if not text.strip():
+        raise ArticleFormatError("文件为空")
+
+    meta, body = _split_front_matter(text)
+    if not body.strip() and not meta.get("title"):
+        raise ArticleFormatError("没有正文")
+
+    stem = rel_path[:-3] if rel_path.lower().endswith(".md") else rel_path
+    folder = stem.rsplit("/", 1)[0] if "/" in stem else ""
+
+    title = _text(meta, "title") or _first_heading(body) or stem.rsplit("/", 1)[-1]
+    slug = _text(meta, "slug") or stem
+    slug = slug.strip().strip("/")
+    if not _SLUG_OK.match(slug) or any(part in (".", "..") for part in slug.split("/")):
+        raise ArticleFormatError(f"slug “{slug}” 无效：不能含空白、引号、? # % 或 .. 路径段")
+    if len(slug) > 300:
+        raise ArticleFormatError("slug 过长（上限 300 个字符）")
+    category = _text(meta, "category") or (folder.rsplit("/", 1)[-1] if folder else UNCATEGORISED)
+
+    audience = _choice(meta, "audience", AUDIENCES, "public")
+    status = _choice(meta, "status", STATUSES, "published")
+
+    return SourceArticle(
+        path=path or Path(rel_path),
+        slug=slug,
+        title=title[:300],
+        category=category[:100],
+        tags=_string_list(meta, "tags"),
+        error_codes=_string_list(meta, "error_codes"),
+        audience=audience,
+        status=status,
+        updated=_date(meta.get("updated")),
+        body=body,
+        content_hash=hashlib.sha256(data).hexdigest(),
+    )
+
+
+def _split_front_matter(text: str) -> tuple[dict, str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        if text.startswith("---") and text.split("\n", 1)[0].strip() == "---":
+            raise ArticleFormatError("front matter 没有结束的 --- 行")
+        return {}, text
+    try:
+        meta = yaml.safe_load(match.group(1))
+    except yaml.YAMLError as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f"第 {where.line + 2} 行：" if where is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ArticleFormatError(f"front matter 不是有效的 YAML（{line}{problem}）") from exc
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise ArticleFormatError("front matter 必须是“键: 值”形式的映射")
+    return meta, text[match.end():]
+
+
+def _first_heading(body: str) -> str | None:
+    match = _H1.search(body)
+    return match.group(1).strip() if match else None
+
+
+def _text(meta: dict, key: str) -> str | None:
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)):
+        raise ArticleFormatError(f"{key} 应该是文本")
+    value = str(value).strip()
+    return value or None
+
+
+def _choice(meta: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
+    value = meta.get(key)
+    if value is None:
+        return default
+    value = str(value).strip().lower()
+    if value not in allowed:
+        raise ArticleFormatError(f"未知的 {key}：“{meta.get(key)}”（可选：{' | '.join(allowed)}）")
+    return value
+
+
+def _string_list(meta: dict, key: str) -> tuple[str, ...]:
+    value = meta.get(key)
+    if value is None:
+        return ()
+    if isinstance(value, (str, int, float)):
+        value = [v for v in str(value).split(",")]
+    if not isinstance(value, list) or any(isinstance(v, (dict, list)) for v in value):
+        raise ArticleFormatError(f"{key} 应该是列表，例如 [VPN, L2TP]")
+    items = [str(v).strip() for v in value if v is not None and str(v).strip()]
+    return tuple(dict.fromkeys(items))
+
+
+def _date(value) -> dt.date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ArticleFormatError(f"日期无效：“{value}”（应为 YYYY-MM-DD）") from None
