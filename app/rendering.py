@@ -28,7 +28,6 @@ from html.parser import HTMLParser
 import markdown
 import nh3
 from markdown.extensions import Extension
-from markdown.extensions.codehilite import CodeHiliteExtension
 from markdown.extensions.toc import TocExtension
 from markdown.treeprocessors import Treeprocessor
 from pygments.token import STANDARD_TYPES
@@ -120,20 +119,23 @@ def _new_markdown() -> markdown.Markdown:
     return markdown.Markdown(
         extensions=[
             "tables",
-            "fenced_code",
-            CodeHiliteExtension(
-                css_class="codehilite",
-                noclasses=False,
-                guess_lang=False,
-                use_pygments=True,
-                linenums=False,
-            ),
+            # superfences (not fenced_code): fences nested in list steps work.
+            "pymdownx.highlight",
+            "pymdownx.superfences",
             TocExtension(slugify=slugify, separator="-", marker="", permalink=False, anchorlink=False),
             "admonition",
             "sane_lists",
             _DropLeadingH1Extension(),
         ],
-        extension_configs={"tables": {"use_align_attribute": True}},
+        extension_configs={
+            "tables": {"use_align_attribute": True},
+            "pymdownx.highlight": {
+                "css_class": "codehilite",
+                "guess_lang": False,
+                "use_pygments": True,
+                "linenums": False,
+            },
+        },
         output_format="html",
         tab_length=4,
     )
