@@ -177,6 +177,8 @@ def _split_front_matter(text: str) -> tuple[dict, str]:
         line = f"第 {where.line + 2} 行：" if where is not None else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise ArticleFormatError(f"front matter 不是有效的 YAML（{line}{problem}）") from exc
+    except ValueError as exc:  # e.g. `updated: 2026-13-45` fails inside YAML's date constructor
+        raise ArticleFormatError(f"front matter 中的日期无效（{exc}）") from exc
     if meta is None:
         meta = {}
     if not isinstance(meta, dict):

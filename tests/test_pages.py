@@ -1,0 +1,92 @@
+"""Browsing: home, categories, articles; drafts, archived and internal articles stay hidden."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import login
+
+
+def write(articles_dir, rel, text):
+    path = articles_dir / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+
+
+@pytest.fixture
+def hidden(articles_dir):
+    write(articles_dir, "drafts/new.md", "---\ntitle: 草稿文章\ncategory: 账号与密码\nstatus: draft\n---\n草稿内容")
+    write(articles_dir, "old/gone.md", "---\ntitle: 归档文章\ncategory: 账号与密码\nstatus: archived\n---\n旧内容")
+    return articles_dir
+
+
+def test_home_lists_categories_with_counts_and_recent_articles(synced, client):
+    page = client.get("/").get_data(as_text=True)
+    assert "VPN 与远程访问" in page and "忘记密码时自助重置" in page
+    # anonymous visitors count only public articles: the internal AD article is not counted
+    assert "账号与密码</a> <span class=\"count\">1 篇" in page
+    assert "AD 账号解锁" not in page
+
+
+def test_agents_see_internal_articles_counted(synced, client, app):
+    login(client, app, "agent1", "agent")
+    page = client.get("/").get_data(as_text=True)
+    assert "账号与密码</a> <span class=\"count\">2 篇" in page
+
+
+def test_article_page_has_breadcrumbs_body_toc_and_request_link(synced, client):
+    response = client.get("/articles/vpn/error-809")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert 'aria-label="当前位置"' in page and "VPN 与远程访问" in page
+    assert 'id="解决步骤"' in page and 'href="#解决步骤"' in page
+    assert "/requests/new" in page
+    assert "2026-11-01" in page
+
+
+def test_internal_article_is_404_for_anonymous_and_requesters(synced, client, app):
+    assert client.get("/articles/internal/ad-unlock").status_code == 404
+    assert client.get("/api/articles/internal/ad-unlock").status_code == 404
+    login(client, app, "emp", "requester")
+    assert client.get("/articles/internal/ad-unlock").status_code == 404
+
+
+def test_internal_article_is_readable_by_agents(synced, client, app):
+    login(client, app, "agent1", "agent")
+    page = client.get("/articles/internal/ad-unlock").get_data(as_text=True)
+    assert "Unlock-ADAccount" in page and "内部文章" in page
+
+
+def test_drafts_and_archived_articles_are_404_except_drafts_for_writers(hidden, app, runner, client):
+    runner.invoke(args=["kb", "sync"])
+    for slug in ("drafts/new", "old/gone"):
+        assert client.get(f"/articles/{slug}").status_code == 404
+    login(client, app, "writer1", "writer")
+    assert client.get("/articles/drafts/new").status_code == 200
+
+
+def test_category_page_lists_only_visible_articles(synced, client):
+    page = client.get("/categories/账号与密码").get_data(as_text=True)
+    assert "忘记密码时自助重置" in page and "AD 账号解锁" not in page
+    assert client.get("/categories/不存在的类别").status_code == 404
+
+
+def test_api_article_matches_the_contract(synced, client):
+    body = client.get("/api/articles/vpn/error-809").get_json()
+    assert set(body) >= {"slug", "title", "category", "tags", "error_codes", "audience", "updated",
+                         "html", "helpful", "not_helpful"}
+    assert body["error_codes"] == ["809"] and body["updated"] == "2026-11-01"
+    missing = client.get("/api/articles/nope")
+    assert missing.status_code == 404 and missing.get_json()["error"] == "not_found"
+
+
+def test_pages_are_chinese_and_self_contained(synced, client):
+    page = client.get("/").get_data(as_text=True)
+    assert '<html lang="zh-CN">' in page and 'name="viewport"' in page
+    assert "http://" not in page.replace("http://localhost", "") and "https://" not in page
+    assert "script-src 'self'" in client.get("/").headers["Content-Security-Policy"]
+
+
+def test_unknown_page_is_a_chinese_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404 and "页面不存在" in response.get_data(as_text=True)
