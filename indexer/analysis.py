@@ -1,0 +1,221 @@
+"""Tokenisation pipeline and the Whoosh analyzers built on it.
+
+One function, ``tokens()``, serves indexing and querying:
+
+1. ``text.normalise_pair``: NFKC, Traditional→Simplified (``t2s``), lowercase;
+2. ``codes.CODE_RE`` finds error codes; each becomes one token at one position, with its
+   equivalent spellings (*variants*) and pieces (*parts*) at the same position;
+3. the text between codes is cut by ``segment`` (jieba dictionary, accurate mode, HMM off);
+   punctuation and whitespace are dropped, stop words are dropped *without* leaving a gap;
+4. positions are sequential (0, 1, 2 …) over the kept words, so phrase queries work
+   (the stock ``ChineseAnalyzer`` uses character offsets as positions, which breaks them);
+5. with ``subwords=True`` (indexing) each long word also yields jieba's search-mode sub-words
+   (``中华人民共和国`` → ``中华``, ``共和国`` …) at the *same* position as the word.
+
+There is no stemming (``office`` stays ``office``).
+
+The Whoosh analyzers below are pickled into the index schema, so they live in this importable
+module and carry only plain settings (no segmenter state).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Iterator, NamedTuple
+
+from whoosh.analysis import Token, Tokenizer
+
+from . import codes as _codes
+from . import segment
+from .text import normalise, normalise_pair
+
+__all__ = ["Tok", "tokens", "words", "STOPWORDS", "TextAnalyzer", "BodyCodesAnalyzer",
+           "CodeEntriesAnalyzer", "PrefixAnalyzer", "PREFIX_MAX", "prefix_key"]
+
+STOPWORDS_PATH = Path(__file__).resolve().with_name("data") / "stopwords.txt"
+
+
+def _load_stopwords() -> frozenset[str]:
+    out = set()
+    for line in STOPWORDS_PATH.read_text("utf-8").splitlines():
+        line = line.strip()
+        if line and not line.startswith("#"):
+            out.add(normalise(line))
+    return frozenset(out)
+
+
+STOPWORDS = _load_stopwords()
+
+# a token is kept when it holds a letter, digit or CJK character (not just "_" or punctuation)
+_WORDLIKE = re.compile(r"[^\W_]")
+MAX_WORD_LEN = 48
+
+WORD, SUB, CODE, VARIANT, PART = "word", "sub", "code", "variant", "part"
+
+
+class Tok(NamedTuple):
+    text: str
+    pos: int
+    kind: str          # word | sub | code | variant | part
+    strong: bool = False
+
+
+def _segment(chunk: str, pos: int, out: list, subwords: bool, keep_stop: bool) -> int:
+    seg = segment.get()
+    for w in seg.cut(chunk):
+        if len(w) > MAX_WORD_LEN or not _WORDLIKE.search(w):
+            continue
+        w = w.strip()
+        if not keep_stop and w in STOPWORDS:
+            continue
+        if subwords and len(w) > 2:
+            for s in seg.subwords(w):
+                out.append(Tok(s, pos, SUB))
+        out.append(Tok(w, pos, WORD))
+        pos += 1
+    return pos
+
+
+def tokens(text: str, *, subwords: bool = False, keep_stop: bool = False,
+           codes: bool = True) -> list[Tok]:
+    """Analyse ``text`` (raw, un-normalised) into positioned tokens."""
+    if not text:
+        return []
+    cased, low = normalise_pair(text)
+    if len(cased) != len(low):  # lowercasing changed the length: case not usable
+        cased = None
+    out: list[Tok] = []
+    pos = 0
+    last = 0
+    if codes:
+        for m in _codes.CODE_RE.finditer(low):
+            if m.start() > last:
+                pos = _segment(low[last:m.start()], pos, out, subwords, keep_stop)
+            c = _codes.interpret(m, cased)
+            out.append(Tok(c.main, pos, CODE, c.strong))
+            for v in c.variants:
+                out.append(Tok(v, pos, VARIANT, c.strong))
+            if subwords:
+                for p in c.parts:
+                    if p not in STOPWORDS:
+                        out.append(Tok(p, pos, PART, c.strong))
+            pos += 1
+            last = m.end()
+    if last < len(low):
+        _segment(low[last:], pos, out, subwords, keep_stop)
+    return out
+
+
+def words(text: str, *, keep_stop: bool = False) -> list[str]:
+    """Main tokens only (one per position), query style."""
+    return [t.text for t in tokens(text, keep_stop=keep_stop) if t.kind in (WORD, CODE)]
+
+
+# -- Whoosh side ---------------------------------------------------------------------------
+
+class _Base(Tokenizer):
+    """Whoosh tokenizer over ``tokens()``; subclasses choose which tokens to emit."""
+
+    def __eq__(self, other):
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
+    def __hash__(self):  # pragma: no cover
+        return hash(type(self).__name__)
+
+    def _items(self, value: str) -> Iterator[tuple[str, int]]:
+        raise NotImplementedError
+
+    def __call__(self, value, positions=False, chars=False, keeporiginal=False,
+                 removestops=True, start_pos=0, start_char=0, tokenize=True,
+                 mode="", **kwargs):
+        t = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        if not tokenize:
+            t.original = t.text = value
+            t.boost = 1.0
+            if positions:
+                t.pos = start_pos
+            yield t
+            return
+        for text, pos in self._items(value):
+            t.text = text
+            t.boost = 1.0
+            t.stopped = False
+            if keeporiginal:
+                t.original = text
+            if positions:
+                t.pos = start_pos + pos
+            if chars:  # we do not record offsets; snippets are built from stored text
+                t.startchar = t.endchar = start_char
+            yield t
+
+
+class TextAnalyzer(_Base):
+    """Full-text fields (title, tags, headings, body): words, sub-words, codes, variants, parts."""
+
+    def __init__(self, subwords: bool = True):
+        self.subwords = subwords
+
+    def _items(self, value):
+        for tok in tokens(value, subwords=self.subwords):
+            yield tok.text, tok.pos
+
+
+class BodyCodesAnalyzer(_Base):
+    """``codes_body``: only *strong* codes found in the body (see ``codes`` for the rule)."""
+
+    def _items(self, value):
+        cased, low = normalise_pair(value)
+        if len(cased) != len(low):
+            cased = None
+        pos = 0
+        for c in _codes.find_codes(low, cased, strong_only=True):
+            yield c.main, pos
+            for v in c.variants:
+                yield v, pos
+            pos += 1
+
+
+class CodeEntriesAnalyzer(_Base):
+    """``codes_fm``: one front-matter ``error_codes`` entry per line; every entry is a code."""
+
+    def _items(self, value):
+        pos = 0
+        for line in value.split("\n"):
+            cased, low = normalise_pair(line)
+            toks = _codes.code_entry_tokens(low, cased if len(cased) == len(low) else None)
+            for t in toks:
+                yield t, pos
+            if toks:
+                pos += 1
+
+
+PREFIX_MAX = 12   # edge n-grams up to this many characters
+PREFIX_SPAN = 4   # an n-gram may run over this many consecutive words
+
+
+def prefix_key(text: str) -> str:
+    """The key a typed fragment is looked up by in the ``prefix`` field."""
+    return "".join(words(text, keep_stop=True))[:PREFIX_MAX]
+
+
+class PrefixAnalyzer(_Base):
+    """``prefix``: edge n-grams for suggest-as-you-type.
+
+    For each line (title, each tag, each code) and each word position i, the words i…i+3 are
+    concatenated (stop words kept, punctuation/spaces dropped) and every prefix of that string up
+    to ``PREFIX_MAX`` characters is indexed: ``VPN 连接失败`` → ``v, vp, vpn, vpn连, vpn连接,
+    vpn连接失 …`` and ``连, 连接, 连接失, 连接失败``.  Looking up the typed fragment is then a
+    single term lookup — no expanding Prefix query at search time.
+    """
+
+    def _items(self, value):
+        seen = set()
+        for line in value.split("\n"):
+            ws = words(line, keep_stop=True)
+            for i in range(len(ws)):
+                s = "".join(ws[i:i + PREFIX_SPAN])[:PREFIX_MAX]
+                for k in range(1, len(s) + 1):
+                    p = s[:k]
+                    if p not in seen:
+                        seen.add(p)
+                        yield p, 0

@@ -1,0 +1,718 @@
+"""SearchEngine: the only class the app talks to.
+
+Reading: every call checks (two syscalls) whether the index link or the STAMP changed and, if
+so, opens the new generation; searchers come from a small pool (one thread per searcher at a
+time) and are closed when their generation is replaced.  Any error while searching (a commit or
+swap landing mid-search: ``ReaderClosed``, a vanished segment file …) is retried with a fresh
+searcher; after the retries a search returns an empty result, never an exception.
+
+Writing (``update``/``sync``/``rebuild``) happens under the inter-process write lock, so Whoosh's
+``LockError`` never escapes.  See ``storage`` for the folder layout and README.md for the whole
+lifecycle.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import shutil
+import threading
+import time
+from collections import Counter, OrderedDict
+from pathlib import Path
+from typing import Callable, Iterable, Mapping
+
+from whoosh import index as windex
+from whoosh import query as wq
+
+from . import segment
+from .analysis import PREFIX_MAX, prefix_key, words
+from .documents import AUDIENCES, IndexDocument, from_json, to_fields, to_json
+from .query import (FIELD_WEIGHTS, build, correctable, display, highlight_terms, parse,
+                    with_corrections)
+from .results import BuildStats, Hit, SearchResults, SyncStats
+from .schema import make_schema, pipeline_fingerprint
+from .snippets import highlight_all, make_snippet
+from .spelling import Vocabulary
+from .storage import IndexStore
+from .synonyms import SynonymTable
+from .text import normalise
+
+__all__ = ["SearchEngine", "IndexUnavailable"]
+
+log = logging.getLogger("indexer")
+
+SIGNAL_MIN, SIGNAL_MAX = 0.5, 2.0      # multipliers from ``signals`` are clamped to this range
+SIGNAL_RERANK_DEPTH = 50               # extra candidates re-ranked when signals are given
+SUGGEST_CATEGORY_BOOST = 1.5
+SUGGEST_CACHE_SIZE = 512
+MAX_PAGE = 1000
+MAX_PER_PAGE = 100
+READ_ATTEMPTS = 5
+
+
+class IndexUnavailable(RuntimeError):
+    """No usable index (missing or unreadable)."""
+
+
+def _fields_for_vocab(audiences) -> list[str]:
+    fields = set()
+    for a in audiences:
+        fields.add("dym_public" if a == "public" else "dym_internal")
+    return sorted(fields)
+
+
+class _Generation:
+    """One opened index folder, a pool of searchers and per-snapshot caches."""
+
+    def __init__(self, path: Path, key):
+        self.path = path
+        self.key = key
+        self.ix = windex.open_dir(str(path))
+        self._pool: list = []
+        self._lock = threading.Lock()
+        self._borrowed = 0
+        self.retired = False
+        self.suggest_cache: OrderedDict = OrderedDict()
+        self.vocab: dict = {}
+
+    def acquire(self):
+        with self._lock:
+            if self._pool:
+                s = self._pool.pop()
+            else:
+                s = None
+            self._borrowed += 1
+        if s is None:
+            try:
+                s = self.ix.searcher()
+            except BaseException:
+                with self._lock:
+                    self._borrowed -= 1
+                raise
+            s._kb = {}
+        return s
+
+    def release(self, s, ok: bool = True) -> None:
+        close = []
+        with self._lock:
+            self._borrowed -= 1
+            if self.retired or not ok or len(self._pool) >= 8:
+                close.append(s)
+            else:
+                self._pool.append(s)
+        for c in close:
+            _close_quietly(c)
+
+    def retire(self) -> None:
+        with self._lock:
+            self.retired = True
+            idle, self._pool = self._pool, []
+        for s in idle:
+            _close_quietly(s)
+
+
+def _close_quietly(s) -> None:
+    try:
+        s.close()
+    except Exception:  # pragma: no cover - closing a half-broken reader
+        pass
+
+
+class SearchEngine:
+    """Whoosh search over the knowledge base. Thread-safe; one instance per process is enough.
+
+    ``index_dir``: the index path (a symlink managed here; see ``storage``).
+    ``extra_synonyms``: optional synonyms file merged with the built-in one, re-read on change.
+    ``cache_dir``: where jieba keeps its cache file (only used when the jieba backend is active).
+    """
+
+    def __init__(self, index_dir, *, extra_synonyms: Path | None = None,
+                 cache_dir: Path | None = None, procs: int | None = None,
+                 limitmb: int = 256, lock_timeout: float = 600.0):
+        self.index_dir = Path(index_dir)
+        self.store = IndexStore(self.index_dir, lock_timeout=lock_timeout)
+        segment.configure(Path(cache_dir) if cache_dir else None)
+        self.synonyms = SynonymTable(extra_synonyms)
+        self.procs = procs
+        self.limitmb = limitmb
+        self._gen: _Generation | None = None
+        self._open_lock = threading.Lock()
+        self._loader: Callable[[], Iterable[IndexDocument]] | None = None
+        self._recovering = threading.Lock()
+        self._last_recovery = 0.0
+        self._closed = False
+
+    # ==================================================================================
+    # lifecycle
+    # ==================================================================================
+    def ensure(self, load_all: Callable[[], Iterable[IndexDocument]]) -> None:
+        """Open the index; rebuild it from ``load_all()`` (logged) if missing, corrupt or built
+        by a different analysis pipeline."""
+        self._loader = load_all
+        if self.check() is None:
+            return
+        with self.store.rebuild_lock():
+            reason = self.check()
+            if reason is None:
+                return
+            log.warning("search index %s %s: rebuilding from the database", self.index_dir, reason)
+            self.rebuild(load_all())
+
+    def check(self) -> str | None:
+        """None when the live index is usable, else a short reason."""
+        path = self.store.current()
+        if path is None:
+            return "is missing"
+        meta = self.store.read_meta(path)
+        if not meta:
+            return "has no metadata"
+        if meta.get("fingerprint") != pipeline_fingerprint():
+            return "was built by another analysis pipeline"
+        try:
+            self._verify(path, None)
+        except Exception as e:  # noqa: BLE001 - any failure means "unusable"
+            return f"is unreadable ({type(e).__name__}: {e})"
+        return None
+
+    def _verify(self, path: Path, expected: int | None, probe: IndexDocument | None = None) -> None:
+        ix = windex.open_dir(str(path))
+        with ix.searcher() as s:
+            n = s.doc_count()
+            if expected is not None and n != expected:
+                raise IndexUnavailable(f"expected {expected} documents, found {n}")
+            r = s.reader()
+            for fieldname in ("title", "body", "prefix"):
+                for _ in zip(range(3), r.lexicon(fieldname)):
+                    pass
+            if n:
+                last = max(r.all_doc_ids())
+                s.stored_fields(last)
+                slug = r.column_reader("slug")[last]
+                if not s.search(wq.Term("slug", slug), limit=1):
+                    raise IndexUnavailable("probe by slug found nothing")
+            if probe is not None:
+                ws = words(probe.title)[:4]
+                if ws:
+                    q = wq.And([wq.Term("title", w) for w in ws])
+                    if not s.search(q, limit=1):
+                        raise IndexUnavailable(f"probe query {ws!r} found nothing")
+
+    def _writer(self, ix, *, bulk: bool = False, ndocs: int = 0):
+        if bulk:
+            procs = self.procs
+            if procs is None:
+                procs = 1
+            if procs > 1 and ndocs >= 500:
+                return ix.writer(procs=procs, limitmb=self.limitmb, multisegment=True)
+            return ix.writer(limitmb=self.limitmb)
+        return ix.writer(timeout=60.0)
+
+    def rebuild(self, docs: Iterable[IndexDocument]) -> BuildStats:
+        """Build a fresh index beside the live one, verify it, swap it in atomically.
+
+        Searches keep using the old generation until the swap; updates made meanwhile (by any
+        process) are journaled and replayed into the new generation before the swap.
+        """
+        t0 = time.perf_counter()
+        with self.store.rebuild_lock():
+            with self.store.write_lock():
+                self.store.cleanup()
+                offset = self.store.rebuild_started()
+            build_dir = self.store.new_build_dir()
+            try:
+                unique: dict[str, IndexDocument] = {}
+                for d in docs:
+                    unique[d.slug] = d
+                ix = windex.create_in(str(build_dir), make_schema())
+                w = self._writer(ix, bulk=True, ndocs=len(unique))
+                try:
+                    for d in unique.values():
+                        w.add_document(**_clean(to_fields(d)))
+                except BaseException:
+                    w.cancel()
+                    raise
+                w.commit()
+                probe = next(iter(unique.values()), None)
+                self._verify(build_dir, len(unique), probe)
+                with self.store.write_lock():
+                    replay = self.store.journal_read(offset)
+                    if replay:
+                        ix = windex.open_dir(str(build_dir))
+                        w = ix.writer(timeout=60.0)
+                        for entry in replay:
+                            _apply_entry(w, entry)
+                        w.commit()
+                        log.info("replayed %d update(s) made during the rebuild", len(replay))
+                    self.store.write_meta(build_dir, {
+                        "fingerprint": pipeline_fingerprint(), "docs": len(unique),
+                        "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
+                    })
+                    gen = self.store.publish(build_dir)
+                    self.store.rebuild_finished()
+                    self.store.cleanup()
+            except BaseException:
+                shutil.rmtree(build_dir, ignore_errors=True)
+                with self.store.write_lock():
+                    self.store.rebuild_finished()
+                raise
+        secs = time.perf_counter() - t0
+        log.info("search index rebuilt: %d documents in %.1fs (%s)", len(unique), secs, gen.name)
+        return BuildStats(docs=len(unique), seconds=secs, generation=gen.name)
+
+    def _create_empty(self) -> None:
+        """Publish an empty generation (first update on a missing index without a loader)."""
+        build_dir = self.store.new_build_dir()
+        windex.create_in(str(build_dir), make_schema())
+        self.store.write_meta(build_dir, {"fingerprint": pipeline_fingerprint(), "docs": 0,
+                                          "built": time.strftime("%Y-%m-%dT%H:%M:%S")})
+        self.store.publish(build_dir)
+
+    def update(self, upsert: Iterable[IndexDocument] = (), delete: Iterable[str] = ()) -> None:
+        """Add/replace and delete documents; visible to every reader as soon as this returns."""
+        ups = list(upsert)
+        dels = [s for s in delete]
+        if not ups and not dels:
+            return
+        if self.store.current() is None:
+            # lock order is always rebuild lock → write lock, so this happens before the write lock
+            if self._loader is not None:
+                self.ensure(self._loader)
+            else:
+                with self.store.rebuild_lock(), self.store.write_lock():
+                    if self.store.current() is None:
+                        self._create_empty()
+        with self.store.write_lock():
+            path = self.store.current()
+            if path is None:
+                raise IndexUnavailable(f"no index at {self.index_dir}")
+            ix = windex.open_dir(str(path))
+            w = ix.writer(timeout=60.0)
+            entry = {"upsert": [to_json(d) for d in ups], "delete": dels}
+            try:
+                _apply_entry(w, entry, docs=ups)
+            except BaseException:
+                w.cancel()
+                raise
+            w.commit()
+            if self.store.rebuild_in_progress():
+                self.store.journal_append(entry)
+            self.store.touch_stamp()
+
+    def sync(self, docs: Iterable[IndexDocument]) -> SyncStats:
+        """Make the index hold exactly ``docs`` (unchanged ``content_hash`` → skipped)."""
+        want: dict[str, IndexDocument] = {}
+        for d in docs:
+            want[d.slug] = d
+        if self.check() is not None:
+            stats = self.rebuild(want.values())
+            return SyncStats(added=stats.docs)
+        with self.store.write_lock():
+            have = self._stored_hashes()
+            stats = SyncStats()
+            ups = []
+            for slug, d in want.items():
+                h = have.get(slug)
+                if h is None:
+                    stats.added += 1
+                    ups.append(d)
+                elif h != d.content_hash:
+                    stats.updated += 1
+                    ups.append(d)
+                else:
+                    stats.unchanged += 1
+            dels = [s for s in have if s not in want]
+            stats.deleted = len(dels)
+            self.update(ups, dels)
+            return stats
+
+    def _stored_hashes(self) -> dict[str, str]:
+        ix = windex.open_dir(str(self.store.current()))
+        with ix.searcher() as s:
+            r = s.reader()
+            slugs = r.column_reader("slug")
+            hashes = r.column_reader("content_hash")
+            return {slugs[d]: hashes[d] for d in r.all_doc_ids()}
+
+    def close(self) -> None:
+        with self._open_lock:
+            gen, self._gen = self._gen, None
+        if gen is not None:
+            gen.retire()
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    # ==================================================================================
+    # reading
+    # ==================================================================================
+    def _state(self) -> _Generation:
+        key = self.store.current_key()
+        gen = self._gen
+        if gen is not None and gen.key == key:
+            return gen
+        with self._open_lock:
+            gen = self._gen
+            if gen is not None and gen.key == key:
+                return gen
+            path = self.store.current()
+            if path is None:
+                raise IndexUnavailable(f"no index at {self.index_dir}")
+            new = _Generation(path, key)
+            old, self._gen = self._gen, new
+        if old is not None:
+            old.retire()
+        return new
+
+    def _drop(self, gen: _Generation) -> None:
+        with self._open_lock:
+            if self._gen is gen:
+                self._gen = None
+        gen.retire()
+
+    def _read(self, fn):
+        """Run ``fn(gen, searcher)`` with retries on a fresh searcher."""
+        last: Exception | None = None
+        for attempt in range(READ_ATTEMPTS):
+            try:
+                gen = self._state()
+                s = gen.acquire()
+            except Exception as e:  # noqa: BLE001
+                last = e
+                with self._open_lock:
+                    self._gen = None
+                time.sleep(0.005 * (attempt + 1))
+                continue
+            ok = False
+            try:
+                out = fn(gen, s)
+                ok = True
+                return out
+            except Exception as e:  # noqa: BLE001 - retried with a fresh searcher
+                last = e
+                log.debug("search retry %d after %r", attempt + 1, e)
+                self._drop(gen)
+                time.sleep(0.002 * (attempt + 1))
+            finally:
+                gen.release(s, ok)
+        self._recover_later(last)
+        raise IndexUnavailable(str(last)) from last
+
+    def _recover_later(self, err) -> None:
+        """The index cannot be read: rebuild it in the background from the loader (if any)."""
+        if self._loader is None or time.monotonic() - self._last_recovery < 60:
+            return
+        if not self._recovering.acquire(blocking=False):
+            return
+        self._last_recovery = time.monotonic()
+        log.error("search index %s unreadable (%r): rebuilding in the background", self.index_dir, err)
+
+        def run():
+            try:
+                self.ensure(self._loader)
+            except Exception:  # noqa: BLE001
+                log.exception("background index rebuild failed")
+            finally:
+                self._recovering.release()
+
+        threading.Thread(target=run, name="indexer-recover", daemon=True).start()
+
+    # -- per-searcher caches ----------------------------------------------------------------
+    @staticmethod
+    def _allowed(s, audiences: frozenset, category: str | None) -> set:
+        cache = s._kb
+        key = ("allow", audiences, category)
+        allowed = cache.get(key)
+        if allowed is None:
+            if category is not None:
+                allowed = SearchEngine._allowed(s, audiences, None) & set(
+                    s.docs_for_query(wq.Term("category", category)))
+            else:
+                allowed = set()
+                for a in audiences:
+                    allowed.update(s.docs_for_query(wq.Term("audience", a)))
+            if len(cache) > 64:
+                cache.clear()
+            cache[key] = allowed
+        return allowed
+
+    def _vocabulary(self, gen: _Generation, s, audiences: frozenset) -> Vocabulary:
+        key = frozenset(_fields_for_vocab(audiences))
+        v = gen.vocab.get(key)
+        if v is None:
+            freqs: dict[str, int] = {}
+            r = s.reader()
+            for f in key:
+                for btext, ti in r.iter_field(f):
+                    t = btext.decode("utf-8") if isinstance(btext, bytes) else btext
+                    freqs[t] = freqs.get(t, 0) + ti.doc_frequency()
+            for w in self._dictionary_terms():
+                freqs.setdefault(w, 1)
+            v = gen.vocab[key] = Vocabulary(freqs)
+        return v
+
+    def _dictionary_terms(self) -> set[str]:
+        return {e[0] for e in segment.get().entries} | self.synonyms.terms()
+
+    def _visible_term(self, s, audiences, term: str) -> bool:
+        allowed = self._allowed(s, audiences, None)
+        for f in _fields_for_vocab(audiences):
+            if any(d in allowed for d in s.docs_for_query(wq.Term(f, term))):
+                return True
+        return False
+
+    # -- search -----------------------------------------------------------------------------
+    def search(self, q: str, *, audiences=frozenset({"public"}), category: str | None = None,
+               page: int = 1, per_page: int = 10,
+               signals: Mapping[str, float] | None = None) -> SearchResults:
+        """Ranked, visibility-filtered search.  Never raises for any ``q``.
+
+        ``signals``: optional ``{slug: multiplier}`` (e.g. 0.7–1.3 from helpfulness/popularity);
+        scores are multiplied by it (clamped to [0.5, 2.0]) and the top
+        ``page * per_page + 50`` candidates re-ranked.
+        """
+        t0 = time.perf_counter()
+        page = _clamp_int(page, 1, MAX_PAGE)
+        per_page = _clamp_int(per_page, 1, MAX_PER_PAGE)
+        res = SearchResults(query=q if isinstance(q, str) else "", page=page, per_page=per_page)
+        try:
+            auds = frozenset(a for a in (audiences or ()) if isinstance(a, str))
+            groups = parse(q, self.synonyms)
+            if auds and groups:
+                res = self._read(lambda gen, s: self._search(gen, s, res, groups, auds, category,
+                                                             page, per_page, signals))
+        except Exception:  # noqa: BLE001 - a search never raises
+            log.exception("search failed for %r", q if isinstance(q, str) else type(q))
+            res = SearchResults(query=res.query, page=page, per_page=per_page)
+        res.took_ms = (time.perf_counter() - t0) * 1000
+        return res
+
+    def _search(self, gen, s, base: SearchResults, groups, auds, category, page, per_page, signals):
+        res = SearchResults(query=base.query, page=page, per_page=per_page)
+        allowed = self._allowed(s, auds, None)
+        if not allowed:
+            return res
+        used = groups
+        q = build(groups, "and")
+        total, facets = self._count(s, q, allowed, category)
+        if total == 0:
+            fixes = self._corrections(gen, s, groups, auds)
+            if fixes:
+                fixed = with_corrections(groups, fixes, replace=True)
+                q2 = build(fixed, "and")
+                total, facets = self._count(s, q2, allowed, category)
+                if total:
+                    q, used = q2, fixed
+                    res.corrected = True
+                    res.did_you_mean = display(fixed)
+            if total == 0 and len(groups) > 1:
+                relaxed = with_corrections(groups, fixes, replace=False) if fixes else groups
+                q3 = build(relaxed, "or")
+                total, facets = self._count(s, q3, allowed, category)
+                if total:
+                    q, used = q3, relaxed
+                    res.relaxed = True
+                    if fixes:
+                        res.corrected = True
+                        res.did_you_mean = display(with_corrections(groups, fixes, replace=True))
+        res.total = total
+        res.facets = facets
+        if total == 0:
+            return res
+        want = page * per_page
+        limit = want + (SIGNAL_RERANK_DEPTH if signals else 0)
+        filt = self._allowed(s, auds, category) if category is not None else allowed
+        results = s.search(q, filter=filt, limit=limit)
+        top = [(score, docnum) for score, docnum in results.top_n]
+        slugs = s.reader().column_reader("slug")
+        if signals:
+            rescored = []
+            for score, docnum in top:
+                m = _signal(signals, slugs[docnum])
+                rescored.append((score * m, docnum))
+            rescored.sort(key=lambda t: (-t[0], t[1]))
+            top = rescored
+        terms = highlight_terms(used)
+        for score, docnum in top[want - per_page:want]:
+            stored = s.stored_fields(docnum)
+            res.hits.append(_hit(stored, score, make_snippet(stored.get("body", ""), terms)))
+        return res
+
+    @staticmethod
+    def _count(s, q, allowed: set, category: str | None) -> tuple[int, dict[str, int]]:
+        """Exact total and category facets over the visible matches (never the others)."""
+        cats = s.reader().column_reader("category")
+        counts: Counter = Counter()
+        for d in s.docs_for_query(q):
+            if d in allowed:
+                counts[cats[d]] += 1
+        facets = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        total = counts.get(category, 0) if category is not None else sum(counts.values())
+        return total, facets
+
+    def _corrections(self, gen, s, groups, auds) -> dict[int, str]:
+        vocab = None
+        fixes = {}
+        for i, g in enumerate(groups):
+            if not correctable(g):
+                continue
+            if vocab is None:
+                vocab = self._vocabulary(gen, s, auds)
+            w = g.words[0]
+            if w in vocab:
+                continue
+            c = vocab.correct(w)
+            if c is None:
+                continue
+            if c not in self._dictionary_terms() and not self._visible_term(s, auds, c):
+                continue
+            fixes[i] = c
+        return fixes
+
+    # -- suggest ----------------------------------------------------------------------------
+    def suggest(self, q: str, *, audiences=frozenset({"public"}), limit: int = 5,
+                category: str | None = None, signals: Mapping[str, float] | None = None) -> SearchResults:
+        """Titles for text still being typed: the last word may be incomplete.
+
+        Complete words must occur in a title/tag/code; the last fragment is looked up in the
+        ``prefix`` field (edge n-grams built at index time).  ``category`` boosts (does not
+        filter) that category.  Repeated fragments are served from an LRU cache that belongs to
+        the index snapshot, so it is dropped whenever the index changes.
+        """
+        t0 = time.perf_counter()
+        limit = _clamp_int(limit, 1, 20)
+        res = SearchResults(query=q if isinstance(q, str) else "", page=1, per_page=limit)
+        try:
+            auds = frozenset(a for a in (audiences or ()) if isinstance(a, str))
+            if auds and isinstance(q, str):
+                res = self._read(lambda gen, s: self._suggest(gen, s, res, q, auds, limit,
+                                                              category, signals))
+        except Exception:  # noqa: BLE001
+            log.exception("suggest failed")
+            res = SearchResults(query=res.query, page=1, per_page=limit)
+        res.took_ms = (time.perf_counter() - t0) * 1000
+        return res
+
+    def _suggest(self, gen, s, base, q, auds, limit, category, signals):
+        res = SearchResults(query=base.query, page=1, per_page=limit)
+        qn = normalise(q[:400])[:100]
+        key = (qn, auds)
+        cached = gen.suggest_cache.get(key)
+        if cached is None:
+            cached = self._suggest_candidates(s, qn, auds)
+            gen.suggest_cache[key] = cached
+            if len(gen.suggest_cache) > SUGGEST_CACHE_SIZE:
+                gen.suggest_cache.popitem(last=False)
+        else:
+            gen.suggest_cache.move_to_end(key)
+        cands, terms = cached
+        if not cands:
+            return res
+        slugs = s.reader().column_reader("slug")
+        cats = s.reader().column_reader("category") if category else None
+        scored = []
+        for score, docnum in cands:
+            if cats is not None and cats[docnum] == category:
+                score *= SUGGEST_CATEGORY_BOOST
+            if signals:
+                score *= _signal(signals, slugs[docnum])
+            scored.append((score, docnum))
+        scored.sort(key=lambda t: (-t[0], t[1]))
+        res.total = len(cands)
+        for score, docnum in scored[:limit]:
+            stored = s.stored_fields(docnum)
+            res.hits.append(_hit(stored, score, highlight_all(stored.get("title", ""), terms,
+                                                               prefixes=True)))
+        return res
+
+    def _suggest_candidates(self, s, qn: str, auds) -> tuple[list, list[str]]:
+        stripped = qn.strip()
+        if not stripped:
+            return [], []
+        complete = qn[-1].isspace()
+        chunks = stripped.split()[:12]
+        full_chunks = chunks if complete else chunks[:-1]
+        last = None if complete else chunks[-1]
+        full = words(" ".join(full_chunks))
+        terms = list(full)
+
+        def full_q(w):
+            return wq.Or([wq.Term("title", w, boost=FIELD_WEIGHTS["title"]),
+                          wq.Term("tags", w, boost=FIELD_WEIGHTS["tags"]),
+                          wq.Term("codes_fm", w, boost=FIELD_WEIGHTS["codes_fm"]),
+                          wq.Term("prefix", w)])
+
+        clauses = [full_q(w) for w in full]
+        if last is not None:
+            key = prefix_key(last)
+            if key and (not key.isascii() or len(key) >= 2 or clauses):
+                options = [wq.Term("prefix", key, boost=2.0)]
+                lw = words(last, keep_stop=True)
+                if len(lw) > 1:
+                    options.append(wq.And([full_q(w) for w in lw[:-1]] +
+                                          [wq.Term("prefix", lw[-1][:PREFIX_MAX])]))
+                clauses.append(wq.Or(options) if len(options) > 1 else options[0])
+                terms.extend(lw)
+                terms.append(key)
+        if not clauses:
+            return [], []
+        q = clauses[0] if len(clauses) == 1 else wq.And(clauses)
+        if len(chunks) > 1 and not complete:
+            joined = prefix_key(" ".join(chunks))
+            if joined:
+                q = wq.Or([q, wq.Term("prefix", joined, boost=2.0)])
+        allowed = self._allowed(s, auds, None)
+        if not allowed:
+            return [], []
+        results = s.search(q, filter=allowed, limit=40)
+        cands = [(score, docnum) for score, docnum in results.top_n]
+        return cands, sorted(set(terms), key=len, reverse=True)
+
+
+# ----------------------------------------------------------------------------------------
+def _clamp_int(v, lo, hi) -> int:
+    try:
+        v = int(v)
+    except (TypeError, ValueError):
+        v = lo
+    return max(lo, min(hi, v))
+
+
+def _signal(signals: Mapping[str, float], slug: str) -> float:
+    try:
+        m = float(signals.get(slug, 1.0))
+    except (TypeError, ValueError):
+        return 1.0
+    if not math.isfinite(m):
+        return 1.0
+    return max(SIGNAL_MIN, min(SIGNAL_MAX, m))
+
+
+def _clean(fields: dict) -> dict:
+    return {k: v for k, v in fields.items() if v is not None}
+
+
+def _apply_entry(w, entry: dict, docs=None) -> None:
+    ups = docs if docs is not None else [from_json(d) for d in entry.get("upsert", ())]
+    for d in ups:
+        w.update_document(**_clean(to_fields(d)))
+    for slug in entry.get("delete", ()):
+        w.delete_by_term("slug", slug)
+
+
+def _hit(stored: dict, score: float, snippet: str) -> Hit:
+    import datetime
+
+    upd = stored.get("updated")
+    try:
+        upd = datetime.date.fromisoformat(upd) if upd else None
+    except (TypeError, ValueError):
+        upd = None
+    return Hit(
+        slug=stored.get("slug", ""), title=stored.get("title", ""),
+        category=stored.get("category", ""), error_codes=tuple(stored.get("error_codes") or ()),
+        snippet=snippet, score=float(score), audience=stored.get("audience", ""), updated=upd,
+    )

@@ -1,0 +1,110 @@
+"""Markdown → plain text (stored for snippets and indexed as the body) and headings.
+
+Not a Markdown renderer: it removes syntax and keeps readable text.  Code blocks keep their
+content (error messages live there), links keep their text, images their alt text, HTML tags
+and comments disappear, entities are decoded, tables become space-separated cells.
+``ERR_CONNECTION_RESET`` keeps its underscores (only ``_emphasis_`` at word boundaries is
+removed).
+"""
+from __future__ import annotations
+
+import html
+import re
+
+__all__ = ["markdown_to_text"]
+
+_FENCE = re.compile(r"^\s*(```+|~~~+)")
+_ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_SETEXT = re.compile(r"^\s{0,3}(=+|-+)\s*$")
+_TABLE_SEP = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_HR = re.compile(r"^\s{0,3}([-*_])(\s*\1){2,}\s*$")
+_REFDEF = re.compile(r"^\s{0,3}\[[^\]]+\]:\s*\S+")
+_QUOTE = re.compile(r"^\s*(>\s?)+")
+_LIST = re.compile(r"^\s*(?:[-*+]|\d{1,3}[.)])\s+(?:\[[ xX]\]\s+)?")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+_DOCFX = re.compile(r"\[!(?:NOTE|TIP|IMPORTANT|CAUTION|WARNING|div|VIDEO)[^\]]*\]", re.I)
+_INCLUDE = re.compile(r"\[!INCLUDE\s*\[[^\]]*\]\([^)]*\)\]", re.I)
+_IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
+_LINK = re.compile(r"\[([^\]]*)\]\((?:[^()]|\([^)]*\))*\)")
+_REFLINK = re.compile(r"\[([^\]]+)\]\[[^\]]*\]")
+_AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
+_TAG = re.compile(r"</?[a-zA-Z][a-zA-Z0-9-]*(?:\s[^<>]*)?/?>")
+_CODE = re.compile(r"`+([^`]*)`+")
+_STRONG = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+_EM_UND = re.compile(r"(?<![\w])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w])")
+_STRIKE = re.compile(r"~~(.+?)~~")
+_SPACES = re.compile(r"[ \t\u3000]+")
+
+
+def _inline(s: str) -> str:
+    s = _INCLUDE.sub("", s)
+    s = _DOCFX.sub("", s)
+    s = _IMAGE.sub(r"\1", s)
+    s = _LINK.sub(r"\1", s)
+    s = _REFLINK.sub(r"\1", s)
+    s = _AUTOLINK.sub(r"\1", s)
+    s = _TAG.sub("", s)
+    s = _CODE.sub(r"\1", s)
+    s = _STRONG.sub(r"\2", s)
+    s = _EM_STAR.sub(r"\1", s)
+    s = _EM_UND.sub(r"\1", s)
+    s = _STRIKE.sub(r"\1", s)
+    s = s.replace("\\", "") if "\\" in s and re.search(r"\\[\\`*_{}\[\]()#+\-.!|]", s) else s
+    s = html.unescape(s)
+    return _SPACES.sub(" ", s).strip()
+
+
+def markdown_to_text(md: str) -> tuple[str, list[str]]:
+    """Return ``(plain_text, headings)``; paragraphs separated by newlines."""
+    if not md:
+        return "", []
+    md = _COMMENT.sub("", md.replace("\r\n", "\n").replace("\r", "\n"))
+    out: list[str] = []
+    headings: list[str] = []
+    fence = None
+    prev_plain = False
+    for line in md.split("\n"):
+        fm = _FENCE.match(line)
+        if fence is not None:
+            if fm and fm.group(1)[0] == fence:
+                fence = None
+            else:
+                out.append(line.strip())
+            prev_plain = False
+            continue
+        if fm:
+            fence = fm.group(1)[0]
+            prev_plain = False
+            continue
+        if not line.strip():
+            if out and out[-1] != "":
+                out.append("")
+            prev_plain = False
+            continue
+        m = _ATX.match(line)
+        if m:
+            h = _inline(m.group(2))
+            if h:
+                headings.append(h)
+                out.append(h)
+            prev_plain = False
+            continue
+        if _SETEXT.match(line) and prev_plain and out:
+            headings.append(out[-1])
+            prev_plain = False
+            continue
+        if _TABLE_SEP.match(line) or _HR.match(line) or _REFDEF.match(line):
+            prev_plain = False
+            continue
+        line = _QUOTE.sub("", line)
+        line = _LIST.sub("", line)
+        if "|" in line:
+            line = " ".join(c.strip() for c in line.strip().strip("|").split("|"))
+        text = _inline(line)
+        if text:
+            out.append(text)
+            prev_plain = True
+    while out and out[-1] == "":
+        out.pop()
+    return "\n".join(out), headings

@@ -1,0 +1,192 @@
+"""Query construction from tokens — user text never reaches Whoosh's QueryParser.
+
+``parse(q, synonyms)`` turns user text into *groups*, one per query position:
+
+* the text is normalised and cut to ``QUERY_MAX_CHARS`` (200) characters, then analysed with
+  the same pipeline as the index (accurate mode, no sub-words); operators, quotes, ``field:``,
+  ``[a TO z]``, wildcards are just punctuation and disappear;
+* a group's alternatives: the word itself (weight 1), a code's equivalent spellings (1), the
+  jieba sub-words that exactly cover a long word (``帐号密码`` → ``帐号`` + ``密码``, 0.8), and
+  synonyms (0.5).  Synonym entries may span several query words;
+* at most ``MAX_GROUPS`` groups are kept.
+
+``build(groups, "and"|"or")`` makes the Whoosh query: each alternative is searched in every
+field with the field weight (``FIELD_WEIGHTS``: title 5 > front-matter codes 4 > tags 3 >
+body codes 2 = headings 2 > body 1) times the alternative's weight; groups are combined with
+AND (first) or OR (relaxed).  With 2–8 plain word groups an exact phrase in title/body adds a
+bonus (``AndMaybe``), which relies on the index's sequential positions.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query as wq
+
+from . import segment
+from .analysis import CODE, VARIANT, WORD, tokens
+from .synonyms import SynonymTable
+from .text import QUERY_MAX_CHARS, normalise
+
+__all__ = ["FIELD_WEIGHTS", "Group", "parse", "build", "highlight_terms", "SYNONYM_WEIGHT"]
+
+FIELD_WEIGHTS = {
+    "title": 5.0,
+    "codes_fm": 4.0,
+    "tags": 3.0,
+    "codes_body": 2.0,
+    "headings": 2.0,
+    "body": 1.0,
+}
+SYNONYM_WEIGHT = 0.5
+COVER_WEIGHT = 0.8
+CORRECTION_WEIGHT = 0.9
+MAX_GROUPS = 16
+PHRASE_BOOST = {"title": 4.0, "body": 1.5}
+
+_LATIN_WORD = re.compile(r"[a-z][a-z\-]{3,}")
+
+
+@dataclass
+class Group:
+    """One query position (or several merged by a multi-word synonym)."""
+    words: tuple[str, ...]                       # the query's own word(s)
+    kind: str = WORD                             # word | code
+    alts: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.words) if all(not w.isascii() for w in self.words) else " ".join(self.words)
+
+
+def _cover(word: str) -> tuple[str, ...] | None:
+    """Non-overlapping dictionary sub-words that cover ``word`` exactly (longest first)."""
+    if len(word) <= 2 or word.isascii():
+        return None
+    seg = segment.get()
+    out = []
+    i = 0
+    while i < len(word):
+        for n in (4, 3, 2):
+            piece = word[i:i + n]
+            if len(piece) == n and n < len(word) and seg.has_word(piece):
+                out.append(piece)
+                i += n
+                break
+        else:
+            return None
+    return tuple(out) if len(out) > 1 else None
+
+
+def parse(q: str, synonyms: SynonymTable | None = None) -> list[Group]:
+    if not isinstance(q, str):
+        return []
+    qn = normalise(q[: QUERY_MAX_CHARS * 4])[:QUERY_MAX_CHARS]
+    toks = tokens(qn)
+    if not any(t.kind in (WORD, CODE) for t in toks):
+        toks = tokens(qn, keep_stop=True)   # a query of stop words only: use them
+    positions: list[Group] = []
+    for t in toks:
+        if t.kind in (WORD, CODE):
+            g = Group((t.text,), t.kind, [((t.text,), 1.0)])
+            if t.kind == WORD:
+                cov = _cover(t.text)
+                if cov:
+                    g.alts.append((cov, COVER_WEIGHT))
+            positions.append(g)
+        elif t.kind == VARIANT and positions:
+            positions[-1].alts.append(((t.text,), 1.0))
+    # de-duplicate repeated words (``vpn vpn vpn``)
+    seen = set()
+    uniq = []
+    for g in positions:
+        if g.words not in seen:
+            seen.add(g.words)
+            uniq.append(g)
+    positions = uniq[:MAX_GROUPS]
+    if synonyms is None:
+        return positions
+    mains = [g.words[0] if g.kind == WORD else "\x00" for g in positions]
+    out: list[Group] = []
+    i = 0
+    for start, n, alts in synonyms.match(mains):
+        out.extend(positions[i:start])
+        if n == 1:
+            g = positions[start]
+        else:
+            ws = tuple(mains[start:start + n])
+            g = Group(ws, WORD, [(ws, 1.0)])
+        g.alts.extend((a, SYNONYM_WEIGHT) for a in alts if (a, 1.0) not in g.alts)
+        out.append(g)
+        i = start + n
+    out.extend(positions[i:])
+    return out
+
+
+def _alt_query(words: tuple[str, ...], weight: float, fields) -> wq.Query:
+    per_word = [
+        wq.Or([wq.Term(f, w, boost=FIELD_WEIGHTS[f] * weight) for f in fields])
+        for w in words
+    ]
+    return per_word[0] if len(per_word) == 1 else wq.And(per_word)
+
+
+def group_query(g: Group, fields=tuple(FIELD_WEIGHTS)) -> wq.Query:
+    qs = [_alt_query(ws, wt, fields) for ws, wt in g.alts]
+    return qs[0] if len(qs) == 1 else wq.Or(qs)
+
+
+def build(groups: list[Group], mode: str = "and") -> wq.Query:
+    if not groups:
+        return wq.NullQuery
+    parts = [group_query(g) for g in groups]
+    if len(parts) == 1:
+        core = parts[0]
+    else:
+        core = wq.And(parts) if mode == "and" else wq.Or(parts)
+    if 2 <= len(groups) <= 8 and all(len(g.words) == 1 for g in groups):
+        seq = [g.words[0] for g in groups]
+        phrases = [wq.Phrase(f, seq, boost=b) for f, b in PHRASE_BOOST.items()]
+        core = wq.AndMaybe(core, wq.Or(phrases))
+    return core
+
+
+def with_corrections(groups: list[Group], corrections: dict[int, str], *, replace: bool) -> list[Group]:
+    """Copy of ``groups`` where group i searches ``corrections[i]`` instead of / besides its word."""
+    out = []
+    for i, g in enumerate(groups):
+        c = corrections.get(i)
+        if c is None:
+            out.append(g)
+        elif replace:
+            out.append(Group((c,), WORD, [((c,), 1.0)]))
+        else:
+            out.append(Group(g.words, g.kind, g.alts + [((c,), CORRECTION_WEIGHT)]))
+    return out
+
+
+def correctable(g: Group) -> bool:
+    """Typo tolerance applies to single Latin words of 4+ letters."""
+    return g.kind == WORD and len(g.words) == 1 and bool(_LATIN_WORD.fullmatch(g.words[0]))
+
+
+def highlight_terms(groups: list[Group]) -> list[str]:
+    terms: dict[str, None] = {}
+    for g in groups:
+        for ws, _wt in g.alts:
+            if len(ws) == 1:
+                terms.setdefault(ws[0], None)
+            else:
+                for w in ws:
+                    terms.setdefault(w, None)
+    return sorted(terms, key=len, reverse=True)
+
+
+def display(groups: list[Group]) -> str:
+    out = ""
+    for g in groups:
+        t = g.text
+        if out and (out[-1].isascii() or t[:1].isascii()):
+            out += " "
+        out += t
+    return out

@@ -1,0 +1,128 @@
+"""Highlighted snippets built from the stored plain text.
+
+Terms are located in the *normalised* text (so ``帳號`` in the article matches the query
+``帐号``, ``ＶＰＮ`` matches ``vpn``) and mapped back to the original characters.  CJK terms match
+anywhere (there are no spaces between Chinese words); Latin/digit terms only at word
+boundaries (``out`` does not light up inside ``outlook``).  The window (~``width`` characters) with
+the most distinct terms wins, then it is moved to start at a sentence or clause boundary when one
+is close.  Everything is HTML-escaped except our ``<mark>`` tags.
+"""
+from __future__ import annotations
+
+import bisect
+import html
+import re
+
+from .text import normalise_with_map
+
+__all__ = ["make_snippet", "highlight_all"]
+
+_ASCII_WORD = re.compile(r"[0-9a-z]")
+_BOUNDARY_BEFORE = "。！？；!?;\n"
+_SOFT_BEFORE = "，、,：: "
+MAX_TEXT = 200_000
+
+
+def _find_spans(norm: str, terms, prefixes: bool = False) -> list[tuple[int, int, str]]:
+    spans = []
+    for term in terms:
+        if not term:
+            continue
+        ascii_edges = bool(_ASCII_WORD.match(term[0])), bool(_ASCII_WORD.match(term[-1]))
+        start = 0
+        n = 0
+        while n < 200:
+            i = norm.find(term, start)
+            if i < 0:
+                break
+            j = i + len(term)
+            ok = True
+            if ascii_edges[0] and i > 0 and _ASCII_WORD.match(norm[i - 1]):
+                ok = False
+            if ascii_edges[1] and not prefixes and j < len(norm) and _ASCII_WORD.match(norm[j]):
+                ok = False
+            if ok:
+                spans.append((i, j, term))
+                n += 1
+            start = i + 1
+    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    merged: list[tuple[int, int, str]] = []
+    for s in spans:
+        if merged and s[0] < merged[-1][1]:
+            if s[1] > merged[-1][1]:
+                merged[-1] = (merged[-1][0], s[1], merged[-1][2])
+            continue
+        merged.append(s)
+    return merged
+
+
+def _render(text: str, spans, lo: int, hi: int) -> str:
+    out = []
+    pos = lo
+    for a, b in spans:
+        a, b = max(a, lo), min(b, hi)
+        if a >= b:
+            continue
+        out.append(html.escape(text[pos:a]))
+        out.append("<mark>" + html.escape(text[a:b]) + "</mark>")
+        pos = b
+    out.append(html.escape(text[pos:hi]))
+    return "".join(out)
+
+
+def _to_orig(spans, offsets):
+    if offsets is None:
+        return [(a, b) for a, b, _ in spans]
+    return [(offsets[a], offsets[b] if b < len(offsets) else offsets[-1]) for a, b, _ in spans]
+
+
+def highlight_all(text: str, terms, prefixes: bool = False) -> str:
+    """Escape ``text`` and mark every occurrence of ``terms`` (for short texts like titles).
+
+    ``prefixes=True``: a Latin term may end inside a word (``outl`` in ``Outlook``)."""
+    text = text or ""
+    norm, offsets = normalise_with_map(text)
+    spans = _to_orig(_find_spans(norm, terms, prefixes), offsets)
+    return _render(text, spans, 0, len(text))
+
+
+def make_snippet(text: str, terms, width: int = 100) -> str:
+    text = (text or "")[:MAX_TEXT]
+    if not text:
+        return ""
+    norm, offsets = normalise_with_map(text)
+    found = _find_spans(norm, terms)
+    spans = _to_orig(found, offsets)
+    if not spans:
+        end = min(len(text), width)
+        cut = text[:end]
+        return html.escape(" ".join(cut.split())) + ("…" if end < len(text) else "")
+    # best window: most distinct terms, then most hits; starts at a span start
+    starts = [a for a, _ in spans]
+    best = (-1, -1, 0)
+    for k, (a, _b) in enumerate(spans):
+        hi = bisect.bisect_left(starts, a + width)
+        distinct = len({found[m][2] for m in range(k, hi)})
+        score = (distinct, hi - k)
+        if score > best[:2]:
+            best = (distinct, hi - k, a)
+    first = best[2]
+    # move the window start back a little, to a sentence/clause boundary if one is near
+    lo = max(0, first - width // 4)
+    for i in range(first - 1, max(-1, first - width // 2), -1):
+        if text[i] in _BOUNDARY_BEFORE:
+            lo = i + 1
+            break
+    else:
+        for i in range(first - 1, max(-1, first - width // 4), -1):
+            if text[i] in _SOFT_BEFORE:
+                lo = i + 1
+                break
+    hi = min(len(text), lo + width)
+    # do not cut a highlighted span in half at the end
+    for a, b in spans:
+        if a < hi < b:
+            hi = b
+    snippet = _render(text, spans, lo, hi)
+    snippet = " ".join(snippet.split())  # newlines/tabs → single spaces
+    return ("…" if lo > 0 else "") + snippet + ("…" if hi < len(text) else "")
