@@ -32,6 +32,11 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(api.bp)
+    from .views import agent as agent_views, api_tickets, tickets as ticket_views
+
+    app.register_blueprint(ticket_views.bp)
+    app.register_blueprint(api_tickets.bp)
+    app.register_blueprint(agent_views.bp)
     app.cli.add_command(kb_cli)
     return app
 

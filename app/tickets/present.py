@@ -1,0 +1,74 @@
+"""How a ticket is shown: local times, plain explanations, the TICKET JSON of the contract."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import current_app, url_for
+
+from ..models import Ticket
+from .choices import PRIORITY_NAMES
+from .sla import describe_calendar, describe_target, policy_from_config, timezone_from_config, to_local
+
+
+def local(when: dt.datetime | None) -> dt.datetime | None:
+    """``when`` in the configured zone (KB_TIMEZONE)."""
+    return to_local(when, timezone_from_config(current_app.config))
+
+
+def iso(when: dt.datetime | None) -> str | None:
+    value = local(when)
+    return value.isoformat(timespec="seconds") if value is not None else None
+
+
+def display_time(when: dt.datetime | None) -> str:
+    """E.g. "2026-11-23 10:30（周一）"."""
+    value = local(when)
+    if value is None:
+        return ""
+    return f"{value:%Y-%m-%d %H:%M}（周{'一二三四五六日'[value.weekday()]}）"
+
+
+def priority_explanation(priority: str) -> str:
+    """E.g. "P2 · 高 · 2 小时内响应，1 个工作日内解决"."""
+    policy = policy_from_config(current_app.config)
+    response = describe_target(policy.response[priority], policy.calendar)
+    resolve = describe_target(policy.resolve[priority], policy.calendar)
+    return f"{priority} · {PRIORITY_NAMES.get(priority, '')} · {response}内响应，{resolve}内解决"
+
+
+def clock_note(priority: str) -> str:
+    policy = policy_from_config(current_app.config)
+    if policy.response[priority].clock == "24x7":
+        return "紧急请求全天候处理，节假日和夜间同样计时。"
+    hours = describe_calendar(policy.calendar).removeprefix("工作时间：")
+    return f"时限按工作时间计算：{hours}。非工作时间提交的请求从下一个工作时段开始计时。"
+
+
+def ticket_url(ticket: Ticket, *, with_token: bool = False, external: bool = False) -> str:
+    params = {"token": ticket.access_token} if with_token else {}
+    return url_for("tickets.view", number=ticket.number, _external=external, **params)
+
+
+def ticket_json(ticket: Ticket, *, with_token: bool = False) -> dict:
+    """TICKET exactly as INTERFACES.md defines it."""
+    return {
+        "number": ticket.number,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "category": ticket.category,
+        "impact": ticket.impact,
+        "urgency": ticket.urgency,
+        "sla_response_due": iso(ticket.sla_response_due),
+        "sla_resolve_due": iso(ticket.sla_resolve_due),
+        "article": ticket.article.slug if ticket.article is not None else None,
+        "url": ticket_url(ticket, with_token=with_token),
+    }
+
+
+def public_history(ticket: Ticket) -> list[dict]:
+    return [
+        {"at": iso(e.created_at), "kind": e.kind, "text": e.body}
+        for e in ticket.events
+        if e.public
+    ]

@@ -1,0 +1,76 @@
+"""``POST /api/tickets`` and ``GET /api/tickets/<number>`` (INTERFACES.md).
+
+* ``POST`` takes a JSON object (``Content-Type: application/json`` is required, which also
+  keeps other sites from creating tickets with a logged-in user's cookie). Category, impact
+  and urgency accept the keys or their Chinese labels. ``201`` with TICKET; for an anonymous
+  caller ``url`` carries the private ``?token=`` (shown only in this response).
+  Bad input: ``400 {"error": "validation_failed", "message", "fields": {field: message}}``.
+* ``Idempotency-Key`` header: a repeat with the same key from the same caller (the same
+  logged-in user, or any anonymous caller) answers ``201`` with exactly the first response's
+  body and the header ``Idempotent-Replayed: true``; no second ticket is created. Use a
+  random key (a UUID) per logical request.
+* ``GET`` answers TICKET plus ``subject``, ``created_at`` and ``history`` (public entries)
+  for the requester (logged in, or ``?token=``), agents and admins; ``404`` for anyone else.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+from flask_login import current_user
+
+from ..db import get_session
+from ..security import csrf
+from ..tickets.access import ticket_or_404
+from ..tickets.present import iso, public_history, ticket_json
+from ..tickets.service import TicketValidationError, create_ticket
+
+bp = Blueprint("api_tickets", __name__, url_prefix="/api")
+csrf.exempt(bp)
+
+
+def _error(status: int, error: str, message: str, **extra):
+    response = jsonify(error=error, message=message, **extra)
+    response.status_code = status
+    return response
+
+
+@bp.post("/tickets")
+def create():
+    if not request.is_json:
+        return _error(415, "unsupported_media_type", "请以 JSON 格式提交（Content-Type: application/json）。")
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        return _error(400, "bad_request", "请求正文必须是一个 JSON 对象。")
+    user = current_user if current_user.is_authenticated else None
+    try:
+        ticket = create_ticket(
+            get_session(),
+            data,
+            user=user._get_current_object() if user is not None else None,
+            source="api",
+            idempotency_key=request.headers.get("Idempotency-Key"),
+        )
+    except TicketValidationError as exc:
+        return _error(400, "validation_failed", exc.message, fields=exc.errors)
+    response = jsonify(ticket_json(ticket, with_token=ticket.requester_id is None))
+    response.status_code = 201
+    if getattr(ticket, "replayed", False):
+        response.headers["Idempotent-Replayed"] = "true"
+    response.headers["Location"] = ticket_json(ticket)["url"]
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/tickets/<number>")
+def show(number: str):
+    from werkzeug.exceptions import NotFound
+
+    try:
+        ticket = ticket_or_404(get_session(), number, request.args.get("token"))
+    except NotFound:
+        return _error(404, "not_found", "工单不存在，或者您无权查看。")
+    body = ticket_json(ticket)
+    body.update(subject=ticket.subject, created_at=iso(ticket.created_at), history=public_history(ticket))
+    response = jsonify(body)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
