@@ -1,0 +1,418 @@
+"""The request form ``/requests/new``: live suggestions, deflection, and the ticket at the end.
+
+Steps (the same URL, ``step`` in the form):
+
+* ``GET`` — a new form visit (``app/visits.py``) whose token is in the page and the session;
+  ``?q=`` fills the title, ``?article=<slug>`` links the request to that article.
+* ``POST step=submit`` — sent by the page's script (the visitor already saw live suggestions):
+  the ticket is created at once.
+* ``POST step=check`` — without JavaScript: the server searches and, if anything matches,
+  shows the articles with 「这解决了我的问题」 and 「仍然提交」; the typed text travels in hidden
+  fields and the attachments wait on the server (``app/staging.py``) until
+* ``POST step=confirm`` — creates the ticket. ``step=edit`` goes back to the filled-in form.
+
+One ticket per visit: the idempotency key is derived from the visit token, so a double click
+or a browser retry returns the first ticket.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    session as flask_session,
+    url_for,
+)
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from jinja2 import TemplateNotFound
+from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.routing import BuildError
+
+from .. import request_form, staging, suggestions, visits
+from ..db import get_session
+from ..form_salvage import salvage_fields
+from ..models import Article, Ticket
+from ..security import csrf
+from ..tickets.choices import CATEGORIES, IMPACT_HINTS, IMPACTS, URGENCIES, URGENCY_HINTS
+from ..visibility import audiences_for, can_view, current_role
+
+log = logging.getLogger("app.requests")
+
+bp = Blueprint("requests", __name__, url_prefix="/requests/new")
+api_bp = Blueprint("visits_api", __name__, url_prefix="/api/visits")
+csrf.exempt(api_bp)  # token-bound instead: the visit token must be one this session opened
+
+SUBMITTED_KEY = "kb_submitted_tickets"
+MAX_EVENT_BYTES = 8 * 1024
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _anonymous() -> bool:
+    return not current_user.is_authenticated
+
+
+def _user():
+    return current_user._get_current_object() if current_user.is_authenticated else None
+
+
+def _user_id() -> int | None:
+    return current_user.id if current_user.is_authenticated else None
+
+
+def _visible_article(slug: str | None) -> Article | None:
+    if not slug or len(slug) > 300:
+        return None
+    article = get_session().scalar(select(Article).where(Article.slug == slug))
+    return article if can_view(article, current_role()) else None
+
+
+def _category_key(label: str | None) -> str:
+    for key, name in CATEGORIES.items():
+        if name == label:
+            return key
+    return ""
+
+
+def _own_visit(token: str | None):
+    """The visit for ``token`` if this browser session opened it, else None."""
+    if not token or not visits.session_owns(flask_session, token):
+        return None
+    return visits.find_visit(get_session(), token)
+
+
+def _visit_for_post():
+    """The visit named by the form, or a new one (an expired session must not lose the request)."""
+    session = get_session()
+    token = request.form.get("visit", "")
+    visit = visits.find_visit(session, token) if visits.session_owns(flask_session, token) else None
+    if visit is None:
+        visit = visits.find_visit(session, token)
+        if visit is not None and visit.user_id not in (None, _user_id()):
+            visit = None  # someone else's visit: start afresh
+    if visit is None:
+        visit = visits.start_visit(session, _user_id())
+        session.commit()
+    visits.remember_token(flask_session, visit.token)
+    return visit
+
+
+def _request_limit() -> int:
+    return current_app.config.get("MAX_CONTENT_LENGTH") or 25 * 1024 * 1024
+
+
+def _default_values(q: str = "", article: Article | None = None) -> dict:
+    values = dict.fromkeys(request_form.FIELDS, "")
+    values["subject"] = request_form.clean_text(q)[: request_form.MAX_SUBJECT]
+    if article is not None:
+        if not values["subject"]:
+            values["subject"] = f"文章《{article.title}》没有解决我的问题"[: request_form.MAX_SUBJECT]
+        values["category"] = _category_key(article.category)
+    if current_user.is_authenticated:
+        values["contact_name"] = current_user.name or ""
+        values["contact_email"] = current_user.email or ""
+    return values
+
+
+def _render_form(visit, values: dict, errors: dict | None = None, *, article=None, status=200,
+                 top_error: str | None = None, staged: list[str] | None = None):
+    errors = errors or {}
+    return (
+        render_template(
+            "requests/form.html",
+            visit=visit,
+            values=values,
+            errors=errors,
+            top_error=top_error,
+            article=article,
+            staged=staged or [],
+            categories=CATEGORIES,
+            impacts=IMPACTS,
+            urgencies=URGENCIES,
+            impact_hints=IMPACT_HINTS,
+            urgency_hints=URGENCY_HINTS,
+            anonymous=_anonymous(),
+            accept=request_form.ACCEPT,
+            max_file_mb=request_form.MAX_FILE_BYTES // 1024 // 1024,
+            max_files=request_form.MAX_FILES,
+            max_request_mb=_request_limit() // 1024 // 1024,
+        ),
+        status,
+    )
+
+
+# --- the form -----------------------------------------------------------------------------
+
+
+@bp.get("")
+def new():
+    session = get_session()
+    article = _visible_article(request.args.get("article"))
+    visit = visits.start_visit(session, _user_id())
+    q = request.args.get("q", "")
+    if q:
+        visits.record_query(visit, q, [])
+    session.commit()
+    visits.remember_token(flask_session, visit.token)
+    return _render_form(visit, _default_values(q, article), article=article)
+
+
+@bp.post("")
+def submit():
+    session = get_session()
+    visit = _visit_for_post()
+    step = request.form.get("step", "check")
+    article = _visible_article(request.form.get("article"))
+    staged = staging.staged_names(visit.token)
+    if visit.ticket_id is not None:  # a repeated submit of a visit that already made its ticket
+        ticket = session.get(Ticket, visit.ticket_id)
+        if ticket is not None:
+            return _to_confirmation(ticket)
+    form = request_form.check(
+        request.form, request.files.getlist("attachments"), user=_user(), staged=staged
+    )
+    if step == "edit" or not form.ok:
+        return _render_form(visit, form.values, form.errors, article=article,
+                            status=200 if step == "edit" else 400, staged=staged)
+    if step == "check":
+        found = suggestions.suggest(
+            form.values["subject"], form.values["description"],
+            CATEGORIES.get(form.values["category"]), audiences_for(current_role()),
+        )
+        visits.record_query(visit, found.query, found.slugs)
+        session.commit()
+        if found.hits:
+            staged = staging.stage(visit.token, form.files) if form.files else staged
+            return render_template(
+                "requests/check.html", visit=visit, values=form.values, hits=found.hits,
+                article=article, staged=staged, categories=CATEGORIES, impacts=IMPACTS,
+                urgencies=URGENCIES,
+            )
+    return _create(visit, form, article, staged)
+
+
+def _create(visit, form, article, staged: list[str]):
+    """Create the ticket (with its attachments, all or nothing) and go to the confirmation."""
+    from ..tickets.service import TicketValidationError, create_ticket
+
+    session = get_session()
+    files = (staging.load(visit.token) if staged else []) + form.files
+    data = form.ticket_data()
+    data["shown_articles"] = list(visit.shown or [])
+    data["opened_articles"] = list(visit.opened or [])
+    data["search_text"] = visits.last_query(visit)
+    try:
+        ticket = create_ticket(
+            session, data, user=_user(), source="portal",
+            idempotency_key=f"form-visit:{visit.token}", article=article, visit=visit, files=files,
+        )
+    except TicketValidationError as exc:
+        values = {**form.values, **{k: v for k, v in exc.values.items() if k in form.values and isinstance(v, str)}}
+        return _render_form(visit, values, dict(exc.errors), article=article, status=400, staged=staged)
+    staging.discard(visit.token)
+    return _to_confirmation(ticket)
+
+
+def _to_confirmation(ticket: Ticket):
+    numbers = [n for n in flask_session.get(SUBMITTED_KEY, []) if n != ticket.number]
+    flask_session[SUBMITTED_KEY] = (numbers + [ticket.number])[-20:]
+    return redirect(url_for("requests.submitted", number=ticket.number), code=303)
+
+
+@bp.get("/submitted/<number>")
+def submitted(number: str):
+    session = get_session()
+    ticket = session.scalar(select(Ticket).where(Ticket.number == number))
+    own = ticket is not None and (
+        number in flask_session.get(SUBMITTED_KEY, [])
+        or (current_user.is_authenticated and ticket.requester_id == current_user.id)
+    )
+    if not own:
+        abort(404)
+    try:  # the ticket pages' template, when they are installed
+        return render_template("tickets/confirmation.html", ticket=ticket, **_ticket_pages_context(ticket))
+    except (TemplateNotFound, BuildError, ImportError):
+        pass
+    return render_template("requests/confirmation.html", ticket=ticket, **_confirmation_context(ticket))
+
+
+def _ticket_pages_context(ticket: Ticket) -> dict:
+    from ..tickets import choices, present
+
+    private_link = None
+    if ticket.requester_id is None:  # anonymous: the link with its secret is the only way back
+        private_link = present.ticket_url(ticket, with_token=True, external=True)
+    else:
+        present.ticket_url(ticket)  # BuildError while the ticket pages are not registered
+    return {"C": choices, "P": present, "private_link": private_link}
+
+
+def _confirmation_context(ticket: Ticket) -> dict:
+    from ..tickets import present
+
+    return {
+        "display_time": present.display_time,
+        "priority_explanation": present.priority_explanation(ticket.priority),
+        "clock_note": present.clock_note(ticket.priority),
+    }
+
+
+# --- 「这解决了我的问题」 and opening suggestions without JavaScript ---------------------------------
+
+
+@bp.post("/solved")
+def solved():
+    visit = _own_visit(request.form.get("visit"))
+    slug = request.form.get("article_slug", "")
+    article = _visible_article(slug)
+    if visit is None:
+        abort(404)
+    visits.record_solved(visit, article.slug if article else None)
+    get_session().commit()
+    staging.discard(visit.token)
+    return redirect(url_for("requests.thanks", article=article.slug if article else None), code=303)
+
+
+@bp.get("/thanks")
+def thanks():
+    article = _visible_article(request.args.get("article"))
+    return render_template("requests/thanks.html", article=article)
+
+
+@bp.get("/open/<token>/<path:slug>")
+def open_article(token: str, slug: str):
+    article = _visible_article(slug)
+    if article is None:
+        abort(404)
+    visit = _own_visit(token)
+    if visit is not None:
+        visits.record_opened(visit, article.slug)
+        get_session().commit()
+    return redirect(url_for("portal.article", slug=article.slug))
+
+
+# --- errors on this form: keep what was typed ---------------------------------------------
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_exc):
+    fields, filenames = salvage_fields(request.environ)
+    session = get_session()
+    token = fields.get("visit", "")
+    visit = visits.find_visit(session, token) if visits.session_owns(flask_session, token) else None
+    if visit is None:
+        visit = visits.start_visit(session, _user_id())
+        session.commit()
+        visits.remember_token(flask_session, visit.token)
+    values = request_form.read_values(fields)
+    names = "、".join(f"“{n[:60]}”" for n in filenames[:3]) or "附件"
+    limit = _request_limit() // 1024 // 1024
+    errors = {"attachments": f"{names}太大了：一次最多上传 {limit} MB（单个附件不超过 "
+              f"{request_form.MAX_FILE_BYTES // 1024 // 1024} MB）。请压缩或截取关键部分后重新选择附件，其他内容已为您保留。"}
+    return _render_form(visit, values, errors, article=_visible_article(fields.get("article")), status=413)
+
+
+@bp.errorhandler(CSRFError)
+def csrf_failed(_exc):
+    session = get_session()
+    token = request.form.get("visit", "")
+    visit = visits.find_visit(session, token) if visits.session_owns(flask_session, token) else None
+    if visit is None:
+        visit = visits.start_visit(session, _user_id())
+        session.commit()
+        visits.remember_token(flask_session, visit.token)
+    values = request_form.read_values(request.form)
+    message = "页面停留太久，安全校验已过期。您填写的内容都还在，请检查后重新提交（附件需要重新选择）。"
+    return _render_form(visit, values, {}, article=_visible_article(request.form.get("article")),
+                        status=400, top_error=message)
+
+
+# --- JSON: suggestions and events for one visit -------------------------------------------
+
+
+def _json_error(status: int, error: str, message: str):
+    response = jsonify(error=error, message=message)
+    response.status_code = status
+    return response
+
+
+def _api_visit(token: str):
+    visit = _own_visit(token)
+    if visit is None:
+        return None, _json_error(404, "not_found", "表单访问已失效，请刷新页面。")
+    if (request.content_length or 0) > MAX_EVENT_BYTES:
+        return None, _json_error(413, "too_large", "请求内容太长。")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        return None, _json_error(400, "bad_request", "请求内容应为 JSON 对象。")
+    return (visit, body), None
+
+
+@api_bp.post("/<token>/suggest")
+def api_suggest(token: str):
+    """Suggestions for the form's current text; records the text searched and what was shown."""
+    found, error = _api_visit(token)
+    if error:
+        return error
+    visit, body = found
+
+    def text(name):
+        value = body.get(name)
+        return value if isinstance(value, str) else ""
+
+    category = CATEGORIES.get(text("category"))
+    result = suggestions.suggest(
+        text("subject")[:1000], text("description")[:2000], category, audiences_for(current_role()),
+        limit=5,
+    )
+    if result.hits:
+        visits.record_query(visit, result.query, result.slugs)
+        get_session().commit()
+    from .api import hit_json
+
+    return jsonify(
+        query=result.query,
+        total=len(result.hits),
+        took_ms=round(result.took_ms, 2),
+        results=[
+            {**hit_json(h), "open_url": url_for("requests.open_article", token=visit.token, slug=h.slug)}
+            for h in result.hits
+        ],
+    )
+
+
+EVENT_TYPES = ("opened", "solved")
+
+
+@api_bp.post("/<token>/events")
+def api_event(token: str):
+    """``{"type": "opened"|"solved", "slug": "..."}`` → ``{"ok": true}`` (+ ``redirect`` for solved)."""
+    found, error = _api_visit(token)
+    if error:
+        return error
+    visit, body = found
+    kind = body.get("type")
+    if kind not in EVENT_TYPES:
+        return _json_error(400, "bad_request", "未知的事件类型。")
+    slug = body.get("slug") if isinstance(body.get("slug"), str) else None
+    article = _visible_article(slug)
+    if article is None:
+        return _json_error(404, "not_found", "文章不存在或您无权查看。")
+    if kind == "opened":
+        visits.record_opened(visit, article.slug)
+        get_session().commit()
+        return jsonify(ok=True)
+    visits.record_solved(visit, article.slug)
+    get_session().commit()
+    staging.discard(visit.token)
+    return jsonify(ok=True, redirect=url_for("requests.thanks", article=article.slug))
