@@ -37,6 +37,10 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(ticket_views.bp)
     app.register_blueprint(api_tickets.bp)
     app.register_blueprint(agent_views.bp)
+    from .views import requests as request_views
+
+    app.register_blueprint(request_views.bp)
+    app.register_blueprint(request_views.api_bp)
     app.cli.add_command(kb_cli)
     return app
 
