@@ -162,3 +162,8 @@ def user_create(name, role, password, email) -> None:
     click.echo(f"已创建用户 {name}（角色 {role}）。")
     if generated:
         click.echo(f"初始密码：{password}")
+
+
+from .stats import stats_command  # noqa: E402 - request-form deflection statistics
+
+kb_cli.add_command(stats_command)
