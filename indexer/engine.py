@@ -455,7 +455,7 @@ class SearchEngine:
         return v
 
     def _dictionary_terms(self) -> set[str]:
-        return {e[0] for e in segment.get().entries} | self.synonyms.terms()
+        return set(segment.get().terms) | self.synonyms.terms()
 
     def _visible_term(self, s, audiences, term: str) -> bool:
         allowed = self._allowed(s, audiences, None)

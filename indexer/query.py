@@ -60,22 +60,24 @@ class Group:
 
 
 def _cover(word: str) -> tuple[str, ...] | None:
-    """Non-overlapping dictionary sub-words that cover ``word`` exactly (longest first)."""
+    """Dictionary pieces that cover ``word`` exactly, longest first (``帐号密码`` → ``帐号`` +
+    ``密码``; ``域账号`` → ``域`` + ``账号``).  Lets a query word match text that jieba cut
+    differently (``重置域账号密码`` is cut ``重置/域/账号密码``)."""
     if len(word) <= 2 or word.isascii():
         return None
     seg = segment.get()
     out = []
     i = 0
     while i < len(word):
-        for n in (4, 3, 2):
+        for n in (4, 3, 2, 1):
             piece = word[i:i + n]
-            if len(piece) == n and n < len(word) and seg.has_word(piece):
+            if len(piece) == n and n < len(word) and (n == 1 or seg.has_word(piece)):
                 out.append(piece)
                 i += n
                 break
-        else:
-            return None
-    return tuple(out) if len(out) > 1 else None
+    if len(out) < 2 or max(len(p) for p in out) < 2:
+        return None
+    return tuple(out)
 
 
 def parse(q: str, synonyms: SynonymTable | None = None) -> list[Group]:

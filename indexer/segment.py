@@ -10,7 +10,9 @@ string could be cut differently inside an article and inside a short query.
 
 The user dictionary (``data/userdict.txt``) lines are ``word [freq] [tag]``; words are
 normalised (NFKC, t2s, lowercase) before being added, because segmentation runs on normalised
-text.  A word without a frequency gets the frequency that forces it to be kept whole
+text.  Plain Latin words (``outlook``, ``vpn``) are not added to the segmenter — jieba keeps a run of
+letters whole anyway, and adding ``office`` would cut ``offices`` into ``office`` + ``s`` — but
+they still count as dictionary terms for did-you-mean.  A word without a frequency gets the frequency that forces it to be kept whole
 (``suggest_freq``), computed once so every backend receives the same explicit number.
 
 ``configure()``/``get()`` initialise once per process (thread-safe); never call ``add_word``
@@ -19,6 +21,7 @@ afterwards — it would change segmentation under running queries.
 from __future__ import annotations
 
 import hashlib
+import re
 import logging
 import threading
 from pathlib import Path
@@ -31,6 +34,9 @@ log = logging.getLogger("indexer")
 
 DATA_DIR = Path(__file__).resolve().with_name("data")
 USERDICT_PATH = DATA_DIR / "userdict.txt"
+
+
+_PLAIN_LATIN = re.compile(r"[a-z0-9]+")
 
 
 def read_userdict(path: Path = USERDICT_PATH) -> list[tuple[str, int | None, str | None]]:
@@ -87,7 +93,14 @@ class Segmenter:
             self.backend = "jieba"
         #: the exact (word, freq, tag) triples added, in order (for parity checks)
         self.entries: list[tuple[str, int, str | None]] = []
+        #: every user-dictionary word, including plain Latin ones (dictionary terms)
+        self.terms: list[str] = []
         for word, freq, tag in read_userdict(userdict):
+            self.terms.append(word)
+            if _PLAIN_LATIN.fullmatch(word):
+                # jieba already keeps a run of letters/digits whole; adding ``office`` would
+                # make it cut ``offices`` into ``office`` + ``s``
+                continue
             if freq is None:
                 freq = max(self.suggest_freq(word), 1)
             self.add_word(word, freq, tag)

@@ -48,7 +48,7 @@ def _find_spans(norm: str, terms, prefixes: bool = False) -> list[tuple[int, int
     spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
     merged: list[tuple[int, int, str]] = []
     for s in spans:
-        if merged and s[0] < merged[-1][1]:
+        if merged and s[0] <= merged[-1][1]:   # overlapping or adjacent: one <mark>
             if s[1] > merged[-1][1]:
                 merged[-1] = (merged[-1][0], s[1], merged[-1][2])
             continue
@@ -119,6 +119,12 @@ def make_snippet(text: str, terms, width: int = 100) -> str:
                 lo = i + 1
                 break
     hi = min(len(text), lo + width)
+    if hi - lo < width:  # near the end: use the room before the window instead
+        lo = max(0, hi - width)
+        for i in range(lo, first):
+            if i > 0 and text[i - 1] in _BOUNDARY_BEFORE:
+                lo = i
+                break
     # do not cut a highlighted span in half at the end
     for a, b in spans:
         if a < hi < b:

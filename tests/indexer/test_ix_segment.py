@@ -1,0 +1,70 @@
+"""rjieba (used in production) must cut exactly like jieba with the same dictionary, HMM off."""
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from indexer import segment
+from indexer.text import normalise
+
+from ixhelpers import CORPUS
+
+
+def _sample_files(n=200):
+    files = sorted(p for p in CORPUS.rglob("*.md") if p.name != "SOURCE.md")
+    random.Random(20260101).shuffle(files)
+    return files[:n]
+
+
+@pytest.fixture(scope="module")
+def jieba_twin(tmp_path_factory):
+    """A plain jieba Tokenizer given exactly the words/frequencies the production segmenter got."""
+    import jieba
+
+    prod = segment.get()
+    tk = jieba.Tokenizer()
+    tk.tmp_dir = str(tmp_path_factory.mktemp("jieba-cache"))
+    tk.initialize()
+    for word, freq, tag in prod.entries:
+        tk.add_word(word, freq, tag)
+    return tk
+
+
+def test_production_backend_is_rjieba():
+    assert segment.get().backend == "rjieba"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
+def test_rjieba_cuts_like_jieba_on_real_articles(jieba_twin):
+    prod = segment.get()
+    files = _sample_files()
+    assert len(files) == 200
+    differing = []
+    for path in files:
+        text = normalise(path.read_text("utf-8", errors="replace"))
+        ours = prod.cut(text)
+        theirs = jieba_twin.lcut(text, HMM=False)
+        if ours != theirs:
+            differing.append(path.name)
+        # search-mode sub-words come from the same dictionary lookups
+        for w in ours:
+            if len(w) > 2:
+                expected = [w[i:i + 2] for i in range(len(w) - 1) if jieba_twin.FREQ.get(w[i:i + 2])]
+                if len(w) > 3:
+                    expected += [w[i:i + 3] for i in range(len(w) - 2) if jieba_twin.FREQ.get(w[i:i + 3])]
+                assert prod.subwords(w) == expected, w
+    assert differing == []
+
+
+def test_jieba_backend_uses_the_given_cache_dir(tmp_path):
+    seg = segment.Segmenter(backend="jieba", cache_dir=tmp_path)
+    assert seg._j.tmp_dir == str(tmp_path)
+    assert list(tmp_path.iterdir()), "jieba wrote its cache file elsewhere"
+    assert seg.cut("开启两步验证") == segment.get().cut("开启两步验证")
+
+
+def test_user_dictionary_is_case_insensitive_through_normalisation():
+    seg = segment.get()
+    assert seg.cut(normalise("Wi-Fi 连不上")) [0] == "wi-fi"
+    assert "wi-fi" in seg.terms and "outlook" in seg.terms

@@ -1,0 +1,119 @@
+"""Normalisation and error-code recognition: what a user types becomes the index's token."""
+from __future__ import annotations
+
+import pytest
+
+from indexer.analysis import BodyCodesAnalyzer, CodeEntriesAnalyzer, tokens, words
+from indexer.text import normalise
+
+
+def test_normalise_fullwidth_traditional_and_case():
+    assert normalise("ＶＰＮ１２３") == "vpn123"
+    assert normalise("帳號密碼") == "帐号密码"
+    assert normalise("印表機") == "印表机"
+    assert normalise("Outlook") == "outlook"
+
+
+def test_t2s_does_not_rewrite_simplified_words():
+    # tw2sp would turn 驱动程序 into 驱动进程; t2s must not
+    assert normalise("驱动程序") == "驱动程序"
+
+
+def test_normalise_removes_control_characters():
+    assert normalise("vp\x00n\u200b") == "vp n "
+
+
+@pytest.mark.parametrize("typed, token", [
+    ("0x80070005", "0x80070005"),
+    ("0X80070005", "0x80070005"),
+    ("80070005", "80070005"),
+    ("错误809", "809"),
+    ("错误 809", "809"),
+    ("809错误", "809"),
+    ("错误代码：809", "809"),
+    ("error 691", "691"),
+    ("Error Code 1603", "1603"),
+    ("KB5034441", "kb5034441"),
+    ("kb5034441", "kb5034441"),
+    ("ERR_CONNECTION_RESET", "err_connection_reset"),
+    ("err_connection_reset", "err_connection_reset"),
+    ("554 5.2.2", "554 5.2.2"),
+    ("30068-39", "30068-39"),
+    ("5.7.1", "5.7.1"),
+    ("０ｘ８００７０００５", "0x80070005"),
+])
+def test_every_code_form_is_one_token(typed, token):
+    assert words(typed) == [token]
+
+
+def test_hex_with_and_without_prefix_share_a_token():
+    a = {t.text for t in tokens("0x80070005")}
+    b = {t.text for t in tokens("80070005")}
+    assert {"0x80070005", "80070005"} <= a
+    assert {"0x80070005", "80070005"} <= b
+
+
+def test_padded_bugcheck_code_also_gives_short_form():
+    assert {"0x0000007b", "0000007b", "0x7b"} <= {t.text for t in tokens("0x0000007B")}
+
+
+def test_error_symbol_also_indexes_its_parts_at_the_same_position():
+    toks = tokens("ERR_CONNECTION_RESET", subwords=True)
+    assert {t.text for t in toks} >= {"err_connection_reset", "connection", "reset"}
+    assert {t.pos for t in toks} == {0}
+
+
+def test_smtp_code_indexes_enhanced_status_as_variant():
+    toks = {t.text for t in tokens("554 5.2.2", subwords=True)}
+    assert {"554 5.2.2", "5.2.2", "554"} <= toks
+
+
+def test_codes_inside_chinese_sentences():
+    assert words("VPN连接提示错误809怎么办") == ["vpn", "连接", "提示", "809"]
+
+
+def _body_codes(text):
+    return [t.text for t in BodyCodesAnalyzer()(text)]
+
+
+def test_plain_numbers_in_prose_do_not_become_body_codes():
+    body = "端口 8000 需要放行，2026 年起使用新版 3.11.2，共 500 人，电话 0755-1234，2026-11-01 更新。"
+    assert _body_codes(body) == []
+
+
+def test_strong_codes_in_body_are_kept():
+    body = ("提示错误 809。报错 0x80070005，安装 KB5034441。Chrome 显示 ERR_CONNECTION_RESET，"
+            "退信 554 5.2.2，NDR 5.7.1，Office 错误代码 30068-39。")
+    got = set(_body_codes(body))
+    assert {"809", "0x80070005", "kb5034441", "err_connection_reset", "554 5.2.2", "5.7.1",
+            "30068-39"} <= got
+
+
+def test_lowercase_snake_case_in_body_is_not_a_code():
+    assert _body_codes("变量 user_name 和 max_size") == []
+
+
+def test_front_matter_codes_are_always_codes():
+    toks = [t.text for t in CodeEntriesAnalyzer()("809\n0x80070005\nEvent 4625")]
+    assert "809" in toks and "0x80070005" in toks and "80070005" in toks and "4625" in toks
+
+
+def test_positions_are_sequential_and_stop_words_leave_no_gap():
+    toks = [t for t in tokens("我的 VPN 连接 失败 了", subwords=True) if t.kind == "word"]
+    assert [t.text for t in toks] == ["vpn", "连接", "失败"]
+    assert [t.pos for t in toks] == [0, 1, 2]
+
+
+def test_subwords_share_the_position_of_their_word():
+    toks = tokens("开启两步验证", subwords=True)
+    pos = {t.text: t.pos for t in toks}
+    assert pos["两步验证"] == pos["验证"] == pos["两步"] == 1
+
+
+def test_no_stemming():
+    assert words("offices office running") == ["offices", "office", "running"]
+
+
+def test_user_dictionary_terms_stay_whole():
+    for term in ("两步验证", "打印机", "蓝屏", "域账号", "共享盘", "软件中心", "wi-fi", "outlook", "vpn"):
+        assert words(term) == [term], term
