@@ -179,26 +179,35 @@ def attachment_path(attachment: Attachment) -> Path:
     return attachments_dir() / attachment.stored_name
 
 
-# --- files written in a transaction are removed again if it rolls back -----------------
+# --- files written in a transaction are removed again unless it commits -------------------
+# Decided when the outermost transaction ends: committed → keep, anything else (rollback,
+# an exception, a session closed without commit) → delete. Savepoints do not count.
 
 _PENDING = "kb_attachment_files"
+_COMMITTED = "kb_attachment_committed"
 
 
 def _track(session: Session, path: Path) -> None:
     if not session.info.get("kb_attachment_hooks"):
-        event.listen(session, "after_commit", _forget)
-        event.listen(session, "after_rollback", _remove)
-        event.listen(session, "after_soft_rollback", lambda s, _prev: _remove(s))
+        event.listen(session, "after_commit", _mark_committed)
+        event.listen(session, "after_transaction_end", _settle)
         session.info["kb_attachment_hooks"] = True
     session.info.setdefault(_PENDING, []).append(path)
 
 
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _mark_committed(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the outermost transaction, not a savepoint
+        session.info[_COMMITTED] = True
 
 
-def _remove(session: Session) -> None:
-    for path in session.info.pop(_PENDING, []):
+def _settle(session: Session, transaction) -> None:
+    if transaction.parent is not None:
+        return
+    committed = session.info.pop(_COMMITTED, False)
+    paths = session.info.pop(_PENDING, [])
+    if committed:
+        return
+    for path in paths:
         try:
             os.unlink(path)
         except FileNotFoundError:
@@ -226,8 +235,8 @@ def store_staged(session: Session, ticket: Ticket, staged: list[StagedFile]) -> 
 def save_attachments(session: Session, ticket: Ticket, files) -> list[Attachment]:
     """Check ``files`` and attach them to ``ticket``; raises TicketValidationError({"attachments": …}).
 
-    Files are written only after every one passed; they are deleted again if the session's
-    transaction rolls back. The caller commits.
+    Files are written only after every one passed; they are deleted again unless the session's
+    transaction commits. The caller commits.
     """
     from .service import TicketValidationError
 
