@@ -41,6 +41,11 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(request_views.bp)
     app.register_blueprint(request_views.api_bp)
+    from .views import feedback as feedback_views, writer as writer_views
+
+    app.register_blueprint(feedback_views.bp)
+    app.register_blueprint(feedback_views.api_bp)
+    app.register_blueprint(writer_views.bp)
     app.cli.add_command(kb_cli)
     return app
 

@@ -70,6 +70,9 @@ def sync_folders(
 
     _archive_missing(by_slug.values(), folders, seen_paths, report)
     session.flush()
+    from .feedback.fixtasks import close_for_new_versions
+
+    close_for_new_versions(session, report.changed)  # a new version closes the article's fix task
     return report
 
 
@@ -99,6 +102,7 @@ def _import_one(session, source: SourceArticle, by_slug, seen_slugs, report: Syn
     _copy(source, article)
     if not same_content:
         article.version = (article.version or 0) + 1
+        article.version_views = 0  # a new version is judged afresh (app/feedback/health.py)
     report.updated += 1
     report.changed.append(article)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request, url_for
 
 from ..rendering import render_markdown
+from ..feedback.ranking import current_signals
 from ..search import engine
 from ..security import csrf
 from ..visibility import audiences_for, current_role
@@ -67,6 +68,7 @@ def search():
         category=request.args.get("category") or None,
         page=page,
         per_page=_limit(10),
+        signals=current_signals(),
     )
     return jsonify(search_body(q, results))
 
@@ -79,6 +81,7 @@ def suggest():
         audiences=audiences_for(current_role()),
         limit=_limit(5),
         category=request.args.get("category") or None,
+        signals=current_signals(),
     )
     return jsonify(search_body(q, results))
 
@@ -91,6 +94,10 @@ def article(slug: str):
         article = load_visible_article(slug)
     except NotFound:
         return api_error(404, "not_found", "文章不存在或您无权查看。")
+    from ..db import get_session
+    from ..feedback.votes import counts
+
+    helpful, not_helpful = counts(get_session(), article)
     return jsonify(
         slug=article.slug,
         title=article.title,
@@ -100,6 +107,6 @@ def article(slug: str):
         audience=article.audience,
         updated=article.shown_date.isoformat(),
         html=render_markdown(article.body).html,
-        helpful=0,
-        not_helpful=0,
+        helpful=helpful,
+        not_helpful=not_helpful,
     )

@@ -75,7 +75,9 @@ def load_visible_article(slug: str) -> Article:
 def article(slug: str):
     article = load_visible_article(slug)
     session = get_session()
-    session.execute(update(Article).where(Article.id == article.id).values(view_count=Article.view_count + 1))
+    session.execute(update(Article).where(Article.id == article.id).values(
+        view_count=Article.view_count + 1, version_views=Article.version_views + 1
+    ))
     session.commit()
     rendered = render_markdown(article.body)
     return render_template(

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, session
+
+from ..feedback import searchtrail
+from ..feedback.ranking import current_signals
 
 from ..search import engine
 from ..visibility import audiences_for, current_role
@@ -23,7 +26,9 @@ def results():
     found = None
     if q:
         found = engine().search(
-            q, audiences=audiences_for(current_role()), category=category, page=page, per_page=PER_PAGE
+            q, audiences=audiences_for(current_role()), category=category, page=page, per_page=PER_PAGE,
+            signals=current_signals(),
         )
+        searchtrail.remember(session, q, [hit.slug for hit in found.hits])  # the article page's 「转人工处理」
     pages = ((found.total + PER_PAGE - 1) // PER_PAGE) if found else 0
     return render_template("search.html", q=q, category=category, found=found, page=page, pages=pages)
