@@ -111,6 +111,14 @@ class _Generation:
             _close_quietly(s)
 
 
+def _open_for_writing(path: Path):
+    """Open an index for a writer without mmap: Whoosh's merge/delete readers leave their
+    mmaps (and the file descriptors they hold) to the garbage collector otherwise."""
+    from whoosh.filedb.filestore import FileStorage
+
+    return FileStorage(str(path), supports_mmap=False).open_index()
+
+
 def _close_quietly(s) -> None:
     try:
         s.close()
@@ -237,7 +245,7 @@ class SearchEngine:
                 with self.store.write_lock():
                     replay = self.store.journal_read(offset)
                     if replay:
-                        ix = windex.open_dir(str(build_dir))
+                        ix = _open_for_writing(build_dir)
                         w = ix.writer(timeout=60.0)
                         for entry in replay:
                             _apply_entry(w, entry)
@@ -285,7 +293,7 @@ class SearchEngine:
             path = self.store.current()
             if path is None:
                 raise IndexUnavailable(f"no index at {self.index_dir}")
-            ix = windex.open_dir(str(path))
+            ix = _open_for_writing(path)
             w = ix.writer(timeout=60.0)
             entry = {"upsert": [to_json(d) for d in ups], "delete": dels}
             try:

@@ -1,0 +1,104 @@
+"""Suggest-as-you-type: the last word may be incomplete; titles only."""
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+
+from indexer import SearchEngine
+from ixhelpers import PUBLIC, STAFF, make_doc, sample_docs, slugs
+
+
+@pytest.fixture(scope="module")
+def sug(tmp_path_factory):
+    d = tmp_path_factory.mktemp("sug")
+    eng = SearchEngine(d / "index")
+    eng.rebuild(sample_docs() + [
+        make_doc("vpn/connect-failed", "VPN 连接失败怎么办", "检查网络。", category="VPN 与远程访问"),
+        make_doc("print/queue", "清空打印队列", "打开服务管理器。", category="打印"),
+        make_doc("mail/quota", "邮箱容量已满", "只在正文里提到 Thunderbird 客户端。", category="邮件"),
+    ])
+    yield eng
+    eng.close()
+
+
+def test_incomplete_latin_word(sug):
+    r = sug.suggest("outl")
+    assert set(slugs(r)) == {"mail/outlook-send", "mail/outlook-profile"}
+    assert "<mark>Outl</mark>ook" in r.hits[0].snippet
+
+
+def test_complete_words_then_incomplete_chinese(sug):
+    assert slugs(sug.suggest("VPN 连接失"))[0] == "vpn/connect-failed"
+    assert slugs(sug.suggest("VPN连接失"))[0] == "vpn/connect-failed"
+    assert slugs(sug.suggest("连接失"))[0] == "vpn/connect-failed"
+
+
+def test_incomplete_chinese_word(sug):
+    assert slugs(sug.suggest("两步验"))[0] == "account/mfa"
+    assert "printer/paper-jam" in slugs(sug.suggest("打印"))
+
+
+def test_traditional_and_fullwidth_fragments(sug):
+    assert slugs(sug.suggest("兩步驗"))[0] == "account/mfa"
+    assert "mail/outlook-send" in slugs(sug.suggest("ＯＵＴＬ"))
+
+
+def test_codes_by_prefix(sug):
+    assert slugs(sug.suggest("0x8007")) == ["windows/update-0x80070005"]
+    assert slugs(sug.suggest("err_conn")) == ["browser/connection-reset"]
+
+
+def test_titles_only_never_bodies(sug):
+    assert sug.suggest("thunderb").hits == []
+
+
+def test_limit_and_top5_default(sug):
+    r = sug.suggest("v")   # one Latin letter is too short on its own
+    assert r.hits == []
+    r = sug.suggest("vpn")
+    assert 1 <= len(r.hits) <= 5
+    assert len(sug.suggest("vpn", limit=2).hits) == 2
+
+
+def test_category_boost(sug):
+    plain = slugs(sug.suggest("vpn", limit=10))
+    boosted = slugs(sug.suggest("vpn", limit=10, category="VPN 与远程访问"))
+    assert set(plain) == set(boosted)
+    other = slugs(sug.suggest("连接", limit=10, category="网络"))
+    assert other[0] == "network/wifi"
+
+
+def test_internal_titles_are_not_suggested(sug):
+    assert sug.suggest("zorb").hits == []
+    assert all(h.audience == "public" for h in sug.suggest("vpn", limit=20).hits)
+    assert "internal/vpn-backend" in slugs(sug.suggest("vpn 网关", audiences=STAFF))
+
+
+def test_cache_is_invalidated_when_the_index_changes(tmp_path):
+    eng = SearchEngine(tmp_path / "index")
+    eng.rebuild(sample_docs())
+    assert eng.suggest("扫描").hits == []
+    other = SearchEngine(tmp_path / "index")   # another writer
+    other.update([make_doc("scan/setup", "扫描仪安装", "驱动。")])
+    assert slugs(eng.suggest("扫描")) == ["scan/setup"]
+    other.update(delete=["scan/setup"])
+    assert eng.suggest("扫描").hits == []
+    other.close()
+    eng.close()
+
+
+def test_suggest_is_fast(tmp_path):
+    docs = [make_doc(f"gen/{i}", f"第{i}号 VPN 打印机 Outlook 问题 {w}", "正文。" * 50)
+            for i, w in enumerate(["连接失败", "无法登录", "速度慢", "报错", "蓝屏"] * 100)]
+    eng = SearchEngine(tmp_path / "index")
+    eng.rebuild(docs)
+    eng.suggest("warm")
+    times = []
+    for q in ["vp", "vpn 打", "outl", "打印", "连接失", "第1", "第2号", "蓝", "outlook 报"] * 5:
+        t0 = time.perf_counter()
+        eng.suggest(q + str(len(times)))   # distinct strings: no cache hits
+        times.append(time.perf_counter() - t0)
+    assert statistics.median(times) < 0.05
+    eng.close()
