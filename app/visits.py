@@ -134,7 +134,7 @@ def classify(visit: FormVisit, followed_by_ticket: bool, now: dt.datetime) -> st
     """One visit's outcome (see the module docstring)."""
     if visit.ticket_id is not None or followed_by_ticket:
         return "none"
-    if now - _aware(visit.started_at) < WINDOW:
+    if _aware(now) - _aware(visit.started_at) < WINDOW:
         return "pending"
     if visit.solved_at is not None:
         return "confirmed"

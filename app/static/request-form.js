@@ -11,7 +11,7 @@
   var DESCRIPTION_CHARS = 200;
   var DRAFT_KEY = "kb-request-draft";
   var CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/g;
-  var LATIN = /[0-9A-Za-z]/g;
+  var LATIN = /[0-9A-Za-z\uff10-\uff19\uff21-\uff3a\uff41-\uff5a]/g; // full-width too
 
   var visit = form.dataset.visit;
   var suggestUrl = form.dataset.suggestUrl;

@@ -375,7 +375,7 @@ def api_suggest(token: str):
         text("subject")[:1000], text("description")[:2000], category, audiences_for(current_role()),
         limit=5,
     )
-    if result.hits:
+    if suggestions.long_enough(result.query):  # searched: kept even when nothing matched
         visits.record_query(visit, result.query, result.slugs)
         get_session().commit()
     from .api import hit_json
