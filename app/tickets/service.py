@@ -190,9 +190,12 @@ def create_ticket(
     contact_name, contact_email, contact_phone, shown_articles, opened_articles (slug lists),
     search_text. ``files``: uploaded files (werkzeug FileStorage list) saved as attachments.
     With ``idempotency_key``, a repeat (same key, same caller) returns the first ticket; check
-    ``ticket.replayed`` (True on a repeat). The session is committed on success and rolled back
-    on any failure (attachment files written so far are deleted); the caller's own pending
-    changes in ``session`` share that fate.
+    ``ticket.replayed`` (True on a repeat).
+
+    Transactions: TicketValidationError is raised before anything is written (the session is
+    left as it was). Otherwise the session is committed on success — the caller's own pending
+    changes in ``session`` are committed with the ticket — and rolled back on any failure
+    (attachment files written so far are deleted, the day's number is given back).
     """
     if source not in TICKET_SOURCES:
         raise ValueError(f"unknown ticket source {source!r}")

@@ -21,7 +21,7 @@ from flask_login import current_user
 from ..db import get_session
 from ..security import csrf
 from ..tickets.access import ticket_or_404
-from ..tickets.present import iso, public_history, ticket_json
+from ..tickets.present import iso, public_history, ticket_json, ticket_url
 from ..tickets.service import TicketValidationError, create_ticket
 
 bp = Blueprint("api_tickets", __name__, url_prefix="/api")
@@ -56,7 +56,7 @@ def create():
     response.status_code = 201
     if getattr(ticket, "replayed", False):
         response.headers["Idempotent-Replayed"] = "true"
-    response.headers["Location"] = ticket_json(ticket)["url"]
+    response.headers["Location"] = ticket_url(ticket)
     response.headers["Cache-Control"] = "no-store"
     return response
 
