@@ -31,8 +31,8 @@ MAX_FILE_SIZE = 10 * 1024 * 1024
 FIELD = "attachments"
 
 UPLOAD_TOO_LARGE_MESSAGE = (
-    "上传的内容太大（整个请求不能超过 25 MB）。请压缩截图或删减附件后重新提交；"
-    "单个文件不超过 10 MB，最多 5 个。您填写的其他内容需要重新填写时，请先复制保存。"
+    "上传的内容太大：整个请求不能超过 25 MB（单个文件不超过 10 MB，最多 5 个）。"
+    "请压缩截图或删减附件后重新提交。"
 )
 ALLOWED_HINT = "可上传图片（PNG、JPG、GIF、WebP）、PDF、文本（TXT、LOG、CSV）、Word/Excel（DOCX、XLSX）或 ZIP 压缩包"
 
