@@ -42,7 +42,6 @@ __all__ = ["SearchEngine", "IndexUnavailable"]
 log = logging.getLogger("indexer")
 
 SIGNAL_MIN, SIGNAL_MAX = 0.5, 2.0      # multipliers from ``signals`` are clamped to this range
-SIGNAL_RERANK_DEPTH = 50               # extra candidates re-ranked when signals are given
 SUGGEST_CATEGORY_BOOST = 1.5
 SUGGEST_CACHE_SIZE = 512
 MAX_PAGE = 1000
@@ -479,8 +478,7 @@ class SearchEngine:
         """Ranked, visibility-filtered search.  Never raises for any ``q``.
 
         ``signals``: optional ``{slug: multiplier}`` (e.g. 0.7–1.3 from helpfulness/popularity);
-        scores are multiplied by it (clamped to [0.5, 2.0]) and the top
-        ``page * per_page + 50`` candidates re-ranked.
+        every match's score is multiplied by it (clamped to [0.5, 2.0]) before ranking.
         """
         t0 = time.perf_counter()
         page = _clamp_int(page, 1, MAX_PAGE)
@@ -498,68 +496,62 @@ class SearchEngine:
         res.took_ms = (time.perf_counter() - t0) * 1000
         return res
 
-    def _search(self, gen, s, base: SearchResults, groups, auds, category, page, per_page, signals):
+    def _search(self, gen, s, base, groups, auds, category, page, per_page, signals):
         res = SearchResults(query=base.query, page=page, per_page=per_page)
         allowed = self._allowed(s, auds, None)
         if not allowed:
             return res
+        reader = s.reader()
+
+        def exists(field, term):
+            return (field, term) in reader
+
         used = groups
-        q = build(groups, "and")
-        total, facets = self._count(s, q, allowed, category)
-        if total == 0:
+        matches = self._match(s, build(groups, "and", exists), allowed)
+        if not matches:
             fixes = self._corrections(gen, s, groups, auds)
             if fixes:
                 fixed = with_corrections(groups, fixes, replace=True)
-                q2 = build(fixed, "and")
-                total, facets = self._count(s, q2, allowed, category)
-                if total:
-                    q, used = q2, fixed
+                matches = self._match(s, build(fixed, "and", exists), allowed)
+                if matches:
+                    used = fixed
                     res.corrected = True
                     res.did_you_mean = display(fixed)
-            if total == 0 and len(groups) > 1:
+            if not matches and len(groups) > 1:
                 relaxed = with_corrections(groups, fixes, replace=False) if fixes else groups
-                q3 = build(relaxed, "or")
-                total, facets = self._count(s, q3, allowed, category)
-                if total:
-                    q, used = q3, relaxed
+                matches = self._match(s, build(relaxed, "or", exists), allowed)
+                if matches:
+                    used = relaxed
                     res.relaxed = True
                     if fixes:
                         res.corrected = True
                         res.did_you_mean = display(with_corrections(groups, fixes, replace=True))
-        res.total = total
-        res.facets = facets
-        if total == 0:
+        if not matches:
             return res
-        want = page * per_page
-        limit = want + (SIGNAL_RERANK_DEPTH if signals else 0)
-        filt = self._allowed(s, auds, category) if category is not None else allowed
-        results = s.search(q, filter=filt, limit=limit)
-        top = [(score, docnum) for score, docnum in results.top_n]
-        slugs = s.reader().column_reader("slug")
+        # facets over every visible match; the category filter applies to total and hits only
+        cats = reader.column_reader("category")
+        counts: Counter = Counter(cats[d] for _score, d in matches)
+        res.facets = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+        if category is not None:
+            matches = [(sc, d) for sc, d in matches if cats[d] == category]
+        res.total = len(matches)
         if signals:
-            rescored = []
-            for score, docnum in top:
-                m = _signal(signals, slugs[docnum])
-                rescored.append((score * m, docnum))
-            rescored.sort(key=lambda t: (-t[0], t[1]))
-            top = rescored
+            slugs = reader.column_reader("slug")
+            matches = [(sc * _signal(signals, slugs[d]), d) for sc, d in matches]
+        matches.sort(key=lambda t: (-t[0], t[1]))
         terms = highlight_terms(used)
-        for score, docnum in top[want - per_page:want]:
+        for score, docnum in matches[(page - 1) * per_page:page * per_page]:
             stored = s.stored_fields(docnum)
             res.hits.append(_hit(stored, score, make_snippet(stored.get("body", ""), terms)))
         return res
 
     @staticmethod
-    def _count(s, q, allowed: set, category: str | None) -> tuple[int, dict[str, int]]:
-        """Exact total and category facets over the visible matches (never the others)."""
-        cats = s.reader().column_reader("category")
-        counts: Counter = Counter()
-        for d in s.docs_for_query(q):
-            if d in allowed:
-                counts[cats[d]] += 1
-        facets = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
-        total = counts.get(category, 0) if category is not None else sum(counts.values())
-        return total, facets
+    def _match(s, q, allowed: set) -> list[tuple[float, int]]:
+        """Every visible match with its score, in one pass over the postings."""
+        if q is wq.NullQuery:
+            return []
+        results = s.search(q, filter=allowed, limit=None)
+        return list(results.top_n)
 
     def _corrections(self, gen, s, groups, auds) -> dict[int, str]:
         vocab = None

@@ -125,31 +125,54 @@ def parse(q: str, synonyms: SynonymTable | None = None) -> list[Group]:
     return out
 
 
-def _alt_query(words: tuple[str, ...], weight: float, fields) -> wq.Query:
-    per_word = [
-        wq.Or([wq.Term(f, w, boost=FIELD_WEIGHTS[f] * weight) for f in fields])
-        for w in words
-    ]
+class _Or(wq.Or):
+    """Or with a binary tree of union matchers: Whoosh's default "array" matcher allocates and
+    clears a 2,048-slot array per sub-query, which dominated search time."""
+    matcher_type = wq.Or.DEFAULT_MATCHER
+
+
+def _any(qs: list) -> wq.Query:
+    qs = [q for q in qs if q is not wq.NullQuery]
+    if not qs:
+        return wq.NullQuery
+    return qs[0] if len(qs) == 1 else _Or(qs)
+
+
+def _alt_query(words: tuple[str, ...], weight: float, fields, exists) -> wq.Query:
+    per_word = []
+    for w in words:
+        q = _any([wq.Term(f, w, boost=FIELD_WEIGHTS[f] * weight) for f in fields
+                  if exists is None or exists(f, w)])
+        if q is wq.NullQuery:
+            return wq.NullQuery      # a word that is nowhere: this alternative cannot match
+        per_word.append(q)
     return per_word[0] if len(per_word) == 1 else wq.And(per_word)
 
 
-def group_query(g: Group, fields=tuple(FIELD_WEIGHTS)) -> wq.Query:
-    qs = [_alt_query(ws, wt, fields) for ws, wt in g.alts]
-    return qs[0] if len(qs) == 1 else wq.Or(qs)
+def group_query(g: Group, fields=tuple(FIELD_WEIGHTS), exists=None) -> wq.Query:
+    return _any([_alt_query(ws, wt, fields, exists) for ws, wt in g.alts])
 
 
-def build(groups: list[Group], mode: str = "and") -> wq.Query:
+def build(groups: list[Group], mode: str = "and", exists=None) -> wq.Query:
+    """``exists(field, term) -> bool`` (e.g. ``reader.__contains__``) drops terms absent from
+    the index before Whoosh builds matchers for them."""
     if not groups:
         return wq.NullQuery
-    parts = [group_query(g) for g in groups]
+    parts = [group_query(g, exists=exists) for g in groups]
     if len(parts) == 1:
         core = parts[0]
+    elif mode == "and":
+        if any(p is wq.NullQuery for p in parts):
+            return wq.NullQuery
+        core = wq.And(parts)
     else:
-        core = wq.And(parts) if mode == "and" else wq.Or(parts)
+        core = _any(parts)
+    if core is wq.NullQuery:
+        return core
     if 2 <= len(groups) <= 8 and all(len(g.words) == 1 for g in groups):
         seq = [g.words[0] for g in groups]
         phrases = [wq.Phrase(f, seq, boost=b) for f, b in PHRASE_BOOST.items()]
-        core = wq.AndMaybe(core, wq.Or(phrases))
+        core = wq.AndMaybe(core, _Or(phrases))
     return core
 
 

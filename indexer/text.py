@@ -88,10 +88,21 @@ def normalise_with_map(s: str) -> tuple[str, list[int] | None]:
         return out, None
     pieces: list[str] = []
     offsets: list[int] = []
+    cache = _CHAR_CACHE
     for i, ch in enumerate(s):
-        piece = normalise(ch) if ch.isascii() is False or _CONTROL_RE.match(ch) else ch.lower()
+        piece = cache.get(ch)
+        if piece is None:
+            piece = normalise(ch)
+            if len(cache) < 50_000:
+                cache[ch] = piece
         pieces.append(piece)
-        offsets.extend([i] * len(piece))
+        if len(piece) == 1:
+            offsets.append(i)
+        else:
+            offsets.extend([i] * len(piece))
     out = "".join(pieces)
     offsets.append(len(s))
     return out, offsets
+
+
+_CHAR_CACHE: dict[str, str] = {}
