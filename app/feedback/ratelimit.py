@@ -48,9 +48,9 @@ class SqliteWindow:
         con.execute("PRAGMA busy_timeout=10000")
         return con
 
-    def hit(self, key: str, limit: int, window: float) -> bool:
+    def hit(self, key: str, limit: int, window: float, now: float | None = None) -> bool:
         """Count one hit for ``key``; False (and not counted) when the window is full."""
-        now = time.time()
+        now = time.time() if now is None else now
         con = self._connect()
         try:
             con.execute("BEGIN IMMEDIATE")
