@@ -7,7 +7,7 @@
   var form = document.getElementById("request-form");
   if (!form) return;
 
-  var DEBOUNCE_MS = 250;
+  var DEBOUNCE_MS = 200; // + ~80 ms server and render: shown within ~300 ms of the pause
   var DESCRIPTION_CHARS = 200;
   var DRAFT_KEY = "kb-request-draft";
   var CJK = /[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]/g;
