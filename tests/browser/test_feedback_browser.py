@@ -40,8 +40,10 @@ def test_anonymous_reader_escalates_and_the_writer_sees_it(page, portal, browser
     expect(page.locator("form.fb-why")).to_be_hidden()
 
     votes_before = portal.scalar("select count(*) from feedback")
+    page.evaluate("window.kbSamePage = true")
     page.click("button.fb-no")
-    expect(page.locator("form.fb-why")).to_be_visible()  # no reload: the script revealed the reasons
+    expect(page.locator("form.fb-why")).to_be_visible()
+    assert page.evaluate("window.kbSamePage === true")  # no reload: the script revealed the reasons
     expect(page.locator("button.fb-no")).to_have_attribute("aria-pressed", "true")
     assert portal.scalar("select count(*) from feedback") == votes_before + 1
 
@@ -77,7 +79,7 @@ def test_anonymous_reader_escalates_and_the_writer_sees_it(page, portal, browser
         writer.goto("/login?next=/writer/")
         writer.fill('input[name="username"]', username)
         writer.fill('input[name="password"]', password)
-        writer.click('form button[type="submit"]')
+        writer.click('main form button[type="submit"]')
         writer.wait_for_url(re.compile(r"/writer/$"))
         attention = writer.locator(".writer-attention")
         expect(attention).to_contain_text("VPN 连接提示“错误 809”")
