@@ -15,6 +15,8 @@ SETTINGS = (
     "KB_INDEX_DIR",
     "KB_ARTICLES_DIR",
     "KB_SECRET_KEY",
+    "KB_TIMEZONE",
+    "KB_LOG_LEVEL",
 )
 
 
@@ -43,10 +45,15 @@ def resolve(app, overrides: dict | None) -> None:
     if not cfg.get("KB_SECRET_KEY"):
         cfg["KB_SECRET_KEY"] = _stored_secret(inst / "secret_key")
     cfg["SECRET_KEY"] = cfg["KB_SECRET_KEY"]
-    cfg.setdefault("MAX_CONTENT_LENGTH", 25 * 1024 * 1024)
-    cfg.setdefault("WTF_CSRF_TIME_LIMIT", 8 * 3600)
-    cfg.setdefault("SESSION_COOKIE_HTTPONLY", True)
-    cfg.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
+    # Flask pre-sets these keys to None, so setdefault would not apply.
+    for key, value in (
+        ("MAX_CONTENT_LENGTH", 25 * 1024 * 1024),
+        ("SESSION_COOKIE_SAMESITE", "Lax"),
+        ("WTF_CSRF_TIME_LIMIT", 8 * 3600),
+    ):
+        if cfg.get(key) is None:
+            cfg[key] = value
+    cfg["SESSION_COOKIE_HTTPONLY"] = True
 
 
 def _stored_secret(path: Path) -> str:

@@ -138,8 +138,7 @@ def parse_article(data: bytes, rel_path: str, *, path: Path | None = None) -> So
     folder = stem.rsplit("/", 1)[0] if "/" in stem else ""
 
     title = _text(meta, "title") or _first_heading(body) or stem.rsplit("/", 1)[-1]
-    slug = _text(meta, "slug") or stem
-    slug = slug.strip().strip("/")
+    slug = (_text(meta, "slug") or _slug_from_path(stem)).strip().strip("/")
     if not _SLUG_OK.match(slug) or any(part in (".", "..") for part in slug.split("/")):
         raise ArticleFormatError(f"slug “{slug}” 无效：不能含空白、引号、? # % 或 .. 路径段")
     if len(slug) > 300:
@@ -162,6 +161,12 @@ def parse_article(data: bytes, rel_path: str, *, path: Path | None = None) -> So
         body=body,
         content_hash=hashlib.sha256(data).hexdigest(),
     )
+
+
+def _slug_from_path(stem: str) -> str:
+    """A file name may hold spaces or quotes (``cant-access-user data.md``): make it URL-safe."""
+    stem = re.sub(r"\s+", "-", stem.strip())
+    return re.sub(r"[\\?#%<>\"'`]", "", stem)
 
 
 def _split_front_matter(text: str) -> tuple[dict, str]:

@@ -87,3 +87,13 @@ def test_load_tree_reports_each_broken_file_and_loads_the_rest(tmp_path):
     other = ({"good.md", "dup.md"} - {duplicate}).pop()
     assert "重复" in errors[duplicate] and other in errors[duplicate]
     assert "audience" in errors["bad.md"] and "UTF-8" in errors["b.md"] or "二进制" in errors["b.md"]
+
+
+def test_slug_from_a_file_name_with_spaces_and_quotes_is_made_url_safe():
+    article = parse("# 标题\n正文", rel="teams/cant-access-user data's.md")
+    assert article.slug == "teams/cant-access-user-datas"
+
+
+def test_an_explicit_bad_slug_is_still_rejected():
+    with pytest.raises(ArticleFormatError):
+        parse("---\nslug: has space\n---\n# t\nbody")
