@@ -60,20 +60,30 @@ class Tok(NamedTuple):
     strong: bool = False
 
 
+def _keep(w: str) -> bool:
+    return len(w) <= MAX_WORD_LEN and _WORDLIKE.search(w) is not None
+
+
 def _segment(chunk: str, pos: int, out: list, subwords: bool, keep_stop: bool) -> int:
     seg = segment.get()
-    for w in seg.cut(chunk):
-        if len(w) > MAX_WORD_LEN or not _WORDLIKE.search(w):
+    if not subwords:
+        for w in seg.cut(chunk):
+            if w.isspace() or not _keep(w) or (not keep_stop and w in STOPWORDS):
+                continue
+            out.append(Tok(w, pos, WORD))
+            pos += 1
+        return pos
+    for w, subs in seg.cut_for_search(chunk):
+        if w.isspace() or not _keep(w) or (not keep_stop and w in STOPWORDS):
             continue
-        w = w.strip()
-        if not keep_stop and w in STOPWORDS:
-            continue
-        if subwords and len(w) > 2:
-            for s in seg.subwords(w):
-                out.append(Tok(s, pos, SUB))
+        for sw in subs:
+            out.append(Tok(sw, pos, SUB))
         out.append(Tok(w, pos, WORD))
         pos += 1
     return pos
+
+
+_STRONG_MEMO: dict[str, list[tuple[str, int]]] = {}
 
 
 def tokens(text: str, *, subwords: bool = False, keep_stop: bool = False,
@@ -81,6 +91,28 @@ def tokens(text: str, *, subwords: bool = False, keep_stop: bool = False,
     """Analyse ``text`` (raw, un-normalised) into positioned tokens."""
     if not text:
         return []
+    if subwords and codes and len(text) > 200:
+        out = _tokens(text, subwords, keep_stop, codes)
+        # the body is analysed again for ``codes_body`` right after: remember its strong codes
+        if len(_STRONG_MEMO) >= 4:
+            _STRONG_MEMO.clear()
+        _STRONG_MEMO[text] = _strong_codes(out)
+        return out
+    return _tokens(text, subwords, keep_stop, codes)
+
+
+def _strong_codes(toks: list[Tok]) -> list[tuple[str, int]]:
+    out = []
+    n = -1
+    for t in toks:
+        if t.strong and t.kind in (CODE, VARIANT):
+            if t.kind == CODE:
+                n += 1
+            out.append((t.text, n))
+    return out
+
+
+def _tokens(text: str, subwords: bool, keep_stop: bool, codes: bool) -> list[Tok]:
     cased, low = normalise_pair(text)
     if len(cased) != len(low):  # lowercasing changed the length: case not usable
         cased = None
@@ -164,6 +196,10 @@ class BodyCodesAnalyzer(_Base):
     """``codes_body``: only *strong* codes found in the body (see ``codes`` for the rule)."""
 
     def _items(self, value):
+        memo = _STRONG_MEMO.get(value)
+        if memo is not None:
+            yield from memo
+            return
         cased, low = normalise_pair(value)
         if len(cased) != len(low):
             cased = None

@@ -44,19 +44,28 @@ def _inline(s: str) -> str:
             codes.append(m.group(1))
             return f"\x00{len(codes) - 1}\x00"
         s = _CODE.sub(keep, s)
-    s = _INCLUDE.sub("", s)
-    s = _DOCFX.sub("", s)
-    s = _IMAGE.sub(r"\1", s)
-    s = _LINK.sub(r"\1", s)
-    s = _REFLINK.sub(r"\1", s)
-    s = _AUTOLINK.sub(r"\1", s)
-    s = _TAG.sub("", s)
-    s = _STRONG.sub(r"\2", s)
-    s = _EM_STAR.sub(r"\1", s)
-    s = _EM_UND.sub(r"\1", s)
-    s = _STRIKE.sub(r"\1", s)
-    s = s.replace("\\", "") if "\\" in s and re.search(r"\\[\\`*_{}\[\]()#+\-.!|]", s) else s
-    s = html.unescape(s)
+    if "[" in s:
+        if "!" in s:
+            s = _INCLUDE.sub("", s)
+            s = _DOCFX.sub("", s)
+            s = _IMAGE.sub(r"\1", s)
+        s = _LINK.sub(r"\1", s)
+        s = _REFLINK.sub(r"\1", s)
+    if "<" in s:
+        s = _AUTOLINK.sub(r"\1", s)
+        s = _TAG.sub("", s)
+    if "*" in s or "__" in s:
+        s = _STRONG.sub(r"\2", s)
+    if "*" in s:
+        s = _EM_STAR.sub(r"\1", s)
+    if "_" in s:
+        s = _EM_UND.sub(r"\1", s)
+    if "~~" in s:
+        s = _STRIKE.sub(r"\1", s)
+    if "\\" in s and re.search(r"\\[\\`*_{}\[\]()#+\-.!|]", s):
+        s = s.replace("\\", "")
+    if "&" in s:
+        s = html.unescape(s)
     if codes:
         s = re.sub("\x00(\\d+)\x00", lambda m: codes[int(m.group(1))], s)
     return _SPACES.sub(" ", s).strip()

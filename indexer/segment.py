@@ -37,6 +37,7 @@ USERDICT_PATH = DATA_DIR / "userdict.txt"
 
 
 _PLAIN_LATIN = re.compile(r"[a-z0-9]+")
+_HAS_LATIN = re.compile(r"[A-Za-z0-9]")
 
 
 def read_userdict(path: Path = USERDICT_PATH) -> list[tuple[str, int | None, str | None]]:
@@ -123,6 +124,35 @@ class Segmenter:
         if self.backend == "rjieba":
             return self._r.cut(text, False)
         return self._j.lcut(text, HMM=False)
+
+    def cut_for_search(self, text: str) -> list[tuple[str, list[str]]]:
+        """jieba search mode, HMM off, as ``(word, sub_words)`` pairs.
+
+        Flattened (each word preceded by its sub-words) this equals jieba's
+        ``lcut_for_search(text, HMM=False)``: dictionary 2-grams of words longer than 2
+        characters, then 3-grams of words longer than 3.  rjieba's own search mode splits Latin
+        words differently (``sign-in`` → ``sign``, ``in``), so for words with Latin letters the
+        sub-words are computed here the jieba way.
+        """
+        full = self.cut(text)
+        if self.backend != "rjieba":
+            return [(w, self.subwords(w)) for w in full]
+        out = []
+        j = 0
+        nfull = len(full)
+        pending: list[str] = []
+        for w in self._r.cut_for_search(text, False):
+            if j < nfull and w == full[j]:
+                j += 1
+                if pending and not w.isascii() and not _HAS_LATIN.search(w):
+                    out.append((w, pending))
+                    pending = []
+                else:
+                    out.append((w, self.subwords(w) if len(w) > 2 else []))
+                    pending = []
+            else:
+                pending.append(w)
+        return out
 
     def has_word(self, word: str) -> bool:
         """True for a real dictionary word (jieba's ``FREQ.get(w)`` truthiness)."""
