@@ -17,6 +17,9 @@ CATEGORIES = {
 }
 LIBRARY = load_tree(ARTICLES)
 FENCE = re.compile(r"^\s*(```|~~~)", re.M)
+# A list marker inside running text means an item was indented too little to nest
+# (Python-Markdown needs 4 spaces) and got glued onto the previous paragraph.
+GLUED_LIST_ITEM = re.compile(r"\n[ \t]*(?:[-*+]|\d+\.)\s")
 
 
 def test_every_file_loads():
@@ -56,3 +59,38 @@ def test_article_renders_as_written(article):
     fences = len(FENCE.findall(article.body)) // 2
     assert html.count('class="codehilite"') == fences
     assert "```" not in html and "|---" not in html and "!!!" not in html
+    glued = [m.group(0) for m in GLUED_LIST_ITEM.finditer(_paragraph_text(html))]
+    assert not glued, f"list items glued into a paragraph: indent nested content by 4 spaces ({glued[:3]})"
+
+
+def _paragraph_text(html: str) -> str:
+    """The text of each <p> and <li> (not code), one element per line-separated chunk."""
+    from html.parser import HTMLParser
+
+    class Texts(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.code = self.block = 0
+            self.parts = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in ("pre", "code"):
+                self.code += 1
+            elif tag in ("p", "li"):
+                self.block += 1
+                self.parts.append("\x00")
+
+        def handle_endtag(self, tag):
+            if tag in ("pre", "code"):
+                self.code -= 1
+            elif tag in ("p", "li"):
+                self.block -= 1
+                self.parts.append("\x00")
+
+        def handle_data(self, data):
+            if self.block and not self.code:
+                self.parts.append(data)
+
+    parser = Texts()
+    parser.feed(html)
+    return "".join(parser.parts)
