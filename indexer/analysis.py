@@ -225,8 +225,8 @@ class CodeEntriesAnalyzer(_Base):
                 pos += 1
 
 
-PREFIX_MAX = 12   # edge n-grams up to this many characters
-PREFIX_SPAN = 4   # an n-gram may run over this many consecutive words
+PREFIX_MAX = 10   # edge n-grams up to this many characters
+PREFIX_SPAN = 3   # an n-gram may run over this many consecutive words
 
 
 def prefix_key(text: str) -> str:
@@ -237,7 +237,7 @@ def prefix_key(text: str) -> str:
 class PrefixAnalyzer(_Base):
     """``prefix``: edge n-grams for suggest-as-you-type.
 
-    For each line (title, each tag, each code) and each word position i, the words i…i+3 are
+    For each line (title, each tag, each code) and each word position i, the words i…i+2 are
     concatenated (stop words kept, punctuation/spaces dropped) and every prefix of that string up
     to ``PREFIX_MAX`` characters is indexed: ``VPN 连接失败`` → ``v, vp, vpn, vpn连, vpn连接,
     vpn连接失 …`` and ``连, 连接, 连接失, 连接失败``.  Looking up the typed fragment is then a

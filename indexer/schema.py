@@ -28,6 +28,7 @@ import hashlib
 from pathlib import Path
 
 from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.formats import Existence
 
 from .analysis import BodyCodesAnalyzer, CodeEntriesAnalyzer, PrefixAnalyzer, TextAnalyzer
 
@@ -35,6 +36,12 @@ __all__ = ["make_schema", "SCHEMA_VERSION", "pipeline_fingerprint"]
 
 #: bump when the schema or the analysis code changes in a way that needs a rebuild
 SCHEMA_VERSION = 1
+
+
+def _existence(field):
+    """Postings without frequencies (the prefix field only needs "is there")."""
+    field.format = Existence(field_boost=field.format.field_boost)
+    return field
 
 
 def make_schema() -> Schema:
@@ -47,7 +54,7 @@ def make_schema() -> Schema:
         codes_body=TEXT(analyzer=BodyCodesAnalyzer(), phrase=False),
         headings=TEXT(analyzer=text, phrase=False),
         body=TEXT(analyzer=text, stored=True, phrase=True),
-        prefix=TEXT(analyzer=PrefixAnalyzer(), phrase=False),
+        prefix=_existence(TEXT(analyzer=PrefixAnalyzer(), phrase=False)),
         dym_public=TEXT(analyzer=TextAnalyzer(subwords=False), phrase=False),
         dym_internal=TEXT(analyzer=TextAnalyzer(subwords=False), phrase=False),
         audience=ID(stored=True),
