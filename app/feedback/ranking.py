@@ -12,7 +12,7 @@ The search engine multiplies each hit's text score by ``signals[slug]`` (missing
   article (new version via ``kb sync``) is back to neutral helpfulness at once.
 * The Bayesian prior (4 votes at 70 % helpful — about what a typical article gets) keeps a
   handful of votes from swinging the ranking: one 没有帮助 moves h from 0.70 to 0.56
-  (m 0.958); twenty of them to 0.12 (m 0.826).
+  (m 0.958); twenty of them to 0.12 (m 0.825).
 * ``views`` is the article's lifetime ``view_count`` (how much people need the topic), on a
   log scale so the most-read article cannot run away with every query.
 * The clamp bounds the effect: a bad article loses at most 20 % of its text score — it drops
