@@ -29,8 +29,8 @@ from . import codes as _codes
 from . import segment
 from .text import normalise, normalise_pair
 
-__all__ = ["Tok", "tokens", "words", "STOPWORDS", "TextAnalyzer", "BodyCodesAnalyzer",
-           "CodeEntriesAnalyzer", "PrefixAnalyzer", "PREFIX_MAX", "prefix_key"]
+__all__ = ["Tok", "tokens", "words", "STOPWORDS", "SEP", "TextAnalyzer", "TitleAnalyzer",
+           "BodyAnalyzer", "CodesAnalyzer", "PrefixAnalyzer", "PREFIX_MAX", "prefix_key"]
 
 STOPWORDS_PATH = Path(__file__).resolve().with_name("data") / "stopwords.txt"
 
@@ -61,7 +61,9 @@ class Tok(NamedTuple):
 
 
 def _keep(w: str) -> bool:
-    return len(w) <= MAX_WORD_LEN and _WORDLIKE.search(w) is not None
+    if len(w) > MAX_WORD_LEN:
+        return False
+    return w.isalnum() or _WORDLIKE.search(w) is not None
 
 
 def _segment(chunk: str, pos: int, out: list, subwords: bool, keep_stop: bool) -> int:
@@ -93,7 +95,7 @@ def tokens(text: str, *, subwords: bool = False, keep_stop: bool = False,
         return []
     if subwords and codes and len(text) > 200:
         out = _tokens(text, subwords, keep_stop, codes)
-        # the body is analysed again for ``codes_body`` right after: remember its strong codes
+        # the body text is analysed again for ``codes`` right after: remember its strong codes
         if len(_STRONG_MEMO) >= 4:
             _STRONG_MEMO.clear()
         _STRONG_MEMO[text] = _strong_codes(out)
@@ -154,7 +156,7 @@ class _Base(Tokenizer):
     def __hash__(self):  # pragma: no cover
         return hash(type(self).__name__)
 
-    def _items(self, value: str) -> Iterator[tuple[str, int]]:
+    def _items(self, value: str) -> Iterator[tuple[str, int, float]]:
         raise NotImplementedError
 
     def __call__(self, value, positions=False, chars=False, keeporiginal=False,
@@ -168,9 +170,9 @@ class _Base(Tokenizer):
                 t.pos = start_pos
             yield t
             return
-        for text, pos in self._items(value):
+        for text, pos, boost in self._items(value):
             t.text = text
-            t.boost = 1.0
+            t.boost = boost
             t.stopped = False
             if keeporiginal:
                 t.original = text
@@ -181,52 +183,89 @@ class _Base(Tokenizer):
             yield t
 
 
+#: separates the parts of a multi-part field value (title / tags, headings / body, …)
+SEP = "\x1e"
+TAG_BOOST = 0.6       # a tag word weighs 0.6 of a title word (title 5 → tags 3)
+HEADING_BOOST = 2.0   # a heading word counts 1 (body) + 2 (heading)
+FM_CODE_BOOST = 4.0   # token weight of a front-matter code (a strong body code: 1)
+PART_GAP = 100        # position gap between parts: phrases never span two parts
+
+
 class TextAnalyzer(_Base):
-    """Full-text fields (title, tags, headings, body): words, sub-words, codes, variants, parts."""
+    """Plain text: words, sub-words, codes, variants, parts (did-you-mean vocabulary fields)."""
 
     def __init__(self, subwords: bool = True):
         self.subwords = subwords
 
     def _items(self, value):
         for tok in tokens(value, subwords=self.subwords):
-            yield tok.text, tok.pos
+            yield tok.text, tok.pos, 1.0
 
 
-class BodyCodesAnalyzer(_Base):
-    """``codes_body``: only *strong* codes found in the body (see ``codes`` for the rule)."""
-
-    def _items(self, value):
-        memo = _STRONG_MEMO.get(value)
-        if memo is not None:
-            yield from memo
-            return
-        cased, low = normalise_pair(value)
-        if len(cased) != len(low):
-            cased = None
-        pos = 0
-        for c in _codes.find_codes(low, cased, strong_only=True):
-            yield c.main, pos
-            for v in c.variants:
-                yield v, pos
-            pos += 1
+def _weighted(parts, boosts):
+    """Analyse consecutive parts with their token boosts and non-overlapping positions."""
+    base = 0
+    for part, boost in zip(parts, boosts):
+        if not part:
+            continue
+        last = -1
+        for tok in tokens(part, subwords=True):
+            last = tok.pos
+            yield tok.text, base + tok.pos, boost
+        base += last + 1 + PART_GAP
 
 
-class CodeEntriesAnalyzer(_Base):
-    """``codes_fm``: one front-matter ``error_codes`` entry per line; every entry is a code."""
+class TitleAnalyzer(_Base):
+    """``title``: ``title SEP tag SEP tag …``; tag words weigh ``TAG_BOOST``."""
 
     def _items(self, value):
+        parts = value.split(SEP)
+        yield from _weighted(parts, [1.0] + [TAG_BOOST] * (len(parts) - 1))
+
+
+class BodyAnalyzer(_Base):
+    """``body``: ``headings SEP plain text``; heading words weigh ``HEADING_BOOST``."""
+
+    def _items(self, value):
+        headings, _, text = value.partition(SEP)
+        yield from _weighted([headings, text], [HEADING_BOOST, 1.0])
+
+
+class CodesAnalyzer(_Base):
+    """``codes``: ``front-matter codes (one per line) SEP plain body text``.
+
+    Every front-matter entry is a code (weight ``FM_CODE_BOOST``); from the body only *strong*
+    codes count (see ``codes`` for the rule), weight 1.
+    """
+
+    def _items(self, value):
+        fm, _, text = value.partition(SEP)
         pos = 0
-        for line in value.split("\n"):
+        for line in fm.split("\n"):
             cased, low = normalise_pair(line)
             toks = _codes.code_entry_tokens(low, cased if len(cased) == len(low) else None)
             for t in toks:
-                yield t, pos
+                yield t, pos, FM_CODE_BOOST
             if toks:
                 pos += 1
+        if not text:
+            return
+        pos += PART_GAP
+        memo = _STRONG_MEMO.get(text)   # the body field was analysed just before
+        if memo is not None:
+            for t, n in memo:
+                yield t, pos + n, 1.0
+            return
+        cased, low = normalise_pair(text)
+        if len(cased) != len(low):
+            cased = None
+        for n, c in enumerate(_codes.find_codes(low, cased, strong_only=True)):
+            yield c.main, pos + n, 1.0
+            for v in c.variants:
+                yield v, pos + n, 1.0
 
 
 PREFIX_MAX = 10   # edge n-grams up to this many characters
-PREFIX_SPAN = 3   # an n-gram may run over this many consecutive words
 
 
 def prefix_key(text: str) -> str:
@@ -237,21 +276,24 @@ def prefix_key(text: str) -> str:
 class PrefixAnalyzer(_Base):
     """``prefix``: edge n-grams for suggest-as-you-type.
 
-    For each line (title, each tag, each code) and each word position i, the words i…i+2 are
-    concatenated (stop words kept, punctuation/spaces dropped) and every prefix of that string up
-    to ``PREFIX_MAX`` characters is indexed: ``VPN 连接失败`` → ``v, vp, vpn, vpn连, vpn连接,
-    vpn连接失 …`` and ``连, 连接, 连接失, 连接失败``.  Looking up the typed fragment is then a
-    single term lookup — no expanding Prefix query at search time.
+    Every word of the titles, tags and codes — with its jieba sub-words and code variants, stop
+    words included — gives each of its prefixes up to ``PREFIX_MAX`` characters:
+    ``VPN 连接失败`` → ``v vp vpn 连 连接 失 失败``; ``两步验证`` → ``两 两步 两步验 两步验证 验 验证``.
+    Looking up the fragment being typed is then a single term lookup — no expanding ``Prefix``
+    query at search time.  (Joining neighbouring words into longer n-grams was measured: it tripled
+    the number of distinct terms, the main cost of this field, for no gain — a fragment such as
+    ``vpn连接失`` is matched as the words ``vpn`` ``连接`` plus the prefix ``失``.)
     """
 
     def _items(self, value):
         seen = set()
         for line in value.split("\n"):
-            ws = words(line, keep_stop=True)
-            for i in range(len(ws)):
-                s = "".join(ws[i:i + PREFIX_SPAN])[:PREFIX_MAX]
-                for k in range(1, len(s) + 1):
-                    p = s[:k]
+            for tok in tokens(line, subwords=True, keep_stop=True):
+                if tok.kind == PART:
+                    continue
+                w = tok.text[:PREFIX_MAX]
+                for k in range(1, len(w) + 1):
+                    p = w[:k]
                     if p not in seen:
                         seen.add(p)
-                        yield p, 0
+                        yield p, 0, 1.0

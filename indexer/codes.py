@@ -21,7 +21,7 @@ ERR_CONNECTION_RESET  ``err_connection_reset``  –                      ``err``
 Variants are *equivalent* spellings: the query builder ORs them.  Parts are only indexed so a
 search for ``reset`` or ``5034441`` still finds the article; queries never use parts.
 
-"Strong" codes — the ones fed into the ``codes_body`` field from an article body — follow
+"Strong" codes — the body codes that enter the ``codes`` field — follow
 this rule, so that years, sizes, ports or versions in prose (``2026``, ``8000``, ``3.11``)
 never flood the codes field:
 
@@ -36,8 +36,8 @@ never flood the codes field:
   dashed codes whose first part has 5 digits or is ``0`` (Office ``0-1011``).
 
 Other matches (versions, IP addresses, ranges) are still single tokens in the body field but
-never enter ``codes_body``.  Front-matter ``error_codes`` entries are always codes
-(``code_entry_tokens``), and weigh more (see ``query.FIELD_WEIGHTS``).
+never enter the ``codes`` field.  Front-matter ``error_codes`` entries are always codes
+(``code_entry_tokens``), and weigh twice as much (``analysis.FM_CODE_BOOST``).
 """
 from __future__ import annotations
 

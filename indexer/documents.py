@@ -4,6 +4,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import asdict, dataclass
 
+from .analysis import SEP
 from .plaintext import markdown_to_text
 
 __all__ = ["IndexDocument", "AUDIENCES", "to_fields", "to_json", "from_json"]
@@ -26,28 +27,29 @@ class IndexDocument:
 
 
 def to_fields(doc: IndexDocument) -> dict:
-    """Whoosh field values for one document."""
+    """Whoosh field values for one document (see ``schema`` for what each field holds)."""
     text, headings = markdown_to_text(doc.body or "")
-    tags = tuple(doc.tags or ())
-    codes = tuple(str(c) for c in (doc.error_codes or ()))
+    text = text.replace(SEP, " ")
+    title = (doc.title or "").replace(SEP, " ")
+    tags = tuple(t.replace(SEP, " ") for t in (doc.tags or ()))
+    codes = tuple(str(c).replace(SEP, " ") for c in (doc.error_codes or ()))
     audience = doc.audience or "public"
-    vocab = "\n".join((doc.title or "", *tags))
     fields = dict(
         slug=doc.slug,
-        title=doc.title or "",
-        category=doc.category or "",
-        tags="\n".join(tags),
-        codes_fm="\n".join(codes),
-        codes_body=text,
-        headings="\n".join(headings),
-        body=text,
-        prefix="\n".join((doc.title or "", *tags, *codes)),
+        title=SEP.join((title, *tags)),
+        codes="\n".join(codes) + SEP + text,
+        body="\n".join(h.replace(SEP, " ") for h in headings) + SEP + text,
+        prefix="\n".join((title, *tags, *codes)),
         audience=audience,
+        category=doc.category or "",
+        content_hash=doc.content_hash or "",
+        stored_title=doc.title or "",
+        stored_tags=tags,
+        stored_text=text,
         error_codes=codes,
         updated=doc.updated.isoformat() if doc.updated else None,
-        content_hash=doc.content_hash or "",
     )
-    fields["dym_public" if audience == "public" else "dym_internal"] = vocab
+    fields["dym_public" if audience == "public" else "dym_internal"] = "\n".join((title, *tags))
     return fields
 
 

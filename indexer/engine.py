@@ -201,7 +201,7 @@ class SearchEngine:
             if probe is not None:
                 ws = words(probe.title)[:4]
                 if ws:
-                    q = wq.And([wq.Term("title", w) for w in ws])
+                    q = wq.And([wq.Term("title", w) for w in ws])  # title words
                     if not s.search(q, limit=1):
                         raise IndexUnavailable(f"probe query {ws!r} found nothing")
 
@@ -546,7 +546,7 @@ class SearchEngine:
         terms = highlight_terms(used)
         for score, docnum in matches[(page - 1) * per_page:page * per_page]:
             stored = s.stored_fields(docnum)
-            res.hits.append(_hit(stored, score, make_snippet(stored.get("body", ""), terms)))
+            res.hits.append(_hit(stored, score, make_snippet(stored.get("stored_text", ""), terms)))
         return res
 
     @staticmethod
@@ -628,7 +628,7 @@ class SearchEngine:
         res.total = len(cands)
         for score, docnum in scored[:limit]:
             stored = s.stored_fields(docnum)
-            res.hits.append(_hit(stored, score, highlight_all(stored.get("title", ""), terms,
+            res.hits.append(_hit(stored, score, highlight_all(stored.get("stored_title", ""), terms,
                                                                prefixes=True)))
         return res
 
@@ -645,8 +645,7 @@ class SearchEngine:
 
         def full_q(w):
             return wq.Or([wq.Term("title", w, boost=FIELD_WEIGHTS["title"]),
-                          wq.Term("tags", w, boost=FIELD_WEIGHTS["tags"]),
-                          wq.Term("codes_fm", w, boost=FIELD_WEIGHTS["codes_fm"]),
+                          wq.Term("codes", w, boost=FIELD_WEIGHTS["codes"]),
                           wq.Term("prefix", w)])
 
         clauses = [full_q(w) for w in full]
@@ -716,7 +715,7 @@ def _hit(stored: dict, score: float, snippet: str) -> Hit:
     except (TypeError, ValueError):
         upd = None
     return Hit(
-        slug=stored.get("slug", ""), title=stored.get("title", ""),
+        slug=stored.get("slug", ""), title=stored.get("stored_title", ""),
         category=stored.get("category", ""), error_codes=tuple(stored.get("error_codes") or ()),
         snippet=snippet, score=float(score), audience=stored.get("audience", ""), updated=upd,
     )

@@ -1,26 +1,26 @@
 """The Whoosh schema and the pipeline fingerprint.
 
-Fields (``stored`` = returned with hits; positions only where phrases matter):
+Few indexed fields, so a query word needs few matchers (Whoosh's matcher machinery is pure
+Python: fields × words × alternatives is what a search costs).  Field weights are partly token
+boosts summed into each posting's weight (BM25F-style) and partly query-time field boosts:
 
-=============  ===========================  ===============================================
-field          analyzer                     purpose
-=============  ===========================  ===============================================
-slug           ID, unique, column           identity, ``update_document``, ``sync``
-title          TextAnalyzer, stored, pos.   weight 5
-codes_fm       CodeEntriesAnalyzer          front-matter ``error_codes``, weight 4
-tags           TextAnalyzer, stored         weight 3
-codes_body     BodyCodesAnalyzer            strong codes found in the body, weight 2
-headings       TextAnalyzer                 Markdown headings, weight 2
-body           TextAnalyzer, stored, pos.   plain text (Markdown stripped), weight 1
-prefix         PrefixAnalyzer               edge n-grams of title/tag/code words (suggest)
-dym_public     TextAnalyzer (no sub-words)  title+tag words of public docs (did-you-mean)
-dym_internal   TextAnalyzer (no sub-words)  same for internal docs
-audience       ID, stored                   visibility filter
-category       ID, stored, column           facet, filter
-error_codes    STORED                       returned with hits
-updated        STORED                       ISO date
-content_hash   ID, stored, column           ``sync``
-=============  ===========================  ===============================================
+=============  ==================================  ====================================  ======
+field          value / analyzer                    content                               weight
+=============  ==================================  ====================================  ======
+title          TitleAnalyzer, positions            title; tags (token boost 0.6)         5
+codes          CodesAnalyzer                       front-matter codes (token boost 4),   2.5
+                                                   strong codes from the body (1)
+body           BodyAnalyzer, positions             headings (token boost 2, so 1+2) and  1
+                                                   the Markdown-stripped plain text
+prefix         PrefixAnalyzer, existence only      edge n-grams of title/tag/code words  –
+dym_public     TextAnalyzer (no sub-words)         title+tag words of public docs        –
+dym_internal   TextAnalyzer (no sub-words)         same for internal docs                –
+slug           ID, unique, column, stored          identity, ``sync``
+audience       ID, stored                          visibility filter
+category       ID, column, stored                  facets, filter
+content_hash   ID, column, stored                  ``sync``
+stored_title, stored_tags, stored_text, error_codes, updated   STORED (hits, snippets)
+=============  ==================================  ====================================  ======
 """
 from __future__ import annotations
 
@@ -30,12 +30,12 @@ from pathlib import Path
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.formats import Existence
 
-from .analysis import BodyCodesAnalyzer, CodeEntriesAnalyzer, PrefixAnalyzer, TextAnalyzer
+from .analysis import BodyAnalyzer, CodesAnalyzer, PrefixAnalyzer, TextAnalyzer, TitleAnalyzer
 
 __all__ = ["make_schema", "SCHEMA_VERSION", "pipeline_fingerprint"]
 
 #: bump when the schema or the analysis code changes in a way that needs a rebuild
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def _existence(field):
@@ -45,23 +45,22 @@ def _existence(field):
 
 
 def make_schema() -> Schema:
-    text = TextAnalyzer()
     return Schema(
         slug=ID(stored=True, unique=True, sortable=True),
-        title=TEXT(analyzer=text, stored=True, phrase=True),
-        codes_fm=TEXT(analyzer=CodeEntriesAnalyzer(), phrase=False),
-        tags=TEXT(analyzer=text, stored=True, phrase=False),
-        codes_body=TEXT(analyzer=BodyCodesAnalyzer(), phrase=False),
-        headings=TEXT(analyzer=text, phrase=False),
-        body=TEXT(analyzer=text, stored=True, phrase=True),
+        title=TEXT(analyzer=TitleAnalyzer(), phrase=True),
+        codes=TEXT(analyzer=CodesAnalyzer(), phrase=False),
+        body=TEXT(analyzer=BodyAnalyzer(), phrase=True),
         prefix=_existence(TEXT(analyzer=PrefixAnalyzer(), phrase=False)),
         dym_public=TEXT(analyzer=TextAnalyzer(subwords=False), phrase=False),
         dym_internal=TEXT(analyzer=TextAnalyzer(subwords=False), phrase=False),
         audience=ID(stored=True),
         category=ID(stored=True, sortable=True),
+        content_hash=ID(stored=True, sortable=True),
+        stored_title=STORED(),
+        stored_tags=STORED(),
+        stored_text=STORED(),
         error_codes=STORED(),
         updated=STORED(),
-        content_hash=ID(stored=True, sortable=True),
     )
 
 

@@ -92,6 +92,7 @@ class Segmenter:
                 self._j.tmp_dir = str(cache_dir)
             self._j.initialize()
             self.backend = "jieba"
+        self._latin_subwords: dict[str, list[str]] = {}
         #: the exact (word, freq, tag) triples added, in order (for parity checks)
         self.entries: list[tuple[str, int, str | None]] = []
         #: every user-dictionary word, including plain Latin ones (dictionary terms)
@@ -141,6 +142,7 @@ class Segmenter:
         j = 0
         nfull = len(full)
         pending: list[str] = []
+        cache = self._latin_subwords
         for w in self._r.cut_for_search(text, False):
             if j < nfull and w == full[j]:
                 j += 1
@@ -148,7 +150,15 @@ class Segmenter:
                     out.append((w, pending))
                     pending = []
                 else:
-                    out.append((w, self.subwords(w) if len(w) > 2 else []))
+                    if len(w) > 2:
+                        subs = cache.get(w)
+                        if subs is None:
+                            subs = self.subwords(w)
+                            if len(cache) < 100_000:
+                                cache[w] = subs
+                    else:
+                        subs = []
+                    out.append((w, subs))
                     pending = []
             else:
                 pending.append(w)

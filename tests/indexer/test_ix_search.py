@@ -257,3 +257,22 @@ def test_results_as_dict(engine):
     d = engine.search("vpn").as_dict()
     assert {"query", "total", "took_ms", "results"} <= d.keys()
     assert {"slug", "title", "category", "snippet", "error_codes", "score"} <= d["results"][0].keys()
+
+
+def test_field_weights_title_codes_tags_headings_body(tmp_path):
+    from indexer import SearchEngine
+
+    filler = "其他说明文字。" * 20
+    eng = SearchEngine(tmp_path / "index")
+    eng.rebuild([
+        make_doc("w/body", "甲文章", filler + "正文提到 hydra 一次。"),
+        make_doc("w/heading", "乙文章", "## hydra 设置\n" + filler),
+        make_doc("w/tag", "丙文章", filler, tags=("hydra",)),
+        make_doc("w/title", "hydra 入门", filler),
+        make_doc("c/body", "丁文章", filler + "报错 0x8BADF00D。"),
+        make_doc("c/fm", "戊文章", filler, codes=("0x8badf00d",)),
+        make_doc("c/title", "0x8BADF00D 是什么", filler),
+    ])
+    assert slugs(eng.search("hydra")) == ["w/title", "w/tag", "w/heading", "w/body"]
+    assert slugs(eng.search("0x8badf00d")) == ["c/title", "c/fm", "c/body"]
+    eng.close()

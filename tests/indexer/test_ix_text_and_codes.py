@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from indexer.analysis import BodyCodesAnalyzer, CodeEntriesAnalyzer, tokens, words
+from indexer.analysis import SEP, CodesAnalyzer, tokens, words
 from indexer.text import normalise
 
 
@@ -73,7 +73,7 @@ def test_codes_inside_chinese_sentences():
 
 
 def _body_codes(text):
-    return [t.text for t in BodyCodesAnalyzer()(text)]
+    return [t.text for t in CodesAnalyzer()(SEP + text)]
 
 
 def test_plain_numbers_in_prose_do_not_become_body_codes():
@@ -94,7 +94,7 @@ def test_lowercase_snake_case_in_body_is_not_a_code():
 
 
 def test_front_matter_codes_are_always_codes():
-    toks = [t.text for t in CodeEntriesAnalyzer()("809\n0x80070005\nEvent 4625")]
+    toks = [t.text for t in CodesAnalyzer()("809\n0x80070005\nEvent 4625" + SEP)]
     assert "809" in toks and "0x80070005" in toks and "80070005" in toks and "4625" in toks
 
 
