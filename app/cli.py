@@ -124,10 +124,10 @@ def index_command(rebuild) -> None:
 @with_appcontext
 def search_command(query, limit, as_json, role, category) -> None:
     """Search as the given role would."""
+    from .search import search as search_articles
     from .views.api import search_body
-    from .search import engine
 
-    results = engine().search(query, audiences=audiences_for(role), category=category, per_page=limit)
+    results = search_articles(query, role=role, category=category, per_page=limit)
     body = search_body(query, results)
     if as_json:
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))

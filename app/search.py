@@ -63,6 +63,26 @@ def engine() -> SearchEngine:
     return ext["kb.search"]
 
 
+def search(q: str, *, role: str | None = None, audiences=None, **options):
+    """Search as ``role`` (default: the current user) would, with readers' ranking signals."""
+    from .feedback.ranking import current_signals
+    from .visibility import audiences_for, current_role
+
+    if audiences is None:
+        audiences = audiences_for(role or current_role())
+    return engine().search(q, audiences=audiences, signals=current_signals(), **options)
+
+
+def suggest(q: str, *, role: str | None = None, audiences=None, **options):
+    """Suggestions for text still being typed; same visibility and signals as ``search``."""
+    from .feedback.ranking import current_signals
+    from .visibility import audiences_for, current_role
+
+    if audiences is None:
+        audiences = audiences_for(role or current_role())
+    return engine().suggest(q, audiences=audiences, signals=current_signals(), **options)
+
+
 def index_articles(articles: Iterable[Article]) -> None:
     """Push committed article changes to the index (published → upsert, otherwise → delete)."""
     upsert, delete = [], []

@@ -61,15 +61,15 @@ def suggest(title: str, description: str, category: str | None, audiences, limit
 
     ``category`` is a category label (as articles carry it), used as a boost only.
     """
-    from .search import engine
+    from .search import search as search_articles
+    from .search import suggest as suggest_articles
 
     started = time.perf_counter()
     query = query_text(title, description)
     if not long_enough(query):
         return Suggestions(query, [], 0.0)
-    eng = engine()
-    typed = list(eng.suggest(query, audiences=audiences, limit=limit, category=category).hits)
-    searched = boost_category(list(eng.search(query, audiences=audiences, per_page=CANDIDATES).hits), category)
+    typed = list(suggest_articles(query, audiences=audiences, limit=limit, category=category).hits)
+    searched = boost_category(list(search_articles(query, audiences=audiences, per_page=CANDIDATES).hits), category)
     seen = {h.slug for h in typed}
     hits = (typed + [h for h in searched if h.slug not in seen])[:limit]
     return Suggestions(query, hits, (time.perf_counter() - started) * 1000)

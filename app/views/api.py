@@ -5,10 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request, url_for
 
 from ..rendering import render_markdown
-from ..feedback.ranking import current_signals
-from ..search import engine
+from ..search import search as search_articles
+from ..search import suggest as suggest_articles
 from ..security import csrf
-from ..visibility import audiences_for, current_role
 from .portal import load_visible_article
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -62,13 +61,8 @@ def search():
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
         page = 1
-    results = engine().search(
-        q,
-        audiences=audiences_for(current_role()),
-        category=request.args.get("category") or None,
-        page=page,
-        per_page=_limit(10),
-        signals=current_signals(),
+    results = search_articles(
+        q, category=request.args.get("category") or None, page=page, per_page=_limit(10)
     )
     return jsonify(search_body(q, results))
 
@@ -76,13 +70,7 @@ def search():
 @bp.get("/suggest")
 def suggest():
     q = request.args.get("q", "")
-    results = engine().suggest(
-        q,
-        audiences=audiences_for(current_role()),
-        limit=_limit(5),
-        category=request.args.get("category") or None,
-        signals=current_signals(),
-    )
+    results = suggest_articles(q, limit=_limit(5), category=request.args.get("category") or None)
     return jsonify(search_body(q, results))
 
 

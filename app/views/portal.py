@@ -87,11 +87,11 @@ def article(slug: str):
 
 def related_articles(article: Article, limit: int = 5) -> list:
     """Search for the article's own title and tags; same visibility as the reader."""
-    from ..search import engine
+    from ..search import search as search_articles
 
     query = " ".join([article.title, *(article.tags or [])])
     try:
-        results = engine().search(query, audiences=audiences_for(current_role()), per_page=limit + 1)
+        results = search_articles(query, per_page=limit + 1)
     except Exception:  # related links are a nicety; never fail the article page for them
         return []
     return [hit for hit in results.hits if hit.slug != article.slug][:limit]

@@ -5,10 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, session
 
 from ..feedback import searchtrail
-from ..feedback.ranking import current_signals
-
-from ..search import engine
-from ..visibility import audiences_for, current_role
+from ..search import search as search_articles
 
 bp = Blueprint("search", __name__)
 
@@ -25,10 +22,7 @@ def results():
         page = 1
     found = None
     if q:
-        found = engine().search(
-            q, audiences=audiences_for(current_role()), category=category, page=page, per_page=PER_PAGE,
-            signals=current_signals(),
-        )
+        found = search_articles(q, category=category, page=page, per_page=PER_PAGE)
         searchtrail.remember(session, q, [hit.slug for hit in found.hits])  # the article page's 「转人工处理」
     pages = ((found.total + PER_PAGE - 1) // PER_PAGE) if found else 0
     return render_template("search.html", q=q, category=category, found=found, page=page, pages=pages)
