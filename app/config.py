@@ -40,7 +40,8 @@ def resolve(app, overrides: dict | None) -> None:
     cfg.setdefault("KB_INDEX_DIR", str(inst / "index"))
     cfg.setdefault("KB_ARTICLES_DIR", str(Path("articles").resolve()))
     cfg.setdefault("KB_TIMEZONE", "Asia/Shanghai")
-    cfg["KB_INDEX_DIR"] = str(Path(cfg["KB_INDEX_DIR"]).resolve())
+    # absolute() not resolve(): the index folder is a symlink swapped on every rebuild.
+    cfg["KB_INDEX_DIR"] = os.path.abspath(cfg["KB_INDEX_DIR"])
     cfg["KB_ARTICLES_DIR"] = str(Path(cfg["KB_ARTICLES_DIR"]).resolve())
     if not cfg.get("KB_SECRET_KEY"):
         cfg["KB_SECRET_KEY"] = _stored_secret(inst / "secret_key")

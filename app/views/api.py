@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, has_request_context, jsonify, request, url_for
 
 from ..rendering import render_markdown
 from ..search import search as search_articles
@@ -22,12 +24,19 @@ def api_error(status: int, error: str, message: str):
     return response
 
 
+def article_url(slug: str) -> str:
+    """The article's URL, also outside a request (``kb search --json``)."""
+    if has_request_context():
+        return url_for("portal.article", slug=slug)
+    return "/articles/" + quote(slug, safe="/")
+
+
 def hit_json(hit) -> dict:
     return {
         "slug": hit.slug,
         "title": hit.title,
         "category": hit.category,
-        "url": url_for("portal.article", slug=hit.slug),
+        "url": article_url(hit.slug),
         "snippet": hit.snippet,
         "error_codes": list(hit.error_codes),
         "score": round(float(hit.score), 4),
