@@ -28,7 +28,7 @@ from whoosh import query as wq
 from . import segment
 from .analysis import PREFIX_MAX, prefix_key, words
 from .documents import AUDIENCES, IndexDocument, from_json, to_fields, to_json
-from .query import (FIELD_WEIGHTS, build, correctable, display, highlight_terms, parse,
+from .query import (FIELD_WEIGHTS, build, correctable, display, highlight_terms, parse, relax,
                     with_corrections)
 from .results import BuildStats, Hit, SearchResults, SyncStats
 from .schema import make_schema, pipeline_fingerprint
@@ -45,6 +45,7 @@ log = logging.getLogger("indexer")
 SIGNAL_MIN, SIGNAL_MAX = 0.5, 2.0      # multipliers from ``signals`` are clamped to this range
 SUGGEST_CATEGORY_BOOST = 1.5
 SUGGEST_CACHE_SIZE = 512
+RESULT_CACHE_SIZE = 256    # (query groups, audiences) → scored matches, per index snapshot
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 READ_ATTEMPTS = 5
@@ -62,17 +63,20 @@ def _fields_for_vocab(audiences) -> list[str]:
 
 
 class _Generation:
-    """One opened index folder, a pool of searchers and per-snapshot caches."""
+    """One index snapshot (folder + TOC generation), a pool of searchers on exactly that
+    snapshot, and caches keyed by its document numbers."""
 
     def __init__(self, path: Path, key):
         self.path = path
         self.key = key
         self.ix = windex.open_dir(str(path))
+        self._toc = self.ix._read_toc()   # pinned: every pooled searcher sees the same docnums
         self._pool: list = []
         self._lock = threading.Lock()
         self._borrowed = 0
         self.retired = False
         self.suggest_cache: OrderedDict = OrderedDict()
+        self.result_cache: OrderedDict = OrderedDict()
         self.vocab: dict = {}
 
     def acquire(self):
@@ -84,13 +88,21 @@ class _Generation:
             self._borrowed += 1
         if s is None:
             try:
-                s = self.ix.searcher()
+                s = self._new_searcher()
             except BaseException:
                 with self._lock:
                     self._borrowed -= 1
                 raise
             s._kb = {}
         return s
+
+    def _new_searcher(self):
+        from whoosh.searching import Searcher
+
+        toc = self._toc
+        reader = windex.FileIndex._reader(self.ix.storage, toc.schema, list(toc.segments),
+                                          toc.generation)
+        return Searcher(reader, fromindex=self.ix)
 
     def release(self, s, ok: bool = True) -> None:
         close = []
@@ -510,26 +522,16 @@ class SearchEngine:
         def exists(field, term):
             return (field, term) in reader
 
-        used = groups
-        matches = self._match(s, build(groups, "and", exists), allowed)
-        if not matches:
-            fixes = self._corrections(gen, s, groups, auds)
-            if fixes:
-                fixed = with_corrections(groups, fixes, replace=True)
-                matches = self._match(s, build(fixed, "and", exists), allowed)
-                if matches:
-                    used = fixed
-                    res.corrected = True
-                    res.did_you_mean = display(fixed)
-            if not matches and len(groups) > 1:
-                relaxed = with_corrections(groups, fixes, replace=False) if fixes else groups
-                matches = self._match(s, build(relaxed, "or", exists), allowed)
-                if matches:
-                    used = relaxed
-                    res.relaxed = True
-                    if fixes:
-                        res.corrected = True
-                        res.did_you_mean = display(with_corrections(groups, fixes, replace=True))
+        key = ("search", tuple((g.words, tuple(g.alts)) for g in groups), auds)
+        cached = gen.result_cache.get(key)
+        if cached is None:
+            cached = self._match_with_fallbacks(gen, s, groups, auds, allowed, exists)
+            gen.result_cache[key] = cached
+            if len(gen.result_cache) > RESULT_CACHE_SIZE:
+                gen.result_cache.popitem(last=False)
+        else:
+            gen.result_cache.move_to_end(key)
+        matches, used, res.relaxed, res.corrected, res.did_you_mean = cached
         if not matches:
             return res
         # facets over every visible match; the category filter applies to total and hits only
@@ -542,12 +544,38 @@ class SearchEngine:
         if signals:
             slugs = reader.column_reader("slug")
             matches = [(sc * _signal(signals, slugs[d]), d) for sc, d in matches]
-        matches.sort(key=lambda t: (-t[0], t[1]))
+        matches = sorted(matches, key=lambda t: (-t[0], t[1]))
         terms = highlight_terms(used)
         for score, docnum in matches[(page - 1) * per_page:page * per_page]:
             stored = s.stored_fields(docnum)
             res.hits.append(_hit(stored, score, make_snippet(stored.get("stored_text", ""), terms)))
         return res
+
+    def _match_with_fallbacks(self, gen, s, groups, auds, allowed, exists):
+        """AND → typo-corrected AND → relaxed OR.  Returns (matches, groups used, relaxed,
+        corrected, did_you_mean); cached per index snapshot."""
+        reader = s.reader()
+        relaxed_flag = corrected = False
+        dym = None
+        used = groups
+        matches = self._match(s, build(groups, "and", exists), allowed)
+        if not matches:
+            fixes = self._corrections(gen, s, groups, auds)
+            if fixes:
+                fixed = with_corrections(groups, fixes, replace=True)
+                matches = self._match(s, build(fixed, "and", exists), allowed)
+                if matches:
+                    used, corrected, dym = fixed, True, display(fixed)
+            if not matches and len(groups) > 1:
+                relaxed = with_corrections(groups, fixes, replace=False) if fixes else groups
+                relaxed = relax(relaxed, lambda g: _group_df(reader, g), reader.doc_count())
+                matches = self._match(s, build(relaxed, "or", exists), allowed)
+                if matches:
+                    used, relaxed_flag = relaxed, True
+                    if fixes:
+                        corrected = True
+                        dym = display(with_corrections(groups, fixes, replace=True))
+        return matches, used, relaxed_flag, corrected, dym
 
     @staticmethod
     def _match(s, q, allowed: set) -> list[tuple[float, int]]:
@@ -692,6 +720,17 @@ def _signal(signals: Mapping[str, float], slug: str) -> float:
     if not math.isfinite(m):
         return 1.0
     return max(SIGNAL_MIN, min(SIGNAL_MAX, m))
+
+
+def _group_df(reader, g) -> int:
+    """Document frequency of a group's own word(s) (largest over title/body; codes always rare)."""
+    if g.kind != "word":
+        return 0
+    best = None
+    for w in g.words:
+        d = max(reader.doc_frequency("body", w), reader.doc_frequency("title", w))
+        best = d if best is None else min(best, d)
+    return best or 0
 
 
 def _clean(fields: dict) -> dict:

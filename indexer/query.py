@@ -170,11 +170,35 @@ def build(groups: list[Group], mode: str = "and", exists=None) -> wq.Query:
         core = _any(parts)
     if core is wq.NullQuery:
         return core
-    if 2 <= len(groups) <= 8 and all(len(g.words) == 1 for g in groups):
+    if mode == "and" and 2 <= len(groups) <= 8 and all(len(g.words) == 1 for g in groups):
         seq = [g.words[0] for g in groups]
         phrases = [wq.Phrase(f, seq, boost=b) for f, b in PHRASE_BOOST.items()]
         core = wq.AndMaybe(core, _Or(phrases))
     return core
+
+
+RELAX_MAX_GROUPS = 6
+RELAX_MAX_DF = 0.2
+
+
+def relax(groups: list[Group], df, ndocs: int) -> list[Group]:
+    """Groups for the OR fallback: the rarest ``RELAX_MAX_GROUPS``, without words that occur in
+    more than ``RELAX_MAX_DF`` of the articles (when rarer ones exist).  ``df(group)`` returns
+    the document frequency of a group's own word(s).  Long natural-language questions
+    ("改完密码以后账号每天早上都被锁…") otherwise score most of the index."""
+    cap = RELAX_MAX_DF * ndocs
+    if len(groups) > 2:
+        rated = sorted(((df(g), i, g) for i, g in enumerate(groups)), key=lambda t: (t[0], t[1]))
+        keep = [t for t in rated if t[0] <= cap] or rated[:1]
+        keep = keep[:RELAX_MAX_GROUPS]
+        groups = [g for _d, _i, g in sorted(keep, key=lambda t: t[1])]
+    # weaker alternatives (synonyms, pieces) that are everywhere only add cost and noise here
+    out = []
+    for g in groups:
+        alts = [(ws, wt) for ws, wt in g.alts
+                if wt >= 1.0 or df(Group(ws, WORD, [])) <= cap]
+        out.append(Group(g.words, g.kind, alts))
+    return out
 
 
 def with_corrections(groups: list[Group], corrections: dict[int, str], *, replace: bool) -> list[Group]:
