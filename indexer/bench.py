@@ -26,11 +26,14 @@ _FM = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 _TITLE = re.compile(r"^title:\s*(.+)$", re.M)
 _H1 = re.compile(r"^#\s+(.+)$", re.M)
 
-QUERIES = [
+QUERIES = [  # keywords, codes, Traditional/full-width, typo, natural questions
+
     "VPN 连接失败", "错误 809", "0x80070005", "outlook 无法发送邮件", "密码 重置", "两步验证",
     "打印机", "蓝屏", "激活 office", "554 5.2.2", "Teams 会议", "OneDrive 同步", "共享邮箱 权限",
     "error 691", "KB5034441", "Windows 更新 失败", "帳號 鎖定", "ｗｉｆｉ 连不上", "outlok",
     "如何在手机上设置邮箱", "远程桌面 连接", "DNS 解析 失败", "证书 过期", "许可证 分配",
+    "邮箱满了收不到邮件", "改完密码以后账号每天早上都被锁，好像是手机邮箱还在用旧密码，怎么彻底解决",
+    "Wi-Fi 连上了但是不能上网", "电脑开机蓝屏怎么办", "OneDrive 同步 卡住了 一直转圈",
 ]
 PREFIXES = ["vp", "vpn 连", "outl", "打印", "连接失", "两步", "0x8007", "tea", "onedr", "密码重",
             "激活", "ex", "邮箱", "share", "wind", "蓝", "证书", "远程桌", "dns", "安装"]
@@ -99,10 +102,10 @@ def bench(docs, procs, rounds=3):
             t, c = [], []
             for r in range(rounds):
                 for q in qs:
-                    if name == "suggest":
-                        gen = eng._gen
-                        if gen is not None:
-                            gen.suggest_cache.clear()
+                    gen = eng._gen
+                    if gen is not None:   # measure the work, not the caches
+                        gen.suggest_cache.clear()
+                        gen.result_cache.clear()
                     t0, c0 = time.perf_counter(), time.thread_time()
                     fn(q)
                     t.append(time.perf_counter() - t0)
