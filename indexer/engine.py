@@ -26,7 +26,7 @@ from whoosh import index as windex
 from whoosh import query as wq
 
 from . import segment
-from .analysis import PREFIX_MAX, prefix_key, words
+from .analysis import PREFIX_MAX, STOPWORDS, prefix_key, words
 from .documents import AUDIENCES, IndexDocument, from_json, to_fields, to_json
 from .query import (FIELD_WEIGHTS, build, correctable, display, highlight_terms, parse, relax,
                     with_corrections)
@@ -44,6 +44,7 @@ log = logging.getLogger("indexer")
 
 SIGNAL_MIN, SIGNAL_MAX = 0.5, 2.0      # multipliers from ``signals`` are clamped to this range
 SUGGEST_CATEGORY_BOOST = 1.5
+SUGGEST_CANDIDATES = 40
 SUGGEST_CACHE_SIZE = 512
 RESULT_CACHE_SIZE = 256    # (query groups, audiences) → scored matches, per index snapshot
 MAX_PAGE = 1000
@@ -568,7 +569,7 @@ class SearchEngine:
                     used, corrected, dym = fixed, True, display(fixed)
             if not matches and len(groups) > 1:
                 relaxed = with_corrections(groups, fixes, replace=False) if fixes else groups
-                relaxed = relax(relaxed, lambda g: _group_df(reader, g), reader.doc_count())
+                relaxed = relax(relaxed, lambda ws: _words_df(reader, ws), reader.doc_count())
                 matches = self._match(s, build(relaxed, "or", exists), allowed)
                 if matches:
                     used, relaxed_flag = relaxed, True
@@ -677,6 +678,8 @@ class SearchEngine:
                           wq.Term("prefix", w)])
 
         clauses = [full_q(w) for w in full]
+        required = list(full)       # complete words typed so far
+        fragment = None             # the (maybe incomplete) last piece
         if last is not None:
             key = prefix_key(last)
             if key and (not key.isascii() or len(key) >= 2 or clauses):
@@ -685,6 +688,11 @@ class SearchEngine:
                 if len(lw) > 1:
                     options.append(wq.And([full_q(w) for w in lw[:-1]] +
                                           [wq.Term("prefix", lw[-1][:PREFIX_MAX])]))
+                    required += [w for w in lw[:-1] if w not in STOPWORDS]
+                    fragment = wq.Or([wq.Term("prefix", key, boost=2.0),
+                                      wq.Term("prefix", lw[-1][:PREFIX_MAX])])
+                else:
+                    fragment = options[0]
                 clauses.append(wq.Or(options) if len(options) > 1 else options[0])
                 terms.extend(lw)
                 terms.append(key)
@@ -698,8 +706,18 @@ class SearchEngine:
         allowed = self._allowed(s, auds, None)
         if not allowed:
             return [], []
-        results = s.search(q, filter=allowed, limit=40)
+        results = s.search(q, filter=allowed, limit=SUGGEST_CANDIDATES)
         cands = [(score, docnum) for score, docnum in results.top_n]
+        if len(cands) < 10 and fragment is not None and required:
+            # few titles have every word: require only the fragment being typed, rank by the rest
+            loose = wq.AndMaybe(fragment, wq.Or([full_q(w) for w in required]))
+            seen = {d for _s, d in cands}
+            floor = min((sc for sc, _d in cands), default=1.0)
+            extra = s.search(loose, filter=allowed, limit=SUGGEST_CANDIDATES)
+            top = max((sc for sc, _d in extra.top_n), default=1.0) or 1.0
+            for sc, d in extra.top_n:
+                if d not in seen:   # always below the titles that have every word
+                    cands.append((floor * 0.5 * sc / top, d))
         return cands, sorted(set(terms), key=len, reverse=True)
 
 
@@ -722,13 +740,12 @@ def _signal(signals: Mapping[str, float], slug: str) -> float:
     return max(SIGNAL_MIN, min(SIGNAL_MAX, m))
 
 
-def _group_df(reader, g) -> int:
-    """Document frequency of a group's own word(s) (largest over title/body; codes always rare)."""
-    if g.kind != "word":
-        return 0
+def _words_df(reader, words) -> int:
+    """Documents that may hold all ``words`` (min over words of max(title, body, codes) df)."""
     best = None
-    for w in g.words:
-        d = max(reader.doc_frequency("body", w), reader.doc_frequency("title", w))
+    for w in words:
+        d = max(reader.doc_frequency("body", w), reader.doc_frequency("title", w),
+                reader.doc_frequency("codes", w))
         best = d if best is None else min(best, d)
     return best or 0
 

@@ -179,24 +179,36 @@ def build(groups: list[Group], mode: str = "and", exists=None) -> wq.Query:
 
 RELAX_MAX_GROUPS = 6
 RELAX_MAX_DF = 0.2
+RELAX_PRUNE_FROM = 1000   # prune only in indexes this big (where OR queries get expensive)
 
 
 def relax(groups: list[Group], df, ndocs: int) -> list[Group]:
-    """Groups for the OR fallback: the rarest ``RELAX_MAX_GROUPS``, without words that occur in
-    more than ``RELAX_MAX_DF`` of the articles (when rarer ones exist).  ``df(group)`` returns
-    the document frequency of a group's own word(s).  Long natural-language questions
-    ("改完密码以后账号每天早上都被锁…") otherwise score most of the index."""
+    """Groups for the OR fallback.
+
+    ``df(words)`` returns the document frequency of a word tuple (0 when a word is absent).
+    Groups none of whose alternatives occur anywhere are dropped (they cannot help).  In big
+    indexes (``RELAX_PRUNE_FROM``) only the ``RELAX_MAX_GROUPS`` rarest groups are kept, words that
+    occur in more than ``RELAX_MAX_DF`` of the articles are dropped when rarer ones exist, and so
+    are such weaker alternatives (synonyms): long natural-language questions
+    ("改完密码以后账号每天早上都被锁…") otherwise score most of the index.
+    """
+    rated = []
+    for i, g in enumerate(groups):
+        dfs = [(df(ws), wt) for ws, wt in g.alts]
+        if any(d > 0 for d, _ in dfs):
+            own = df(g.words) if g.kind == WORD else 0
+            rated.append((own, i, g))
+    if not rated:
+        return groups
+    if ndocs < RELAX_PRUNE_FROM:
+        return [g for _d, _i, g in rated]
     cap = RELAX_MAX_DF * ndocs
-    if len(groups) > 2:
-        rated = sorted(((df(g), i, g) for i, g in enumerate(groups)), key=lambda t: (t[0], t[1]))
-        keep = [t for t in rated if t[0] <= cap] or rated[:1]
-        keep = keep[:RELAX_MAX_GROUPS]
-        groups = [g for _d, _i, g in sorted(keep, key=lambda t: t[1])]
-    # weaker alternatives (synonyms, pieces) that are everywhere only add cost and noise here
+    rated.sort(key=lambda t: (t[0], t[1]))
+    keep = [t for t in rated if t[0] <= cap] or rated[:2]
+    keep = sorted(keep[:RELAX_MAX_GROUPS], key=lambda t: t[1])
     out = []
-    for g in groups:
-        alts = [(ws, wt) for ws, wt in g.alts
-                if wt >= 1.0 or df(Group(ws, WORD, [])) <= cap]
+    for _d, _i, g in keep:
+        alts = [(ws, wt) for ws, wt in g.alts if wt >= 1.0 or df(ws) <= cap]
         out.append(Group(g.words, g.kind, alts))
     return out
 

@@ -128,6 +128,11 @@ def test_and_first_then_relaxed_to_or(engine):
     assert {"printer/paper-jam", "windows/bsod"} <= set(slugs(r))
 
 
+def test_relaxed_or_ignores_words_found_nowhere(engine):
+    r = engine.search("打印机 卡纸 鑫淼犇 变更")
+    assert r.relaxed and slugs(r)[0] == "printer/paper-jam"
+
+
 def test_typo_tolerance(engine):
     r = engine.search("outlok")
     assert r.corrected and r.did_you_mean == "outlook"

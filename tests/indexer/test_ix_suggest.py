@@ -18,6 +18,8 @@ def sug(tmp_path_factory):
         make_doc("vpn/connect-failed", "VPN 连接失败怎么办", "检查网络。", category="VPN 与远程访问"),
         make_doc("print/queue", "清空打印队列", "打开服务管理器。", category="打印"),
         make_doc("mail/quota", "邮箱容量已满", "只在正文里提到 Thunderbird 客户端。", category="邮件"),
+        make_doc("account/wrong-pw", "Windows 登录提示“用户名或密码不正确”", "检查大小写。", category="账号与密码"),
+        make_doc("print/projector", "投影仪或外接显示器无信号、黑屏怎么办", "检查信号源。", category="打印"),
     ])
     yield eng
     eng.close()
@@ -38,6 +40,16 @@ def test_complete_words_then_incomplete_chinese(sug):
 def test_incomplete_chinese_word(sug):
     assert slugs(sug.suggest("两步验"))[0] == "account/mfa"
     assert "printer/paper-jam" in slugs(sug.suggest("打印"))
+
+
+def test_fragment_ending_inside_the_next_chinese_word(sug):
+    # jieba cuts the title 不|正确 but the typed fragment 不正
+    assert slugs(sug.suggest("用户名或密码不正"))[0] == "account/wrong-pw"
+
+
+def test_words_missing_from_every_title_only_rank(sug):
+    # 没有 is not in the title (it says 无): the fragment 信 decides, 投影仪 ranks
+    assert slugs(sug.suggest("投影仪没有信"))[0] == "print/projector"
 
 
 def test_traditional_and_fullwidth_fragments(sug):
