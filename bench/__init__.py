@@ -1,0 +1,1 @@
+"""Search benchmark (``make bench``); see bench/README.md."""

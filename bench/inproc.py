@@ -1,0 +1,131 @@
+"""In-process measurements: full rebuild, update-to-visible (second process), suggest, search."""
+from __future__ import annotations
+
+import dataclasses
+import random
+import string
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from indexer.engine import SearchEngine
+
+from .datasets import REPO, ArticleSet
+from .queries import TEXTS
+from .stats import summary, time_calls
+
+#: untimed warm-up queries (different strings from the measured list, so the measured round
+#: is the first time the engine sees each query)
+WARMUP = ["VPN 连不上", "重置密码", "打印", "邮件", "0x80004005", "Wi-Fi", "蓝屏 代码",
+          "Office 365", "帐户", "網路", "outl", "共享盘", "证书过期", "ERR_SSL", "Teams"]
+
+
+def _engine(folder: Path, aset: ArticleSet) -> SearchEngine:
+    extra = aset.source_dir / "synonyms.txt" if aset.source_dir else None
+    return SearchEngine(folder / "index", extra_synonyms=extra if extra and extra.is_file() else None,
+                        cache_dir=folder)
+
+
+def build(aset: ArticleSet, folder: Path) -> tuple[SearchEngine, dict]:
+    eng = _engine(folder, aset)
+    docs = [r.document() for r in aset.records]
+    t0 = time.perf_counter()
+    stats = eng.rebuild(docs)
+    secs = time.perf_counter() - t0
+    return eng, {"docs": stats.docs, "seconds": secs, "per_s": stats.docs / secs if secs else 0}
+
+
+def _token(rng: random.Random) -> str:
+    return "zq" + "".join(rng.choice(string.ascii_lowercase) for _ in range(8))
+
+
+def update_visible(eng: SearchEngine, aset: ArticleSet, folder: Path, n: int) -> dict:
+    """Update one article ``n`` times in this process; a second process waits to see each."""
+    rng = random.Random(20261122)
+    rec = aset.records[len(aset.records) // 2]
+    proc = subprocess.Popen([sys.executable, "-m", "bench.watcher", str(folder / "index"), str(folder)],
+                            cwd=REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    visible, calls, cold, warm, polls = [], [], [], [], []
+    timeouts = 0
+    try:
+        if proc.stdout.readline().strip() != "ready":
+            raise RuntimeError("watcher did not start")
+        for _ in range(n):
+            token = _token(rng)
+            proc.stdin.write(token + "\n")
+            proc.stdin.flush()
+            if proc.stdout.readline().strip() != "polling":
+                raise RuntimeError("watcher protocol error")
+            doc = dataclasses.replace(rec, title=f"{rec.title} {token}").document()
+            t0 = time.monotonic()
+            eng.update([doc])
+            calls.append((time.monotonic() - t0) * 1000)
+            reply = proc.stdout.readline().split()
+            if not reply or reply[0] != "seen":
+                timeouts += 1
+                continue
+            visible.append((float(reply[1]) - t0) * 1000)
+            polls.append(int(reply[2]))
+            cold.append(float(reply[3]))
+            warm.append(float(reply[4]))
+        eng.update([rec.document()])   # put the original back
+    finally:
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+    return {"visible": summary(visible), "call": summary(calls), "timeouts": timeouts,
+            "first_search_after": summary(cold), "search_warm": summary(warm)}
+
+
+def _clear_suggest_cache(eng: SearchEngine) -> bool:
+    """Drop the engine's per-snapshot suggest cache (an internal; False if it is not there)."""
+    gen = getattr(eng, "_gen", None)
+    cache = getattr(gen, "suggest_cache", None)
+    if cache is None:
+        return False
+    cache.clear()
+    return True
+
+
+def queries(eng: SearchEngine, suggest_rounds: int, search_rounds: int) -> dict:
+    for q in WARMUP:
+        eng.suggest(q)
+        eng.search(q)
+    out = {}
+    # suggest, uncached: the candidate cache is cleared before every call (outside the timing)
+    bypass = _clear_suggest_cache(eng)
+    times = []
+    empty = 0
+    for r in range(suggest_rounds):
+        for q in TEXTS:
+            _clear_suggest_cache(eng)
+            t0 = time.perf_counter()
+            res = eng.suggest(q, limit=5)
+            times.append((time.perf_counter() - t0) * 1000)
+            if r == 0 and not res.hits:
+                empty += 1
+    out["suggest"] = summary(times) | {"empty": empty, "cache_bypassed": bypass}
+    out["slowest_suggest"] = slowest(times, 5)
+    # suggest, as repeated (served from the snapshot's cache)
+    times, _ = time_calls(lambda q: eng.suggest(q, limit=5), TEXTS, suggest_rounds, warmup=1)
+    out["suggest_cached"] = summary(times)
+    times, last = time_calls(lambda q: eng.search(q, per_page=10), TEXTS, search_rounds, warmup=0)
+    out["search"] = summary(times) | {"empty": sum(1 for r in last if not r.hits)}
+    out["slowest_search"] = slowest(times, 5)
+    return out
+
+
+def slowest(times: list[float], k: int) -> list[tuple[str, float]]:
+    """The ``k`` queries with the highest median time (``times`` = rounds × TEXTS, in order)."""
+    n = len(TEXTS)
+    per = []
+    for i, q in enumerate(TEXTS):
+        mine = sorted(times[i::n])
+        if mine:
+            per.append((q, mine[len(mine) // 2]))
+    per.sort(key=lambda t: -t[1])
+    return per[:k]

@@ -1,0 +1,128 @@
+"""Targets and the result table (console and Markdown)."""
+from __future__ import annotations
+
+import math
+
+#: (key, label, op, threshold) — op "<=" or ">="; checked against each set's figure
+TARGETS = {
+    "suggest_p95": ("<=", 10.0, "≤ 10 ms"),
+    "http_suggest_p95": ("<=", 25.0, "≤ 25 ms"),
+    "search_p95": ("<=", 60.0, "≤ 60 ms"),
+    "build_per_s": (">=", 250.0, "≥ 250/s"),
+    "visible_p50": ("<=", 1000.0, "≤ 1 s"),
+    "ready_s": ("<=", 2.0, "≤ 2 s"),
+}
+
+
+def _ok(key: str, value) -> str:
+    if key not in TARGETS or value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    op, thr, _ = TARGETS[key]
+    good = value <= thr if op == "<=" else value >= thr
+    return " ✓" if good else " ✗"
+
+
+def _ms(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "–"
+    return f"{v:.1f}" if v < 100 else f"{v:.0f}"
+
+
+def _trio(s: dict | None) -> str:
+    if not s:
+        return "–"
+    return f"{_ms(s['p50'])} / {_ms(s['p95'])} / {_ms(s['p99'])}"
+
+
+def _get(d: dict, *path):
+    for p in path:
+        if not isinstance(d, dict) or p not in d:
+            return None
+        d = d[p]
+    return d
+
+
+def rows(results: dict) -> list[tuple[str, dict, str]]:
+    """(label, {set: cell}, target) for every row of the table."""
+    names = list(results)
+    out = []
+
+    def row(label, fn, target_key=None, target_text=""):
+        cells = {}
+        for n in names:
+            try:
+                cells[n] = fn(results[n])
+            except (KeyError, TypeError, ZeroDivisionError):
+                cells[n] = "–"
+        if target_key:
+            target_text = TARGETS[target_key][2]
+        out.append((label, cells, target_text))
+
+    row("articles indexed (loaded / rejected / synthesised)",
+        lambda r: f"{r['set']['docs']:,} ({r['set']['loaded']:,} / {r['set']['errors']:,} / {r['set']['synthesised']:,})")
+    row("body text (M chars)", lambda r: f"{r['set']['chars'] / 1e6:.1f}")
+    row("full rebuild: s · articles/s",
+        lambda r: f"{r['build']['seconds']:.1f} s · {r['build']['per_s']:.0f}/s{_ok('build_per_s', r['build']['per_s'])}",
+        "build_per_s")
+    row("update → visible in 2nd process: median (p95) ms",
+        lambda r: f"{_ms(r['update']['visible']['p50'])} ({_ms(r['update']['visible']['p95'])})"
+                  f"{_ok('visible_p50', r['update']['visible']['p50'])}", "visible_p50")
+    row("… update() call median ms · 1st search after it ms",
+        lambda r: f"{_ms(r['update']['call']['p50'])} · {_ms(r['update']['first_search_after']['p50'])}")
+    row("suggest in-process, uncached p50 / p95 / p99 ms",
+        lambda r: _trio(r["queries"]["suggest"]) + _ok("suggest_p95", r["queries"]["suggest"]["p95"]),
+        "suggest_p95")
+    row("suggest in-process, cached (repeat) p50 / p95 / p99 ms",
+        lambda r: _trio(r["queries"]["suggest_cached"]))
+    row("search + snippets in-process p50 / p95 / p99 ms",
+        lambda r: _trio(r["queries"]["search"]) + _ok("search_p95", r["queries"]["search"]["p95"]),
+        "search_p95")
+    row("FTS5 trigram top 10 + snippet() p50 / p95 ms",
+        lambda r: f"{_ms(r['fts5']['p50'])} / {_ms(r['fts5']['p95'])}")
+    row("ratio ours/FTS5 search p50 · p95",
+        lambda r: f"{r['queries']['search']['p50'] / r['fts5']['p50']:.0f}× · "
+                  f"{r['queries']['search']['p95'] / r['fts5']['p95']:.0f}×")
+    row("queries with no result: ours search · ours suggest · FTS5 (of 100)",
+        lambda r: f"{r['queries']['search']['empty']} · {r['queries']['suggest']['empty']} · {r['fts5']['empty']}")
+    row("app import (kb init: DB + index): s (CPU s) · articles",
+        lambda r: f"{r['http']['import']['seconds']:.1f} ({r['http']['import']['cpu']:.1f}) · "
+                  f"{r['http']['import']['created']}")
+    row("HTTP /api/suggest p50 / p95 / p99 ms (p95 of 1st round)",
+        lambda r: _trio(r["http"]["suggest"]) + _ok("http_suggest_p95", r["http"]["suggest"]["p95"])
+                  + f" ({_ms(r['http']['suggest']['first_round']['p95'])})",
+        "http_suggest_p95")
+    row("HTTP /api/search p50 / p95 / p99 ms", lambda r: _trio(r["http"]["search"]))
+    row("worker ready (gunicorn start → first 200) s",
+        lambda r: f"{r['http']['ready_s']:.2f}{_ok('ready_s', r['http']['ready_s'])}", "ready_s")
+    row("fresh process: import app · open index · 1st suggest · 1st search s",
+        lambda r: " · ".join(f"{r['http']['cold_start'][k]:.2f}"
+                             for k in ("import_app", "open_engine", "first_suggest", "first_search")))
+    row("memory per worker after run: RSS (PSS) MB",
+        lambda r: ", ".join(f"{w.get('VmRSS', 0):.0f} ({w.get('Pss', 0):.0f})"
+                            for w in r["http"]["memory"]["workers"]))
+    return out
+
+
+def markdown(results: dict, header: str = "") -> str:
+    names = list(results)
+    lines = []
+    if header:
+        lines += [header, ""]
+    lines.append("| measure | " + " | ".join(names) + " | target (10k) |")
+    lines.append("|---|" + "---|" * len(names) + "---|")
+    for label, cells, target in rows(results):
+        lines.append(f"| {label} | " + " | ".join(cells[n] for n in names) + f" | {target} |")
+    return "\n".join(lines) + "\n"
+
+
+def console(results: dict) -> str:
+    names = list(results)
+    table = rows(results)
+    w0 = max(len(label) for label, _, _ in table)
+    widths = {n: max(len(n), *(len(cells[n]) for _, cells, _ in table)) for n in names}
+    head = "measure".ljust(w0) + "  " + "  ".join(n.rjust(widths[n]) for n in names) + "  target"
+    lines = [head, "-" * len(head)]
+    for label, cells, target in table:
+        lines.append(label.ljust(w0) + "  " + "  ".join(cells[n].rjust(widths[n]) for n in names)
+                     + f"  {target}")
+    return "\n".join(lines)

@@ -1,0 +1,163 @@
+"""Search benchmark: ``make bench`` (or ``.venv/bin/python bench/search.py [--sets …] [--quick]``).
+
+For each article set (ours, corpus, 10k) it measures, in one run: full rebuild, update-to-visible
+in a second process, suggest and search latency in-process, a SQLite FTS5 trigram baseline, and
+the same API over HTTP with gunicorn (2 workers, --preload) on 127.0.0.1, plus worker start-up
+and memory.  Prints a table with the targets beside the figures and writes it as Markdown to
+``bench/out/results.md`` (and the raw figures to ``bench/out/results.json``).  See bench/README.md.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+from bench import datasets, inproc, report, server  # noqa: E402
+from bench.fts5 import Fts5  # noqa: E402
+from bench.queries import TEXTS  # noqa: E402
+from bench.stats import summary, time_calls  # noqa: E402
+
+OUT = REPO / "bench" / "out"
+SETS = ("ours", "corpus", "10k")
+
+
+def log(msg: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def settings(quick: bool) -> dict:
+    if quick:
+        return {"suggest_rounds": 1, "search_rounds": 1, "updates": 5, "fts_rounds": 1,
+                "http_suggest_rounds": 1, "http_search_rounds": 1}
+    return {"suggest_rounds": 3, "search_rounds": 2, "updates": 20, "fts_rounds": 3,
+            "http_suggest_rounds": 3, "http_search_rounds": 2}
+
+
+def fts5(aset, folder: Path, rounds: int) -> dict:
+    db = Fts5(str(folder / "fts5.sqlite3"))
+    try:
+        build_s = db.build(aset.records)
+        times, last = time_calls(db.search, TEXTS, rounds, warmup=1)
+        return summary(times) | {"build_s": build_s, "empty": sum(1 for r in last if not r)}
+    finally:
+        db.close()
+
+
+def run_set(aset, cfg: dict, keep: bool) -> dict:
+    res: dict = {"set": {"docs": len(aset.records), "loaded": aset.loaded, "errors": aset.errors,
+                         "skipped": aset.skipped, "synthesised": aset.synthesised,
+                         "chars": aset.chars}}
+    tmp = Path(tempfile.mkdtemp(prefix=f"kb-bench-{aset.name}-"))
+    try:
+        ip = tmp / "inproc"
+        ip.mkdir()
+        log(f"{aset.name}: full rebuild of {len(aset.records):,} articles …")
+        eng, res["build"] = inproc.build(aset, ip)
+        log(f"{aset.name}: rebuild {res['build']['seconds']:.1f} s ({res['build']['per_s']:.0f} articles/s)")
+        try:
+            res["queries"] = inproc.queries(eng, cfg["suggest_rounds"], cfg["search_rounds"])
+            q = res["queries"]
+            log(f"{aset.name}: in-process suggest p50/p95 {q['suggest']['p50']:.1f}/{q['suggest']['p95']:.1f} ms "
+                f"(cached {q['suggest_cached']['p50']:.1f}/{q['suggest_cached']['p95']:.1f}), "
+                f"search {q['search']['p50']:.1f}/{q['search']['p95']:.1f} ms")
+            for kind in ("search", "suggest"):
+                log(f"{aset.name}: slowest {kind} (median ms): " + ", ".join(
+                    f"{t:.0f} {qq!r}" for qq, t in q[f"slowest_{kind}"]))
+            res["update"] = inproc.update_visible(eng, aset, ip, cfg["updates"])
+            u = res["update"]
+            log(f"{aset.name}: update visible median {u['visible']['p50']:.0f} ms "
+                f"(update() {u['call']['p50']:.0f} ms, timeouts {u['timeouts']})")
+        finally:
+            eng.close()
+        res["fts5"] = fts5(aset, tmp, cfg["fts_rounds"])
+        log(f"{aset.name}: FTS5 build {res['fts5']['build_s']:.1f} s, p50/p95 "
+            f"{res['fts5']['p50']:.2f}/{res['fts5']['p95']:.2f} ms")
+
+        articles = aset.source_dir
+        if articles is None:
+            articles = tmp / "library"
+            t0 = time.perf_counter()
+            n = datasets.write_markdown(aset.records, articles)
+            log(f"{aset.name}: wrote {n:,} Markdown files in {time.perf_counter() - t0:.1f} s")
+        log(f"{aset.name}: importing through the app (kb init) …")
+        res["http"] = server.measure(tmp / "instance", articles, tmp / "server.log",
+                                     cfg["http_suggest_rounds"], cfg["http_search_rounds"])
+        h = res["http"]
+        log(f"{aset.name}: kb init {h['import']['seconds']:.1f} s ({h['import']['created']} created, "
+            f"{h['import']['errors']} rejected); ready {h['ready_s']:.2f} s; HTTP suggest p95 "
+            f"{h['suggest']['p95']:.1f} ms, search p95 {h['search']['p95']:.1f} ms; "
+            f"reconnects {h['keepalive']['reconnects']}/{h['keepalive']['requests']}")
+    finally:
+        if keep:
+            log(f"{aset.name}: kept {tmp}")
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: ours,corpus,10k")
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions")
+    ap.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    args = ap.parse_args(argv)
+    names = [s.strip() for s in args.sets.split(",") if s.strip()]
+    bad = [n for n in names if n not in SETS]
+    if bad or not names:
+        ap.error(f"unknown set(s) {bad}; choose from {', '.join(SETS)}")
+    logging.basicConfig(level=logging.WARNING)
+    cfg = settings(args.quick)
+    started = time.perf_counter()
+    load_before = os.getloadavg()
+
+    log(f"loading article sets {names} …")
+    t0 = time.perf_counter()
+    sets = datasets.load(names)
+    load_s = time.perf_counter() - t0
+    for n, s in sets.items():
+        extra = f", per folder {s.notes['folders']}" if "folders" in s.notes else ""
+        log(f"set {n}: {len(s.records):,} articles ({s.loaded:,} loaded, {s.errors:,} rejected, "
+            f"{s.skipped} unpublished, {s.synthesised:,} synthesised){extra}")
+    log(f"loading took {load_s:.1f} s")
+
+    results = {}
+    for n in names:
+        results[n] = run_set(sets[n], cfg, args.keep)
+
+    total = time.perf_counter() - started
+    header = (f"Search benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "
+              f"Python {sys.version.split()[0]}{', --quick' if args.quick else ''}; "
+              f"{len(TEXTS)} queries; run took {total / 60:.1f} min (loading the sets {load_s:.1f} s); "
+              f"load average {load_before[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end.")
+    fixed = [n for n, r in results.items() if r.get("http", {}).get("entry") == "bench.appfix:app"]
+    if fixed:
+        header += (f"\n\nHTTP figures for {', '.join(fixed)} use `bench.appfix:app` (wsgi:app with "
+                   "KB_INDEX_DIR kept as the link path): with plain wsgi:app every new process "
+                   "rebuilds the index on its first search (app/config.py resolves the index "
+                   "symlink; see bench/README.md).")
+    print()
+    print(report.console(results))
+    md = report.markdown(results, header)
+    print()
+    print(md)
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / "results.md").write_text(md, encoding="utf-8")
+    (OUT / "results.json").write_text(json.dumps({"settings": cfg, "load_s": load_s, "total_s": total,
+                                                  "results": results}, ensure_ascii=False, indent=1,
+                                                 default=str), encoding="utf-8")
+    log(f"wrote {OUT / 'results.md'}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
