@@ -43,8 +43,11 @@ def _progress(files):
     return nullcontext(files)
 
 
+BULK_REINDEX = 500  # changed articles above which `kb sync` rebuilds the index instead
+
+
 def _run_sync(folders, as_json: bool) -> int:
-    from .search import engine, index_articles
+    from .search import engine, index_articles, reconcile
     from .sync import sync_folders
 
     started = time.perf_counter()
@@ -52,7 +55,10 @@ def _run_sync(folders, as_json: bool) -> int:
     with session_scope() as session:
         report = sync_folders(session, folders, progress=None if as_json else _progress)
         changed = list(report.changed)
-    index_articles(changed)
+    if len(changed) > BULK_REINDEX:
+        reconcile(rebuild=True)  # a bulk build (several processes) beats thousands of single updates
+    else:
+        index_articles(changed)
     elapsed = time.perf_counter() - started
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False))
