@@ -139,12 +139,6 @@ def main(argv=None) -> int:
               f"Python {sys.version.split()[0]}{', --quick' if args.quick else ''}; "
               f"{len(TEXTS)} queries; run took {total / 60:.1f} min (loading the sets {load_s:.1f} s); "
               f"load average {load_before[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end.")
-    fixed = [n for n, r in results.items() if r.get("http", {}).get("entry") == "bench.appfix:app"]
-    if fixed:
-        header += (f"\n\nHTTP figures for {', '.join(fixed)} use `bench.appfix:app` (wsgi:app with "
-                   "KB_INDEX_DIR kept as the link path): with plain wsgi:app every new process "
-                   "rebuilds the index on its first search (app/config.py resolves the index "
-                   "symlink; see bench/README.md).")
     print()
     print(report.console(results))
     md = report.markdown(results, header)

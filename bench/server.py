@@ -72,39 +72,25 @@ import json, sys, time
 t0 = time.perf_counter()
 from wsgi import app
 t1 = time.perf_counter()
-from bench.appfix import index_link
-configured, link = app.config["KB_INDEX_DIR"], index_link(app.config)
-bug = configured != link
-if bug and "--fix" in sys.argv:
-    app.config["KB_INDEX_DIR"] = link
-out = {"import_app": t1 - t0, "index_path_bug": bug, "configured": configured, "link": link}
-if not bug or "--fix" in sys.argv:
-    from app.search import engine
-    with app.app_context():
-        e = engine()
-        t2 = time.perf_counter()
-        e.suggest("VPN 连接")
-        t3 = time.perf_counter()
-        e.search("VPN 连接提示错误 809")
-        t4 = time.perf_counter()
-    out.update(open_engine=t2 - t1, first_suggest=t3 - t2, first_search=t4 - t3, total=t4 - t0)
+out = {"import_app": t1 - t0}
+from app.search import engine
+with app.app_context():
+    e = engine()
+    t2 = time.perf_counter()
+    e.suggest("VPN 连接")
+    t3 = time.perf_counter()
+    e.search("VPN 连接提示错误 809")
+    t4 = time.perf_counter()
+out.update(open_engine=t2 - t1, first_suggest=t3 - t2, first_search=t4 - t3, total=t4 - t0)
 print(json.dumps(out))
 """
 
 
 def cold_start(instance: Path, articles: Path, log: Path) -> dict:
-    """A fresh process: import the app, open the index (+ segmenter), first suggest and search.
-
-    First checks whether the app would open the index link or the folder behind it
-    (``appfix``); with the bug present the measured process applies the same fix as the server.
-    """
+    """A fresh process: import the app, open the index (+ segmenter), first suggest and search."""
     cmd = [sys.executable, "-c", COLD_START]
     res, _, _ = _run(cmd, app_env(instance, articles), log, 120)
-    out = json.loads(res.stdout.strip().splitlines()[-1])
-    if out["index_path_bug"]:
-        res, _, _ = _run(cmd + ["--fix"], app_env(instance, articles), log, 120)
-        out = json.loads(res.stdout.strip().splitlines()[-1])
-    return out
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def free_port() -> int:
@@ -256,7 +242,7 @@ def measure(instance: Path, articles: Path, log: Path, suggest_rounds: int, sear
     out: dict = {}
     out["import"] = import_set(instance, articles, log)
     out["cold_start"] = cold_start(instance, articles, log)
-    entry = "bench.appfix:app" if out["cold_start"]["index_path_bug"] else "wsgi:app"
+    entry = "wsgi:app"
     out["entry"] = entry
     srv = Server(instance, articles, log, entry=entry)
     try:
