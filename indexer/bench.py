@@ -99,7 +99,7 @@ def bench(docs, procs, rounds=3):
         for name, fn, qs in (("search", lambda q: eng.search(q), QUERIES),
                              ("search(staff)", lambda q: eng.search(q, audiences={"public", "internal"}), QUERIES),
                              ("suggest", lambda q: eng.suggest(q), PREFIXES)):
-            t, c = [], []
+            t, c, per = [], [], {}
             for r in range(rounds):
                 for q in qs:
                     gen = eng._gen
@@ -110,9 +110,12 @@ def bench(docs, procs, rounds=3):
                     fn(q)
                     t.append(time.perf_counter() - t0)
                     c.append(time.thread_time() - c0)
+                    per[q] = min(per.get(q, 9.9), c[-1])
             print(f"{name}: wall median {statistics.median(t) * 1000:.1f} ms, p95 {pct(t, 95) * 1000:.1f} ms, "
                   f"max {max(t) * 1000:.1f} ms; CPU median {statistics.median(c) * 1000:.1f} ms, "
                   f"p95 {pct(c, 95) * 1000:.1f} ms ({len(t)} queries, no cache)")
+            slow = sorted(per.items(), key=lambda kv: -kv[1])[:4]
+            print("   slowest: " + ", ".join(f"{q!r} {v * 1000:.0f} ms" for q, v in slow))
         eng.close()
 
 

@@ -28,8 +28,8 @@ from whoosh import query as wq
 from . import segment
 from .analysis import PREFIX_MAX, STOPWORDS, prefix_key, words
 from .documents import AUDIENCES, IndexDocument, from_json, to_fields, to_json
-from .query import (FIELD_WEIGHTS, build, correctable, display, highlight_terms, parse, relax,
-                    with_corrections)
+from .query import (FIELD_WEIGHTS, build, correctable, display, highlight_terms, parse,
+                    prune_alternatives, relax, with_corrections)
 from .results import BuildStats, Hit, SearchResults, SyncStats
 from .schema import make_schema, pipeline_fingerprint
 from .snippets import highlight_all, make_snippet
@@ -558,6 +558,7 @@ class SearchEngine:
         reader = s.reader()
         relaxed_flag = corrected = False
         dym = None
+        groups = prune_alternatives(groups, lambda ws: _words_df(reader, ws), reader.doc_count())
         used = groups
         matches = self._match(s, build(groups, "and", exists), allowed)
         if not matches:
@@ -706,9 +707,16 @@ class SearchEngine:
         allowed = self._allowed(s, auds, None)
         if not allowed:
             return [], []
-        results = s.search(q, filter=allowed, limit=SUGGEST_CANDIDATES)
-        cands = [(score, docnum) for score, docnum in results.top_n]
-        if len(cands) < 10 and fragment is not None and required:
+        cands = []
+        if last is not None and len(clauses) == 1 and len(chunks) == 1:
+            # one fragment: its own prefix term is cheap and usually enough
+            quick = s.search(wq.Term("prefix", prefix_key(last)), filter=allowed,
+                             limit=SUGGEST_CANDIDATES)
+            cands = [(score, docnum) for score, docnum in quick.top_n]
+        if len(cands) < 10:
+            results = s.search(q, filter=allowed, limit=SUGGEST_CANDIDATES)
+            cands = [(score, docnum) for score, docnum in results.top_n]
+        if not cands and fragment is not None and required:
             # few titles have every word: require only the fragment being typed, rank by the rest
             loose = wq.AndMaybe(fragment, wq.Or([full_q(w) for w in required]))
             seen = {d for _s, d in cands}

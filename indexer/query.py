@@ -213,6 +213,20 @@ def relax(groups: list[Group], df, ndocs: int) -> list[Group]:
     return out
 
 
+def prune_alternatives(groups: list[Group], df, ndocs: int) -> list[Group]:
+    """In big indexes drop weaker alternatives (synonyms, pieces) found in more than
+    ``RELAX_MAX_DF`` of the articles: they barely change the ranking but make every posting of,
+    say, ``邮件`` part of the query."""
+    if ndocs < RELAX_PRUNE_FROM:
+        return groups
+    cap = RELAX_MAX_DF * ndocs
+    out = []
+    for g in groups:
+        alts = [(ws, wt) for ws, wt in g.alts if wt >= 1.0 or df(ws) <= cap]
+        out.append(g if len(alts) == len(g.alts) else Group(g.words, g.kind, alts))
+    return out
+
+
 def with_corrections(groups: list[Group], corrections: dict[int, str], *, replace: bool) -> list[Group]:
     """Copy of ``groups`` where group i searches ``corrections[i]`` instead of / besides its word."""
     out = []
