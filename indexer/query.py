@@ -13,7 +13,7 @@
 ``build(groups, "and"|"or")`` makes the Whoosh query: each alternative is searched in every
 field with the field weight (``FIELD_WEIGHTS``; with token boosts: title > front-matter codes >
 tags > headings > body codes > body) times the alternative's weight; groups are combined with
-AND (first) or OR (relaxed).  With 2–8 plain word groups an exact phrase in title/body adds a
+AND (first) or OR (relaxed).  With 2–8 plain word groups the exact phrase in the title adds a
 bonus (``AndMaybe``), which relies on the index's sequential positions.
 """
 from __future__ import annotations
@@ -43,7 +43,7 @@ SYNONYM_WEIGHT = 0.5
 COVER_WEIGHT = 0.8
 CORRECTION_WEIGHT = 0.9
 MAX_GROUPS = 16
-PHRASE_BOOST = {"title": 4.0, "body": 1.5}
+PHRASE_BOOST = {"title": 4.0}
 
 _LATIN_WORD = re.compile(r"[a-z][a-z\-]{3,}")
 
