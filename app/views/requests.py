@@ -33,15 +33,14 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
-from jinja2 import TemplateNotFound
 from werkzeug.exceptions import RequestEntityTooLarge
-from werkzeug.routing import BuildError
 
 from .. import request_form, staging, suggestions, visits
 from ..db import get_session
 from ..form_salvage import salvage_fields
 from ..models import Article, Ticket
 from ..security import csrf
+from ..tickets import choices, present
 from ..tickets.choices import CATEGORIES, IMPACT_HINTS, IMPACTS, URGENCIES, URGENCY_HINTS
 from ..visibility import audiences_for, can_view, current_role
 
@@ -239,32 +238,11 @@ def submitted(number: str):
     )
     if not own:
         abort(404)
-    try:  # the ticket pages' template, when they are installed
-        return render_template("tickets/confirmation.html", ticket=ticket, **_ticket_pages_context(ticket))
-    except (TemplateNotFound, BuildError, ImportError):
-        pass
-    return render_template("requests/confirmation.html", ticket=ticket, **_confirmation_context(ticket))
-
-
-def _ticket_pages_context(ticket: Ticket) -> dict:
-    from ..tickets import choices, present
-
-    private_link = None
-    if ticket.requester_id is None:  # anonymous: the link with its secret is the only way back
-        private_link = present.ticket_url(ticket, with_token=True, external=True)
-    else:
-        present.ticket_url(ticket)  # BuildError while the ticket pages are not registered
-    return {"C": choices, "P": present, "private_link": private_link}
-
-
-def _confirmation_context(ticket: Ticket) -> dict:
-    from ..tickets import present
-
-    return {
-        "display_time": present.display_time,
-        "priority_explanation": present.priority_explanation(ticket.priority),
-        "clock_note": present.clock_note(ticket.priority),
-    }
+    # Anonymous requesters: the link with its secret is their only way back to the ticket.
+    private_link = present.ticket_url(ticket, with_token=True, external=True) if ticket.requester_id is None else None
+    return render_template(
+        "tickets/confirmation.html", ticket=ticket, C=choices, P=present, private_link=private_link
+    )
 
 
 # --- 「这解决了我的问题」 and opening suggestions without JavaScript ---------------------------------
