@@ -27,6 +27,7 @@ from whoosh import query as wq
 
 from . import segment
 from .analysis import PREFIX_MAX, STOPWORDS, prefix_key, words
+from .doctable import DocTable
 from .documents import AUDIENCES, IndexDocument, from_json, to_fields, to_json
 from .query import (FIELD_WEIGHTS, build, correctable, display, highlight_terms, parse,
                     prune_alternatives, relax, with_corrections)
@@ -79,6 +80,14 @@ class _Generation:
         self.suggest_cache: OrderedDict = OrderedDict()
         self.result_cache: OrderedDict = OrderedDict()
         self.vocab: dict = {}
+        self._table: DocTable | None = None
+
+    def table(self, s) -> DocTable:
+        """Slugs, categories and visibility of this snapshot (built on first use)."""
+        t = self._table
+        if t is None:
+            t = self._table = DocTable(s.reader())
+        return t
 
     def acquire(self):
         with self._lock:
@@ -94,7 +103,6 @@ class _Generation:
                 with self._lock:
                     self._borrowed -= 1
                 raise
-            s._kb = {}
         return s
 
     def _new_searcher(self):
@@ -353,9 +361,7 @@ class SearchEngine:
         ix = windex.open_dir(str(self.store.current()))
         with ix.searcher() as s:
             r = s.reader()
-            slugs = r.column_reader("slug")
-            hashes = r.column_reader("content_hash")
-            return {slugs[d]: hashes[d] for d in r.all_doc_ids()}
+            return DocTable(r).hashes(r)
 
     def close(self) -> None:
         with self._open_lock:
@@ -444,24 +450,10 @@ class SearchEngine:
 
         threading.Thread(target=run, name="indexer-recover", daemon=True).start()
 
-    # -- per-searcher caches ----------------------------------------------------------------
+    # -- per-snapshot data -------------------------------------------------------------------
     @staticmethod
-    def _allowed(s, audiences: frozenset, category: str | None) -> set:
-        cache = s._kb
-        key = ("allow", audiences, category)
-        allowed = cache.get(key)
-        if allowed is None:
-            if category is not None:
-                allowed = SearchEngine._allowed(s, audiences, None) & set(
-                    s.docs_for_query(wq.Term("category", category)))
-            else:
-                allowed = set()
-                for a in audiences:
-                    allowed.update(s.docs_for_query(wq.Term("audience", a)))
-            if len(cache) > 64:
-                cache.clear()
-            cache[key] = allowed
-        return allowed
+    def _allowed(gen: _Generation, s, audiences: frozenset) -> set:
+        return gen.table(s).visible(s, audiences)
 
     def _vocabulary(self, gen: _Generation, s, audiences: frozenset) -> Vocabulary:
         key = frozenset(_fields_for_vocab(audiences))
@@ -481,8 +473,8 @@ class SearchEngine:
     def _dictionary_terms(self) -> set[str]:
         return set(segment.get().terms) | self.synonyms.terms()
 
-    def _visible_term(self, s, audiences, term: str) -> bool:
-        allowed = self._allowed(s, audiences, None)
+    def _visible_term(self, gen, s, audiences, term: str) -> bool:
+        allowed = self._allowed(gen, s, audiences)
         for f in _fields_for_vocab(audiences):
             if any(d in allowed for d in s.docs_for_query(wq.Term(f, term))):
                 return True
@@ -515,10 +507,11 @@ class SearchEngine:
 
     def _search(self, gen, s, base, groups, auds, category, page, per_page, signals):
         res = SearchResults(query=base.query, page=page, per_page=per_page)
-        allowed = self._allowed(s, auds, None)
+        allowed = self._allowed(gen, s, auds)
         if not allowed:
             return res
         reader = s.reader()
+        table = gen.table(s)
 
         def exists(field, term):
             return (field, term) in reader
@@ -536,14 +529,14 @@ class SearchEngine:
         if not matches:
             return res
         # facets over every visible match; the category filter applies to total and hits only
-        cats = reader.column_reader("category")
+        cats = table.categories
         counts: Counter = Counter(cats[d] for _score, d in matches)
         res.facets = dict(sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
         if category is not None:
             matches = [(sc, d) for sc, d in matches if cats[d] == category]
         res.total = len(matches)
         if signals:
-            slugs = reader.column_reader("slug")
+            slugs = table.slugs
             matches = [(sc * _signal(signals, slugs[d]), d) for sc, d in matches]
         matches = sorted(matches, key=lambda t: (-t[0], t[1]))
         terms = highlight_terms(used)
@@ -601,7 +594,7 @@ class SearchEngine:
             c = vocab.correct(w)
             if c is None:
                 continue
-            if c not in self._dictionary_terms() and not self._visible_term(s, auds, c):
+            if c not in self._dictionary_terms() and not self._visible_term(gen, s, auds, c):
                 continue
             fixes[i] = c
         return fixes
@@ -636,7 +629,7 @@ class SearchEngine:
         key = (qn, auds)
         cached = gen.suggest_cache.get(key)
         if cached is None:
-            cached = self._suggest_candidates(s, qn, auds)
+            cached = self._suggest_candidates(gen, s, qn, auds)
             gen.suggest_cache[key] = cached
             if len(gen.suggest_cache) > SUGGEST_CACHE_SIZE:
                 gen.suggest_cache.popitem(last=False)
@@ -645,8 +638,9 @@ class SearchEngine:
         cands, terms = cached
         if not cands:
             return res
-        slugs = s.reader().column_reader("slug")
-        cats = s.reader().column_reader("category") if category else None
+        table = gen.table(s)
+        slugs = table.slugs
+        cats = table.categories if category else None
         scored = []
         for score, docnum in cands:
             if cats is not None and cats[docnum] == category:
@@ -662,7 +656,7 @@ class SearchEngine:
                                                                prefixes=True)))
         return res
 
-    def _suggest_candidates(self, s, qn: str, auds) -> tuple[list, list[str]]:
+    def _suggest_candidates(self, gen, s, qn: str, auds) -> tuple[list, list[str]]:
         stripped = qn.strip()
         if not stripped:
             return [], []
@@ -704,7 +698,7 @@ class SearchEngine:
             joined = prefix_key(" ".join(chunks))
             if joined:
                 q = wq.Or([q, wq.Term("prefix", joined, boost=2.0)])
-        allowed = self._allowed(s, auds, None)
+        allowed = self._allowed(gen, s, auds)
         if not allowed:
             return [], []
         cands = []
