@@ -84,8 +84,7 @@ def init_command() -> None:
     status = _run_sync([Path(current_app.config["KB_ARTICLES_DIR"])], as_json=False)
     from .search import reconcile
 
-    stats = reconcile()
-    click.echo(f"索引已就绪：{stats}")
+    click.echo(f"索引已就绪：{_describe(reconcile())}")
     with session_scope() as session:
         has_admin = session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
         if not has_admin:
@@ -118,7 +117,15 @@ def index_command(rebuild) -> None:
 
     started = time.perf_counter()
     stats = reconcile(rebuild=rebuild)
-    click.echo(f"{'重建' if rebuild else '同步'}完成：{stats}（用时 {time.perf_counter() - started:.1f} 秒）")
+    click.echo(f"{'重建' if rebuild else '同步'}完成：{_describe(stats)}（用时 {time.perf_counter() - started:.1f} 秒）")
+
+
+def _describe(stats) -> str:
+    """BuildStats / SyncStats in words."""
+    if hasattr(stats, "docs"):
+        return f"索引 {stats.docs} 篇文章，{stats.docs_per_second:.0f} 篇/秒"
+    total = stats.added + stats.updated + stats.unchanged
+    return f"共 {total} 篇文章（新增 {stats.added}，更新 {stats.updated}，删除 {stats.deleted}）"
 
 
 @kb_cli.command("search")
