@@ -32,7 +32,9 @@ def create_app(config: dict | None = None) -> Flask:
     app.register_blueprint(portal.bp)
     app.register_blueprint(search_views.bp)
     app.register_blueprint(api.bp)
-    from .views import agent as agent_views, api_tickets, tickets as ticket_views
+    from .views import agent as agent_views
+    from .views import api_tickets
+    from .views import tickets as ticket_views
 
     app.register_blueprint(ticket_views.bp)
     app.register_blueprint(api_tickets.bp)
@@ -41,7 +43,8 @@ def create_app(config: dict | None = None) -> Flask:
 
     app.register_blueprint(request_views.bp)
     app.register_blueprint(request_views.api_bp)
-    from .views import feedback as feedback_views, writer as writer_views
+    from .views import feedback as feedback_views
+    from .views import writer as writer_views
 
     app.register_blueprint(feedback_views.bp)
     app.register_blueprint(feedback_views.api_bp)

@@ -33,10 +33,15 @@ def init_app(app) -> None:
         return _respond(500)
 
 
+def json_error(status: int, error: str, message: str, **extra):
+    """The API's error body: ``{"error": code, "message": Chinese text, ...extra}``."""
+    response = jsonify(error=error, message=message, **extra)
+    response.status_code = status
+    return response
+
+
 def _respond(code: int):
     message = MESSAGES.get(code, "出错了。")
     if request.path.startswith("/api/"):
-        response = jsonify(error=CODES.get(code, "error"), message=message)
-        response.status_code = code
-        return response
+        return json_error(code, CODES.get(code, "error"), message)
     return render_template("error.html", code=code, message=message), code

@@ -11,7 +11,14 @@ from __future__ import annotations
 
 from werkzeug.datastructures import MultiDict
 from werkzeug.http import parse_options_header
-from werkzeug.sansio.multipart import Data, Epilogue, Field, File, MultipartDecoder, NeedData
+from werkzeug.sansio.multipart import (
+    Data,
+    Epilogue,
+    Field,
+    File,
+    MultipartDecoder,
+    NeedData,
+)
 
 CHUNK = 64 * 1024
 MAX_FIELD_BYTES = 256 * 1024  # per text field

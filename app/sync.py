@@ -16,7 +16,13 @@ from typing import Callable, Iterable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexer.loader import LoadError, SourceArticle, iter_markdown_files, load_file, ArticleFormatError
+from indexer.loader import (
+    ArticleFormatError,
+    LoadError,
+    SourceArticle,
+    iter_markdown_files,
+    load_file,
+)
 
 from .models import Article, utcnow
 

@@ -8,7 +8,13 @@ from flask import current_app, url_for
 
 from ..models import Ticket
 from .choices import PRIORITY_NAMES
-from .sla import describe_calendar, describe_target, policy_from_config, timezone_from_config, to_local
+from .sla import (
+    describe_calendar,
+    describe_target,
+    policy_from_config,
+    timezone_from_config,
+    to_local,
+)
 
 
 def local(when: dt.datetime | None) -> dt.datetime | None:

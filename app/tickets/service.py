@@ -18,7 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..models import TICKET_SOURCES, Article, FormVisit, Ticket, TicketEvent, User, utcnow
+from ..models import (
+    TICKET_SOURCES,
+    Article,
+    FormVisit,
+    Ticket,
+    TicketEvent,
+    User,
+    utcnow,
+)
 from . import attachments as attachment_store
 from .choices import CATEGORIES, IMPACTS, URGENCIES, normalize_choice
 from .numbering import next_number

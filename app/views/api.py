@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, has_request_context, jsonify, request, url_for
 
+from ..errors import json_error
 from ..rendering import render_markdown
 from ..search import search as search_articles
 from ..search import suggest as suggest_articles
@@ -17,11 +18,6 @@ csrf.exempt(bp)
 
 MAX_LIMIT = 50
 
-
-def api_error(status: int, error: str, message: str):
-    response = jsonify(error=error, message=message)
-    response.status_code = status
-    return response
 
 
 def article_url(slug: str) -> str:
@@ -90,7 +86,7 @@ def article(slug: str):
     try:
         article = load_visible_article(slug)
     except NotFound:
-        return api_error(404, "not_found", "文章不存在或您无权查看。")
+        return json_error(404, "not_found", "文章不存在或您无权查看。")
     from ..db import get_session
     from ..feedback.votes import counts
 

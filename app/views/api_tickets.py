@@ -19,6 +19,7 @@ from flask import Blueprint, jsonify, request
 from flask_login import current_user
 
 from ..db import get_session
+from ..errors import json_error
 from ..security import csrf
 from ..tickets.access import ticket_or_404
 from ..tickets.present import iso, public_history, ticket_json, ticket_url
@@ -28,19 +29,14 @@ bp = Blueprint("api_tickets", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 
-def _error(status: int, error: str, message: str, **extra):
-    response = jsonify(error=error, message=message, **extra)
-    response.status_code = status
-    return response
-
 
 @bp.post("/tickets")
 def create():
     if not request.is_json:
-        return _error(415, "unsupported_media_type", "请以 JSON 格式提交（Content-Type: application/json）。")
+        return json_error(415, "unsupported_media_type", "请以 JSON 格式提交（Content-Type: application/json）。")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return _error(400, "bad_request", "请求正文必须是一个 JSON 对象。")
+        return json_error(400, "bad_request", "请求正文必须是一个 JSON 对象。")
     user = current_user if current_user.is_authenticated else None
     try:
         ticket = create_ticket(
@@ -51,7 +47,7 @@ def create():
             idempotency_key=request.headers.get("Idempotency-Key"),
         )
     except TicketValidationError as exc:
-        return _error(400, "validation_failed", exc.message, fields=exc.errors)
+        return json_error(400, "validation_failed", exc.message, fields=exc.errors)
     response = jsonify(ticket_json(ticket, with_token=ticket.requester_id is None))
     response.status_code = 201
     if getattr(ticket, "replayed", False):
@@ -68,7 +64,7 @@ def show(number: str):
     try:
         ticket = ticket_or_404(get_session(), number, request.args.get("token"))
     except NotFound:
-        return _error(404, "not_found", "工单不存在，或者您无权查看。")
+        return json_error(404, "not_found", "工单不存在，或者您无权查看。")
     body = ticket_json(ticket)
     body.update(subject=ticket.subject, created_at=iso(ticket.created_at), history=public_history(ticket))
     response = jsonify(body)

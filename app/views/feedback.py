@@ -33,16 +33,24 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from flask import Blueprint, g, jsonify, redirect, render_template, request, session as flask_session, url_for
+from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask_login import current_user
 from werkzeug.exceptions import NotFound
 
 from ..db import get_session
+from ..errors import json_error
 from ..feedback import escalation, fixtasks, ranking, ratelimit, searchtrail, votes
 from ..models import Article, Feedback
 from ..rendering import render_markdown
 from ..security import csrf
-from ..tickets.choices import CATEGORIES, IMPACT_HINTS, IMPACTS, URGENCIES, URGENCY_HINTS
+from ..tickets.choices import (
+    CATEGORIES,
+    IMPACT_HINTS,
+    IMPACTS,
+    URGENCIES,
+    URGENCY_HINTS,
+)
 from .portal import load_visible_article, related_articles
 
 bp = Blueprint("feedback", __name__)
@@ -235,11 +243,6 @@ def escalate(slug: str):
 # --- JSON -------------------------------------------------------------------------------------
 
 
-def _json_error(status: int, error: str, message: str, **extra):
-    response = jsonify(error=error, message=message, **extra)
-    response.status_code = status
-    return response
-
 
 def _wants_ticket(data: dict, parsed: votes.Vote, user) -> bool:
     if parsed.helpful or parsed.reason != "not_solved" or data.get("escalate", True) is False:
@@ -257,26 +260,26 @@ def api_feedback(slug: str):
     try:
         article = load_visible_article(slug)
     except NotFound:
-        return _json_error(404, "not_found", "文章不存在或您无权查看。")
+        return json_error(404, "not_found", "文章不存在或您无权查看。")
     if not request.is_json:
-        return _json_error(415, "unsupported_media_type", "请以 JSON 格式提交（Content-Type: application/json）。")
+        return json_error(415, "unsupported_media_type", "请以 JSON 格式提交（Content-Type: application/json）。")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return _json_error(400, "bad_request", "请求正文必须是一个 JSON 对象。")
+        return json_error(400, "bad_request", "请求正文必须是一个 JSON 对象。")
     if "escalate" in data and not isinstance(data["escalate"], bool):
-        return _json_error(400, "validation_failed", "escalate 只能是 true 或 false。",
+        return json_error(400, "validation_failed", "escalate 只能是 true 或 false。",
                            fields={"escalate": "escalate 只能是 true 或 false。"})
     user = _user()
     try:
         parsed = votes.parse_vote(data)
     except votes.FeedbackInputError as exc:
-        return _json_error(400, "validation_failed", next(iter(exc.errors.values())), fields=exc.errors)
+        return json_error(400, "validation_failed", next(iter(exc.errors.values())), fields=exc.errors)
     key = votes.voter_key(flask_session, current_user)
     wants_ticket = _wants_ticket(data, parsed, user)
     if not ratelimit.allow("vote", person=key, address=_address()) or (
         wants_ticket and not ratelimit.allow("escalate", person=key, address=_address())
     ):
-        return _json_error(429, "rate_limited", ratelimit.MESSAGE)
+        return json_error(429, "rate_limited", ratelimit.MESSAGE)
 
     ticket_input = {
         "subject": data.get("subject"), "description": data.get("comment"),
@@ -290,7 +293,7 @@ def api_feedback(slug: str):
             message = errors.get("contact_email") or errors.get("contact_name") or next(iter(errors.values()))
             if user is None and "contact_email" in errors:
                 message = "匿名反馈需要填写有效的邮箱才能转人工处理：" + errors["contact_email"]
-            return _json_error(400, "validation_failed", message, fields=errors)
+            return json_error(400, "validation_failed", message, fields=errors)
 
     session = get_session()
     row = votes.record_vote(session, article, key, parsed, user_id=user.id if user else None)
@@ -300,7 +303,7 @@ def api_feedback(slug: str):
             ticket = escalation.escalate(session, article, row, ticket_input, user=user,
                                          idempotency_key=request.headers.get("Idempotency-Key"))
         except TicketValidationError as exc:
-            return _json_error(400, "validation_failed", exc.message, fields=exc.errors)
+            return json_error(400, "validation_failed", exc.message, fields=exc.errors)
     else:
         fixtasks.join_open_task(session, article, row)
         session.commit()

@@ -27,8 +27,10 @@ from flask import (
     redirect,
     render_template,
     request,
-    session as flask_session,
     url_for,
+)
+from flask import (
+    session as flask_session,
 )
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -37,11 +39,18 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import request_form, staging, suggestions, visits
 from ..db import get_session
+from ..errors import json_error
 from ..form_salvage import salvage_fields
 from ..models import Article, Ticket
 from ..security import csrf
 from ..tickets import choices, present
-from ..tickets.choices import CATEGORIES, IMPACT_HINTS, IMPACTS, URGENCIES, URGENCY_HINTS
+from ..tickets.choices import (
+    CATEGORIES,
+    IMPACT_HINTS,
+    IMPACTS,
+    URGENCIES,
+    URGENCY_HINTS,
+)
 from ..visibility import audiences_for, can_view, current_role
 
 log = logging.getLogger("app.requests")
@@ -318,21 +327,16 @@ def csrf_failed(_exc):
 # --- JSON: suggestions and events for one visit -------------------------------------------
 
 
-def _json_error(status: int, error: str, message: str):
-    response = jsonify(error=error, message=message)
-    response.status_code = status
-    return response
-
 
 def _api_visit(token: str):
     visit = _own_visit(token)
     if visit is None:
-        return None, _json_error(404, "not_found", "表单访问已失效，请刷新页面。")
+        return None, json_error(404, "not_found", "表单访问已失效，请刷新页面。")
     if (request.content_length or 0) > MAX_EVENT_BYTES:
-        return None, _json_error(413, "too_large", "请求内容太长。")
+        return None, json_error(413, "too_large", "请求内容太长。")
     body = request.get_json(silent=True)
     if not isinstance(body, dict):
-        return None, _json_error(400, "bad_request", "请求内容应为 JSON 对象。")
+        return None, json_error(400, "bad_request", "请求内容应为 JSON 对象。")
     return (visit, body), None
 
 
@@ -381,11 +385,11 @@ def api_event(token: str):
     visit, body = found
     kind = body.get("type")
     if kind not in EVENT_TYPES:
-        return _json_error(400, "bad_request", "未知的事件类型。")
+        return json_error(400, "bad_request", "未知的事件类型。")
     slug = body.get("slug") if isinstance(body.get("slug"), str) else None
     article = _visible_article(slug)
     if article is None:
-        return _json_error(404, "not_found", "文章不存在或您无权查看。")
+        return json_error(404, "not_found", "文章不存在或您无权查看。")
     if kind == "opened":
         visits.record_opened(visit, article.slug)
         get_session().commit()

@@ -13,8 +13,7 @@ from sqlalchemy import select
 
 from ..db import get_session
 from ..models import Article, Attachment
-from ..tickets import choices
-from ..tickets import present
+from ..tickets import choices, present
 from ..tickets.access import is_ticket_staff, ticket_or_404
 from ..tickets.attachments import attachment_path
 
