@@ -33,6 +33,7 @@ from .query import (FIELD_WEIGHTS, build, correctable, display, highlight_terms,
                     prune_alternatives, relax, with_corrections)
 from .results import BuildStats, Hit, SearchResults, SyncStats
 from .schema import make_schema, pipeline_fingerprint
+from .scoring import SegmentLengths, TermCache, evaluate
 from .snippets import highlight_all, make_snippet
 from .spelling import Vocabulary
 from .storage import IndexStore
@@ -68,7 +69,7 @@ class _Generation:
     """One index snapshot (folder + TOC generation), a pool of searchers on exactly that
     snapshot, and caches keyed by its document numbers."""
 
-    def __init__(self, path: Path, key):
+    def __init__(self, path: Path, key, lengths: SegmentLengths):
         self.path = path
         self.key = key
         self.ix = windex.open_dir(str(path))
@@ -81,6 +82,8 @@ class _Generation:
         self.result_cache: OrderedDict = OrderedDict()
         self.vocab: dict = {}
         self._table: DocTable | None = None
+        self.terms = TermCache(lengths)       # (field, term) → docnums + BM25F scores
+        lengths.retain(seg.segment_id() for seg in self._toc.segments)
 
     def table(self, s) -> DocTable:
         """Slugs, categories and visibility of this snapshot (built on first use)."""
@@ -165,6 +168,7 @@ class SearchEngine:
         self.procs = procs
         self.limitmb = limitmb
         self._gen: _Generation | None = None
+        self._lengths = SegmentLengths()      # field lengths per segment, kept across snapshots
         self._open_lock = threading.Lock()
         self._loader: Callable[[], Iterable[IndexDocument]] | None = None
         self._recovering = threading.Lock()
@@ -391,7 +395,7 @@ class SearchEngine:
             path = self.store.current()
             if path is None:
                 raise IndexUnavailable(f"no index at {self.index_dir}")
-            new = _Generation(path, key)
+            new = _Generation(path, key, self._lengths)
             old, self._gen = self._gen, new
         if old is not None:
             old.retire()
@@ -553,18 +557,18 @@ class SearchEngine:
         dym = None
         groups = prune_alternatives(groups, lambda ws: _words_df(reader, ws), reader.doc_count())
         used = groups
-        matches = self._match(s, build(groups, "and", exists), allowed)
+        matches = self._match(gen, s, build(groups, "and", exists), allowed)
         if not matches:
             fixes = self._corrections(gen, s, groups, auds)
             if fixes:
                 fixed = with_corrections(groups, fixes, replace=True)
-                matches = self._match(s, build(fixed, "and", exists), allowed)
+                matches = self._match(gen, s, build(fixed, "and", exists), allowed)
                 if matches:
                     used, corrected, dym = fixed, True, display(fixed)
             if not matches and len(groups) > 1:
                 relaxed = with_corrections(groups, fixes, replace=False) if fixes else groups
                 relaxed = relax(relaxed, lambda ws: _words_df(reader, ws), reader.doc_count())
-                matches = self._match(s, build(relaxed, "or", exists), allowed)
+                matches = self._match(gen, s, build(relaxed, "or", exists), allowed)
                 if matches:
                     used, relaxed_flag = relaxed, True
                     if fixes:
@@ -573,12 +577,13 @@ class SearchEngine:
         return matches, used, relaxed_flag, corrected, dym
 
     @staticmethod
-    def _match(s, q, allowed: set) -> list[tuple[float, int]]:
-        """Every visible match with its score, in one pass over the postings."""
+    def _match(gen: _Generation, s, q, allowed: set) -> list[tuple[float, int]]:
+        """Every visible match with its BM25F score (``scoring.evaluate``: Whoosh's scores,
+        set-at-a-time from the snapshot's cached term scores)."""
         if q is wq.NullQuery:
             return []
-        results = s.search(q, filter=allowed, limit=None)
-        return list(results.top_n)
+        scores = evaluate(q, s, gen.terms)
+        return [(sc, d) for d, sc in scores.items() if d in allowed]
 
     def _corrections(self, gen, s, groups, auds) -> dict[int, str]:
         vocab = None
