@@ -19,7 +19,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from . import auth, db, errors, search, security
     from .cli import kb_cli
-    from .views import api, portal
+    from .views import agent, api, api_tickets, feedback, portal, requests, tickets, writer
     from .views import search as search_views
 
     db.init_app(app)
@@ -28,27 +28,21 @@ def create_app(config: dict | None = None) -> Flask:
     auth.init_app(app)
     search.init_app(app)
 
-    app.register_blueprint(auth.bp)
-    app.register_blueprint(portal.bp)
-    app.register_blueprint(search_views.bp)
-    app.register_blueprint(api.bp)
-    from .views import agent as agent_views
-    from .views import api_tickets
-    from .views import tickets as ticket_views
-
-    app.register_blueprint(ticket_views.bp)
-    app.register_blueprint(api_tickets.bp)
-    app.register_blueprint(agent_views.bp)
-    from .views import requests as request_views
-
-    app.register_blueprint(request_views.bp)
-    app.register_blueprint(request_views.api_bp)
-    from .views import feedback as feedback_views
-    from .views import writer as writer_views
-
-    app.register_blueprint(feedback_views.bp)
-    app.register_blueprint(feedback_views.api_bp)
-    app.register_blueprint(writer_views.bp)
+    for blueprint in (
+        auth.bp,
+        portal.bp,  # /, /categories/…, /articles/…
+        search_views.bp,  # /search
+        api.bp,  # /api/search, /api/suggest, /api/articles/…
+        requests.bp,  # /requests/new
+        requests.api_bp,  # /api/visits/… (the form's own calls)
+        tickets.bp,  # /requests/<number>
+        api_tickets.bp,  # /api/tickets
+        feedback.bp,  # article votes and 「转人工处理」
+        feedback.api_bp,  # /api/articles/<slug>/feedback
+        agent.bp,  # /agent/
+        writer.bp,  # /writer/
+    ):
+        app.register_blueprint(blueprint)
     app.cli.add_command(kb_cli)
     return app
 
