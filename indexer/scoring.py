@@ -211,7 +211,11 @@ def evaluate(q, s, cache: TermCache, within=None) -> dict[int, float]:
             keys.intersection_update(p.keys())
             if not keys:
                 return {}
-        out = {d: sum(p[d] for p in parts) for d in keys}
+        first = parts[0]
+        out = {d: first[d] for d in keys}
+        for p in parts[1:]:
+            for d in keys:
+                out[d] = out[d] + p[d]
         return _boosted(out, boost)
     if isinstance(q, wq.Or) and _plain(q, wq.Or) and not q.scale and not q.minmatch:
         parts = [evaluate(c, s, cache, within) for c in q.subqueries]

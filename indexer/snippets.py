@@ -5,7 +5,8 @@ Terms are located in the *normalised* text (so ``帳號`` in the article matches
 anywhere (there are no spaces between Chinese words); Latin/digit terms only at word
 boundaries (``out`` does not light up inside ``outlook``).  The window (~``width`` characters) with
 the most distinct terms wins, then it is moved to start at a sentence or clause boundary when one
-is close.  Everything is HTML-escaped except our ``<mark>`` tags.
+is close.  Snippets first look in the lowercased text (no normalisation needed when the terms are
+there as typed) and normalise the whole text only when that finds nothing.  Everything is HTML-escaped except our ``<mark>`` tags.
 """
 from __future__ import annotations
 
@@ -86,12 +87,26 @@ def highlight_all(text: str, terms, prefixes: bool = False) -> str:
     return _render(text, spans, 0, len(text))
 
 
+def _locate(text: str, terms):
+    """Spans of ``terms`` in ``text`` and the offset map (None = same offsets).
+
+    Fast path: the lowercased text, when it already contains some of the terms (the usual
+    case; 3–5× cheaper than NFKC + OpenCC over a long article).  Otherwise (Traditional or
+    full-width text, …) the full normalisation with its offset map."""
+    low = text.lower()
+    if len(low) == len(text):
+        found = _find_spans(low, terms)
+        if found:
+            return found, None
+    norm, offsets = normalise_with_map(text)
+    return _find_spans(norm, terms), offsets
+
+
 def make_snippet(text: str, terms, width: int = 100) -> str:
     text = (text or "")[:MAX_TEXT]
     if not text:
         return ""
-    norm, offsets = normalise_with_map(text)
-    found = _find_spans(norm, terms)
+    found, offsets = _locate(text, terms)
     spans = _to_orig(found, offsets)
     if not spans:
         end = min(len(text), width)

@@ -88,3 +88,27 @@ def test_long_posting_lists_and_phrases_are_covered(segmented):
     assert bonus and ours.keys() == theirs.keys()
     for d in theirs:
         assert ours[d] == pytest.approx(theirs[d], rel=1e-9)
+
+
+SUGGEST_QUERIES = [
+    wq.Term("prefix", "vp", boost=2.0),
+    wq.Term("prefix", "打印", boost=2.0),
+    wq.And([wq.Or([wq.Term("title", "vpn", boost=5.0), wq.Term("codes", "vpn", boost=2.5),
+                   wq.Term("prefix", "vpn")]), wq.Term("prefix", "连接", boost=2.0)]),
+    wq.AndMaybe(wq.Term("prefix", "重", boost=2.0),
+                wq.Or([wq.Term("title", "密码", boost=5.0), wq.Term("prefix", "密码")])),
+]
+
+
+@pytest.mark.parametrize("q", SUGGEST_QUERIES, ids=str)
+def test_suggest_candidates_same_as_whoosh_top_n(segmented, q):
+    """Suggest takes the 40 best (``limit=40``); existence-only prefix postings score too."""
+    def run(gen, s):
+        allowed = segmented._allowed(gen, s, STAFF)
+        theirs = list(s.search(q, filter=allowed, limit=40).top_n)
+        gen.terms.clear()
+        return theirs, segmented._top(gen, s, q, allowed, 40)
+    theirs, ours = segmented._read(run)
+    assert theirs
+    assert [d for _sc, d in ours] == [d for _sc, d in theirs]
+    assert [sc for sc, _d in ours] == pytest.approx([sc for sc, _d in theirs], rel=1e-9)
