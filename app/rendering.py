@@ -20,6 +20,7 @@ from __future__ import annotations
 import html as _html
 import re
 import threading
+from functools import lru_cache
 import unicodedata
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
@@ -307,8 +308,14 @@ class _Extractor(HTMLParser):
 # ---------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=512)
 def render_markdown(source: str) -> RenderedArticle:
-    """Render an article body (Markdown, possibly with raw HTML) safely."""
+    """Render an article body (Markdown, possibly with raw HTML) safely.
+
+    Pure in ``source``, so results are cached: a long article costs up to ~60 ms to render,
+    and every view of it (page, API, side panel) would pay that again. Treat the result as
+    read-only.
+    """
     source = (source or "").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     raw = _markdown().convert(source)
     safe = sanitize_html(raw)
