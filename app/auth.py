@@ -51,6 +51,9 @@ def role_required(*roles: str):
 def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("portal.home")
+    # Control characters would break the Location header (a 500); browsers read a backslash as "/".
+    if any(ord(ch) < 0x20 or ord(ch) == 0x7F or ch == "\\" for ch in target):
+        return url_for("portal.home")
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return url_for("portal.home")
@@ -64,7 +67,8 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        user = get_session().scalar(select(User).where(User.username == username)) if username else None
+        known = username and "\x00" not in username  # PostgreSQL refuses NUL in a query
+        user = get_session().scalar(select(User).where(User.username == username)) if known else None
         if user is not None and user.active and user.check_password(password):
             login_user(user, remember=bool(request.form.get("remember")))
             return redirect(_safe_next(request.args.get("next")))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import jsonify, render_template, request
+from flask import abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 csrf = CSRFProtect()
@@ -15,6 +15,12 @@ CSP = (
 
 def init_app(app) -> None:
     csrf.init_app(app)
+
+    @app.before_request
+    def _no_nul_in_path():
+        # No slug, ticket number or token contains NUL; PostgreSQL refuses it in a query (a 500).
+        if "\x00" in request.path:
+            abort(404)
 
     @app.after_request
     def _headers(response):

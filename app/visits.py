@@ -58,7 +58,7 @@ def start_visit(session: Session, user_id: int | None = None) -> FormVisit:
 
 
 def find_visit(session: Session, token: str | None) -> FormVisit | None:
-    if not token or len(token) > 64:
+    if not token or len(token) > 64 or "\x00" in token:  # PostgreSQL refuses NUL in a query
         return None
     return session.scalar(select(FormVisit).where(FormVisit.token == token))
 

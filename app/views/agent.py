@@ -16,6 +16,7 @@ from ..tickets import choices
 from ..tickets.access import find_ticket
 from ..tickets.priority import PRIORITIES
 from ..tickets.sla import UTC
+from ..visibility import can_view, current_role
 from .tickets import _articles_by_slug, template_context
 
 bp = Blueprint("agent", __name__, url_prefix="/agent")
@@ -85,6 +86,8 @@ def ticket(number: str):
         abort(404)
     visit = session.get(FormVisit, ticket.visit_id) if ticket.visit_id else None
     articles = _articles_by_slug([*(ticket.shown_articles or []), *(ticket.opened_articles or [])])
+    role = current_role()  # the API takes slug lists from the caller: no draft titles for agents
+    articles = {slug: a for slug, a in articles.items() if can_view(a, role)}
     return render_template(
         "agent/ticket.html",
         **template_context(

@@ -24,6 +24,7 @@ from ..security import csrf
 from ..tickets.access import ticket_or_404
 from ..tickets.present import iso, public_history, ticket_json, ticket_url
 from ..tickets.service import TicketValidationError, create_ticket
+from ..visibility import can_view, current_role
 
 bp = Blueprint("api_tickets", __name__, url_prefix="/api")
 csrf.exempt(bp)
@@ -66,6 +67,8 @@ def show(number: str):
     except NotFound:
         return json_error(404, "not_found", "工单不存在，或者您无权查看。")
     body = ticket_json(ticket)
+    if not can_view(ticket.article, current_role()):  # the article became internal, a draft or archived
+        body["article"] = None
     body.update(subject=ticket.subject, created_at=iso(ticket.created_at), history=public_history(ticket))
     response = jsonify(body)
     response.headers["Cache-Control"] = "private, no-store"

@@ -79,7 +79,7 @@ def _user_id() -> int | None:
 
 
 def _visible_article(slug: str | None) -> Article | None:
-    if not slug or len(slug) > 300:
+    if not slug or len(slug) > 300 or "\x00" in slug:  # PostgreSQL refuses NUL in a query
         return None
     article = get_session().scalar(select(Article).where(Article.slug == slug))
     return article if can_view(article, current_role()) else None

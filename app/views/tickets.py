@@ -16,6 +16,7 @@ from ..models import Article, Attachment
 from ..tickets import choices, present
 from ..tickets.access import is_ticket_staff, ticket_or_404
 from ..tickets.attachments import attachment_path
+from ..visibility import can_view, current_role
 
 bp = Blueprint("tickets", __name__)
 
@@ -62,7 +63,7 @@ def view(number: str):
         **template_context(
             ticket=ticket,
             token=token if token and not _owner_or_staff(ticket) else None,
-            article=ticket.article,
+            article=ticket.article if can_view(ticket.article, current_role()) else None,
         ),
     )
     return html, 200, {"Cache-Control": "private, no-store"}
