@@ -394,3 +394,28 @@ def test_the_agent_ticket_page_shows_no_draft_title_a_requester_slipped_in(world
     html = client_as(world, "agent").get(f"/agent/tickets/{number}").get_data(as_text=True)
     assert "Draftwordx" not in html and f'href="/articles/{DRAFT}"' not in html
     assert 'href="/articles/vpn/error-809"' in html
+
+
+def test_writers_see_escalation_counts_but_not_the_ticket_text(synced, app, client):
+    """Ticket subjects belong to the requester and the service desk, not to writers."""
+    response = client.post(
+        "/api/tickets",
+        json={"subject": "我的工资单打不开-私密", "description": "d", "category": "vpn", "impact": "person",
+              "urgency": "question", "contact_name": "张三", "contact_email": "z@example.com"},
+    )
+    assert response.status_code == 201
+    from app.db import session_scope
+    from app.models import Article, Ticket
+    from sqlalchemy import select
+
+    with app.app_context(), session_scope() as session:
+        ticket = session.scalar(select(Ticket))
+        ticket.article_id = session.scalar(select(Article.id).where(Article.slug == "vpn/error-809"))
+        ticket.source = "article_feedback"
+
+    login(client, app, "writer9", "writer")
+    page = client.get("/writer/articles/vpn/error-809").get_data(as_text=True)
+    assert ticket.number in page and "我的工资单打不开-私密" not in page
+    client.post("/logout")
+    login(client, app, "agent9", "agent")
+    assert "我的工资单打不开-私密" in client.get("/writer/articles/vpn/error-809").get_data(as_text=True)
