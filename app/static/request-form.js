@@ -136,6 +136,12 @@
     } else {
       live.textContent = "没有找到相关文章，可以继续填写并提交请求。";
     }
+    // Phones: the suggestions sit below the whole form, so point to them from the title field.
+    var jump = document.getElementById("suggest-jump");
+    if (jump) {
+      jump.hidden = tooShort || !results.length;
+      jump.firstElementChild.textContent = "↓ 找到 " + results.length + " 篇可能有帮助的文章，先看看";
+    }
     if (!tooShort && lastInputAt) {
       try {
         performance.measure("kb-suggest", { start: lastInputAt, end: performance.now() });
