@@ -13,8 +13,9 @@ read (agents: no drafts).
 from __future__ import annotations
 
 from functools import wraps
+from pathlib import Path
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -23,6 +24,7 @@ from ..db import get_session
 from ..feedback import health
 from ..feedback.votes import REASONS
 from ..models import Article
+from ..tickets.choices import STATUS_SHORT
 from ..visibility import audiences_for, can_see_drafts, can_view, current_role
 
 bp = Blueprint("writer", __name__, url_prefix="/writer")
@@ -72,6 +74,17 @@ def index():
 
 @bp.get("/articles/<path:slug>")
 @workspace_required
+def _library_path(path: str | None) -> str | None:
+    """The article's file relative to the library folder (the server's layout is nobody's business)."""
+    if not path:
+        return None
+    root = Path(current_app.config["KB_ARTICLES_DIR"])
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
 def article(slug: str):
     session = get_session()
     article = session.scalar(select(Article).where(Article.slug == slug))
@@ -90,5 +103,7 @@ def article(slug: str):
         tasks=tasks,
         task_feedback=task_feedback,
         can_open_tickets=current_user.role in ("agent", "admin"),
+        source_file=_library_path(article.source_path),
+        statuses=STATUS_SHORT,
         fmt=_fmt,
     ), 200, {"Cache-Control": "private, no-store"}
