@@ -72,8 +72,6 @@ def index():
         "Cache-Control": "private, no-store"}
 
 
-@bp.get("/articles/<path:slug>")
-@workspace_required
 def _library_path(path: str | None) -> str | None:
     """The article's file relative to the library folder (the server's layout is nobody's business)."""
     if not path:
@@ -85,6 +83,8 @@ def _library_path(path: str | None) -> str | None:
         return Path(path).name
 
 
+@bp.get("/articles/<path:slug>")
+@workspace_required
 def article(slug: str):
     session = get_session()
     article = session.scalar(select(Article).where(Article.slug == slug))
