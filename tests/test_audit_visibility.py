@@ -419,3 +419,10 @@ def test_writers_see_escalation_counts_but_not_the_ticket_text(synced, app, clie
     client.post("/logout")
     login(client, app, "agent9", "agent")
     assert "我的工资单打不开-私密" in client.get("/writer/articles/vpn/error-809").get_data(as_text=True)
+
+
+def test_writer_page_names_the_file_inside_the_library_not_the_server_path(synced, app, client):
+    login(client, app, "writer8", "writer")
+    page = client.get("/writer/articles/vpn/error-809").get_data(as_text=True)
+    assert "<code>vpn/error-809.md</code>" in page
+    assert app.config["KB_ARTICLES_DIR"] not in page
