@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy import func, select
 
 from . import migrate
@@ -28,10 +28,7 @@ def main() -> None:
     """Console script ``kb``: the same verbs as ``flask --app wsgi kb``."""
     from . import create_app
 
-    cli = FlaskGroup(create_app=lambda: create_app(), add_default_commands=False)
-    cli.add_command(kb_cli)
-    sys.argv.insert(1, "kb")
-    cli.main(prog_name="kb")
+    kb_cli.main(prog_name="kb", obj=ScriptInfo(create_app=create_app))
 
 
 def _progress(files):
@@ -72,7 +69,7 @@ def _run_sync(folders, as_json: bool) -> int:
     return 1 if report.errors else 0
 
 
-@kb_cli.command("init")
+@kb_cli.command("init", help="创建或迁移数据库，导入文章库，建立索引；没有管理员时创建一个（密码只显示一次）。")
 @with_appcontext
 def init_command() -> None:
     """Create or migrate the database, import the articles, build the index, create an admin."""
@@ -98,7 +95,7 @@ def init_command() -> None:
         click.echo("部分文章文件未能导入，见上方错误列表。", err=True)
 
 
-@kb_cli.command("sync")
+@kb_cli.command("sync", help="导入新增和修改过的 Markdown 文件（默认 KB_ARTICLES_DIR）；有文件失败时退出码为 1。")
 @click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总。")
 @with_appcontext
@@ -108,7 +105,7 @@ def sync_command(folders, as_json) -> None:
     sys.exit(_run_sync(folders, as_json))
 
 
-@kb_cli.command("index")
+@kb_cli.command("index", help="让搜索索引与数据库一致。")
 @click.option("--rebuild", is_flag=True, help="从头重建索引，完成后原子替换。")
 @with_appcontext
 def index_command(rebuild) -> None:
@@ -128,7 +125,7 @@ def _describe(stats) -> str:
     return f"共 {total} 篇文章（新增 {stats.added}，更新 {stats.updated}，删除 {stats.deleted}）"
 
 
-@kb_cli.command("search")
+@kb_cli.command("search", help="以指定角色的身份搜索（默认匿名）。")
 @click.argument("query")
 @click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
 @click.option("--json", "as_json", is_flag=True, help="输出与 /api/search 相同的 JSON。")
@@ -151,12 +148,12 @@ def search_command(query, limit, as_json, role, category) -> None:
         click.echo(f"{i:>2}. {hit['title']}  — {hit['category']}{codes}\n    {hit['url']}")
 
 
-@kb_cli.group("user")
+@kb_cli.group("user", help="管理账号。")
 def user_cli() -> None:
     """Manage accounts."""
 
 
-@user_cli.command("create")
+@user_cli.command("create", help="创建账号。")
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password", default=None, help="不指定则随机生成并显示一次。")
@@ -177,7 +174,7 @@ def user_create(name, role, password, email) -> None:
         click.echo(f"初始密码：{password}")
 
 
-@kb_cli.command("eval")
+@kb_cli.command("eval", help="搜索相关性评测：recall@1、recall@5、MRR@10（默认 tests/relevance/*.yaml）。")
 @click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
 @click.option("--misses", is_flag=True, help="列出排名不是第一的查询。")
 @click.option("--json", "as_json", is_flag=True)

@@ -30,7 +30,7 @@ def _pct(rate: float | None) -> str:
     return "—" if rate is None else f"{rate * 100:.1f}%"
 
 
-@click.command("stats")
+@click.command("stats", help="请求表单的分流统计（按日期范围）：推荐、「解决了」、工单与分流率。")
 @click.option("--from", "date_from", metavar="DATE", help="起始日期（含），YYYY-MM-DD；默认 30 天前。")
 @click.option("--to", "date_to", metavar="DATE", help="结束日期（含），YYYY-MM-DD；默认今天。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")

@@ -40,3 +40,19 @@ def test_a_second_process_opens_the_existing_index_instead_of_rebuilding(synced,
     assert not [p for p in index_dir.parent.rglob("*.d") if p.parent.name.endswith(".d")]  # no nesting
     other.extensions["kb.search"].close()
     other.extensions["kb.engine"].dispose()
+
+
+def test_the_kb_console_script_has_the_same_verbs(tmp_path, articles_dir):
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KB_INSTANCE_DIR": str(tmp_path / "inst"), "KB_ARTICLES_DIR": str(articles_dir)}
+    env.pop("KB_DATABASE_URL", None)
+    kb = [sys.executable, "-c", "from app.cli import main; main()"]
+    init = subprocess.run([*kb, "init"], env=env, capture_output=True, text=True, timeout=120)
+    assert init.returncode == 0, init.stderr
+    found = subprocess.run([*kb, "search", "809", "--json"], env=env, capture_output=True, text=True, timeout=60)
+    assert found.returncode == 0, found.stderr
+    assert json.loads(found.stdout)["results"][0]["slug"] == "vpn/error-809"
+    usage = subprocess.run([*kb, "--help"], env=env, capture_output=True, text=True, timeout=60).stdout
+    assert usage.startswith("Usage: kb [OPTIONS]") and "sync" in usage
