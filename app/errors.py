@@ -25,7 +25,9 @@ CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_no
 def init_app(app) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException):
-        return _respond(exc.code or 500)
+        # A view may say what is missing: abort(404, description="文章不存在……").
+        custom = exc.description if exc.description != type(exc).description else None
+        return _respond(exc.code or 500, custom)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
@@ -40,8 +42,8 @@ def json_error(status: int, error: str, message: str, **extra):
     return response
 
 
-def _respond(code: int):
-    message = MESSAGES.get(code, "出错了。")
+def _respond(code: int, message: str | None = None):
+    message = message or MESSAGES.get(code, "出错了。")
     if request.path.startswith("/api/"):
         return json_error(code, CODES.get(code, "error"), message)
     return render_template("error.html", code=code, message=message), code

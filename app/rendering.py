@@ -20,10 +20,10 @@ from __future__ import annotations
 import html as _html
 import re
 import threading
-from functools import lru_cache
 import unicodedata
 import xml.etree.ElementTree as etree
 from dataclasses import dataclass
+from functools import lru_cache
 from html.parser import HTMLParser
 
 import markdown

@@ -90,3 +90,10 @@ def test_pages_are_chinese_and_self_contained(synced, client):
 def test_unknown_page_is_a_chinese_404(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404 and "页面不存在" in response.get_data(as_text=True)
+
+
+def test_missing_article_says_what_is_missing_in_html_and_json(synced, client):
+    page = client.get("/articles/internal/ad-unlock")
+    assert page.status_code == 404 and "文章不存在或您无权查看" in page.get_data(as_text=True)
+    body = client.get("/api/articles/internal/ad-unlock").get_json()
+    assert body == {"error": "not_found", "message": "文章不存在或您无权查看。"}

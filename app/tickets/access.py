@@ -46,6 +46,6 @@ def find_ticket(session: Session, number: str) -> Ticket | None:
 
 def ticket_or_404(session: Session, number: str, token=None) -> Ticket:
     ticket = find_ticket(session, number)
-    if not can_access(ticket, token):
-        abort(404)
+    if not can_access(ticket, token):  # same answer whether it is missing or someone else's
+        abort(404, description="工单不存在，或者您无权查看。")
     return ticket

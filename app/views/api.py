@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from flask import Blueprint, has_request_context, jsonify, request, url_for
 
-from ..errors import json_error
 from ..rendering import render_markdown
 from ..search import search as search_articles
 from ..search import suggest as suggest_articles
@@ -81,12 +80,7 @@ def suggest():
 
 @bp.get("/articles/<path:slug>")
 def article(slug: str):
-    from werkzeug.exceptions import NotFound
-
-    try:
-        article = load_visible_article(slug)
-    except NotFound:
-        return json_error(404, "not_found", "文章不存在或您无权查看。")
+    article = load_visible_article(slug)  # 404 JSON from the shared error handler
     from ..db import get_session
     from ..feedback.votes import counts
 

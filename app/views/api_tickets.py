@@ -60,12 +60,7 @@ def create():
 
 @bp.get("/tickets/<number>")
 def show(number: str):
-    from werkzeug.exceptions import NotFound
-
-    try:
-        ticket = ticket_or_404(get_session(), number, request.args.get("token"))
-    except NotFound:
-        return json_error(404, "not_found", "工单不存在，或者您无权查看。")
+    ticket = ticket_or_404(get_session(), number, request.args.get("token"))
     body = ticket_json(ticket)
     if not can_view(ticket.article, current_role()):  # the article became internal, a draft or archived
         body["article"] = None

@@ -36,7 +36,6 @@ from dataclasses import dataclass, field
 from flask import Blueprint, g, jsonify, redirect, render_template, request, url_for
 from flask import session as flask_session
 from flask_login import current_user
-from werkzeug.exceptions import NotFound
 
 from ..db import get_session
 from ..errors import json_error
@@ -257,10 +256,7 @@ def api_feedback(slug: str):
     from ..tickets.present import ticket_json
     from ..tickets.service import TicketValidationError
 
-    try:
-        article = load_visible_article(slug)
-    except NotFound:
-        return json_error(404, "not_found", "文章不存在或您无权查看。")
+    article = load_visible_article(slug)  # 404 JSON from the shared error handler
     if not request.is_json:
         return json_error(415, "unsupported_media_type", "请以 JSON 格式提交（Content-Type: application/json）。")
     data = request.get_json(silent=True)

@@ -63,11 +63,14 @@ def category(name: str):
     return render_template("category.html", name=name, articles=articles)
 
 
+ARTICLE_NOT_FOUND = "文章不存在或您无权查看。"
+
+
 def load_visible_article(slug: str) -> Article:
     """The article at ``slug`` if the current user may read it, else 404 (never 403: no leaks)."""
     article = get_session().scalar(select(Article).where(Article.slug == slug))
     if not can_view(article, current_role()):
-        abort(404)
+        abort(404, description=ARTICLE_NOT_FOUND)
     return article
 
 

@@ -52,6 +52,7 @@ from ..tickets.choices import (
     URGENCY_HINTS,
 )
 from ..visibility import audiences_for, can_view, current_role
+from .portal import ARTICLE_NOT_FOUND
 
 log = logging.getLogger("app.requests")
 
@@ -389,7 +390,7 @@ def api_event(token: str):
     slug = body.get("slug") if isinstance(body.get("slug"), str) else None
     article = _visible_article(slug)
     if article is None:
-        return json_error(404, "not_found", "文章不存在或您无权查看。")
+        return json_error(404, "not_found", ARTICLE_NOT_FOUND)
     if kind == "opened":
         visits.record_opened(visit, article.slug)
         get_session().commit()
