@@ -17,7 +17,8 @@ def create_app(config: dict | None = None) -> Flask:
     settings.resolve(app, config)
     _configure_logging(app)
 
-    from . import auth, db, errors, search, security
+    from . import auth, db, errors, security
+    from .articles import search
     from .cli import kb_cli
     from .views import agent, api, api_tickets, feedback, portal, requests, tickets, writer
     from .views import search as search_views

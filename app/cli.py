@@ -44,8 +44,8 @@ BULK_REINDEX = 500  # changed articles above which `kb sync` rebuilds the index 
 
 
 def _run_sync(folders, as_json: bool) -> int:
-    from .search import engine, index_articles, reconcile
-    from .sync import sync_folders
+    from .articles.search import engine, index_articles, reconcile
+    from .articles.sync import sync_folders
 
     started = time.perf_counter()
     engine()  # open the index first (a missing one is built from what the database has)
@@ -79,7 +79,7 @@ def init_command() -> None:
     else:
         click.echo("数据库已是最新版本。")
     status = _run_sync([Path(current_app.config["KB_ARTICLES_DIR"])], as_json=False)
-    from .search import reconcile
+    from .articles.search import reconcile
 
     click.echo(f"索引已就绪：{_describe(reconcile())}")
     with session_scope() as session:
@@ -110,7 +110,7 @@ def sync_command(folders, as_json) -> None:
 @with_appcontext
 def index_command(rebuild) -> None:
     """Bring the search index up to date with the database."""
-    from .search import reconcile
+    from .articles.search import reconcile
 
     started = time.perf_counter()
     stats = reconcile(rebuild=rebuild)
@@ -134,7 +134,7 @@ def _describe(stats) -> str:
 @with_appcontext
 def search_command(query, limit, as_json, role, category) -> None:
     """Search as the given role would."""
-    from .search import search as search_articles
+    from .articles.search import search as search_articles
     from .views.api import search_body
 
     results = search_articles(query, role=role, category=category, per_page=limit)
@@ -183,7 +183,7 @@ def eval_command(files, misses, as_json) -> None:
     """Relevance: recall@1, recall@5 and MRR@10 over tests/relevance/*.yaml."""
     from indexer.evaluation import evaluate, load_queries
 
-    from .search import engine
+    from .articles.search import engine
 
     default = Path(__file__).resolve().parents[1] / "tests" / "relevance"
     files = list(files) or sorted(default.glob("*.yaml"))
@@ -199,6 +199,6 @@ def eval_command(files, misses, as_json) -> None:
             click.echo(f"[{q.kind}] {q.query!r} → 期望 {list(q.expected)}，得到 {got}")
 
 
-from .stats import stats_command  # noqa: E402 - request-form deflection statistics
+from .requests.stats import stats_command  # noqa: E402 - request-form deflection statistics
 
 kb_cli.add_command(stats_command)

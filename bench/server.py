@@ -73,7 +73,7 @@ t0 = time.perf_counter()
 from wsgi import app
 t1 = time.perf_counter()
 out = {"import_app": t1 - t0}
-from app.search import engine
+from app.articles.search import engine
 with app.app_context():
     e = engine()
     t2 = time.perf_counter()

@@ -31,7 +31,7 @@ def test_a_second_process_opens_the_existing_index_instead_of_rebuilding(synced,
     target = os.readlink(index_dir)
     other = create_app({k: synced.config[k] for k in ("KB_INSTANCE_DIR", "KB_DATABASE_URL", "KB_ARTICLES_DIR")})
     with other.app_context():
-        from app.search import search
+        from app.articles.search import search
 
         with caplog.at_level("WARNING", logger="indexer"):
             assert search("809", role="anonymous").total >= 1

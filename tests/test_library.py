@@ -7,7 +7,7 @@ from collections import Counter
 
 import pytest
 
-from app.rendering import render_markdown
+from app.articles.rendering import render_markdown
 from indexer.loader import load_tree
 from tests.conftest import ARTICLES
 

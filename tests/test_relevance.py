@@ -18,7 +18,7 @@ KINDS = {"natural", "keyword", "code", "traditional", "fullwidth", "synonym", "t
 
 @pytest.fixture(scope="module")
 def evaluation(library):
-    from app.search import engine
+    from app.articles.search import engine
     from app.visibility import audiences_for
 
     with library.app_context():
@@ -45,7 +45,7 @@ def test_every_kind_of_query_mostly_finds_its_article(evaluation, kind):
 
 
 def test_internal_answers_are_never_found_by_anonymous_searchers(library):
-    from app.search import engine
+    from app.articles.search import engine
     from app.visibility import audiences_for
 
     internal = [q for q in QUERIES if q.role == "agent"]

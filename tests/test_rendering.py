@@ -1,4 +1,4 @@
-"""Specification for app.rendering: Markdown article body -> safe HTML + toc + text."""
+"""Specification for app.articles.rendering: Markdown article body -> safe HTML + toc + text."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 
 import pytest
 
-from app.rendering import RenderedArticle, TocEntry, excerpt, render_markdown, slugify
+from app.articles.rendering import RenderedArticle, TocEntry, excerpt, render_markdown, slugify
 
 
 # ---------------------------------------------------------------------------

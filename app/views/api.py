@@ -6,9 +6,9 @@ from urllib.parse import quote
 
 from flask import Blueprint, has_request_context, jsonify, request, url_for
 
-from ..rendering import render_markdown
-from ..search import search as search_articles
-from ..search import suggest as suggest_articles
+from ..articles.rendering import render_markdown
+from ..articles.search import search as search_articles
+from ..articles.search import suggest as suggest_articles
 from ..security import csrf
 from .portal import load_visible_article
 

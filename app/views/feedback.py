@@ -41,7 +41,7 @@ from ..db import get_session
 from ..errors import json_error
 from ..feedback import escalation, fixtasks, ranking, ratelimit, searchtrail, votes
 from ..models import Article, Feedback
-from ..rendering import render_markdown
+from ..articles.rendering import render_markdown
 from ..security import csrf
 from ..tickets.choices import (
     CATEGORIES,

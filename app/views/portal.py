@@ -7,7 +7,7 @@ from sqlalchemy import func, select, update
 
 from ..db import get_session
 from ..models import Article
-from ..rendering import render_markdown
+from ..articles.rendering import render_markdown
 from ..visibility import audiences_for, can_view, current_role
 
 bp = Blueprint("portal", __name__)
@@ -90,7 +90,7 @@ def article(slug: str):
 
 def related_articles(article: Article, limit: int = 5) -> list:
     """Search for the article's own title and tags; same visibility as the reader."""
-    from ..search import search as search_articles
+    from ..articles.search import search as search_articles
 
     query = " ".join([article.title, *(article.tags or [])])
     try:

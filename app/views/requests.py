@@ -2,13 +2,13 @@
 
 Steps (the same URL, ``step`` in the form):
 
-* ``GET`` — a new form visit (``app/visits.py``) whose token is in the page and the session;
+* ``GET`` — a new form visit (``app/requests/visits.py``) whose token is in the page and the session;
   ``?q=`` fills the title, ``?article=<slug>`` links the request to that article.
 * ``POST step=submit`` — sent by the page's script (the visitor already saw live suggestions):
   the ticket is created at once.
 * ``POST step=check`` — without JavaScript: the server searches and, if anything matches,
   shows the articles with 「这解决了我的问题」 and 「仍然提交」; the typed text travels in hidden
-  fields and the attachments wait on the server (``app/staging.py``) until
+  fields and the attachments wait on the server (``app/requests/staging.py``) until
 * ``POST step=confirm`` — creates the ticket. ``step=edit`` goes back to the filled-in form.
 
 One ticket per visit: the idempotency key is derived from the visit token, so a double click
@@ -37,10 +37,11 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import request_form, staging, suggestions, visits
+from ..requests import form as request_form
+from ..requests import staging, suggestions, visits
 from ..db import get_session
 from ..errors import json_error
-from ..form_salvage import salvage_fields
+from ..requests.form_salvage import salvage_fields
 from ..models import Article, Ticket
 from ..security import csrf
 from ..tickets import choices, present

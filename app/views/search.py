@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, session
 
 from ..feedback import searchtrail
-from ..search import search as search_articles
+from ..articles.search import search as search_articles
 
 bp = Blueprint("search", __name__)
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from app.db import session_scope
 from app.models import FormVisit, User
-from app.visits import classify, deflection_stats
+from app.requests.visits import classify, deflection_stats
 from app.tickets import create_ticket
 
 from .conftest import VALID

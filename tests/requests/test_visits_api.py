@@ -86,7 +86,7 @@ def test_bad_events_are_refused(form_client, synced, body, status):
 
 
 def test_recorded_lists_are_bounded(form_client, synced):
-    from app import visits
+    from app.requests import visits
 
     token, _ = open_form(form_client)
     for i in range(visits.MAX_QUERIES + 10):

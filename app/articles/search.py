@@ -17,8 +17,8 @@ from sqlalchemy import select
 from indexer.documents import IndexDocument
 from indexer.engine import SearchEngine
 
-from .db import session_scope
-from .models import Article
+from ..db import session_scope
+from ..models import Article
 
 log = logging.getLogger("app.search")
 
@@ -65,8 +65,8 @@ def engine() -> SearchEngine:
 
 def search(q: str, *, role: str | None = None, audiences=None, **options):
     """Search as ``role`` (default: the current user) would, with readers' ranking signals."""
-    from .feedback.ranking import current_signals
-    from .visibility import audiences_for, current_role
+    from ..feedback.ranking import current_signals
+    from ..visibility import audiences_for, current_role
 
     if audiences is None:
         audiences = audiences_for(role or current_role())
@@ -75,8 +75,8 @@ def search(q: str, *, role: str | None = None, audiences=None, **options):
 
 def suggest(q: str, *, role: str | None = None, audiences=None, **options):
     """Suggestions for text still being typed; same visibility and signals as ``search``."""
-    from .feedback.ranking import current_signals
-    from .visibility import audiences_for, current_role
+    from ..feedback.ranking import current_signals
+    from ..visibility import audiences_for, current_role
 
     if audiences is None:
         audiences = audiences_for(role or current_role())

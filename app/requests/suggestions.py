@@ -61,8 +61,8 @@ def suggest(title: str, description: str, category: str | None, audiences, limit
 
     ``category`` is a category label (as articles carry it), used as a boost only.
     """
-    from .search import search as search_articles
-    from .search import suggest as suggest_articles
+    from ..articles.search import search as search_articles
+    from ..articles.search import suggest as suggest_articles
 
     started = time.perf_counter()
     query = query_text(title, description)

@@ -24,7 +24,7 @@ from indexer.loader import (
     load_file,
 )
 
-from .models import Article, utcnow
+from ..models import Article, utcnow
 
 
 @dataclass
@@ -76,7 +76,7 @@ def sync_folders(
 
     _archive_missing(by_slug.values(), folders, seen_paths, report)
     session.flush()
-    from .feedback.fixtasks import close_for_new_versions
+    from ..feedback.fixtasks import close_for_new_versions
 
     close_for_new_versions(session, report.changed)  # a new version closes the article's fix task
     return report

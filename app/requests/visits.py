@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from .models import FormVisit, Ticket, utcnow
+from ..models import FormVisit, Ticket, utcnow
 
 WINDOW = dt.timedelta(hours=24)
 MAX_QUERIES = 60  # texts searched kept per visit (the earliest ones are kept)

@@ -1,6 +1,6 @@
 """``kb stats``: how many request-form visits ended without a ticket (deflection).
 
-The definitions are in ``app/visits.py`` (module docstring) and the README.
+The definitions are in ``app/requests/visits.py`` (module docstring) and the README.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from .db import session_scope
+from ..db import session_scope
 from .visits import deflection_stats
 
 

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from werkzeug.datastructures import FileStorage
 
-from .tickets import attachments
-from .tickets.service import clean_text, validate
+from ..tickets import attachments
+from ..tickets.service import clean_text, validate
 
 FIELDS = ("subject", "description", "category", "impact", "urgency", "contact_name", "contact_email", "contact_phone")
 MAX_SUBJECT = 200
