@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
@@ -21,6 +23,27 @@ login_manager.login_message_category = "info"
 
 def init_app(app) -> None:
     login_manager.init_app(app)
+
+
+# --- Who is calling ------------------------------------------------------------------------
+# A logged-in person is ``user:<id>``; an anonymous browser gets a random id in its signed
+# session cookie on first need and is ``session:<id>``. Votes, idempotency keys and anything
+# else "per caller" use this one key, so two anonymous callers never share a scope.
+ANON_SESSION_KEY = "kb_voter"  # the name predates its wider use; kept so old sessions stay valid
+_ANON_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+
+
+def caller_key(flask_session, user=None, *, create: bool = True) -> str | None:
+    """``user:<id>`` or ``session:<id>``; with ``create=False`` None when the browser has no id yet."""
+    if user is not None and getattr(user, "is_authenticated", False):
+        return f"user:{user.id}"
+    sid = flask_session.get(ANON_SESSION_KEY)
+    if not isinstance(sid, str) or not _ANON_ID.match(sid):
+        if not create:
+            return None
+        sid = secrets.token_urlsafe(18)
+        flask_session[ANON_SESSION_KEY] = sid
+    return f"session:{sid}"
 
 
 @login_manager.user_loader

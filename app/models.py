@@ -142,7 +142,10 @@ class Ticket(Base):
     shown_articles: Mapped[list] = mapped_column(JSON, default=list)
     opened_articles: Mapped[list] = mapped_column(JSON, default=list)
     visit_id: Mapped[int | None] = mapped_column(ForeignKey("form_visits.id"))
+    # sha256(caller + key): a replay is only ever found by the caller who made the ticket.
     idempotency_key: Mapped[str | None] = mapped_column(String(128), unique=True)
+    # sha256 of the request body that came with the key (API calls): another body → 422.
+    idempotency_fingerprint: Mapped[str | None] = mapped_column(String(64))
     sla_response_due: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     sla_resolve_due: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

@@ -107,11 +107,15 @@ def escalate(
     *,
     user: User | None,
     idempotency_key: str | None = None,
+    caller: str | None = None,
+    fingerprint: str | None = None,
 ) -> Ticket:
     """Create the ticket for ``feedback`` (a flushed not-solved vote) and commit everything.
 
     Raises ``TicketValidationError`` (the session rolled back) on bad input; call
-    :func:`precheck` first to show every message before saving the vote.
+    :func:`precheck` first to show every message before saving the vote. ``idempotency_key``,
+    ``caller`` and ``fingerprint`` work as in :func:`app.tickets.service.create_ticket`
+    (``IdempotencyConflict`` when a key comes back with another body).
     """
     from ..tickets.service import create_ticket
 
@@ -128,6 +132,8 @@ def escalate(
         user=user,
         source="article_feedback",
         idempotency_key=idempotency_key,
+        caller=caller,
+        fingerprint=fingerprint,
         article=article,
     )  # commits the vote and the fix task with it
     feedback.ticket_id = ticket.id

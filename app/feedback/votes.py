@@ -15,13 +15,13 @@ normalised, and the text is stored as typed and always shown escaped (never as H
 from __future__ import annotations
 
 import re
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import and_, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..auth import caller_key
 from ..models import Article, Feedback, utcnow
 
 REASONS: dict[str, str] = {
@@ -32,10 +32,8 @@ REASONS: dict[str, str] = {
 }
 MAX_COMMENT = 1000
 MAX_QUERY = 300
-SESSION_KEY = "kb_voter"
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-_SESSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 
 
 class FeedbackInputError(ValueError):
@@ -56,23 +54,12 @@ class Vote:
 
 def voter_key(flask_session, user=None) -> str:
     """``user:<id>`` for a logged-in reader, else ``session:<id>`` (created on first use)."""
-    if user is not None and getattr(user, "is_authenticated", False):
-        return f"user:{user.id}"
-    sid = flask_session.get(SESSION_KEY)
-    if not isinstance(sid, str) or not _SESSION_ID.match(sid):
-        sid = secrets.token_urlsafe(18)
-        flask_session[SESSION_KEY] = sid
-    return f"session:{sid}"
+    return caller_key(flask_session, user)
 
 
 def existing_voter_key(flask_session, user=None) -> str | None:
     """The voter key if this reader already has one (never creates a session id)."""
-    if user is not None and getattr(user, "is_authenticated", False):
-        return f"user:{user.id}"
-    sid = flask_session.get(SESSION_KEY)
-    if isinstance(sid, str) and _SESSION_ID.match(sid):
-        return f"session:{sid}"
-    return None
+    return caller_key(flask_session, user, create=False)
 
 
 def clean_text(value, *, multiline: bool = True) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Mapping
@@ -163,21 +164,45 @@ def validate(data: Mapping, *, user: User | None, source: str) -> tuple[dict, di
     return values, errors
 
 
-def idempotency_digest(key, user: User | None) -> str | None:
-    """What is stored for an ``Idempotency-Key``: a hash scoped to the caller (a user's keys never meet another's)."""
-    if key is None:
+class IdempotencyConflict(Exception):
+    """The caller reused an ``Idempotency-Key`` for a different request (answer 422)."""
+
+    message = "这个 Idempotency-Key 已经用于另一份不同的请求内容；新的请求请使用新的 Idempotency-Key。"
+
+    def __init__(self, ticket: Ticket):
+        super().__init__(ticket.number)
+        self.ticket = ticket
+
+
+def idempotency_digest(key, caller: str | None) -> str | None:
+    """What is stored for an ``Idempotency-Key``: a hash scoped to the caller.
+
+    ``caller`` is :func:`app.auth.caller_key` — a user, or one anonymous browser session — so
+    two callers' keys never meet, and a replay can only ever return the caller's own ticket.
+    Without a caller there is no scope, so the key is ignored (no replay is possible).
+    """
+    if key is None or not caller:
         return None
     text = clean_text(key, single_line=True).strip()
     if not text:
         return None
-    scope = f"user:{user.id}" if user is not None else "anonymous"
-    return hashlib.sha256(f"{scope}\n{text}".encode()).hexdigest()
+    return hashlib.sha256(f"{caller}\n{text}".encode()).hexdigest()
 
 
-def find_by_idempotency(session: Session, digest: str | None) -> Ticket | None:
+def request_fingerprint(data) -> str:
+    """A stable hash of a request body: a replayed key must come with the same body."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode("utf-8", "replace")).hexdigest()
+
+
+def find_by_idempotency(session: Session, digest: str | None, fingerprint: str | None = None) -> Ticket | None:
+    """The caller's earlier ticket for this key; IdempotencyConflict when the body differs."""
     if digest is None:
         return None
-    return session.scalar(select(Ticket).where(Ticket.idempotency_key == digest))
+    ticket = session.scalar(select(Ticket).where(Ticket.idempotency_key == digest))
+    if ticket is not None and fingerprint is not None and ticket.idempotency_fingerprint != fingerprint:
+        raise IdempotencyConflict(ticket)
+    return ticket
 
 
 def create_ticket(
@@ -187,6 +212,8 @@ def create_ticket(
     user: User | None = None,
     source: str = "portal",
     idempotency_key: str | None = None,
+    caller: str | None = None,
+    fingerprint: str | None = None,
     article: Article | None = None,
     visit: FormVisit | None = None,
     files=None,
@@ -197,8 +224,10 @@ def create_ticket(
     ``data`` keys: subject, description, category, impact, urgency (keys or Chinese labels),
     contact_name, contact_email, contact_phone, shown_articles, opened_articles (slug lists),
     search_text. ``files``: uploaded files (werkzeug FileStorage list) saved as attachments.
-    With ``idempotency_key``, a repeat (same key, same caller) returns the first ticket; check
-    ``ticket.replayed`` (True on a repeat).
+    With ``idempotency_key`` and ``caller`` (:func:`app.auth.caller_key`), a repeat (same key,
+    same caller) returns the first ticket; check ``ticket.replayed`` (True on a repeat). With
+    ``fingerprint`` (:func:`request_fingerprint` of the body) a repeat whose body differs raises
+    IdempotencyConflict instead.
 
     Transactions: TicketValidationError is raised before anything is written (the session is
     left as it was). Otherwise the session is committed on success — the caller's own pending
@@ -207,8 +236,8 @@ def create_ticket(
     """
     if source not in TICKET_SOURCES:
         raise ValueError(f"unknown ticket source {source!r}")
-    digest = idempotency_digest(idempotency_key, user)
-    existing = find_by_idempotency(session, digest)
+    digest = idempotency_digest(idempotency_key, caller)
+    existing = find_by_idempotency(session, digest, fingerprint)
     if existing is not None:
         existing.replayed = True
         return existing
@@ -255,6 +284,7 @@ def create_ticket(
             opened_articles=opened,
             visit_id=visit.id if visit is not None else None,
             idempotency_key=digest,
+            idempotency_fingerprint=fingerprint if digest is not None else None,
             sla_response_due=response_due,
             sla_resolve_due=resolve_due,
             created_at=created,
@@ -273,7 +303,7 @@ def create_ticket(
         session.commit()
     except IntegrityError:
         session.rollback()
-        again = find_by_idempotency(session, digest)
+        again = find_by_idempotency(session, digest, fingerprint)
         if again is None:
             raise
         again.replayed = True

@@ -232,7 +232,7 @@ def escalate(slug: str):
         row.comment = votes.clean_text(values["description"])[: votes.MAX_COMMENT] or None
     try:
         ticket = escalation.escalate(session, article, row, values, user=user,
-                                     idempotency_key=f"article-feedback:{idem}" if idem else None)
+                                     idempotency_key=f"article-feedback:{idem}" if idem else None, caller=key)
     except TicketValidationError as exc:
         return _escalate_page(article, values, exc.errors, 400, comment=comment, idem=idem)
     ranking.invalidate()
@@ -254,7 +254,7 @@ def _wants_ticket(data: dict, parsed: votes.Vote, user) -> bool:
 @api_bp.post("/articles/<path:slug>/feedback")
 def api_feedback(slug: str):
     from ..tickets.present import ticket_json
-    from ..tickets.service import TicketValidationError
+    from ..tickets.service import IdempotencyConflict, TicketValidationError, request_fingerprint
 
     article = load_visible_article(slug)  # 404 JSON from the shared error handler
     if not request.is_json:
@@ -297,9 +297,13 @@ def api_feedback(slug: str):
     if wants_ticket:
         try:
             ticket = escalation.escalate(session, article, row, ticket_input, user=user,
-                                         idempotency_key=request.headers.get("Idempotency-Key"))
+                                         idempotency_key=request.headers.get("Idempotency-Key"),
+                                         caller=key, fingerprint=request_fingerprint({"article": article.slug, **data}))
         except TicketValidationError as exc:
             return json_error(400, "validation_failed", exc.message, fields=exc.errors)
+        except IdempotencyConflict as exc:
+            session.rollback()
+            return json_error(422, "idempotency_key_reused", exc.message)
     else:
         fixtasks.join_open_task(session, article, row)
         session.commit()

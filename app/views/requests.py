@@ -39,6 +39,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..requests import form as request_form
 from ..requests import staging, suggestions, visits
+from ..auth import caller_key
 from ..db import get_session
 from ..errors import json_error
 from ..requests.form_salvage import salvage_fields
@@ -224,7 +225,8 @@ def _create(visit, form, article, staged: list[str]):
     try:
         ticket = create_ticket(
             session, data, user=_user(), source="portal",
-            idempotency_key=f"form-visit:{visit.token}", article=article, visit=visit, files=files,
+            idempotency_key=f"form-visit:{visit.token}", caller=caller_key(flask_session, current_user),
+            article=article, visit=visit, files=files,
         )
     except TicketValidationError as exc:
         values = {**form.values, **{k: v for k, v in exc.values.items() if k in form.values and isinstance(v, str)}}

@@ -107,11 +107,31 @@ def test_the_same_reader_does_not_open_a_second_ticket_while_the_first_is_open(s
 def test_idempotency_key_returns_the_first_ticket(synced, readers):
     headers = {"Idempotency-Key": "4f9d1c9e-1111-4c3b-9a57-2f1f5e3f0a01"}
     body = {"helpful": False, "reason": "not_solved", **anon_contact()}
-    first = readers().post(f"/api/articles/{SLUG}/feedback", json=body, headers=headers)
-    second = readers().post(f"/api/articles/{SLUG}/feedback", json=body, headers=headers)
+    reader = readers()
+    first = reader.post(f"/api/articles/{SLUG}/feedback", json=body, headers=headers)
+    second = reader.post(f"/api/articles/{SLUG}/feedback", json=body, headers=headers)
     assert first.status_code == second.status_code == 201
     assert first.json["ticket"]["number"] == second.json["ticket"]["number"]
     assert len(tickets(synced)) == 1
+    changed = reader.post(f"/api/articles/{SLUG}/feedback", json={**body, "comment": "换了内容"},
+                          headers={"Idempotency-Key": "another-key-2"})
+    assert changed.status_code == 201  # a new key: the reader's open ticket, not a new one
+    reused = reader.post("/api/articles/account/reset-password/feedback", json=body, headers=headers)
+    assert reused.status_code == 422 and reused.json["error"] == "idempotency_key_reused"
+
+
+def test_an_escalation_key_never_returns_another_readers_ticket(synced, readers):
+    """Regression (hardening #1): the same key from another anonymous browser got the first
+    reader's ticket with its secret link."""
+    headers = {"Idempotency-Key": "ticket-1"}
+    body = {"helpful": False, "reason": "not_solved", **anon_contact()}
+    first = readers().post(f"/api/articles/{SLUG}/feedback", json=body, headers=headers)
+    secret = first.json["ticket"]["url"].split("token=")[1]
+    second = readers().post(f"/api/articles/{SLUG}/feedback", json=body, headers=headers)
+    assert second.status_code == 201
+    assert second.json["ticket"]["number"] != first.json["ticket"]["number"]
+    assert secret not in second.get_data(as_text=True)
+    assert len(tickets(synced)) == 2
 
 
 def test_the_escalation_form_is_prefilled_from_the_search_that_led_there(synced, client):

@@ -81,7 +81,7 @@ def test_strange_json_types_never_become_a_500(client, field, value):
 
 def test_idempotency_key_returns_the_same_ticket_with_201(client, app):
     first = post(client, api_data(), **{"Idempotency-Key": "4f9c1e2a-retry"})
-    again = post(client, api_data(subject="重试"), **{"Idempotency-Key": "4f9c1e2a-retry"})
+    again = post(client, api_data(), **{"Idempotency-Key": "4f9c1e2a-retry"})
     assert first.status_code == again.status_code == 201
     assert again.get_json() == first.get_json()
     assert again.headers["Idempotent-Replayed"] == "true"
@@ -89,6 +89,43 @@ def test_idempotency_key_returns_the_same_ticket_with_201(client, app):
     assert ticket_count(app) == 1
     other = post(client, api_data(), **{"Idempotency-Key": "another"})
     assert other.get_json()["number"] != first.get_json()["number"]
+
+
+def test_a_key_replayed_with_another_body_is_422(client, app):
+    first = post(client, api_data(), **{"Idempotency-Key": "4f9c1e2a-edit"})
+    again = post(client, api_data(subject="重试"), **{"Idempotency-Key": "4f9c1e2a-edit"})
+    assert first.status_code == 201 and again.status_code == 422
+    body = again.get_json()
+    assert body["error"] == "idempotency_key_reused" and "Idempotency-Key" in body["message"]
+    assert first.get_json()["number"] not in again.get_data(as_text=True)
+    assert ticket_count(app) == 1
+
+
+def test_another_anonymous_caller_never_gets_the_first_ticket(app):
+    """Regression (hardening #1): anonymous callers shared one key scope, and a replay — even with
+    ``{}`` as the body — answered with someone else's ticket and its secret ``?token=`` link."""
+    victim, attacker = app.test_client(), app.test_client()
+    first = post(victim, api_data(), **{"Idempotency-Key": "ticket-1"})
+    assert first.status_code == 201
+    secret = first.get_json()["url"].split("token=")[1]
+    for body in ({}, api_data()):
+        response = post(attacker, body, **{"Idempotency-Key": "ticket-1"})
+        assert "Idempotent-Replayed" not in response.headers
+        assert secret not in response.get_data(as_text=True)
+        assert first.get_json()["number"] not in response.get_data(as_text=True)
+    assert ticket_count(app) == 2  # the attacker's full body made a ticket of their own
+    # the victim's own retry still replays
+    again = post(victim, api_data(), **{"Idempotency-Key": "ticket-1"})
+    assert again.headers["Idempotent-Replayed"] == "true" and again.get_json() == first.get_json()
+
+
+def test_a_logged_in_users_key_is_not_another_users(client, app):
+    login(client, app, "chen", "requester")
+    mine = post(client, api_data(), **{"Idempotency-Key": "shared"}).get_json()
+    other = app.test_client()
+    login(other, app, "wang", "requester")
+    theirs = post(other, api_data(), **{"Idempotency-Key": "shared"})
+    assert "Idempotent-Replayed" not in theirs.headers and theirs.get_json()["number"] != mine["number"]
 
 
 def test_logged_in_requester_gets_no_token_in_the_url(client, app):

@@ -80,7 +80,8 @@ def test_parallel_idempotent_submissions_make_one_ticket(app):
 
     def submit(_i):
         with app.test_request_context():
-            return create_ticket(get_session(), valid_data(), idempotency_key="double-click").id
+            return create_ticket(get_session(), valid_data(), idempotency_key="double-click",
+                                 caller="session:one-browser-aaaaaa").id
 
     ids = _parallel(app, submit, n=6)
     assert len(set(ids)) == 1

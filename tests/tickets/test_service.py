@@ -167,19 +167,43 @@ def test_feedback_ticket_links_its_article_and_the_form_visit(synced):
 
 
 def test_same_idempotency_key_returns_the_first_ticket(app):
-    first = create(app, idempotency_key="a7c1-form-1")
-    again = create(app, valid_data(subject="我又点了一次提交"), idempotency_key="a7c1-form-1")
+    first = create(app, idempotency_key="a7c1-form-1", caller="session:browser-one-aaaaaa")
+    again = create(app, valid_data(subject="我又点了一次提交"), idempotency_key="a7c1-form-1",
+                   caller="session:browser-one-aaaaaa")
     assert again.id == first.id and again.replayed and not first.replayed
     assert ticket_count(app) == 1
-    other = create(app, idempotency_key="a7c1-form-2")
+    other = create(app, idempotency_key="a7c1-form-2", caller="session:browser-one-aaaaaa")
     assert other.id != first.id
 
 
 def test_idempotency_keys_are_scoped_to_the_caller(app):
     make_user(app, "wangwu")
-    anonymous = create(app, idempotency_key="same-key")
-    logged_in = create(app, idempotency_key="same-key", username="wangwu")
-    assert anonymous.id != logged_in.id
+    one = create(app, idempotency_key="same-key", caller="session:browser-one-aaaaaa")
+    other_browser = create(app, idempotency_key="same-key", caller="session:browser-two-bbbbbb")
+    logged_in = create(app, idempotency_key="same-key", caller="user:1", username="wangwu")
+    assert len({one.id, other_browser.id, logged_in.id}) == 3
+    assert not other_browser.replayed
+
+
+def test_without_a_caller_a_key_is_never_replayed(app):
+    first = create(app, idempotency_key="k-1")
+    second = create(app, idempotency_key="k-1")
+    assert first.id != second.id and not second.replayed
+
+
+def test_a_key_replayed_with_another_body_is_a_conflict(app):
+    from app.tickets.service import IdempotencyConflict, request_fingerprint
+
+    caller = "session:browser-one-aaaaaa"
+    body = valid_data()
+    first = create(app, body, idempotency_key="k-2", caller=caller, fingerprint=request_fingerprint(body))
+    same = create(app, dict(reversed(list(body.items()))), idempotency_key="k-2", caller=caller,
+                  fingerprint=request_fingerprint(dict(reversed(list(body.items())))))
+    assert same.id == first.id and same.replayed  # key order does not matter
+    changed = valid_data(subject="另一个问题")
+    with pytest.raises(IdempotencyConflict):
+        create(app, changed, idempotency_key="k-2", caller=caller, fingerprint=request_fingerprint(changed))
+    assert ticket_count(app) == 1
 
 
 def test_a_failed_submission_saves_nothing_and_gives_its_number_back(app):
