@@ -1,9 +1,10 @@
-"""Cross-cutting protections: CSRF on every form, security headers."""
+"""Cross-cutting protections: CSRF on every form, security headers, safe JSON bodies."""
 
 from __future__ import annotations
 
-from flask import abort, jsonify, render_template, request
+from flask import Request, abort, jsonify, render_template, request
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.exceptions import BadRequest
 
 csrf = CSRFProtect()
 
@@ -13,7 +14,44 @@ CSP = (
 )
 
 
+# JSON bodies nested deeper than this are refused with a 400: nothing we accept nests more than a
+# few levels, and Python's json module would otherwise raise RecursionError (a 500) near 1,000.
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"请求正文的 JSON 嵌套层数太多（最多 {MAX_JSON_DEPTH} 层）。"
+
+
+def json_depth_exceeds(value, limit: int = MAX_JSON_DEPTH) -> bool:
+    """True when ``value`` nests lists/objects more than ``limit`` levels (iterative: no recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            children = item.values()
+        elif isinstance(item, list):
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+class SafeRequest(Request):
+    """``get_json`` that answers 400 for bodies too deep to handle, even with ``silent=True``."""
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
+        try:
+            value = super().get_json(force=force, silent=silent, cache=cache)
+        except RecursionError:
+            raise BadRequest(description=TOO_DEEP) from None
+        if value is not None and json_depth_exceeds(value):
+            raise BadRequest(description=TOO_DEEP)
+        return value
+
+
 def init_app(app) -> None:
+    app.request_class = SafeRequest
     csrf.init_app(app)
 
     @app.before_request
