@@ -6,7 +6,11 @@ Allowed: screenshots (png, jpg/jpeg, gif, webp), pdf, text (txt, log, csv), Offi
 ``MAX_FILE_SIZE`` each; the whole request is capped by ``MAX_CONTENT_LENGTH`` (25 MB), which
 the web server enforces before we see anything (the form shows ``UPLOAD_TOO_LARGE_MESSAGE``).
 Programs are refused whatever they are called: a Windows executable ("MZ") renamed to
-``.png`` or ``.txt`` does not pass the content check.
+``.png`` or ``.txt`` does not pass the content check, and ``evil.exe.`` / ``evil.exe `` count as
+``.exe`` (Windows drops the trailing dot or space). Zip archives (and the zip-based DOCX/XLSX) are
+opened and every entry checked, nested zips included (up to ``ZIP_MAX_DEPTH``, with entry and
+size budgets against zip bombs): no programs by name or content, no disk images or macro-enabled
+Office files, no archives we cannot look into, no encrypted entries, no ``../`` or absolute paths.
 """
 
 from __future__ import annotations
@@ -51,11 +55,26 @@ TYPES: dict[str, tuple[str, str]] = {
     "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx"),
     "zip": ("application/zip", "zip"),
 }
+# Anything Windows (or macOS/Linux) would run, mount or open with macros — never accepted, not even
+# inside an archive: programs and scripts, disk images (which bypass Mark-of-the-Web), macro-enabled
+# Office files, app packages and shortcut-like files.
 EXECUTABLE_EXTENSIONS = {
-    "exe", "dll", "com", "scr", "msi", "msp", "bat", "cmd", "ps1", "vbs", "vbe", "js", "jse", "wsf",
-    "wsh", "hta", "cpl", "jar", "lnk", "reg", "sh", "app", "pif", "sys", "drv", "ocx",
+    "exe", "dll", "com", "scr", "msi", "msp", "mst", "bat", "cmd", "ps1", "psm1", "psd1", "ps1xml",
+    "vb", "vbs", "vbe", "js", "jse", "wsf", "wsh", "ws", "wsc", "hta", "cpl", "msc", "jar", "lnk",
+    "reg", "sh", "app", "pif", "sys", "drv", "ocx", "inf", "scf", "url", "chm", "hlp", "gadget",
+    "application", "appref-ms", "settingcontent-ms", "library-ms", "xll", "iqy", "slk",
+    "iso", "img", "vhd", "vhdx", "dmg",
+    "docm", "dotm", "xlsm", "xltm", "xlam", "pptm", "potm", "ppam", "ppsm", "sldm",
+    "msix", "msixbundle", "appx", "appxbundle", "appinstaller", "apk", "pkg",
 }
 _EXECUTABLE_MAGIC = (b"MZ", b"\x7fELF", b"\xfe\xed\xfa", b"\xce\xfa\xed\xfe", b"\xcf\xfa\xed\xfe", b"#!")
+# Archive formats we cannot look inside: refused within a zip, since they could hide a program.
+_OPAQUE_ARCHIVES = {"7z", "rar", "cab", "tar", "gz", "tgz", "bz2", "xz", "zst", "arj", "lzh", "ace"}
+# Archive inspection limits (zip bombs): nesting, entries, bytes decompressed in all.
+ZIP_MAX_DEPTH = 3
+ZIP_MAX_ENTRIES = 2_000
+ZIP_MAX_UNPACKED = 200 * 1024 * 1024
+_MAGIC_PEEK = 8
 
 
 class AttachmentError(ValueError):
@@ -70,7 +89,10 @@ class StagedFile:
 
 
 def _extension(filename: str) -> str:
-    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    """The extension as Windows sees it: trailing dots and spaces are dropped (``evil.exe.`` → exe),
+    and so is an NTFS stream suffix (``evil.exe::$DATA``)."""
+    name = filename.split(":", 1)[0].rstrip(". \t")
+    return name.rsplit(".", 1)[-1].lower() if "." in name else ""
 
 
 def clean_filename(raw: str | None) -> str:
@@ -103,6 +125,61 @@ def _zip_names(data: bytes) -> list[str] | None:
             return archive.namelist()
     except (zipfile.BadZipFile, OSError, ValueError, EOFError):
         return None
+
+
+class _ZipProblem(Exception):
+    """Why an archive is refused (a Chinese phrase completing “压缩包“x”…”)."""
+
+
+def _unsafe_entry_name(name: str) -> bool:
+    parts = name.replace("\\", "/").split("/")
+    return name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":") or ".." in parts
+
+
+def _inspect_zip(data: bytes, depth: int = 1, budget: list[int] | None = None) -> None:
+    """Raise _ZipProblem if anything inside (at any depth) is a program, could hide one, or is unsafe."""
+    budget = budget if budget is not None else [ZIP_MAX_UNPACKED, ZIP_MAX_ENTRIES]
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+        raise _ZipProblem("已损坏，无法检查其中的内容") from None
+    with archive:
+        for info in archive.infolist():
+            budget[1] -= 1
+            if budget[1] < 0:
+                raise _ZipProblem(f"里的文件太多（超过 {ZIP_MAX_ENTRIES} 个），无法检查")
+            name = info.filename
+            if _unsafe_entry_name(name):
+                raise _ZipProblem(f"里有指向压缩包以外位置的路径（{clean_filename(name)}）")
+            if info.is_dir():
+                continue
+            if info.flag_bits & 0x1:
+                raise _ZipProblem("里有加密的文件，无法检查其中的内容")
+            ext = _extension(name.rsplit("/", 1)[-1])
+            if ext in EXECUTABLE_EXTENSIONS:
+                raise _ZipProblem("里有可执行程序")
+            if ext in _OPAQUE_ARCHIVES:
+                raise _ZipProblem(f"里有无法检查的压缩文件（.{ext}），请直接上传其中的文件或改用 ZIP")
+            budget[0] -= info.file_size
+            if budget[0] < 0:
+                raise _ZipProblem("解压后太大，无法检查")
+            try:
+                with archive.open(info) as member:
+                    if ext in ("zip", "docx", "xlsx", "pptx"):
+                        inner = member.read(ZIP_MAX_UNPACKED + 1)
+                        head = inner[:_MAGIC_PEEK]
+                    else:
+                        inner, head = b"", member.read(_MAGIC_PEEK)
+            except (zipfile.BadZipFile, OSError, ValueError, EOFError, RuntimeError, NotImplementedError):
+                raise _ZipProblem("已损坏，无法检查其中的内容") from None
+            if head.startswith(_EXECUTABLE_MAGIC):
+                raise _ZipProblem("里有可执行程序")
+            if inner and inner.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+                if depth >= ZIP_MAX_DEPTH:
+                    raise _ZipProblem(f"嵌套超过 {ZIP_MAX_DEPTH} 层，无法检查")
+                _inspect_zip(inner, depth + 1, budget)
+            if name.lower().endswith("vbaproject.bin"):
+                raise _ZipProblem("里有带宏的 Office 文件")
 
 
 def content_matches(kind: str, data: bytes) -> bool:
@@ -163,8 +240,12 @@ def stage_files(files) -> list[StagedFile]:
         content_type, kind = TYPES[ext]
         if not content_matches(kind, data):
             raise AttachmentError(f"“{name}”的内容与扩展名 .{ext} 不符，可能已损坏或被改名。{ALLOWED_HINT}。")
-        if kind == "zip" and any(_extension(n.rstrip("/")) in EXECUTABLE_EXTENSIONS for n in _zip_names(data) or []):
-            raise AttachmentError(f"压缩包“{name}”里有可执行程序，出于安全原因不能上传。")
+        if kind in ("zip", "docx", "xlsx"):
+            try:
+                _inspect_zip(data)
+            except _ZipProblem as problem:
+                what = "压缩包" if kind == "zip" else "文件"
+                raise AttachmentError(f"{what}“{name}”{problem}，出于安全原因不能上传。") from None
         staged.append(StagedFile(filename=name, data=data, content_type=content_type))
     return staged
 

@@ -91,6 +91,75 @@ def test_refused_files(app, name, data, needle):
     assert stored_files(app) == []
 
 
+def zipped_names(*entries: tuple[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as z:
+        for name, content in entries:
+            z.writestr(zipfile.ZipInfo(name), content)
+    return buf.getvalue()
+
+
+def _nest(levels: int) -> bytes:
+    data = zipped(**{"x__txt": b"x"})
+    for i in range(levels):
+        data = zipped_names((f"level{i}.zip", data))
+    return data
+
+
+DEEP_ZIP = _nest(3)  # 4 zips in all: one more than ZIP_MAX_DEPTH
+
+
+@pytest.mark.parametrize("name,data,needle", [
+    # Regression (hardening #9): each of these passed the old checks.
+    ("tool.zip", zipped_names(("evil.exe.", EXE)), "可执行程序"),
+    ("tool.zip", zipped_names(("evil.exe ", EXE)), "可执行程序"),
+    ("tool.zip", zipped_names(("evil.exe::$DATA", b"x")), "可执行程序"),
+    ("outer.zip", zipped_names(("inner.zip", zipped_names(("run.exe", EXE)))), "可执行程序"),
+    ("deep.zip", DEEP_ZIP, "嵌套"),
+    ("logs.zip", zipped_names(("readme.txt", EXE)), "可执行程序"),
+    ("disk.zip", zipped_names(("win.iso", b"CD001")), "可执行程序"),
+    ("disk.zip", zipped_names(("win.vhd", b"conectix")), "可执行程序"),
+    ("office.zip", zipped_names(("budget.xlsm", b"PK")), "可执行程序"),
+    ("office.zip", zipped_names(("letter.docm", b"PK")), "可执行程序"),
+    ("pkg.zip", zipped_names(("app.msix", b"PK")), "可执行程序"),
+    ("slip.zip", zipped_names(("../../../../tmp/evil.txt", b"hi")), "压缩包以外"),
+    ("slip.zip", zipped_names(("/etc/cron.d/x", b"hi")), "压缩包以外"),
+    ("slip.zip", zipped_names(("C:/Windows/evil.txt", b"hi")), "压缩包以外"),
+    ("nested.zip", zipped_names(("more.7z", b"7z\xbc\xaf")), "无法检查"),
+    ("macro.docx", zipped_names(("[Content_Types].xml", b"<Types/>"), ("word/document.xml", b"<x/>"),
+                                ("word/vbaProject.bin", b"\xd0\xcf")), "宏"),
+    ("evil.exe.", EXE, "可执行程序"),
+    ("evil.exe ", b"hello", "可执行程序"),
+    ("image.iso", b"CD001", "可执行程序"),
+    ("disk.vhd", b"conectix", "可执行程序"),
+    ("budget.xlsm", office("xlsx"), "可执行程序"),
+    ("letter.docm", office("docx"), "可执行程序"),
+    ("app.msix", b"PK\x03\x04", "可执行程序"),
+])
+def test_archive_and_name_tricks_are_refused(app, name, data, needle):
+    with pytest.raises(TicketValidationError) as info:
+        create(app, files=[upload(name, data)])
+    assert needle in info.value.errors["attachments"]
+    assert ticket_count(app) == 0 and stored_files(app) == []
+
+
+def test_an_encrypted_zip_entry_cannot_be_checked(app):
+    data = bytearray(zipped_names(("secret.txt", b"hello")))
+    # set the "encrypted" flag in both the local header and the central directory
+    data[6] |= 0x1
+    central = data.rfind(b"PK\x01\x02")
+    data[central + 8] |= 0x1
+    with pytest.raises(TicketValidationError) as info:
+        create(app, files=[upload("secret.zip", bytes(data))])
+    assert "加密" in info.value.errors["attachments"]
+
+
+def test_nested_harmless_zips_and_folders_are_fine(app):
+    data = zipped_names(("logs/", b""), ("logs/vpn.log", "错误 809".encode()),
+                        ("older.zip", zipped_names(("2026-11.log", b"ok"))))
+    assert create(app, files=[upload("logs.zip", data)]).attachments[0].size == len(data)
+
+
 def test_more_than_10_mb_is_refused(app):
     with pytest.raises(TicketValidationError) as info:
         create(app, files=[upload("huge.txt", b"a" * (MAX_FILE_SIZE + 1))])
