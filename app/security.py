@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Request, abort, jsonify, render_template, request
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import BadRequest
 
@@ -50,6 +51,19 @@ class SafeRequest(Request):
         return value
 
 
+# Pages that may carry people's names, contacts or ticket text: never stored by a browser or proxy.
+PRIVATE_PREFIXES = ("/agent", "/admin", "/writer", "/reports", "/requests/", "/account", "/api/tickets")
+
+
+def _private_response() -> bool:
+    """No cache for signed-in people (their pages show their data) and for private areas."""
+    if request.path.startswith("/static/"):
+        return False
+    if request.path.startswith(PRIVATE_PREFIXES):
+        return True
+    return bool(current_user and current_user.is_authenticated)
+
+
 def init_app(app) -> None:
     app.request_class = SafeRequest
     csrf.init_app(app)
@@ -62,6 +76,8 @@ def init_app(app) -> None:
 
     @app.after_request
     def _headers(response):
+        if "Cache-Control" not in response.headers and _private_response():
+            response.headers["Cache-Control"] = "private, no-store"
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")

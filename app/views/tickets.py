@@ -95,6 +95,7 @@ def attachment(number: str, attachment_id: int):
         max_age=0,
         conditional=True,
     )
+    response.headers["Content-Type"] = row.content_type  # as stored: send_file would add a second charset
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"

@@ -99,6 +99,15 @@ def test_attachment_download_is_a_download_with_nosniff(app, client):
     assert client.get(f"{url}?token=nope").status_code == 404
 
 
+def test_a_text_attachment_has_exactly_one_charset(app, client):
+    """Regression (hardening #11): text attachments said ``text/plain; charset=utf-8; charset=utf-8``."""
+    log = FileStorage(stream=io.BytesIO("错误 809\n".encode()), filename="vpn.log")
+    ticket = create(app, files=[log])
+    response = client.get(f"/requests/{ticket.number}/attachments/{ticket.attachments[0].id}?token={ticket.access_token}")
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    response.close()
+
+
 def test_attachment_of_another_ticket_is_404(app, client):
     mine = create(app)
     theirs = create(app, files=[png()])
@@ -218,3 +227,16 @@ def test_agent_detail_shows_everything_recorded(synced, agent):
     assert '<a href="/articles/account/reset-password">忘记密码时自助重置</a>' in html
     assert XSS not in html
     assert agent.get("/agent/tickets/IT-20000101-0001").status_code == 404
+
+
+def test_pages_with_contact_details_are_never_cached(app, client):
+    """Regression (hardening #11): agent pages with requesters' contact details had no Cache-Control."""
+    ticket = create(app)
+    login(client, app, "agent1", "agent")
+    for url in ("/agent/", f"/agent/tickets/{ticket.number}"):
+        response = client.get(url)
+        assert response.status_code == 200
+        assert response.headers["Cache-Control"] == "private, no-store", url
+    assert "no-store" in client.get("/").headers["Cache-Control"]  # signed in: nothing is cached
+    anonymous = app.test_client()
+    assert "Cache-Control" not in anonymous.get("/").headers  # public pages stay cacheable
