@@ -56,13 +56,7 @@ class JiebaBM25:
     CACHE_VERSION = 1
 
     def __init__(self, docs: Sequence[IndexDocument], cache_dir: Path | None = None):
-        import jieba
-
-        # A private tokenizer: never touch the process-wide jieba state the app may use.
-        self._jieba = jieba.Tokenizer()
-        if cache_dir is not None:
-            self._jieba.tmp_dir = str(cache_dir)
-        self._jieba.initialize()
+        self._jieba = _tokenizer(str(cache_dir) if cache_dir is not None else None)
         self.slugs = [d.slug for d in docs]
         self.audiences = [d.audience or "public" for d in docs]
         cache = Path(cache_dir) / f"bm25-jieba-{self._fingerprint(docs)}.pickle" if cache_dir else None
@@ -160,3 +154,21 @@ class Fts5Trigram:
 
 
 BASELINES = (JiebaBM25, Fts5Trigram)
+
+
+_TOKENIZER = None
+
+
+def _tokenizer(cache_dir: str | None):
+    """One private jieba tokenizer per process (loading the dictionary takes a second or more);
+    never the process-wide ``jieba.dt`` the app may configure."""
+    global _TOKENIZER
+    if _TOKENIZER is None:
+        import jieba
+
+        tokenizer = jieba.Tokenizer()
+        if cache_dir is not None:
+            tokenizer.tmp_dir = cache_dir
+        tokenizer.initialize()
+        _TOKENIZER = tokenizer
+    return _TOKENIZER
