@@ -54,7 +54,8 @@ def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, 
     log = (lambda message: click.echo(message, err=True))
     app = corpus_app(folder, cache, rebuild=rebuild, log=log)
     try:
-        _run(app, queries, baselines, misses, as_json, note=f"评测集：corpus（{half}，{len(queries)} 条查询）")
+        scope = f"{len(files)} 个文件" if files else half
+        _run(app, queries, baselines, misses, as_json, note=f"评测集：corpus（{scope}，{len(queries)} 条查询）")
     finally:
         close(app)
 
