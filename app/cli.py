@@ -202,3 +202,8 @@ def eval_command(files, misses, as_json) -> None:
 from .requests.stats import stats_command  # noqa: E402 - request-form deflection statistics
 
 kb_cli.add_command(stats_command)
+
+from .worker.cli import outbox_command, worker_command  # noqa: E402 - e-mail outbox and timed jobs
+
+kb_cli.add_command(worker_command)
+kb_cli.add_command(outbox_command)
