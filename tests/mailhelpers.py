@@ -37,11 +37,11 @@ class Received:
 
     @property
     def text(self) -> str:
-        return self.message.get_body(("plain",)).get_content()
+        return self.message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # canonical CRLF → \n
 
     @property
     def html(self) -> str:
-        return self.message.get_body(("html",)).get_content()
+        return self.message.get_body(("html",)).get_content().replace("\r\n", "\n")
 
 
 class _Handler:

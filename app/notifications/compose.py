@@ -163,7 +163,7 @@ def resolved(ticket: Ticket, to: Recipient, *, event=None, auto_close: str = "3 
     _check_requester(ticket, to)
     if event is not None:
         _public(event)
-    key = event.id if event is not None else present.iso(ticket.resolved_at)
+    key = event.id if event is not None else present.iso(ticket.resolved_at or ticket.updated_at)
     return _mail(
         "resolved", ticket, to, f"您的请求已解决，请确认：{_short(ticket.subject)}", f"resolved:{ticket.id}:{key}",
         link=_requester_link(ticket, to), confirm_link=_requester_link(ticket, to, action="confirm"),
@@ -225,4 +225,4 @@ def sla_at_risk(ticket: Ticket, to: Recipient, *, target: str, due: dt.datetime)
 
 def sla_breached(ticket: Ticket, to: Recipient, *, target: str, due: dt.datetime) -> Mail:
     return _sla("sla_breached", ticket, to, target, due,
-                f"SLA 已超时：{TARGETS.get(target, '')}期限 {present.display_time(due)} 已过")
+                f"SLA 已超时：{TARGETS.get(target, '')}期限 {present.display_time(due)}已过")

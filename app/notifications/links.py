@@ -21,9 +21,8 @@ def absolute(endpoint: str, **values) -> str:
 
 def requester_ticket(ticket, *, token: bool, **params) -> str:
     """The requester's page for ``ticket``; with the secret ``?token=`` for anonymous requesters."""
-    if token:
-        params["token"] = ticket.access_token
-    return absolute("tickets.view", number=ticket.number, **params)
+    query = {"token": ticket.access_token} if token else {}
+    return absolute("tickets.view", number=ticket.number, **query, **params)
 
 
 def agent_ticket(ticket) -> str:
