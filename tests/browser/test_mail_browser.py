@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from tests.browser.conftest import BIN, CHROMIUM_ARGS, _chromium_or_skip, _free_port, wait_until_serving
+from tests.browser.conftest import BIN, _chromium_or_skip, _free_port, wait_until_serving
 from tests.conftest import ARTICLES, ROOT, make_database_url
 from tests.mailhelpers import SmtpServer
 
@@ -59,17 +59,13 @@ def mail_portal(tmp_path_factory, pg_available):
 
 
 @pytest.fixture
-def mail_page(mail_portal):
-    from playwright.sync_api import sync_playwright
-
+def mail_page(browser, mail_portal):
     url, _ = mail_portal
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium_or_skip(), headless=True, args=CHROMIUM_ARGS)
-        context = browser.new_context(locale="zh-CN", base_url=url, viewport={"width": 1280, "height": 900})
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        yield page
-        browser.close()
+    context = browser.new_context(locale="zh-CN", base_url=url, viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 def test_submit_receive_the_mail_and_open_its_link(mail_page, mail_portal):
