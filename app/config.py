@@ -69,6 +69,11 @@ def resolve(app, overrides: dict | None) -> None:
         if cfg.get(key) is None:
             cfg[key] = value
     cfg["SESSION_COOKIE_HTTPONLY"] = True
+    # A wrong KB_BASE_URL / KB_MAIL_FROM / KB_SMTP_URL stops start-up with a clear message,
+    # instead of failing later inside a request that queues a notification.
+    from .worker.settings import WorkerSettings
+
+    WorkerSettings.from_config(cfg)
 
 
 def _stored_secret(path: Path) -> str:

@@ -1,7 +1,7 @@
 """Delivering due outbox messages: claim, send, record — one pass at a time.
 
 Guarantees (see README.md): a message is sent at most once while its lease holds (the lease
-is renewed right before each send and is longer than two SMTP timeouts), and it is never
+is longer than two SMTP timeouts and is renewed before a send when less than that is left), and it is never
 dropped: every outcome is written to its row — sent, retry later (with the reason and the
 time of the next try), or failed (a 5xx reply, or temporary failures for longer than
 ``KB_OUTBOX_MAX_AGE``). A failed message stays listed by ``kb outbox`` until
@@ -36,6 +36,12 @@ class DeliveryReport:
     @property
     def attempted(self) -> int:
         return self.sent + self.retried + self.failed
+
+
+def _lease_left(row, now: dt.datetime) -> float:
+    """Seconds of this worker's lease left on ``row`` (as claimed; renewed below when short)."""
+    until = row.lease_until if row.lease_until.tzinfo else row.lease_until.replace(tzinfo=dt.timezone.utc)
+    return (until - now).total_seconds()
 
 
 def _age(row, now: dt.datetime) -> float:
@@ -79,7 +85,8 @@ def _send_batch(session, claimed, settings, worker, transport, report, fixed_now
         if down is not None:
             _retry(session, row, worker, down, settings, now, report)
             continue
-        if not outbox.renew(session, row.id, worker, now=now, lease=settings.lease):
+        if _lease_left(row, now) < 2 * settings.smtp.timeout and not outbox.renew(
+                session, row.id, worker, now=now, lease=settings.lease):
             log.warning("outbox %s: lease lost before sending; another worker has it", row.id)
             continue
         try:

@@ -5,7 +5,7 @@
   (even from two transactions at once) keeps one row — ``INSERT … ON CONFLICT DO NOTHING``.
 * :func:`claim` reserves due messages for one worker with a lease: on PostgreSQL with
   ``SELECT … FOR UPDATE SKIP LOCKED`` (workers never wait for or take each other's rows), on
-  SQLite with one conditional ``UPDATE`` per row (only one worker's update matches). A message
+  SQLite with one ``UPDATE`` of the due rows (SQLite has one writer at a time). A message
   whose worker died is due again when its lease expires.
 * :func:`mark_sent`, :func:`mark_retry`, :func:`mark_failed` only touch a row the worker still
   holds (``claimed_by``), so a worker that lost its lease cannot overwrite another's outcome.
@@ -100,19 +100,17 @@ def claim(session: Session, worker: str, *, now: dt.datetime, lease: float, limi
                 .execution_options(synchronize_session=False)
             )
     else:
-        candidates = list(session.scalars(select(OutboxMessage.id).where(_due(now)).order_by(*order).limit(limit)))
-        session.commit()  # end the read so each UPDATE below is its own short write
-        ids = []
-        for message_id in candidates:
-            result = session.execute(
-                update(OutboxMessage).where(OutboxMessage.id == message_id, _due(now))
-                .values(status="sending", claimed_by=worker, lease_until=until,
-                        attempts=OutboxMessage.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
-            session.commit()
-            if result.rowcount == 1:
-                ids.append(message_id)
+        # SQLite runs one writer at a time: a single UPDATE … WHERE id IN (due ids) is atomic, so
+        # two workers can never both claim a row; the rows are found again by this claim's lease.
+        due_ids = select(OutboxMessage.id).where(_due(now)).order_by(*order).limit(limit).scalar_subquery()
+        session.execute(
+            update(OutboxMessage).where(OutboxMessage.id.in_(due_ids))
+            .values(status="sending", claimed_by=worker, lease_until=until, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        session.commit()
+        ids = list(session.scalars(select(OutboxMessage.id).where(
+            OutboxMessage.claimed_by == worker, OutboxMessage.status == "sending", OutboxMessage.lease_until == until)))
     session.commit()
     if not ids:
         return []

@@ -67,8 +67,3 @@ def test_a_down_server_is_reported_not_raised(make_mail_app):
     assert "稍后重试 1 封" in result.output and "无法连接邮件服务器" in result.output
     assert "已尝试 1 次，下次尝试" in app.test_cli_runner().invoke(args=["kb", "outbox"]).output
 
-
-def test_a_bad_setting_is_a_clear_error(make_mail_app):
-    app = make_mail_app(KB_SMTP_URL="imap://mail.corp.cn")
-    result = app.test_cli_runner().invoke(args=["kb", "worker", "--once"])
-    assert result.exit_code != 0 and "不支持的协议" in result.output

@@ -63,3 +63,13 @@ def test_the_environment_sets_them(monkeypatch, tmp_path):
     app = create_app({"KB_INSTANCE_DIR": str(tmp_path)})
     s = WorkerSettings.from_config(app.config)
     assert s.smtp.host == "mail.corp.cn" and s.sender.addr_spec == "it@corp.cn" and s.base_url == "https://help.corp.cn"
+
+
+@pytest.mark.parametrize("name, value", [
+    ("KB_BASE_URL", "help.corp.cn"), ("KB_MAIL_FROM", "helpdesk"), ("KB_SMTP_URL", "imap://mail.corp.cn"),
+])
+def test_the_app_does_not_start_with_a_wrong_mail_setting(tmp_path, name, value):
+    from app import create_app
+
+    with pytest.raises(SettingsError, match=name):
+        create_app({"KB_INSTANCE_DIR": str(tmp_path), name: value})
