@@ -9,8 +9,10 @@ import sys
 import click
 from flask import current_app
 from flask.cli import with_appcontext
+from sqlalchemy.exc import DBAPIError
 
 from ..db import session_scope
+from ..tickets.present import display_time, iso
 from . import outbox
 from .settings import SettingsError, WorkerSettings
 
@@ -67,9 +69,14 @@ def outbox_command(ctx, as_json, limit) -> None:
     if ctx.invoked_subcommand is not None:
         return
     settings = _settings()
-    with session_scope() as session:
-        backlog = outbox.undelivered(session, limit=limit)
-        rows = [_row_json(row) for row in backlog.rows]
+    try:
+        with session_scope() as session:
+            backlog = outbox.undelivered(session, limit=limit)
+            rows = [_row_json(row) for row in backlog.rows]
+            shown = [{**r, "created": display_time(row.created_at), "next": display_time(row.next_attempt_at)}
+                     for r, row in zip(rows, backlog.rows)]
+    except DBAPIError as exc:
+        raise click.ClickException(f"无法读取发件箱（{exc.orig}）。数据库是否已经用 kb init 迁移到最新版本？") from exc
     if as_json:
         click.echo(json.dumps({"total": backlog.total, "pending": backlog.pending, "sending": backlog.sending,
                                "failed": backlog.failed, "smtp_configured": settings.smtp is not None,
@@ -81,12 +88,12 @@ def outbox_command(ctx, as_json, limit) -> None:
         click.echo("发件箱是空的：所有邮件都已发出。")
         return
     click.echo(f"共 {backlog.total} 封邮件未发出（待发送 {backlog.pending}，发送中 {backlog.sending}，失败 {backlog.failed}）：")
-    for row in rows:
-        click.echo(f"#{row['id']}  {STATUS_NAMES[row['status']]}  {row['created_at']}  → {row['to']}")
+    for row in shown:
+        click.echo(f"#{row['id']}  {STATUS_NAMES[row['status']]}  {row['created']}  → {row['to']}")
         click.echo(f"    {row['subject']}")
         tail = f"已尝试 {row['attempts']} 次"
         if row["status"] == "pending" and row["attempts"]:
-            tail += f"，下次尝试 {row['next_attempt_at']}"
+            tail += f"，下次尝试 {row['next']}"
         if row["last_error"]:
             tail += f"；最近的错误：{row['last_error']}"
         if row["attempts"] or row["last_error"]:
@@ -98,8 +105,6 @@ def outbox_command(ctx, as_json, limit) -> None:
 
 
 def _row_json(row) -> dict:
-    from ..tickets.present import iso
-
     return {
         "id": row.id,
         "kind": row.kind,

@@ -100,6 +100,9 @@ def claim(session: Session, worker: str, *, now: dt.datetime, lease: float, limi
                 .execution_options(synchronize_session=False)
             )
     else:
+        if session.scalar(select(OutboxMessage.id).where(_due(now)).limit(1)) is None:
+            session.commit()
+            return []  # nothing due: no write transaction every poll
         # SQLite runs one writer at a time: a single UPDATE … WHERE id IN (due ids) is atomic, so
         # two workers can never both claim a row; the rows are found again by this claim's lease.
         due_ids = select(OutboxMessage.id).where(_due(now)).order_by(*order).limit(limit).scalar_subquery()

@@ -40,7 +40,8 @@ class SmtpSettings:
     def describe(self) -> str:
         """The server without its password, for logs and ``kb outbox``."""
         user = f"{self.username}@" if self.username else ""
-        return f"{self.security} {user}{self.host}:{self.port}"
+        mode = {"plain": "明文", "starttls": "STARTTLS", "ssl": "SSL"}[self.security]
+        return f"{user}{self.host}:{self.port}（{mode}）"
 
 
 def parse_smtp_url(url: str, *, timeout: float = 30.0, cafile: str | None = None) -> SmtpSettings:
