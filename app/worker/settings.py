@@ -118,8 +118,8 @@ class WorkerSettings:
             base_url=base_url(config),
             poll=_number(config, "KB_WORKER_POLL", 5.0, 0.01),
             lease=lease,
-            retry_base=_number(config, "KB_OUTBOX_RETRY_BASE", 30.0, 0.0),
-            retry_max=_number(config, "KB_OUTBOX_RETRY_MAX", 3600.0, 0.0),
+            retry_base=_number(config, "KB_OUTBOX_RETRY_BASE", 30.0, 1.0),
+            retry_max=_number(config, "KB_OUTBOX_RETRY_MAX", 3600.0, 1.0),
             max_age=_number(config, "KB_OUTBOX_MAX_AGE", 3 * 86400.0, 1.0),
             keep_days=_number(config, "KB_OUTBOX_KEEP_DAYS", 90.0, 1.0, unit="天"),
         )
