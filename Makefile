@@ -19,9 +19,11 @@ $(STAMP): pyproject.toml
 init: $(STAMP)
 	$(BIN)/flask --app wsgi kb init
 
+run: export KB_BASE_URL ?= http://$(HOST):$(PORT)
 run: init
-	@echo "知识库门户：http://$(HOST):$(PORT)/  （Ctrl+C 停止）"
-	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --preload --access-logfile - wsgi:app
+	@echo "知识库门户：http://$(HOST):$(PORT)/  （另有一个邮件 worker；Ctrl+C 一起停止）"
+	$(BIN)/python -m app.worker.supervise -- \
+		$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --preload --access-logfile - wsgi:app
 
 dev: init
 	$(BIN)/flask --app wsgi run --debug --host $(HOST) --port $(PORT)

@@ -181,3 +181,8 @@ kb_cli.add_command(stats_command)
 from .relevance.cli import eval_command  # noqa: E402 - relevance over a labelled query set
 
 kb_cli.add_command(eval_command)
+
+from .worker.cli import outbox_command, worker_command  # noqa: E402 - e-mail outbox and timed jobs
+
+kb_cli.add_command(worker_command)
+kb_cli.add_command(outbox_command)

@@ -17,6 +17,18 @@ SETTINGS = (
     "KB_SECRET_KEY",
     "KB_TIMEZONE",
     "KB_LOG_LEVEL",
+    # e-mail and kb worker (app/worker/README.md)
+    "KB_BASE_URL",
+    "KB_SMTP_URL",
+    "KB_MAIL_FROM",
+    "KB_SMTP_TIMEOUT",
+    "KB_SMTP_CAFILE",
+    "KB_WORKER_POLL",
+    "KB_OUTBOX_LEASE",
+    "KB_OUTBOX_RETRY_BASE",
+    "KB_OUTBOX_RETRY_MAX",
+    "KB_OUTBOX_MAX_AGE",
+    "KB_OUTBOX_KEEP_DAYS",
 )
 
 
@@ -40,6 +52,8 @@ def resolve(app, overrides: dict | None) -> None:
     cfg.setdefault("KB_INDEX_DIR", str(inst / "index"))
     cfg.setdefault("KB_ARTICLES_DIR", str(Path("articles").resolve()))
     cfg.setdefault("KB_TIMEZONE", "Asia/Shanghai")
+    cfg.setdefault("KB_BASE_URL", "http://127.0.0.1:5000")
+    cfg.setdefault("KB_MAIL_FROM", "helpdesk@example.com")
     # absolute() not resolve(): the index folder is a symlink swapped on every rebuild.
     cfg["KB_INDEX_DIR"] = os.path.abspath(cfg["KB_INDEX_DIR"])
     cfg["KB_ARTICLES_DIR"] = str(Path(cfg["KB_ARTICLES_DIR"]).resolve())
@@ -55,6 +69,11 @@ def resolve(app, overrides: dict | None) -> None:
         if cfg.get(key) is None:
             cfg[key] = value
     cfg["SESSION_COOKIE_HTTPONLY"] = True
+    # A wrong KB_BASE_URL / KB_MAIL_FROM / KB_SMTP_URL stops start-up with a clear message,
+    # instead of failing later inside a request that queues a notification.
+    from .worker.settings import WorkerSettings
+
+    WorkerSettings.from_config(cfg)
 
 
 def _stored_secret(path: Path) -> str:

@@ -300,6 +300,9 @@ def create_ticket(
         if visit is not None:
             visit.ticket_id = ticket.id
         session.flush()
+        from ..notifications.dispatch import ticket_created  # (import here: notifications import tickets)
+
+        ticket_created(session, ticket)  # the "received" mail, queued in this same transaction
         session.commit()
     except IntegrityError:
         session.rollback()

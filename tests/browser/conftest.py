@@ -44,6 +44,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout: float = 120) -> None:
+    """Wait for ``url`` to answer 200; fail with the end of ``log`` if the server dies or is too slow."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/", timeout=5) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("the portal did not start:\n" + log.read_text(errors="replace")[-3000:])
+        time.sleep(0.2)
+
+
 class Portal:
     def __init__(self, url: str, database_url: str, process: subprocess.Popen, log: Path):
         self.url, self.database_url, self.process, self.log = url, database_url, process, log
@@ -80,18 +96,7 @@ def portal(tmp_path_factory, pg_available):
         cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/", timeout=5) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail("the portal did not start:\n" + log.read_text(errors="replace")[-3000:])
-        time.sleep(0.2)
+    wait_until_serving(url, process, log)
     # The first search of a fresh process opens the index and loads the segmenter (seconds);
     # do it here, as a running portal would have, and report it.
     started = time.monotonic()

@@ -1,0 +1,120 @@
+"""Queueing notifications: who gets which message when something happens to a ticket.
+
+Everything here runs inside the transaction of the change (nothing commits): the message is
+queued exactly when the change is committed.
+
+* :func:`ticket_created` — wired into ``create_ticket``: "received" to the requester.
+* :func:`on_ticket_changed` — the subscriber for the console's ``ticket_changed(session, ticket,
+  event)`` seam: maps an event kind to the composers in :mod:`.compose`. Agents are passed in as
+  :class:`~.recipients.Recipient` values (the caller knows its assignment and group models).
+* :func:`queue` — for timed jobs (reminders, auto-close, SLA): queue composed mails.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+from flask import current_app
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from ..models import Article, Ticket
+from ..tickets.choices import CATEGORIES
+from ..visibility import PUBLIC, can_view
+from ..worker import Mail, enqueue
+from . import compose
+from .recipients import Recipient, requester
+
+log = logging.getLogger("app.notifications")
+SUGGESTED = 3
+
+
+def queue(session: Session, mails: Iterable[Mail]) -> int:
+    """Queue ``mails`` in ``session`` (no commit); how many were new (duplicates are skipped)."""
+    return sum(1 for mail in mails if enqueue(session, mail) is not None)
+
+
+def suggested_articles(session: Session, ticket: Ticket, limit: int = SUGGESTED) -> list[Article]:
+    """Public, published articles for the ticket's text, best first — what the request form
+    would suggest to an anonymous reader. A search failure means no suggestions, never no mail."""
+    from ..requests.suggestions import suggest
+
+    if current_app.extensions.get("kb.search") is None and not Path(current_app.config["KB_INDEX_DIR"]).exists():
+        return []  # never build a missing index inside the ticket's transaction
+    try:
+        found = suggest(ticket.subject, ticket.description, CATEGORIES.get(ticket.category), PUBLIC,
+                        limit=limit + 2).slugs
+    except Exception:  # noqa: BLE001 - the suggestions are a nicety
+        log.exception("%s: suggestions for the received mail failed", ticket.number)
+        return []
+    if not found:
+        return []
+    rows = {a.slug: a for a in session.scalars(select(Article).where(Article.slug.in_(found)))}
+    return [rows[s] for s in found if s in rows and can_view(rows[s], "anonymous")][:limit]
+
+
+def ticket_created(session: Session, ticket: Ticket) -> int:
+    """Queue "received" for a new ticket with a contact address (called by ``create_ticket``)."""
+    to = requester(ticket)
+    if to is None:
+        return 0
+    return queue(session, [compose.ticket_received(ticket, to, articles=suggested_articles(session, ticket))])
+
+
+# Event kinds of the console's ticket_changed seam → what is sent. Adjust the names here (only)
+# if the console names its kinds differently.
+REPLY_KINDS = {"reply", "public_reply", "comment"}
+ASSIGNED_KINDS = {"assigned"}
+RESOLVED_KINDS = {"resolved"}
+CLOSED_KINDS = {"closed", "withdrawn", "auto_closed", "confirmed"}
+CREATED_KINDS = {"created", "group_changed", "escalated"}
+CLOSE_REASON_BY_KIND = {"withdrawn": "withdrawn", "auto_closed": "auto", "confirmed": "confirmed", "closed": "agent"}
+
+
+def _from_requester(ticket: Ticket, event) -> bool:
+    author = getattr(event, "author_id", None)
+    return author is None or (ticket.requester_id is not None and author == ticket.requester_id)
+
+
+def on_ticket_changed(
+    session: Session,
+    ticket: Ticket,
+    event,
+    *,
+    assignee: Recipient | None = None,
+    group: str | None = None,
+    group_members: Iterable[Recipient] = (),
+    author_name: str | None = None,
+    close_reason: str | None = None,
+    rating: int | None = None,
+) -> int:
+    """Queue what ``event`` (a TicketEvent: kind, body, public, author_id, id) means for whom.
+
+    Internal events (``public`` false: notes, internal changes) send nothing to anyone. The
+    requester is found on the ticket; agents are the explicit ``assignee`` / ``group_members``.
+    Returns how many messages were queued.
+    """
+    if not getattr(event, "public", False):
+        return 0
+    kind = event.kind
+    to_requester = requester(ticket)
+    mails: list[Mail] = []
+    if kind in REPLY_KINDS:
+        if _from_requester(ticket, event):
+            watchers = [assignee] if assignee is not None else list(group_members)
+            mails += [compose.requester_replied(ticket, event, r) for r in watchers if r is not None]
+        elif to_requester is not None:
+            mails.append(compose.public_reply(ticket, event, to_requester, author=author_name))
+    elif kind in ASSIGNED_KINDS and assignee is not None:
+        mails.append(compose.assigned(ticket, assignee, key=event.id, by=author_name))
+    elif kind in CREATED_KINDS and group and assignee is None:
+        mails += [compose.new_in_group(ticket, r, group=group) for r in group_members]
+    elif kind in RESOLVED_KINDS and to_requester is not None:
+        mails.append(compose.resolved(ticket, to_requester, event=event if event.body else None))
+    elif kind in CLOSED_KINDS and to_requester is not None:
+        reason = close_reason or CLOSE_REASON_BY_KIND.get(kind, "agent")
+        mails.append(compose.closed(ticket, to_requester, reason=reason, rating=rating))
+    return queue(session, mails)
