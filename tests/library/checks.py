@@ -357,6 +357,13 @@ def code_key(code: str) -> str:
     return f"0x{m.group(1)}" if m else low
 
 
+def code_family(code: str) -> str:
+    """The code a search for it matches: ``554 5.2.2`` and ``5.2.2`` are one family."""
+    key = code_key(code)
+    m = _SMTP.match(key)
+    return m.group(2) if m else key
+
+
 def code_spellings(code: str) -> set[str]:
     """How a quick-reference table may write the code: as is, or ``5.2.2`` for ``554 5.2.2``."""
     key = code_key(code)
