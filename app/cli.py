@@ -43,14 +43,15 @@ def _progress(files):
 BULK_REINDEX = 500  # changed articles above which `kb sync` rebuilds the index instead
 
 
-def _run_sync(folders, as_json: bool) -> int:
+def _run_sync(folders, as_json: bool, audience_map: dict[str, str] | None = None) -> int:
     from .articles.search import engine, index_articles, reconcile
     from .articles.sync import sync_folders
 
     started = time.perf_counter()
     engine()  # open the index first (a missing one is built from what the database has)
     with session_scope() as session:
-        report = sync_folders(session, folders, progress=None if as_json else _progress)
+        report = sync_folders(session, folders, progress=None if as_json else _progress,
+                              audience_map=audience_map)
         changed = list(report.changed)
     if len(changed) > BULK_REINDEX:
         reconcile(rebuild=True)  # a bulk build (several processes) beats thousands of single updates
@@ -60,11 +61,14 @@ def _run_sync(folders, as_json: bool) -> int:
     if as_json:
         click.echo(json.dumps(report.as_json(), ensure_ascii=False))
     else:
+        for warning in report.warnings:
+            click.echo(f"警告  {warning.path}: {warning.warning}", err=True)
         for err in report.errors:
             click.echo(f"错误  {err.path}: {err.error}", err=True)
         click.echo(
             f"新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"
-            f"归档 {report.archived}，失败 {len(report.errors)}（用时 {elapsed:.1f} 秒）"
+            f"归档 {report.archived}，失败 {len(report.errors)}，警告 {len(report.warnings)}"
+            f"（用时 {elapsed:.1f} 秒）"
         )
     return 1 if report.errors else 0
 
@@ -95,14 +99,26 @@ def init_command() -> None:
         click.echo("部分文章文件未能导入，见上方错误列表。", err=True)
 
 
+def _audience_map_option(ctx, param, value):
+    from indexer.loader import parse_audience_map
+
+    try:
+        return parse_audience_map(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 @kb_cli.command("sync", help="导入新增和修改过的 Markdown 文件（默认 KB_ARTICLES_DIR）；有文件失败时退出码为 1。")
 @click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总。")
+@click.option("--audience-map", "audience_map", metavar="值=public|internal,…", callback=_audience_map_option,
+              help="外来文档的 audience 值对应到哪一种，例如 Admin=internal,ITPro=internal,Everyone=public"
+                   "（不区分大小写）；没有对应的外来值按 internal 导入并给出警告。")
 @with_appcontext
-def sync_command(folders, as_json) -> None:
+def sync_command(folders, as_json, audience_map) -> None:
     """Import new and changed Markdown files (default: KB_ARTICLES_DIR)."""
     folders = list(folders) or [Path(current_app.config["KB_ARTICLES_DIR"])]
-    sys.exit(_run_sync(folders, as_json))
+    sys.exit(_run_sync(folders, as_json, audience_map))
 
 
 @kb_cli.command("index", help="让搜索索引与数据库一致。")

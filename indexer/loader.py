@@ -14,7 +14,13 @@ Rules (see ``articles/README.md`` and the interface contract):
 * the slug is the path relative to the root without ``.md`` unless the front
   matter sets ``slug``;
 * ``content_hash`` is the SHA-256 of the file's bytes, so unchanged files can be
-  skipped by whoever imports them.
+  skipped by whoever imports them;
+* front matter written for another system (MS Learn, Hugo, Jekyll…) never costs
+  the file: keys we do not define are ignored, an ``audience`` value we do not
+  define is imported as ``internal`` (the safe side) and an unknown ``status``
+  as ``draft`` (never published by accident) -- each with a :class:`LoadWarning`,
+  unless an *audience map* (``kb sync --audience-map Admin=internal,…``) says
+  what the foreign value means.  Files that are truly broken stay errors.
 """
 
 from __future__ import annotations
@@ -33,6 +39,11 @@ MAX_FILE_BYTES = 1_000_000
 AUDIENCES = ("public", "internal")
 STATUSES = ("draft", "published", "archived")
 UNCATEGORISED = "未分类"
+# The front-matter keys we define (articles/README.md); any other key is ignored with a warning.
+KNOWN_KEYS = frozenset({"title", "slug", "category", "tags", "error_codes", "audience", "status", "updated"})
+# Where a foreign value lands when nobody said what it means: the side that leaks nothing.
+SAFE_AUDIENCE = "internal"
+SAFE_STATUS = "draft"
 
 # libyaml's C parser is ~9x faster on the corpus (same results); pure Python where it is missing.
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -58,6 +69,10 @@ class SourceArticle:
     updated: dt.date | None
     body: str
     content_hash: str
+    # What the import had to decide on the author's behalf (foreign values), in Chinese.
+    warnings: tuple[str, ...] = ()
+    # Front-matter keys we do not define, ignored (reported once per key per run).
+    unknown_keys: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -66,10 +81,54 @@ class LoadError:
     error: str
 
 
+@dataclass(frozen=True)
+class LoadWarning:
+    path: str
+    warning: str
+
+
 @dataclass
 class LoadResult:
     articles: list[SourceArticle] = field(default_factory=list)
     errors: list[LoadError] = field(default_factory=list)
+    warnings: list[LoadWarning] = field(default_factory=list)
+
+
+class ImportWarnings:
+    """The warnings of one import run: each file's own, and each unknown key once."""
+
+    def __init__(self) -> None:
+        self.items: list[LoadWarning] = []
+        self._keys: set[str] = set()
+
+    def add(self, article: SourceArticle) -> None:
+        path = str(article.path)
+        self.items.extend(LoadWarning(path, w) for w in article.warnings)
+        for key in article.unknown_keys:
+            if key not in self._keys:
+                self._keys.add(key)
+                self.items.append(LoadWarning(path, f"front matter 中的键 “{key}” 不是本系统定义的，已忽略"
+                                                    "（同一个键本次只提示一次）"))
+
+
+def parse_audience_map(text: str | None) -> dict[str, str]:
+    """``Admin=internal,ITPro=internal`` -> ``{"admin": "internal", "itpro": "internal"}``.
+
+    Foreign values are matched case-insensitively; each must map to one of AUDIENCES.
+    Raises ``ValueError`` with a Chinese message for a malformed map.
+    """
+    mapping: dict[str, str] = {}
+    for item in (text or "").split(","):
+        if not item.strip():
+            continue
+        foreign, sep, ours = item.partition("=")
+        foreign, ours = foreign.strip().lower(), ours.strip().lower()
+        if not sep or not foreign:
+            raise ValueError(f"“{item.strip()}” 应写成 值=public 或 值=internal")
+        if ours not in AUDIENCES:
+            raise ValueError(f"“{item.strip()}” 只能对应 {' 或 '.join(AUDIENCES)}")
+        mapping[foreign] = ours
+    return mapping
 
 
 def iter_markdown_files(root: Path) -> Iterator[Path]:
@@ -85,14 +144,18 @@ def iter_markdown_files(root: Path) -> Iterator[Path]:
             yield Path(dirpath) / name
 
 
-def load_tree(root: Path, files: Iterable[Path] | None = None) -> LoadResult:
+def load_tree(
+    root: Path, files: Iterable[Path] | None = None, *, audience_map: dict[str, str] | None = None
+) -> LoadResult:
     """Load every article below ``root``; duplicate slugs are errors for the later file."""
     root = Path(root)
     result = LoadResult()
+    warnings = ImportWarnings()
+    result.warnings = warnings.items
     seen: dict[str, Path] = {}
     for path in files if files is not None else iter_markdown_files(root):
         try:
-            article = load_file(path, root)
+            article = load_file(path, root, audience_map=audience_map)
         except ArticleFormatError as exc:
             result.errors.append(LoadError(str(path), str(exc)))
             continue
@@ -102,11 +165,12 @@ def load_tree(root: Path, files: Iterable[Path] | None = None) -> LoadResult:
             )
             continue
         seen[article.slug] = path
+        warnings.add(article)
         result.articles.append(article)
     return result
 
 
-def load_file(path: Path, root: Path) -> SourceArticle:
+def load_file(path: Path, root: Path, *, audience_map: dict[str, str] | None = None) -> SourceArticle:
     path = Path(path)
     try:
         size = path.stat().st_size
@@ -116,11 +180,17 @@ def load_file(path: Path, root: Path) -> SourceArticle:
     except OSError as exc:
         raise ArticleFormatError(f"无法读取文件：{exc.strerror or exc}") from exc
     rel = path.relative_to(root).as_posix()
-    return parse_article(data, rel, path=path)
+    return parse_article(data, rel, path=path, audience_map=audience_map)
 
 
-def parse_article(data: bytes, rel_path: str, *, path: Path | None = None) -> SourceArticle:
-    """Validate one file's bytes; ``rel_path`` is its path relative to the import root."""
+def parse_article(
+    data: bytes, rel_path: str, *, path: Path | None = None, audience_map: dict[str, str] | None = None
+) -> SourceArticle:
+    """Validate one file's bytes; ``rel_path`` is its path relative to the import root.
+
+    ``audience_map`` (lower-cased foreign value -> public|internal) says what a foreign
+    ``audience`` value means; unmapped foreign values import as internal with a warning.
+    """
     if len(data) > MAX_FILE_BYTES:
         raise ArticleFormatError(f"文件过大（{len(data):,} 字节，上限 {MAX_FILE_BYTES:,} 字节）")
     if b"\x00" in data:
@@ -147,8 +217,9 @@ def parse_article(data: bytes, rel_path: str, *, path: Path | None = None) -> So
         raise ArticleFormatError("slug 过长（上限 300 个字符）")
     category = _text(meta, "category") or (folder.rsplit("/", 1)[-1] if folder else UNCATEGORISED)
 
-    audience = _choice(meta, "audience", AUDIENCES, "public")
-    status = _choice(meta, "status", STATUSES, "published")
+    warnings: list[str] = []
+    audience = _audience(meta, audience_map or {}, warnings)
+    status = _choice(meta, "status", STATUSES, "published", SAFE_STATUS, warnings)
 
     return SourceArticle(
         path=path or Path(rel_path),
@@ -162,6 +233,8 @@ def parse_article(data: bytes, rel_path: str, *, path: Path | None = None) -> So
         updated=_date(meta.get("updated")),
         body=body,
         content_hash=hashlib.sha256(data).hexdigest(),
+        warnings=tuple(warnings),
+        unknown_keys=tuple(str(k) for k in meta if str(k) not in KNOWN_KEYS),
     )
 
 
@@ -208,14 +281,46 @@ def _text(meta: dict, key: str) -> str | None:
     return value or None
 
 
-def _choice(meta: dict, key: str, allowed: tuple[str, ...], default: str) -> str:
+def _choice(meta: dict, key: str, allowed: tuple[str, ...], default: str, fallback: str,
+            warnings: list[str]) -> str:
+    """A value from ``allowed``; a foreign one becomes ``fallback`` with a warning."""
     value = meta.get(key)
-    if value is None:
+    if value is None or value == "":
         return default
-    value = str(value).strip().lower()
-    if value not in allowed:
-        raise ArticleFormatError(f"未知的 {key}：“{meta.get(key)}”（可选：{' | '.join(allowed)}）")
-    return value
+    if isinstance(value, (dict, list)):
+        raise ArticleFormatError(f"{key} 应该是文本（可选：{' | '.join(allowed)}）")
+    word = str(value).strip().lower()
+    if word in allowed:
+        return word
+    warnings.append(f"未知的 {key}：“{value}”，已按 {fallback} 导入（本系统可选：{' | '.join(allowed)}）")
+    return fallback
+
+
+def _audience(meta: dict, audience_map: dict[str, str], warnings: list[str]) -> str:
+    """``audience``: ours, or a foreign value the map names, or else internal with a warning.
+
+    A list (``[Admin, ITPro]``, as some doc sets write it) is public only if every value is.
+    """
+    value = meta.get("audience")
+    if value is None or value == "" or value == []:
+        return "public"
+    values = value if isinstance(value, list) else [value]
+    if any(isinstance(v, (dict, list)) for v in values):
+        raise ArticleFormatError(f"audience 应该是文本（可选：{' | '.join(AUDIENCES)}）")
+    resolved = []
+    for item in values:
+        word = str(item).strip().lower()
+        if word in audience_map:
+            resolved.append(audience_map[word])
+        elif word in AUDIENCES:
+            resolved.append(word)
+        else:
+            resolved.append(SAFE_AUDIENCE)
+            warnings.append(
+                f"未知的 audience：“{item}”，已按 internal（仅服务台、写作者、管理员可见）导入；"
+                f"如需公开，请用 kb sync --audience-map {str(item).strip()}=public"
+            )
+    return "public" if all(r == "public" for r in resolved) else "internal"
 
 
 def _string_list(meta: dict, key: str) -> tuple[str, ...]:

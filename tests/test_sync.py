@@ -23,7 +23,7 @@ def articles(app) -> dict[str, Article]:
 def test_first_sync_imports_everything_then_nothing_changes(app, runner):
     code, summary = sync_json(runner)
     assert code == 0
-    assert summary == {"created": 4, "updated": 0, "unchanged": 0, "archived": 0, "errors": []}
+    assert summary == {"created": 4, "updated": 0, "unchanged": 0, "archived": 0, "errors": [], "warnings": []}
 
     code, summary = sync_json(runner)
     assert (code, summary["created"], summary["updated"], summary["unchanged"]) == (0, 0, 0, 4)
@@ -79,7 +79,7 @@ def test_broken_files_are_reported_and_the_rest_imported(app, runner, articles_d
 def test_a_broken_edit_keeps_the_last_good_version(app, runner, articles_dir):
     sync_json(runner)
     path = articles_dir / "vpn" / "error-809.md"
-    path.write_text("---\naudience: everyone\n---\n# 坏了", encoding="utf-8")
+    path.write_text("---\ntitle: [坏了\n---\n# 坏了", encoding="utf-8")
     code, summary = sync_json(runner)
     assert code == 1
     article = articles(app)["vpn/error-809"]
@@ -97,11 +97,69 @@ def test_sync_of_another_folder_does_not_archive_the_library(app, runner, tmp_pa
 
 
 def test_human_summary_names_each_broken_file(app, runner, articles_dir):
-    (articles_dir / "bad.md").write_text("---\nstatus: live\n---\n# x", encoding="utf-8")
+    (articles_dir / "bad.md").write_text("---\nstatus: [live\n---\n# x", encoding="utf-8")
     result = runner.invoke(args=["kb", "sync"])
     assert result.exit_code == 1
-    assert "bad.md" in result.output and "status" in result.output
+    assert "错误" in result.output and "bad.md" in result.output and "YAML" in result.output
     assert "新增 4" in result.output
+
+
+# --- Foreign front matter ---------------------------------------------------------------------
+
+
+def _foreign_folder(tmp_path):
+    folder = tmp_path / "docs"
+    (folder / "admin").mkdir(parents=True)
+    (folder / "admin" / "dns.md").write_text(
+        "---\ntitle: DNS 管理\naudience: Admin\nms.author: someone\nms.topic: article\n---\n正文", encoding="utf-8")
+    (folder / "admin" / "dhcp.md").write_text(
+        "---\ntitle: DHCP 管理\naudience: ITPro\nms.author: other\n---\n正文", encoding="utf-8")
+    (folder / "user.md").write_text("---\ntitle: 用户指南\naudience: Everyone\n---\n正文", encoding="utf-8")
+    (folder / "broken.md").write_text("---\ntitle: [oops\n---\n正文", encoding="utf-8")
+    return folder
+
+
+def test_foreign_audiences_import_as_internal_with_warnings_apart_from_errors(app, runner, tmp_path):
+    code, summary = sync_json(runner, _foreign_folder(tmp_path))
+    assert code == 1  # broken.md: a real error still fails the run
+    assert summary["created"] == 3
+    assert [e["path"].rsplit("/", 1)[-1] for e in summary["errors"]] == ["broken.md"]
+    warned = {(w["path"].rsplit("/", 1)[-1], w["warning"].split("，")[0]) for w in summary["warnings"]}
+    assert warned == {
+        ("dhcp.md", "未知的 audience：“ITPro”"),
+        ("dhcp.md", "front matter 中的键 “ms.author” 不是本系统定义的"),  # once per key: where first seen
+        ("dns.md", "front matter 中的键 “ms.topic” 不是本系统定义的"),
+        ("dns.md", "未知的 audience：“Admin”"),
+        ("user.md", "未知的 audience：“Everyone”"),
+    }
+    audiences = {slug: a.audience for slug, a in articles(app).items() if slug.startswith(("admin/", "user"))}
+    assert audiences == {"admin/dns": "internal", "admin/dhcp": "internal", "user": "internal"}
+
+
+def test_only_warnings_still_exit_zero(app, runner, tmp_path):
+    folder = _foreign_folder(tmp_path)
+    (folder / "broken.md").unlink()
+    code, summary = sync_json(runner, folder)
+    assert code == 0 and summary["errors"] == [] and len(summary["warnings"]) == 5
+    human = runner.invoke(args=["kb", "sync", str(folder)])  # nothing changed: the warnings again
+    assert human.exit_code == 0
+    assert "警告" in human.output and "dns.md" in human.output and "警告 5" in human.output
+
+
+def test_the_audience_map_decides_and_silences_the_mapped_values(app, runner, tmp_path):
+    folder = _foreign_folder(tmp_path)
+    result = runner.invoke(args=["kb", "sync", str(folder), "--json",
+                                 "--audience-map", "admin=internal,ITPro=internal,Everyone=public"])
+    summary = json.loads(result.output.strip().splitlines()[-1])
+    assert not [w for w in summary["warnings"] if "audience" in w["warning"]]
+    audiences = {slug: a.audience for slug, a in articles(app).items() if slug.startswith(("admin/", "user"))}
+    assert audiences == {"admin/dns": "internal", "admin/dhcp": "internal", "user": "public"}
+
+
+def test_a_malformed_audience_map_is_refused_before_anything_is_imported(app, runner, tmp_path):
+    result = runner.invoke(args=["kb", "sync", str(_foreign_folder(tmp_path)), "--audience-map", "Admin=secret"])
+    assert result.exit_code == 2 and "--audience-map" in result.output and "public 或 internal" in result.output
+    assert not articles(app)
 
 
 def test_init_is_idempotent_and_prints_the_admin_password_once(app, runner):

@@ -18,7 +18,9 @@ from sqlalchemy.orm import Session
 
 from indexer.loader import (
     ArticleFormatError,
+    ImportWarnings,
     LoadError,
+    LoadWarning,
     SourceArticle,
     iter_markdown_files,
     load_file,
@@ -34,6 +36,7 @@ class SyncReport:
     unchanged: int = 0
     archived: int = 0
     errors: list[LoadError] = field(default_factory=list)
+    warnings: list[LoadWarning] = field(default_factory=list)  # imported, but read the message
     changed: list[Article] = field(default_factory=list)
 
     def as_json(self) -> dict:
@@ -43,6 +46,7 @@ class SyncReport:
             "unchanged": self.unchanged,
             "archived": self.archived,
             "errors": [{"path": e.path, "error": e.error} for e in self.errors],
+            "warnings": [{"path": w.path, "warning": w.warning} for w in self.warnings],
         }
 
 
@@ -50,9 +54,16 @@ def sync_folders(
     session: Session,
     folders: Iterable[Path],
     progress: Callable[[list[Path]], object] | None = None,
+    audience_map: dict[str, str] | None = None,
 ) -> SyncReport:
-    """Import every folder in one transaction; the caller commits and re-indexes ``changed``."""
+    """Import every folder in one transaction; the caller commits and re-indexes ``changed``.
+
+    ``audience_map`` (see ``indexer.loader.parse_audience_map``) says what foreign
+    ``audience`` values mean; anything foreign left over imports as internal with a warning.
+    """
     report = SyncReport()
+    warnings = ImportWarnings()
+    report.warnings = warnings.items
     folders = [Path(f).resolve() for f in folders]
     by_slug = {a.slug: a for a in session.scalars(select(Article))}
     seen_paths: set[str] = set()
@@ -68,10 +79,11 @@ def sync_folders(
             for path in items:
                 seen_paths.add(str(path))
                 try:
-                    source = load_file(path, folder)
+                    source = load_file(path, folder, audience_map=audience_map)
                 except ArticleFormatError as exc:
                     report.errors.append(LoadError(str(path), str(exc)))
                     continue
+                warnings.add(source)
                 _import_one(session, source, by_slug, seen_slugs, report)
 
     _archive_missing(by_slug.values(), folders, seen_paths, report)
