@@ -17,6 +17,15 @@ SETTINGS = (
     "KB_SECRET_KEY",
     "KB_TIMEZONE",
     "KB_LOG_LEVEL",
+    "KB_BASE_URL",
+    "KB_RATELIMIT_STORAGE_URI",
+    # accounts (app/accounts/settings.py has their defaults and meaning)
+    "KB_SECURE_COOKIES",
+    "KB_SESSION_HOURS",
+    "KB_REMEMBER_DAYS",
+    "KB_LOGIN_LIMIT_ACCOUNT",
+    "KB_LOGIN_LIMIT_ADDRESS",
+    "KB_PASSWORD_MIN_LENGTH",
 )
 
 
@@ -40,6 +49,7 @@ def resolve(app, overrides: dict | None) -> None:
     cfg.setdefault("KB_INDEX_DIR", str(inst / "index"))
     cfg.setdefault("KB_ARTICLES_DIR", str(Path("articles").resolve()))
     cfg.setdefault("KB_TIMEZONE", "Asia/Shanghai")
+    cfg.setdefault("KB_BASE_URL", "http://127.0.0.1:5000")
     # absolute() not resolve(): the index folder is a symlink swapped on every rebuild.
     cfg["KB_INDEX_DIR"] = os.path.abspath(cfg["KB_INDEX_DIR"])
     cfg["KB_ARTICLES_DIR"] = str(Path(cfg["KB_ARTICLES_DIR"]).resolve())
