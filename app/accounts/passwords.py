@@ -4,7 +4,8 @@ Policy (``check_policy``): at least ``KB_PASSWORD_MIN_LENGTH`` characters (10), 
 not the user name (nor containing it, nor the name reversed); not one of the 30,000 most common
 passwords of the list the ``zxcvbn`` package ships and maintains (compared case-insensitively,
 also with trailing digits and punctuation removed, so ``Password2024!`` is refused); not a
-single repeated character.
+single repeated character; and not easy to guess by zxcvbn's estimate (score below 2 — runs of
+digits, keyboard rows, dates, words: ``123456789012``, ``qazwsxedcrfv``).
 
 ``verify(user, password)`` always runs one password hash check, with a dummy hash for unknown
 users, so the time a failed login takes does not tell a known user name from an unknown one.
@@ -64,7 +65,16 @@ def check_policy(password: str, username: str | None = None) -> list[str]:
         problems.append("密码不能是同一个字符的重复。")
     elif is_common(password):
         problems.append("这是一个常见密码，很容易被猜中，请换一个。")
+    elif not problems and guessable(password, name):
+        problems.append("这个密码太容易被猜中（如连续数字、键盘顺序、日期或常见单词），请换一个。")
     return problems
+
+
+def guessable(password: str, username: str = "") -> bool:
+    """zxcvbn's estimate below "safely unguessable" online (score < 2: under 10^8 guesses)."""
+    from zxcvbn import zxcvbn
+
+    return zxcvbn(password[:100], user_inputs=[username] if username else [])["score"] < 2
 
 
 def temporary_password(length: int = 14) -> str:
