@@ -244,7 +244,7 @@ def token_list(username, include_revoked, as_json) -> None:
 
 
 @token_cli.command("revoke", help="撤销 API 令牌（编号见 kb token list）。")
-@click.argument("token_id", type=int, metavar="编号")
+@click.argument("token_id", type=click.IntRange(1, 2**31 - 1), metavar="编号")
 @with_appcontext
 def token_revoke(token_id) -> None:
     with session_scope() as session:

@@ -64,8 +64,11 @@ def _page() -> int:
         return 1
 
 
+MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id in the URL would be a 500, not a 404
+
+
 def _user_or_404(user_id: int) -> User:
-    user = get_session().get(User, user_id)
+    user = get_session().get(User, user_id) if user_id <= MAX_ID else None
     if user is None:
         abort(404, description="该账号不存在。")
     return user
@@ -195,6 +198,8 @@ def create_token(user_id: int):
 @bp.post("/tokens/<int:token_id>/revoke")
 def revoke_token(token_id: int):
     db = get_session()
+    if token_id > MAX_ID:
+        abort(404, description=f"令牌 #{token_id} 不存在。")
     try:
         row = service.revoke_token(db, _actor(), token_id)
     except AccountError as exc:

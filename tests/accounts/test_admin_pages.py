@@ -56,7 +56,7 @@ def test_admin_pages_list_accounts_and_are_not_cached(app, admin):
     found = admin.get("/admin/?q=张").get_data(as_text=True)
     assert "zhang" in found and "/admin/users/1\"" not in found  # boss (id 1) is filtered out
     assert "boss" in admin.get("/admin/?role=admin").get_data(as_text=True)
-    for path in ("/admin/?page=x", "/admin/?q=%00", "/admin/users/999999"):
+    for path in ("/admin/?page=x", "/admin/?q=%00", "/admin/users/999999", "/admin/users/99999999999"):
         assert admin.get(path).status_code in (200, 404), path
 
 
@@ -143,6 +143,7 @@ def test_tokens_are_made_listed_and_revoked_on_the_admin_pages(app, admin):
     assert app.test_client().get("/api/search?q=VPN", headers=headers).status_code == 401
     assert "已撤销" in admin.get(f"/admin/users/{uid}").get_data(as_text=True)
     assert admin.post("/admin/tokens/424242/revoke").status_code == 404
+    assert admin.post("/admin/tokens/99999999999/revoke").status_code == 404
     assert [a for _, a, _ in audit_actions(app)] == ["token.create", "token.revoke"]
 
 
