@@ -64,7 +64,6 @@ def init_app(app) -> None:
     app.before_request(_authenticate_api_token)
     app.before_request(_api_csrf)
     app.before_request(_password_change_gate)
-    passwords.warm_up()
 
 
 # --- Who is calling ------------------------------------------------------------------------

@@ -88,7 +88,8 @@ def temporary_password(length: int = 14) -> str:
 
 @lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    # Same method and cost as a real user's hash (werkzeug's default).
+    # Same method and cost as a real user's hash (werkzeug's default). Made on first need, not
+    # at start-up: every `kb` command would pay for it otherwise.
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
@@ -99,9 +100,3 @@ def verify(user, password: str) -> bool:
         return False
     ok = user.check_password(password)
     return ok and bool(user.active)
-
-
-def warm_up() -> None:
-    """Build the dummy hash and load the list before the first login (not during it)."""
-    _dummy_hash()
-    common_passwords()

@@ -193,3 +193,19 @@ def test_the_users_role_comes_with_the_token(app, runner):
     runner.invoke(args=["kb", "sync"])
     assert client.get(f"/api/articles/{INTERNAL}").status_code == 404
     assert client.get(f"/api/articles/{INTERNAL}", headers=bearer(token)).status_code == 200
+
+
+def test_the_csrf_rule_is_the_same_on_every_api_blueprint(make_app):
+    app = make_app(WTF_CSRF_ENABLED=True)
+    assert app.test_cli_runner().invoke(args=["kb", "sync"]).exit_code == 0
+    make_user(app, "zhang")
+    client = app.test_client()
+    client.post("/login", data={"username": "zhang", "password": "correct-horse-42",
+                                "csrf_token": csrf_from(client.get("/login").get_data(as_text=True))})
+    token = csrf_from(client.get("/").get_data(as_text=True))
+    vote = "/api/articles/vpn/error-809/feedback"
+    refused = client.post(vote, json={"helpful": True})
+    assert refused.status_code == 400 and refused.get_json()["error"] == "csrf_failed"
+    assert client.post(vote, json={"helpful": True}, headers={"X-CSRFToken": token}).status_code == 201
+    anonymous = app.test_client()
+    assert anonymous.post(vote, json={"helpful": False}).status_code == 201
