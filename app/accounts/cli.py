@@ -57,6 +57,14 @@ class ChineseGroup(click.Group):
         kwargs.setdefault("subcommand_metavar", "命令 [参数]...")
         super().__init__(*args, **kwargs)
 
+    def add_command(self, cmd, name=None):
+        # Commands made elsewhere with plain @click.command (kb stats, …) get the same dress.
+        if type(cmd).context_class is click.Context:
+            cmd.context_class = ChineseContext
+        if cmd.options_metavar == "[OPTIONS]":
+            cmd.options_metavar = "[选项]"
+        super().add_command(cmd, name)
+
     def make_context(self, info_name, args, parent=None, **extra):
         from .i18n import activate
 

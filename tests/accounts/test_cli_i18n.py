@@ -79,6 +79,12 @@ def test_help_and_usage_errors_are_chinese(runner):
     assert "没有名为 '--colour' 的选项" in option.output
 
 
+def test_commands_added_from_other_packages_look_the_same(runner):
+    """kb stats is a plain @click.command registered with add_command."""
+    text = runner.invoke(args=["kb", "stats", "--help"]).output
+    assert text.startswith("用法：") and "[选项]" in text and "选项：" in text and "[OPTIONS]" not in text
+
+
 def test_the_catalogue_language_goes_first_and_keeps_the_others(monkeypatch):
     monkeypatch.setenv("LANGUAGE", "en_US:en")
     i18n.activate()
