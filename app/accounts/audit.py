@@ -70,11 +70,13 @@ def count(session: Session) -> int:
 
 def describe(entry: AuditEvent) -> str:
     """The entry's details in words (for the admin page and ``kb``)."""
+    from .service import ROLE_LABELS
+
     d = entry.details or {}
     if entry.action == "user.set_role":
-        return f"{d.get('from', '?')} → {d.get('to', '?')}"
+        return f"{ROLE_LABELS.get(d.get('from'), d.get('from', '?'))} → {ROLE_LABELS.get(d.get('to'), d.get('to', '?'))}"
     if entry.action == "user.create":
-        return f"角色 {d.get('role', '?')}"
+        return f"角色：{ROLE_LABELS.get(d.get('role'), d.get('role', '?'))}"
     if entry.action in ("token.create", "token.revoke"):
         name = f"「{d['name']}」" if d.get("name") else ""
         return f"令牌 #{d.get('token_id', '?')} {d.get('prefix', '')}…{name}"

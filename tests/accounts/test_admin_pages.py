@@ -95,7 +95,7 @@ def test_role_disable_enable_and_reset_are_audited(app, admin):
                                           "user.end_sessions"]
     assert {who for who, _, _ in actions} == {"boss"} and {t for _, _, t in actions} == {"zhang"}
     log_page = admin.get("/admin/audit").get_data(as_text=True)
-    for words in ("修改角色", "requester → writer", "停用账号", "启用账号", "重置密码", "boss"):
+    for words in ("修改角色", "员工 → 文档作者", "停用账号", "启用账号", "重置密码", "boss"):
         assert words in log_page
     assert temporary not in log_page
     # the reset user must change the temporary password at next login

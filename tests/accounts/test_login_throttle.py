@@ -9,7 +9,7 @@ import pytest
 
 from app.accounts.settings import parse_limit
 
-from .conftest import PASSWORD, log_in, make_user
+from .conftest import log_in, make_user
 
 
 @pytest.fixture
