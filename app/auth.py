@@ -1,28 +1,69 @@
-"""Accounts: login, logout and role checks (flask-login keeps the session)."""
+"""Accounts at the door: login, logout, the session cookie, API tokens, role checks.
+
+* ``/login`` throttles failed attempts per user name and per address (app/accounts/throttle.py)
+  and spends one password hash on unknown users too (app/accounts/passwords.py).
+* Every login is a revocable row (app/accounts/sessions.py); logout ends every login of the
+  account, so a copied cookie stops working. Cookies are HttpOnly, SameSite=Lax and Secure
+  when ``KB_BASE_URL`` is https (``KB_SECURE_COOKIES``).
+* ``/api/*`` with ``Authorization: Bearer <token>`` runs as the token's user: ``current_user``
+  is that user, the session cookie is neither read nor written, no CSRF token is needed. A bad,
+  revoked or disabled user's token is ``401 {"error": "invalid_token"}`` — never anonymous.
+* CSRF on ``/api/*`` (one rule for every API blueprint): a write (POST, PUT, PATCH, DELETE)
+  that a logged-in browser session authenticates must send the ``X-CSRFToken`` header (the
+  page's ``<meta name="csrf-token">``). Token writes need none. Anonymous writes need none
+  either — they carry no login to abuse — but the API endpoints take JSON bodies only, which a
+  form on another site cannot send.
+* A user with a temporary password is sent to ``/account/password`` before anything else.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 from functools import wraps
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import session as flask_session
+from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user, logout_user
 from sqlalchemy import select
 
+from .accounts import passwords, sessions, throttle, tokens
+from .accounts.settings import apply_defaults, secure_cookies, session_lifetime
 from .db import get_session
-from .models import User
+from .errors import json_error
+from .models import User, utcnow
 
 bp = Blueprint("auth", __name__)
 login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = "请先登录。"
 login_manager.login_message_category = "info"
+login_manager.id_attribute = "get_login_key"  # the login's revocable key, not the user id
+
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+INVALID_TOKEN = "API 令牌无效、已被撤销，或其账号已停用。请向管理员申请新的令牌。"
+# Where a user who must change a temporary password may still go.
+OPEN_WHILE_CHANGING = frozenset({"account.password", "auth.logout", "auth.login", "static"})
 
 
 def init_app(app) -> None:
+    apply_defaults(app)
     login_manager.init_app(app)
+    secure = secure_cookies(app.config)
+    app.config.update(
+        SESSION_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_SECURE=secure,
+        REMEMBER_COOKIE_HTTPONLY=True,
+        REMEMBER_COOKIE_SAMESITE="Lax",
+        REMEMBER_COOKIE_DURATION=dt.timedelta(days=int(app.config["KB_REMEMBER_DAYS"])),
+    )
+    app.session_interface = TokenAwareSessionInterface()
+    app.before_request(_authenticate_api_token)
+    app.before_request(_api_csrf)
+    app.before_request(_password_change_gate)
 
 
 # --- Who is calling ------------------------------------------------------------------------
@@ -47,11 +88,71 @@ def caller_key(flask_session, user=None, *, create: bool = True) -> str | None:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    try:
-        return get_session().get(User, int(user_id))
-    except (TypeError, ValueError):
+def _load_user(value: str):
+    return sessions.load(get_session(), value)
+
+
+# --- API tokens ----------------------------------------------------------------------------
+
+
+def bearer_token(req) -> str | None:
+    """The token of an ``/api/*`` request with ``Authorization: Bearer …``, else None."""
+    if not req.path.startswith("/api/"):
         return None
+    scheme, _, value = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None  # no header, or another scheme (a proxy's Basic auth): not ours
+    return value.strip()
+
+
+class TokenAwareSessionInterface(SecureCookieSessionInterface):
+    """A token request neither reads nor writes the browser session (the token is who calls)."""
+
+    def open_session(self, app, req):
+        if bearer_token(req) is not None:
+            return self.session_class()
+        return super().open_session(app, req)
+
+    def save_session(self, app, session, response):
+        if bearer_token(request) is not None:
+            return None
+        return super().save_session(app, session, response)
+
+
+def _authenticate_api_token():
+    token = bearer_token(request)
+    if token is None:
+        return None
+    found = tokens.authenticate(get_session(), token) if token else None
+    if found is None:
+        response = json_error(401, "invalid_token", INVALID_TOKEN)
+        response.headers["WWW-Authenticate"] = 'Bearer error="invalid_token"'
+        return response
+    user, row = found
+    g.kb_api_token = row
+    # flask-login keeps the request's user in g._login_user; its own loaders set it the same way.
+    login_manager._update_request_context_with_user(user)
+    return None
+
+
+def _api_csrf():
+    if (request.path.startswith("/api/") and request.method in UNSAFE_METHODS
+            and "kb_api_token" not in g and current_app.config.get("WTF_CSRF_ENABLED", True)
+            and current_user.is_authenticated):
+        from .security import csrf
+
+        csrf.protect()  # 400 {"error": "csrf_failed"} from the shared handler when it is missing
+
+
+def _password_change_gate():
+    if "kb_api_token" in g or request.endpoint in OPEN_WHILE_CHANGING:
+        return None
+    if not (current_user.is_authenticated and current_user.must_change_password):
+        return None
+    message = "请先修改临时密码。"
+    if request.path.startswith("/api/"):
+        return json_error(403, "password_change_required", message + "（在网页上登录后按提示修改）")
+    return redirect(url_for("account.password", next=request.full_path if request.args else request.path))
 
 
 def role_required(*roles: str):
@@ -71,7 +172,7 @@ def role_required(*roles: str):
     return decorator
 
 
-def _safe_next(target: str | None) -> str:
+def safe_next(target: str | None) -> str:
     if not target:
         return url_for("portal.home")
     # Control characters would break the Location header (a 500); browsers read a backslash as "/".
@@ -83,26 +184,62 @@ def _safe_next(target: str | None) -> str:
     return target
 
 
+
+def start_login(user: User, remember: bool) -> None:
+    """Open a new revocable login for ``user`` in this browser (commits)."""
+    db = get_session()
+    sessions.start(db, user, remember=remember, address=request.remote_addr,
+                   user_agent=request.headers.get("User-Agent"))
+    user.last_login_at = utcnow()
+    db.commit()
+    login_user(user, remember=remember, duration=session_lifetime(remember) if remember else None)
+
+
+def _no_store(response):
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     error = None
+    status = 200
     username = ""
+    headers = {}
     if request.method == "POST":
-        username = request.form.get("username", "").strip()
+        username = request.form.get("username", "").strip()[:200]
         password = request.form.get("password", "")
-        known = username and "\x00" not in username  # PostgreSQL refuses NUL in a query
-        user = get_session().scalar(select(User).where(User.username == username)) if known else None
-        if user is not None and user.active and user.check_password(password):
-            login_user(user, remember=bool(request.form.get("remember")))
-            return redirect(_safe_next(request.args.get("next")))
-        error = "用户名或密码不正确。"
-    return render_template("login.html", error=error, username=username), (401 if error else 200)
+        address = request.remote_addr
+        wait = throttle.wait_seconds(username, address)
+        if wait:
+            error, status = throttle.message(wait), 429
+            headers["Retry-After"] = str(int(wait) + 1)
+        else:
+            known = username and "\x00" not in username  # PostgreSQL refuses NUL in a query
+            user = get_session().scalar(select(User).where(User.username == username)) if known else None
+            if passwords.verify(user, password):
+                throttle.succeeded(username)
+                start_login(user, remember=bool(request.form.get("remember")))
+                target = safe_next(request.args.get("next"))
+                if user.must_change_password:
+                    return redirect(url_for("account.password", next=target))
+                return redirect(target)
+            throttle.failed(username, address)
+            error, status = "用户名或密码不正确。", 401
+    response = current_app.make_response((render_template("login.html", error=error, username=username), status))
+    response.headers.update(headers)
+    return _no_store(response)
 
 
 @bp.route("/logout", methods=["GET", "POST"])
 def logout():
     if request.method == "GET":  # a link must not log anyone out (CSRF): confirm with a form
         return render_template("logout.html")
+    if current_user.is_authenticated:
+        db = get_session()
+        sessions.revoke_all(db, current_user._get_current_object())
+        db.commit()
+    flask_session.clear()
     logout_user()
-    flash("您已退出登录。", "info")
+    flash("您已退出登录，此账号在所有设备上的登录都已结束。", "info")
     return redirect(url_for("portal.home"))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -14,12 +13,13 @@ from flask.cli import ScriptInfo, with_appcontext
 from sqlalchemy import func, select
 
 from . import migrate
+from .accounts.cli import ChineseGroup
 from .db import get_engine, session_scope
-from .models import ROLES, User
+from .models import User
 from .visibility import ROLE_NAMES
 
 
-@click.group("kb", help="helpdesk-kb 管理命令。")
+@click.group("kb", cls=ChineseGroup, help="helpdesk-kb 管理命令。")
 def kb_cli() -> None:
     pass
 
@@ -83,17 +83,16 @@ def init_command() -> None:
     else:
         click.echo("数据库已是最新版本。")
     status = _run_sync([Path(current_app.config["KB_ARTICLES_DIR"])], as_json=False)
+    from .accounts.audit import Actor
+    from .accounts.service import create_user
     from .articles.search import reconcile
 
     click.echo(f"索引已就绪：{_describe(reconcile())}")
     with session_scope() as session:
         has_admin = session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
-        if not has_admin:
-            password = secrets.token_urlsafe(12)
-            admin = User(username="admin", role="admin", display_name="管理员")
-            admin.set_password(password)
-            session.add(admin)
-            click.echo("已创建管理员账号 admin，初始密码（只显示这一次，请妥善保存）：")
+        if not has_admin:  # a temporary password: it must be changed at the first login
+            _, password = create_user(session, Actor.command_line(), "admin", "admin", display_name="管理员")
+            click.echo("已创建管理员账号 admin，初始密码（只显示这一次，请妥善保存；首次登录后必须修改）：")
             click.echo(f"    {password}")
     if status:
         click.echo("部分文章文件未能导入，见上方错误列表。", err=True)
@@ -164,30 +163,6 @@ def search_command(query, limit, as_json, role, category) -> None:
         click.echo(f"{i:>2}. {hit['title']}  — {hit['category']}{codes}\n    {hit['url']}")
 
 
-@kb_cli.group("user", help="管理账号。")
-def user_cli() -> None:
-    """Manage accounts."""
-
-
-@user_cli.command("create", help="创建账号。")
-@click.argument("name")
-@click.option("--role", type=click.Choice(ROLES), required=True)
-@click.option("--password", default=None, help="不指定则随机生成并显示一次。")
-@click.option("--email", default=None)
-@with_appcontext
-def user_create(name, role, password, email) -> None:
-    """Create an account."""
-    generated = password is None
-    password = password or secrets.token_urlsafe(12)
-    with session_scope() as session:
-        if session.scalar(select(User).where(User.username == name)):
-            raise click.ClickException(f"用户 {name} 已存在。")
-        user = User(username=name, role=role, email=email)
-        user.set_password(password)
-        session.add(user)
-    click.echo(f"已创建用户 {name}（角色 {role}）。")
-    if generated:
-        click.echo(f"初始密码：{password}")
 
 
 from .requests.stats import stats_command  # noqa: E402 - request-form deflection statistics
@@ -202,3 +177,8 @@ from .worker.cli import outbox_command, worker_command  # noqa: E402 - e-mail ou
 
 kb_cli.add_command(worker_command)
 kb_cli.add_command(outbox_command)
+
+from .accounts.cli import token_cli, user_cli  # noqa: E402 - kb user …, kb token …
+
+kb_cli.add_command(user_cli)
+kb_cli.add_command(token_cli)

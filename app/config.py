@@ -29,6 +29,14 @@ SETTINGS = (
     "KB_OUTBOX_RETRY_MAX",
     "KB_OUTBOX_MAX_AGE",
     "KB_OUTBOX_KEEP_DAYS",
+    "KB_RATELIMIT_STORAGE_URI",
+    # accounts (app/accounts/settings.py has their defaults and meaning)
+    "KB_SECURE_COOKIES",
+    "KB_SESSION_HOURS",
+    "KB_REMEMBER_DAYS",
+    "KB_LOGIN_LIMIT_ACCOUNT",
+    "KB_LOGIN_LIMIT_ADDRESS",
+    "KB_PASSWORD_MIN_LENGTH",
 )
 
 

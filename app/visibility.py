@@ -33,3 +33,10 @@ def can_view(article: Article | None, role: str) -> bool:
     if article.status == "published":
         return True
     return can_see_drafts(role)
+
+
+# --- Accounts: only admins see accounts, tokens, sessions and the audit log ----------------
+
+
+def can_manage_accounts(role: str) -> bool:
+    return role == "admin"

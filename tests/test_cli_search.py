@@ -55,4 +55,4 @@ def test_the_kb_console_script_has_the_same_verbs(tmp_path, articles_dir):
     assert found.returncode == 0, found.stderr
     assert json.loads(found.stdout)["results"][0]["slug"] == "vpn/error-809"
     usage = subprocess.run([*kb, "--help"], env=env, capture_output=True, text=True, timeout=60).stdout
-    assert usage.startswith("Usage: kb [OPTIONS]") and "sync" in usage
+    assert usage.startswith("用法：kb [选项]") and "sync" in usage

@@ -12,6 +12,12 @@
   if (!panel || !window.fetch) return;
   var api = panel.getAttribute("data-api");
   var query = panel.getAttribute("data-query") || "";
+  // A logged-in browser's API writes carry the CSRF token (app/auth.py); anonymous pages have none.
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  function withCsrf(headers) {
+    if (csrfMeta) headers["X-CSRFToken"] = csrfMeta.content;
+    return headers;
+  }
   var voteForm = panel.querySelector("form.fb-vote");
   var whyForm = panel.querySelector("form.fb-why");
   var escalate = panel.querySelector(".fb-escalate");
@@ -57,7 +63,7 @@
     return fetch(api, {
       method: "POST",
       credentials: "same-origin",
-      headers: { "Content-Type": "application/json", "Accept": "application/json" },
+      headers: withCsrf({ "Content-Type": "application/json", "Accept": "application/json" }),
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (data) {

@@ -16,6 +16,12 @@
   var visit = form.dataset.visit;
   var suggestUrl = form.dataset.suggestUrl;
   var eventsUrl = form.dataset.eventsUrl;
+  // A logged-in browser's API writes carry the CSRF token (app/auth.py); anonymous pages have none.
+  var csrfMeta = document.querySelector('meta[name="csrf-token"]');
+  function withCsrf(headers) {
+    if (csrfMeta) headers["X-CSRFToken"] = csrfMeta.content;
+    return headers;
+  }
   var subject = document.getElementById("f-subject");
   var description = document.getElementById("f-description");
   var category = document.getElementById("f-category");
@@ -84,7 +90,7 @@
     controller = new AbortController();
     fetch(suggestUrl, {
       method: "POST",
-      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      headers: withCsrf({ "Content-Type": "application/json", Accept: "application/json" }),
       body: JSON.stringify(parts),
       credentials: "same-origin",
       signal: controller.signal,
@@ -199,7 +205,7 @@
   function postEvent(type, slug) {
     return fetch(eventsUrl, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: withCsrf({ "Content-Type": "application/json" }),
       body: JSON.stringify({ type: type, slug: slug }),
       credentials: "same-origin",
       keepalive: true,
