@@ -15,6 +15,7 @@ from whoosh import query as wq
 from indexer import SearchEngine
 from indexer.query import build, parse
 from indexer.scoring import evaluate
+from indexer.suggesting import top
 from ixhelpers import PUBLIC, STAFF, make_doc, sample_docs
 
 QUERIES = [
@@ -54,7 +55,7 @@ def segmented(tmp_path_factory):
 
 def _both(eng, q, audiences):
     def run(gen, s):
-        allowed = eng._allowed(gen, s, audiences)
+        allowed = gen.allowed(s, audiences)
         theirs = {d: sc for sc, d in s.search(q, filter=allowed, limit=None).top_n}
         gen.terms.clear()
         ours = {d: sc for d, sc in evaluate(q, s, gen.terms).items() if d in allowed}
@@ -104,10 +105,10 @@ SUGGEST_QUERIES = [
 def test_suggest_candidates_same_as_whoosh_top_n(segmented, q):
     """Suggest takes the 40 best (``limit=40``); existence-only prefix postings score too."""
     def run(gen, s):
-        allowed = segmented._allowed(gen, s, STAFF)
+        allowed = gen.allowed(s, STAFF)
         theirs = list(s.search(q, filter=allowed, limit=40).top_n)
         gen.terms.clear()
-        return theirs, segmented._top(gen, s, q, allowed, 40)
+        return theirs, top(gen, s, q, allowed, 40)
     theirs, ours = segmented._read(run)
     assert theirs
     assert [d for _sc, d in ours] == [d for _sc, d in theirs]
