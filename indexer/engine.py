@@ -31,7 +31,7 @@ from .hits import clamp_int
 from .query import parse
 from .results import BuildStats, SearchResults, SyncStats
 from .schema import make_schema, pipeline_fingerprint
-from .scoring import SegmentLengths
+from . import ranking
 from .snapshot import Snapshot
 from .storage import IndexStore
 from .synonyms import SynonymTable
@@ -75,7 +75,7 @@ class SearchEngine:
         self.procs = procs
         self.limitmb = limitmb
         self._gen: Snapshot | None = None
-        self._lengths = SegmentLengths()      # field lengths per segment, kept across snapshots
+        self._lengths = ranking.SegmentLengths()   # field lengths per segment, across snapshots
         self._open_lock = threading.Lock()
         self._loader: Callable[[], Iterable[IndexDocument]] | None = None
         self._recovering = threading.Lock()
@@ -405,7 +405,7 @@ class SearchEngine:
             auds = frozenset(a for a in (audiences or ()) if isinstance(a, str))
             if auds and isinstance(q, str):
                 res = self._read(lambda snap, s: suggesting.suggest(
-                    snap, s, res, q, auds, limit, category, signals))
+                    snap, s, res, q, auds, limit, category, signals, self.synonyms))
         except Exception:  # noqa: BLE001
             log.exception("suggest failed")
             res = SearchResults(query=res.query, page=1, per_page=limit)

@@ -17,14 +17,15 @@ from pathlib import Path
 from whoosh import index as windex
 from whoosh import query as wq
 
+import numpy as np
+
+from . import ranking
 from .doctable import DocTable
-from .scoring import SegmentLengths, TermCache
 from .spelling import Vocabulary
 
 __all__ = ["Snapshot", "close_quietly"]
 
 POOL_SIZE = 8            # idle searchers kept per snapshot
-DF_MEMO_MAX = 100_000
 
 
 def _vocab_fields(audiences) -> frozenset:
@@ -32,14 +33,14 @@ def _vocab_fields(audiences) -> frozenset:
 
 
 class Snapshot:
-    def __init__(self, path: Path, key, lengths: SegmentLengths):
+    def __init__(self, path: Path, key, lengths: ranking.SegmentLengths):
         self.path = path
         self.key = key
         self.ix = windex.open_dir(str(path))
         self._toc = self.ix._read_toc()   # pinned: every pooled searcher sees the same docnums
         # field lengths of segments merged away since the last snapshot are not needed again
-        lengths.retain(seg.segment_id() for seg in self._toc.segments)
-        self.lengths = lengths
+        live = [seg.segment_id() for seg in self._toc.segments]
+        lengths.retain(live)
         self._pool: list = []
         self._lock = threading.Lock()
         self._borrowed = 0
@@ -48,21 +49,9 @@ class Snapshot:
         self.result_cache: OrderedDict = OrderedDict()
         self.vocab: dict = {}
         self._table: DocTable | None = None
-        self.terms = TermCache(lengths)       # (field, term) → docnums + BM25F scores
-        self._df: dict = {}                   # (field, term) → document frequency
+        self.rank = ranking.RankIndex(lengths)   # field lengths, term scores (search, suggest)
 
     # -- per-snapshot data ----------------------------------------------------------------
-    def df(self, reader, field: str, term: str) -> int:
-        """Document frequency (0: not in the index), memoised for the snapshot."""
-        key = (field, term)
-        n = self._df.get(key)
-        if n is None:
-            n = reader.doc_frequency(field, term)
-            if len(self._df) > DF_MEMO_MAX:
-                self._df.clear()
-            self._df[key] = n
-        return n
-
     def table(self, s) -> DocTable:
         """Slugs, categories and visibility of this snapshot (built on first use)."""
         t = self._table
@@ -73,6 +62,10 @@ class Snapshot:
     def allowed(self, s, audiences: frozenset) -> set:
         """Live document numbers the audience set may see."""
         return self.table(s).visible(s, audiences)
+
+    def allowed_mask(self, s, audiences: frozenset) -> np.ndarray:
+        """``allowed`` as a boolean array over document numbers."""
+        return self.table(s).visible_mask(s, audiences)
 
     def vocabulary(self, s, audiences: frozenset, dictionary_terms) -> Vocabulary:
         """Did-you-mean vocabulary: title/tag words of the articles ``audiences`` may see, plus
@@ -103,6 +96,15 @@ class Snapshot:
             if any(d in allowed for d in s.docs_for_query(wq.Term(f, term))):
                 return True
         return False
+
+    def clear_caches(self, *, terms: bool = False) -> None:
+        """Forget cached results and suggestions (benchmarks measure the work, not the
+        caches); ``terms``: also term scores and the vocabulary, as on a new snapshot."""
+        self.suggest_cache.clear()
+        self.result_cache.clear()
+        if terms:
+            self.rank.clear()
+            self.vocab.clear()
 
     @staticmethod
     def cache_get(cache: OrderedDict, key):

@@ -1,33 +1,46 @@
 """Suggest on one snapshot: titles for text still being typed (the last word may be
-incomplete).  See README.md, "Suggest"."""
+incomplete).  See README.md, "Suggest".
+
+The typed text becomes a plan like a search (``query``: variants, filler, glued letters and
+digits, synonyms), ranked by the same scorer (``ranking``) with the ``titles`` model (title
+words and tags, codes; never bodies):
+
+* the words typed so far are ordinary groups (coordination: titles holding more of them come
+  first, none is strictly required);
+* the last fragment, when the text does not end with a space, is the one *required* group:
+  a title word must start with it (the ``prefix`` field holds every prefix of every title,
+  tag and code word, and of neighbouring Chinese words joined), looked up as typed, as the
+  last word jieba cuts from it, and joined with the word before it (``不|正`` → ``不正``).
+  One Latin letter alone is too short.
+
+The 40 best candidates are cached per (normalised text, audiences) on the snapshot; the
+category boost and ranking signals are applied after the cache.
+"""
 from __future__ import annotations
-
-import heapq
-
-from whoosh import query as wq
 
 from .analysis import PREFIX_MAX, STOPWORDS, prefix_key, words
 from .hits import make_hit, rank_key, signal
-from .query import FIELD_WEIGHTS
+from .query import Group, Plan, PlanGroup, highlight_terms, parse, plan
+from .ranking import PREFIX_MARK, Terms, prefix_term, rank
 from .results import SearchResults
-from .scoring import evaluate
 from .snippets import highlight_all
 from .text import normalise
 
-__all__ = ["suggest", "top"]
+__all__ = ["suggest"]
 
 SUGGEST_CATEGORY_BOOST = 1.5
 SUGGEST_CANDIDATES = 40
 SUGGEST_CACHE_SIZE = 512
 
 
-def suggest(snap, s, base: SearchResults, q: str, auds, limit, category, signals) -> SearchResults:
+def suggest(snap, s, base: SearchResults, q: str, auds, limit, category, signals,
+            synonyms=None) -> SearchResults:
     res = SearchResults(query=base.query, page=1, per_page=limit)
     qn = normalise(q[:400])[:100]
     key = (qn, auds)
     cached = snap.cache_get(snap.suggest_cache, key)
     if cached is None:
-        cached = _candidates(snap, s, qn, auds)
+        cached = _candidates(snap, s, qn, auds, synonyms)
         snap.cache_put(snap.suggest_cache, key, cached, SUGGEST_CACHE_SIZE)
     cands, terms = cached
     if not cands:
@@ -51,71 +64,56 @@ def suggest(snap, s, base: SearchResults, q: str, auds, limit, category, signals
     return res
 
 
-def top(snap, s, q, allowed: set, n: int) -> list[tuple[float, int]]:
-    """The ``n`` best visible matches, best first (what Whoosh's ``search(limit=n)`` gives)."""
-    scores = evaluate(q, s, snap.terms)
-    return heapq.nsmallest(n, ((sc, d) for d, sc in scores.items() if d in allowed), key=rank_key)
+def _fragment(last: str, chunks: list[str], have_words: bool) -> tuple[Group | None, list[str]]:
+    """The required group for the fragment being typed, and the complete words it holds."""
+    key = prefix_key(last)
+    if not key or (key.isascii() and len(key) < 2 and not have_words):
+        return None, []
+    lw = words(last, keep_stop=True)
+    keys = [key]
+    if len(lw) > 1:
+        keys.append(lw[-1][:PREFIX_MAX])
+        a, b = lw[-2], lw[-1]
+        if not a.isascii() and not b.isascii():
+            keys.append((a + b)[:PREFIX_MAX])     # the fragment may end inside the next word
+    if len(chunks) > 1:
+        keys.append(prefix_key(" ".join(chunks)))  # a space typed inside a word
+    alts = []
+    for k in dict.fromkeys(k for k in keys if k):
+        alts.append(((prefix_term(k),), 1.0))
+    inner = [w for w in lw[:-1] if w not in STOPWORDS]
+    return Group((key,), "prefix", alts), inner
 
 
-def _candidates(snap, s, qn: str, auds) -> tuple[list, list[str]]:
+def _candidates(snap, s, qn: str, auds, synonyms) -> tuple[list, list[str]]:
     stripped = qn.strip()
     if not stripped:
         return [], []
+    allowed = snap.allowed_mask(s, auds)
+    if not allowed.any():
+        return [], []
     complete = qn[-1].isspace()
     chunks = stripped.split()[:12]
-    full_chunks = chunks if complete else chunks[:-1]
-    last = None if complete else chunks[-1]
-    full = words(" ".join(full_chunks))
-    terms = list(full)
-
-    def full_q(w):
-        return wq.Or([wq.Term("title", w, boost=FIELD_WEIGHTS["title"]),
-                      wq.Term("codes", w, boost=FIELD_WEIGHTS["codes"]),
-                      wq.Term("prefix", w)])
-
-    clauses = [full_q(w) for w in full]
-    required = list(full)       # complete words typed so far
-    fragment = None             # the (maybe incomplete) last piece
-    if last is not None:
-        key = prefix_key(last)
-        if key and (not key.isascii() or len(key) >= 2 or clauses):
-            options = [wq.Term("prefix", key, boost=2.0)]
-            lw = words(last, keep_stop=True)
-            if len(lw) > 1:
-                options.append(wq.And([full_q(w) for w in lw[:-1]] +
-                                      [wq.Term("prefix", lw[-1][:PREFIX_MAX])]))
-                required += [w for w in lw[:-1] if w not in STOPWORDS]
-                fragment = wq.Or([wq.Term("prefix", key, boost=2.0),
-                                  wq.Term("prefix", lw[-1][:PREFIX_MAX])])
-            else:
-                fragment = options[0]
-            clauses.append(wq.Or(options) if len(options) > 1 else options[0])
-            terms.extend(lw)
-            terms.append(key)
-    if not clauses:
+    full_text = " ".join(chunks if complete else chunks[:-1])
+    groups = parse(full_text, synonyms) if full_text else []
+    frag = None
+    if not complete:
+        frag, inner = _fragment(chunks[-1], chunks, bool(groups))
+        if inner:
+            groups += parse(" ".join(inner), synonyms)
+    if not groups and frag is None:
         return [], []
-    q = clauses[0] if len(clauses) == 1 else wq.And(clauses)
-    if len(chunks) > 1 and not complete:
-        joined = prefix_key(" ".join(chunks))
-        if joined:
-            q = wq.Or([q, wq.Term("prefix", joined, boost=2.0)])
-    allowed = snap.allowed(s, auds)
-    if not allowed:
-        return [], []
-    cands = []
-    if last is not None and len(clauses) == 1 and len(chunks) == 1:
-        # one fragment: its own prefix term is cheap and usually enough
-        cands = top(snap, s, wq.Term("prefix", prefix_key(last)), allowed, SUGGEST_CANDIDATES)
-    if len(cands) < 10:
-        cands = top(snap, s, q, allowed, SUGGEST_CANDIDATES)
-    if not cands and fragment is not None and required:
-        # few titles have every word: require only the fragment being typed, rank by the rest
-        loose = wq.AndMaybe(fragment, wq.Or([full_q(w) for w in required]))
-        seen = {d for _s, d in cands}
-        floor = min((sc for sc, _d in cands), default=1.0)
-        extra = top(snap, s, loose, allowed, SUGGEST_CANDIDATES)
-        best = max((sc for sc, _d in extra), default=1.0) or 1.0
-        for sc, d in extra:
-            if d not in seen:   # always below the titles that have every word
-                cands.append((floor * 0.5 * sc / best, d))
+    tv = Terms(snap.rank, s, allowed, model="titles")
+    p = plan(groups, tv.df, tv.ndocs) if groups else Plan([])
+    terms = highlight_terms(p.groups)
+    if frag is not None:
+        live = [(ws, w) for ws, w in frag.alts if tv.df(ws[0]) > 0]
+        if not live:
+            return [], []
+        idf = max(tv.idf(ws[0]) for ws, _w in live)
+        p.groups.append(PlanGroup(frag.words, "prefix", live, 1.0, idf, idf, required=True))
+        terms += [ws[0][len(PREFIX_MARK):] for ws, _w in frag.alts]
+    ranked = rank(tv, p)
+    n = min(SUGGEST_CANDIDATES, len(ranked))
+    cands = list(zip(ranked.scores[:n].tolist(), ranked.ids[:n].tolist()))
     return cands, sorted(set(terms), key=len, reverse=True)
