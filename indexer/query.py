@@ -43,12 +43,17 @@ FIELD_WEIGHTS = {
     "body": 1.0,
 }
 COVER_WEIGHT = 0.8
+SUBWORD_WEIGHT = 0.3      # one dictionary sub-word of a long word (浏览器 → 浏览)
 SAME_WORD_WEIGHT = 0.5     # alternatives at least this heavy count as the same word (plan)
-MAX_GROUPS = 16
+MAX_GROUPS = 32
 FILLER_WEIGHT = 0.2
 SINGLE_CHAR_WEIGHT = 0.5
-LONG_KEEP = 6
+COVER_IDF_EXP = 0.0
+MIN_DF_SHARE = 0.01
+LONG_FROM = 8
+LONG_COMMON_SHARE = 0.2
 LONG_REST_WEIGHT = 0.3
+HIGHLIGHT_MIN_WEIGHT = 0.5
 #: minimum share of the plan's coverage weight a page must match, by number of informative
 #: groups (more groups than listed: the last value)
 MIN_SHARE = {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}
@@ -149,6 +154,10 @@ def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:
                 cov = _cover(t.text)
                 if cov:
                     g.alts.append((cov, COVER_WEIGHT))
+                if SUBWORD_WEIGHT and len(t.text) > 2 and not t.text.isascii():
+                    for sw in segment.get().subwords(t.text):
+                        if (sw,) != cov and ((sw,), COVER_WEIGHT) not in g.alts:
+                            g.alts.append(((sw,), SUBWORD_WEIGHT))
                 m = _GLUED.fullmatch(t.text) if glued else None
                 if m:
                     halves = " ".join(p for p in m.groups() if p)
@@ -229,18 +238,20 @@ def plan(groups: list[Group], df, ndocs: int) -> Plan:
     if not informative:                       # only filler words: they are the query
         informative = list(range(len(live)))
     keep = set(informative)
-    if len(informative) > LONG_KEEP + 2:
-        # a long description: its codes, then its rarest words carry it
-        ranked = sorted(informative, key=lambda i: (live[i][0].kind != CODE, live[i][2], i))
-        keep = set(ranked[:LONG_KEEP])
+    if len(informative) > LONG_FROM:
+        # a long description: its generic words (found in more than LONG_COMMON_SHARE of the
+        # articles) count little; codes always count fully
+        keep = {i for i in informative
+                if live[i][0].kind == CODE or live[i][2] <= LONG_COMMON_SHARE * ndocs}
+    floor = MIN_DF_SHARE * ndocs
     for i, (g, alts, d) in enumerate(live):
-        idf = _idf(d, ndocs)
+        idf = _idf(max(d, floor), ndocs)
         if i in keep and _single_char(g):
             # one Chinese character is usually part of a word the index holds whole (输 of
             # 输入): its own document frequency says little about how informative it is
-            weight, cover = SINGLE_CHAR_WEIGHT, SINGLE_CHAR_WEIGHT * idf
+            weight, cover = SINGLE_CHAR_WEIGHT, SINGLE_CHAR_WEIGHT * idf ** COVER_IDF_EXP
         elif i in keep:
-            weight, cover = 1.0, idf
+            weight, cover = 1.0, idf ** COVER_IDF_EXP
         elif i in informative:
             weight, cover = LONG_REST_WEIGHT, 0.0
         else:
@@ -272,15 +283,19 @@ def correctable(g: Group) -> bool:
     return g.kind == WORD and len(g.words) == 1 and bool(_LATIN_WORD.fullmatch(g.words[0]))
 
 
-def highlight_terms(groups: list[Group]) -> list[str]:
+def highlight_terms(groups) -> list[str]:
+    """Words to mark in snippets: every alternative of the query's groups except filler words
+    and English stand-ins for Chinese words (weight below ``HIGHLIGHT_MIN_WEIGHT``), longest
+    first."""
     terms: dict[str, None] = {}
     for g in groups:
-        for ws, _wt in g.alts:
-            if len(ws) == 1:
-                terms.setdefault(ws[0], None)
-            else:
-                for w in ws:
-                    terms.setdefault(w, None)
+        if getattr(g, "weight", 1.0) <= FILLER_WEIGHT:
+            continue
+        for ws, wt in g.alts:
+            if wt < HIGHLIGHT_MIN_WEIGHT:
+                continue
+            for w in ws:
+                terms.setdefault(w, None)
     return sorted(terms, key=len, reverse=True)
 
 

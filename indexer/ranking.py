@@ -55,12 +55,12 @@ FIELDS = MODELS["search"]
 #: a term starting with this marker is looked up in the ``prefix`` model (``prefix_term``)
 PREFIX_MARK = "\x00"
 K1 = 1.2
-COORD_EXP = 1.0
+COORD_EXP = 0.0
 TITLE_COVER_WEIGHT = 1.0     # × (share of the query's coverage found in the title)²
 TITLE_ALT_WEIGHT = 0.8       # alternatives that count for the title: word, codes, pieces, variants
 PROXIMITY_TOP = 60
 PROXIMITY_WINDOW = 3
-PROXIMITY_WEIGHT = 0.25
+PROXIMITY_WEIGHT = 0.5
 TERM_CACHE_POSTINGS = 1_500_000   # per snapshot: 8 bytes each (docnum int32 + score float32)
 
 
