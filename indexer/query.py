@@ -195,6 +195,12 @@ def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:
     return positions
 
 
+def _unknown_cjk(g: Group) -> bool:
+    w = g.words[0]
+    return (g.kind == WORD and len(g.words) == 1 and 2 <= len(w) <= 4
+            and all("\u4e00" <= c <= "\u9fff" for c in w))
+
+
 def _single_char(g: Group) -> bool:
     return g.kind == WORD and len(g.words) == 1 and len(g.words[0]) == 1 and not g.words[0].isascii()
 
@@ -203,7 +209,7 @@ def _idf(df: int, ndocs: int) -> float:
     return math.log(1.0 + (ndocs - df + 0.5) / (df + 0.5))
 
 
-def plan(groups: list[Group], df, ndocs: int) -> Plan:
+def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = None) -> Plan:
     """The executable plan.  ``df(word) -> int``: documents holding the word in any field.
 
     A group's document frequency is that of its broadest *same-word* alternative (weight ≥
@@ -223,6 +229,9 @@ def plan(groups: list[Group], df, ndocs: int) -> Plan:
     for g in groups:
         alts = [(ws, wt) for ws, wt in g.alts if alt_df(ws) > 0]
         own = alt_df(g.words) if (g.words, 1.0) in g.alts else 0
+        if not alts and g.split is None and _unknown_cjk(g):
+            # a Chinese word no article holds (误删, a typo, a rare compound): its characters
+            g.split = _groups(" ".join(g.words[0]), synonyms, glued=False)
         if g.split and own == 0:
             for h in g.split:
                 halts = [(ws, wt) for ws, wt in h.alts if alt_df(ws) > 0]

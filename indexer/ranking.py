@@ -49,6 +49,9 @@ __all__ = ["RankIndex", "Ranked", "SegmentLengths", "Terms", "rank", "prefix_ter
 MODELS = {
     "search": {"title": (3.0, 0.3), "body": (1.0, 0.75), "codes": (2.0, 0.0)},
     "titles": {"title": (5.0, 0.75), "codes": (2.5, 0.0)},
+    # error codes: an identifier, not prose — a long reference table that lists the code
+    # once answers as well as a short page, so no length normalisation
+    "code": {"title": (3.0, 0.0), "body": (1.0, 0.0), "codes": (2.0, 0.0)},
     "prefix": {"prefix": (2.0, 0.0)},
 }
 FIELDS = MODELS["search"]
@@ -314,23 +317,25 @@ class Terms:
         """Document numbers with ``text`` in the title field (sorted)."""
         return self.rx.term(self.s, text, self.model)[2]
 
-    def scores(self, text: str, cap: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def scores(self, text: str, cap: float | None = None,
+               model: str | None = None) -> tuple[np.ndarray, np.ndarray]:
         """BM25F scores of ``text``; its idf is capped at ``cap`` (the group's idf)."""
-        ids, sat, _title = self.rx.term(self.s, text, self.model)
+        ids, sat, _title = self.rx.term(self.s, text, model or self.model)
         idf = self.idf(text)
         if cap is not None and cap < idf:
             idf = cap
         return ids, sat * np.float32(idf)
 
 
-def alternative_scores(tv: Terms, terms: tuple[str, ...], cap=None) -> tuple[np.ndarray, np.ndarray]:
+def alternative_scores(tv: Terms, terms: tuple[str, ...], cap=None,
+                       model=None) -> tuple[np.ndarray, np.ndarray]:
     """One alternative: a word, or several words that must all occur (mean of their scores)."""
-    ids, sc = tv.scores(terms[0], cap)
+    ids, sc = tv.scores(terms[0], cap, model)
     if len(terms) == 1 or not len(ids):
         return ids, sc
     total = sc.astype(np.float32, copy=True)
     for t in terms[1:]:
-        ids2, sc2 = tv.scores(t, cap)
+        ids2, sc2 = tv.scores(t, cap, model)
         common, i1, i2 = np.intersect1d(ids, ids2, assume_unique=True, return_indices=True)
         if not len(common):
             return _EMPTY_I, _EMPTY_F
@@ -356,11 +361,11 @@ def title_docs(tv: Terms, alts) -> np.ndarray:
     return out[0] if len(out) == 1 else np.unique(np.concatenate(out))
 
 
-def group_scores(tv: Terms, alts, cap=None) -> tuple[np.ndarray, np.ndarray]:
+def group_scores(tv: Terms, alts, cap=None, model=None) -> tuple[np.ndarray, np.ndarray]:
     """A group's score per document: the best of its weighted alternatives."""
     parts = []
     for terms, weight in alts:
-        ids, sc = alternative_scores(tv, terms, cap)
+        ids, sc = alternative_scores(tv, terms, cap, model)
         if len(ids):
             parts.append((ids, sc * weight))
     if not parts:
@@ -385,7 +390,8 @@ def rank(tv: Terms, plan) -> Ranked:
     tcover = np.zeros(n, dtype=np.float32) if TITLE_COVER_WEIGHT else None
     required = None
     for g in plan.groups:
-        ids, sc = group_scores(tv, g.alts, g.idf or None)
+        model = "code" if g.kind == "code" and tv.model == "search" else None
+        ids, sc = group_scores(tv, g.alts, g.idf or None, model)
         if g.required:
             required = np.zeros(n, dtype=bool)
             required[ids] = True

@@ -109,7 +109,7 @@ def _match(ctx, snap, s, groups, auds, allowed):
     if fixes:
         groups = with_corrections(groups, fixes, ctx.synonyms)
         corrected, dym = True, display(groups)
-    p = plan(groups, tv.df, tv.ndocs)
+    p = plan(groups, tv.df, tv.ndocs, ctx.synonyms)
     if not p.groups:
         return _empty(), p.groups, False, corrected, dym
     ranked = rank(tv, p)

@@ -104,7 +104,7 @@ def _candidates(snap, s, qn: str, auds, synonyms) -> tuple[list, list[str]]:
     if not groups and frag is None:
         return [], []
     tv = Terms(snap.rank, s, allowed, model="titles")
-    p = plan(groups, tv.df, tv.ndocs) if groups else Plan([])
+    p = plan(groups, tv.df, tv.ndocs, synonyms) if groups else Plan([])
     terms = highlight_terms(p.groups)
     if frag is not None:
         live = [(ws, w) for ws, w in frag.alts if tv.df(ws[0]) > 0]
