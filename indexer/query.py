@@ -30,6 +30,7 @@ from pathlib import Path
 
 from . import segment
 from .analysis import CODE, VARIANT, WORD, tokens, words
+from .ranking import prefix_term
 from .synonyms import SynonymTable
 from .text import QUERY_MAX_CHARS, normalise
 
@@ -43,6 +44,7 @@ FIELD_WEIGHTS = {
     "body": 1.0,
 }
 COVER_WEIGHT = 0.8
+UNFINISHED_WEIGHT = 0.7   # a title word that starts with the unfinished last word
 SUBWORD_WEIGHT = 0.3      # one dictionary sub-word of a long word (浏览器 → 浏览)
 SAME_WORD_WEIGHT = 0.5     # alternatives at least this heavy count as the same word (plan)
 MAX_GROUPS = 32
@@ -139,7 +141,20 @@ def parse(q: str, synonyms: SynonymTable | None = None) -> list[Group]:
     if not isinstance(q, str):
         return []
     qn = normalise(q[: QUERY_MAX_CHARS * 4])[:QUERY_MAX_CHARS]
-    return _groups(qn, synonyms, glued=True)
+    groups = _groups(qn, synonyms, glued=True)
+    if groups and qn and not qn[-1].isspace():
+        _unfinished(groups[-1])
+    return groups
+
+
+def _unfinished(g: Group) -> None:
+    """The last word may be unfinished (``远程桌``, ``vpn 连接错``): one Chinese character or a
+    Latin fragment also matches title words that start with it (suggest's ``prefix`` field)."""
+    if g.kind != WORD or len(g.words) != 1:
+        return
+    w = g.words[0]
+    if (len(w) == 1 and not w.isascii()) or (w.isascii() and w.isalpha() and 3 <= len(w) <= 10):
+        g.alts.append(((prefix_term(w),), UNFINISHED_WEIGHT))
 
 
 def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:

@@ -61,7 +61,8 @@ K1 = 1.2
 COORD_EXP = 0.0
 TITLE_COVER_WEIGHT = 1.0     # × (share of the query's coverage found in the title)²
 TITLE_ALT_WEIGHT = 0.8       # alternatives that count for the title: word, codes, pieces, variants
-PROXIMITY_TOP = 60
+PROXIMITY_TOP = 15
+PROXIMITY_ALT_WEIGHT = 0.5   # alternatives looked for in positions (not English stand-ins)
 PROXIMITY_WINDOW = 3
 PROXIMITY_WEIGHT = 0.5
 TERM_CACHE_POSTINGS = 1_500_000   # per snapshot: 8 bytes each (docnum int32 + score float32)
@@ -438,15 +439,16 @@ def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
     docs = np.sort(cand[top])
     cache: dict = {}
 
-    def positions(gi: int, field: str) -> dict[int, set[int]]:
+    def positions(gi: int, field: str) -> dict[int, np.ndarray]:
         got = cache.get((gi, field))
         if got is None:
-            got = {}
-            for terms, _w in plan.groups[gi].alts:
-                if len(terms) == 1:
+            merged: dict[int, list] = {}
+            for terms, weight in plan.groups[gi].alts:
+                if len(terms) == 1 and weight >= PROXIMITY_ALT_WEIGHT and not terms[0].startswith(PREFIX_MARK):
                     for d, ps in rx.positions(s, field, terms[0], docs).items():
-                        got.setdefault(d, set()).update(ps)
-            cache[(gi, field)] = got
+                        merged.setdefault(d, []).extend(ps)
+            got = cache[(gi, field)] = {d: np.unique(np.asarray(ps, dtype=np.int32))
+                                        for d, ps in merged.items()}
         return got
 
     near: dict[int, int] = {}
@@ -459,9 +461,12 @@ def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
             pb = positions(b, field)
             for d, psa in pa.items():
                 psb = pb.get(d)
-                if d in found or not psb:
+                if d in found or psb is None:
                     continue
-                if any(0 < q - p <= PROXIMITY_WINDOW for p in psa for q in psb):
+                # the first position of b after each position of a, at most WINDOW further
+                i = np.searchsorted(psb, psa, side="right")
+                ok = i < len(psb)
+                if ok.any() and (psb[i[ok]] - psa[ok] <= PROXIMITY_WINDOW).any():
                     found.add(d)
         for d in found:
             near[d] = near.get(d, 0) + 1

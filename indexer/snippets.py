@@ -22,6 +22,7 @@ _ASCII_WORD = re.compile(r"[0-9a-z]")
 _BOUNDARY_BEFORE = "。！？；!?;\n"
 _SOFT_BEFORE = "，、,：: "
 MAX_TEXT = 200_000
+MAX_NORMALISED = 20_000   # the slow path (Traditional, full-width text) looks at this much
 MAX_HITS_PER_TERM = 40    # enough to choose a window; a common word may occur hundreds of times
 
 
@@ -100,7 +101,7 @@ def _locate(text: str, terms):
         found = _find_spans(low, terms)
         if found:
             return found, None
-    norm, offsets = normalise_with_map(text)
+    norm, offsets = normalise_with_map(text[:MAX_NORMALISED])
     return _find_spans(norm, terms), offsets
 
 
