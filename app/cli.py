@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from . import migrate
 from .db import get_engine, session_scope
 from .models import ROLES, User
-from .visibility import ROLE_NAMES, audiences_for
+from .visibility import ROLE_NAMES
 
 
 @click.group("kb", help="helpdesk-kb 管理命令。")
@@ -174,31 +174,10 @@ def user_create(name, role, password, email) -> None:
         click.echo(f"初始密码：{password}")
 
 
-@kb_cli.command("eval", help="搜索相关性评测：recall@1、recall@5、MRR@10（默认 tests/relevance/*.yaml）。")
-@click.argument("files", nargs=-1, type=click.Path(exists=True, path_type=Path))
-@click.option("--misses", is_flag=True, help="列出排名不是第一的查询。")
-@click.option("--json", "as_json", is_flag=True)
-@with_appcontext
-def eval_command(files, misses, as_json) -> None:
-    """Relevance: recall@1, recall@5 and MRR@10 over tests/relevance/*.yaml."""
-    from indexer.evaluation import evaluate, load_queries
-
-    from .articles.search import engine
-
-    default = Path(__file__).resolve().parents[1] / "tests" / "relevance"
-    files = list(files) or sorted(default.glob("*.yaml"))
-    result = evaluate(engine(), load_queries(files), audiences_for)
-    if as_json:
-        kinds = {k: {"n": s.count, "recall@1": s.recall_at_1, "recall@5": s.recall_at_5, "mrr@10": s.mrr_at_10}
-                 for k, s in [*result.by_kind.items(), ("overall", result.overall)]}
-        click.echo(json.dumps(kinds, ensure_ascii=False, indent=2))
-        return
-    click.echo(result.table())
-    if misses:
-        for q, got in result.misses:
-            click.echo(f"[{q.kind}] {q.query!r} → 期望 {list(q.expected)}，得到 {got}")
-
-
 from .requests.stats import stats_command  # noqa: E402 - request-form deflection statistics
 
 kb_cli.add_command(stats_command)
+
+from .relevance.cli import eval_command  # noqa: E402 - relevance over a labelled query set
+
+kb_cli.add_command(eval_command)

@@ -1,16 +1,35 @@
-"""Relevance evaluation: recall@1, recall@5 and MRR@10 over a set of labelled queries.
+"""Relevance evaluation: R@1, R@5, MRR@10 and Hit@10 over a set of labelled queries.
 
-Query files are YAML lists (see ``tests/relevance/``)::
+Query files are YAML lists. Two sets use this module: our own articles
+(``tests/relevance/*.yaml``) and the external corpus (``tests/relevance/corpus/``)::
 
     - query: "VPN 连不上 提示 809"
-      expected: [vpn/error-809]     # slugs; any of them counts as a hit
-      kind: natural                 # natural, keyword, code, traditional, fullwidth,
-                                    # synonym, typo, prefix, long
+      expected: [vpn/error-809]     # slugs; every document that answers the need
+      kind: natural                 # our set: natural, keyword, code, traditional, fullwidth,
+                                    # synonym, typo, prefix, long; the corpus set: colloquial,
+                                    # keyword, code, traditional, mixed, typo, long, campus
       role: agent                   # optional; who is searching (default anonymous)
+      id: co-01                     # optional; a stable name (the corpus set has one)
+      origin: [slug, ...]           # optional; the document(s) that inspired the need
+      half: tune                    # optional; else taken from the folder (tune/ or test/)
 
 ``prefix`` queries are text still being typed, so they are run through
 ``suggest`` (what the search box and the request form call while typing);
 every other kind through ``search``.
+
+Metrics, per query, averaged over the queries of a kind (``rel`` = the expected
+documents, ``top k`` = the first k results):
+
+* **R@1** — 1 when the first result is expected;
+* **R@5** — capped recall: ``|rel ∩ top 5| / min(5, |rel|)``, so a query with one expected
+  document scores 1 when it is anywhere in the top 5, and one with eight scores 1 only
+  when all five first results are expected;
+* **MRR@10** — ``1 / rank`` of the first expected result within the top 10, else 0;
+* **Hit@10** — 1 when any expected document is in the top 10.
+
+``Scores.recall_at_5`` keeps the older meaning "an expected document in the top 5" (the
+floors of ``tests/test_relevance.py`` and the ``recall@5`` key of ``kb eval --json`` use it);
+for a query with one expected document both are the same.
 """
 
 from __future__ import annotations
@@ -18,11 +37,13 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Sequence
 
 import yaml
 
 STAFF = ("agent", "writer", "admin")
+HALVES = ("tune", "test")
+METRICS = (("R@1", "r_at_1"), ("R@5", "r_at_5"), ("MRR@10", "mrr_at_10"), ("Hit@10", "hit_at_10"))
 
 
 @dataclass(frozen=True)
@@ -32,6 +53,9 @@ class LabelledQuery:
     kind: str
     role: str = "anonymous"
     source: str = ""
+    id: str = ""
+    half: str = ""
+    origin: tuple[str, ...] = ()
 
 
 @dataclass
@@ -39,72 +63,172 @@ class Scores:
     count: int = 0
     hits_at_1: int = 0
     hits_at_5: int = 0
+    hits_at_10: int = 0
     reciprocal_ranks: float = 0.0
+    capped_recall_5: float = 0.0
 
-    def add(self, rank: int | None) -> None:
+    def add(self, rank: int | None, found_in_5: int | None = None, relevant: int = 1) -> None:
+        """One query: ``rank`` of its first expected result (None: not found), how many expected
+        documents are in its top 5 and how many it has (defaults: a single expected document)."""
         self.count += 1
+        if found_in_5 is None:
+            found_in_5 = 1 if rank is not None and rank <= 5 else 0
+        self.capped_recall_5 += found_in_5 / min(5, max(1, relevant))
         if rank is not None:
             self.hits_at_1 += rank == 1
             self.hits_at_5 += rank <= 5
+            self.hits_at_10 += rank <= 10
             self.reciprocal_ranks += 1.0 / rank if rank <= 10 else 0.0
+
+    def _mean(self, total: float) -> float:
+        return total / self.count if self.count else 0.0
 
     @property
     def recall_at_1(self) -> float:
-        return self.hits_at_1 / self.count if self.count else 0.0
+        return self._mean(self.hits_at_1)
+
+    r_at_1 = recall_at_1
 
     @property
     def recall_at_5(self) -> float:
-        return self.hits_at_5 / self.count if self.count else 0.0
+        """An expected document in the top 5 (the older, uncapped definition)."""
+        return self._mean(self.hits_at_5)
+
+    @property
+    def r_at_5(self) -> float:
+        """Capped recall at 5: ``|expected ∩ top 5| / min(5, |expected|)``."""
+        return self._mean(self.capped_recall_5)
 
     @property
     def mrr_at_10(self) -> float:
-        return self.reciprocal_ranks / self.count if self.count else 0.0
+        return self._mean(self.reciprocal_ranks)
+
+    @property
+    def hit_at_10(self) -> float:
+        return self._mean(self.hits_at_10)
+
+    def as_dict(self) -> dict:
+        return {
+            "n": self.count,
+            "recall@1": self.recall_at_1,
+            "recall@5": self.recall_at_5,
+            "mrr@10": self.mrr_at_10,
+            "capped_recall@5": self.r_at_5,
+            "hit@10": self.hit_at_10,
+        }
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    query: LabelledQuery
+    slugs: tuple[str, ...]  # the top 10 as returned
+    rank: int | None  # of the first expected slug, 1-based
 
 
 @dataclass
 class Evaluation:
     overall: Scores = field(default_factory=Scores)
     by_kind: dict[str, Scores] = field(default_factory=lambda: defaultdict(Scores))
+    by_half: dict[str, Scores] = field(default_factory=lambda: defaultdict(Scores))
     misses: list[tuple[LabelledQuery, list[str]]] = field(default_factory=list)
+    results: list[QueryResult] = field(default_factory=list)
+
+    def add(self, q: LabelledQuery, slugs: Sequence[str]) -> None:
+        slugs = tuple(slugs[:10])
+        expected = set(q.expected)
+        rank = next((i for i, slug in enumerate(slugs, 1) if slug in expected), None)
+        in_5 = len(expected.intersection(slugs[:5]))
+        for scores in (self.overall, self.by_kind[q.kind], *([self.by_half[q.half]] if q.half else [])):
+            scores.add(rank, in_5, len(expected))
+        self.results.append(QueryResult(q, slugs, rank))
+        if rank != 1:
+            self.misses.append((q, list(slugs[:5])))
+
+    def rows(self) -> list[tuple[str, Scores]]:
+        """Kinds in name order, then ``overall``, then one row per half when there are two."""
+        rows = sorted(self.by_kind.items()) + [("overall", self.overall)]
+        if len(self.by_half) > 1:
+            rows += [(f"overall {h}", self.by_half[h]) for h in HALVES if h in self.by_half]
+        return rows
+
+    def as_json(self) -> dict:
+        return {name: s.as_dict() for name, s in self.rows()}
 
     def table(self) -> str:
-        rows = [("kind", "n", "recall@1", "recall@5", "MRR@10")]
-        for name, s in sorted(self.by_kind.items()) + [("overall", self.overall)]:
-            rows.append((name, str(s.count), f"{s.recall_at_1:.3f}", f"{s.recall_at_5:.3f}", f"{s.mrr_at_10:.3f}"))
-        widths = [max(len(r[i]) for r in rows) for i in range(5)]
-        return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows)
+        rows = [("kind", "n", *(label for label, _ in METRICS))]
+        for name, s in self.rows():
+            rows.append((name, str(s.count), *(f"{getattr(s, attr):.3f}" for _, attr in METRICS)))
+        return _columns(rows)
+
+
+def compare(ours: Evaluation, baselines: dict[str, Evaluation]) -> str:
+    """Our figures with each baseline's and the ratio ours / baseline beside them, per metric."""
+    blocks = []
+    for label, attr in METRICS:
+        header = ["kind", "n", label]
+        for name in baselines:
+            header += [name, "×"]
+        rows = [tuple(header)]
+        for name, s in ours.rows():
+            ours_value = getattr(s, attr)
+            row = [name, str(s.count), f"{ours_value:.3f}"]
+            for other in baselines.values():
+                value = getattr(dict(other.rows())[name], attr)
+                row += [f"{value:.3f}", f"{ours_value / value:.2f}" if value else "—"]
+            rows.append(tuple(row))
+        blocks.append(_columns(rows))
+    return "\n\n".join(blocks)
+
+
+def _columns(rows: list[tuple[str, ...]]) -> str:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows)
 
 
 def load_queries(paths: Iterable[Path]) -> list[LabelledQuery]:
     queries = []
     for path in paths:
-        for entry in yaml.safe_load(Path(path).read_text(encoding="utf-8")) or []:
+        path = Path(path)
+        folder_half = path.parent.name if path.parent.name in HALVES else ""
+        for entry in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
             expected = entry["expected"]
+            origin = entry.get("origin") or []
             queries.append(
                 LabelledQuery(
                     query=str(entry["query"]),
                     expected=tuple(expected if isinstance(expected, list) else [expected]),
                     kind=str(entry.get("kind", "natural")),
                     role=str(entry.get("role", "anonymous")),
-                    source=Path(path).name,
+                    source=path.name,
+                    id=str(entry.get("id", "")),
+                    half=str(entry.get("half", folder_half)),
+                    origin=tuple(origin if isinstance(origin, list) else [origin]),
                 )
             )
     return queries
 
 
 def evaluate(engine, queries: Iterable[LabelledQuery], audiences_for: Callable[[str], frozenset]) -> Evaluation:
-    """Run every query as its role would and score the rank of the first expected slug."""
-    result = Evaluation()
-    for q in queries:
+    """Run every query through our engine as its role would and score its top 10."""
+
+    def ranked(q: LabelledQuery) -> list[str]:
         audiences = audiences_for(q.role)
         if q.kind == "prefix":
             found = engine.suggest(q.query, audiences=audiences, limit=10)
         else:
             found = engine.search(q.query, audiences=audiences, per_page=10)
-        slugs = [hit.slug for hit in found.hits]
-        rank = next((i for i, slug in enumerate(slugs, 1) if slug in q.expected), None)
-        result.overall.add(rank)
-        result.by_kind[q.kind].add(rank)
-        if rank != 1:
-            result.misses.append((q, slugs[:5]))
+        return [hit.slug for hit in found.hits]
+
+    return evaluate_ranked(queries, ranked)
+
+
+def evaluate_baseline(baseline, queries: Iterable[LabelledQuery], audiences_for: Callable[[str], frozenset]) -> Evaluation:
+    """The same queries through a baseline of ``indexer.baselines`` (same visibility, top 10)."""
+    return evaluate_ranked(queries, lambda q: baseline.search(q.query, audiences_for(q.role), limit=10))
+
+
+def evaluate_ranked(queries: Iterable[LabelledQuery], ranked: Callable[[LabelledQuery], Sequence[str]]) -> Evaluation:
+    result = Evaluation()
+    for q in queries:
+        result.add(q, list(ranked(q)))
     return result

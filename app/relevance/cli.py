@@ -1,0 +1,99 @@
+"""``kb eval``: relevance of search over a labelled query set, optionally beside plain baselines."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from .corpus import DEFAULT_CORPUS, OWN_SET, close, corpus_app, query_files
+
+HELP = (
+    "搜索相关性评测：按查询类型打印 R@1、R@5（截断召回率）、MRR@10、Hit@10。"
+    "默认用 tests/relevance/*.yaml 评测本库文章；--set corpus 用外部语料评测集（tests/relevance/corpus/，"
+    "默认只跑调参的 tune 一半），在自己的临时实例里导入 ../shared/corpus，不动门户的数据库和索引。"
+)
+
+
+@click.command("eval", help=HELP)
+@click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--set", "set_name", type=click.Choice(["ours", "corpus"]), default="ours", show_default=True,
+              help="ours：本库文章（门户当前的索引）；corpus：../shared/corpus 语料。")
+@click.option("--half", type=click.Choice(["tune", "test", "all"]), default=None,
+              help="corpus 评测集的哪一半（默认 tune；all 同时列出两半的总计）。")
+@click.option("--baselines", is_flag=True, help="同时用 jieba+BM25 和 SQLite FTS5 trigram 两个朴素基线跑同一批查询，并列出比值。")
+@click.option("--misses", is_flag=True, help="列出排名不是第一的查询。")
+@click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
+@click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help=f"语料文件夹（默认 {DEFAULT_CORPUS}）。")
+@click.option("--rebuild", is_flag=True, help="重新导入语料并重建它的索引（缓存在 KB_INSTANCE_DIR/eval/）。")
+@with_appcontext
+def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, rebuild) -> None:
+    """Relevance of search over tests/relevance/ (default) or the corpus set."""
+    from indexer.evaluation import load_queries
+
+    if set_name == "ours":
+        if half or corpus_dir or rebuild:
+            raise click.UsageError("--half、--corpus、--rebuild 只用于 --set corpus。")
+        files = list(files) or sorted(OWN_SET.glob("*.yaml"))
+        _run(current_app, load_queries(files), baselines, misses, as_json, note="")
+        return
+
+    folder = Path(corpus_dir or DEFAULT_CORPUS)
+    if not folder.is_dir():
+        raise click.ClickException(f"找不到语料文件夹 {folder}（可用 --corpus 指定）。")
+    half = half or "tune"
+    queries = load_queries(list(files) or query_files(half))
+    if not queries:
+        raise click.ClickException(f"{half} 中没有查询。")
+    cache = Path(current_app.config["KB_INSTANCE_DIR"]) / "eval"
+    log = (lambda message: click.echo(message, err=True))
+    app = corpus_app(folder, cache, rebuild=rebuild, log=log)
+    try:
+        scope = f"{len(files)} 个文件" if files else half
+        _run(app, queries, baselines, misses, as_json, note=f"评测集：corpus（{scope}，{len(queries)} 条查询）")
+    finally:
+        close(app)
+
+
+def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str) -> None:
+    from indexer.baselines import BASELINES
+    from indexer.evaluation import compare, evaluate, evaluate_baseline
+
+    from ..articles.search import engine, published_documents
+    from ..visibility import audiences_for
+
+    with app.app_context():
+        ours = evaluate(engine(), queries, audiences_for)
+        others = {}
+        if baselines:
+            docs = published_documents()
+            cache_dir = Path(app.config["KB_INSTANCE_DIR"])
+            for cls in BASELINES:
+                started = time.perf_counter()
+                baseline = cls(docs, cache_dir=cache_dir)
+                built = time.perf_counter() - started
+                others[cls.name] = evaluate_baseline(baseline, queries, audiences_for)
+                if not as_json:
+                    click.echo(f"基线 {cls.name}：{len(docs)} 篇文档，准备用时 {built:.1f} 秒", err=True)
+    if as_json:
+        if others:
+            body = {"ours": ours.as_json(), **{cls.key: others[cls.name].as_json() for cls in BASELINES}}
+        else:
+            body = ours.as_json()
+        click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+        return
+    if note:
+        click.echo(note)
+    click.echo(compare(ours, others) if others else ours.table())
+    click.echo("R@5 为截断召回率：前 5 条结果中相关文档数 ÷ min(5, 相关文档数)；× 为本引擎 ÷ 基线。"
+               if others else "R@5 为截断召回率：前 5 条结果中相关文档数 ÷ min(5, 相关文档数)。")
+    if misses:
+        for q, got in ours.misses:
+            name = f"{q.id} " if q.id else ""
+            click.echo(f"[{q.kind}] {name}{q.query!r} → 期望 {list(q.expected)[:3]}"
+                       f"{'…' if len(q.expected) > 3 else ''}，得到 {got}")

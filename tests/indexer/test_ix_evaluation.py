@@ -1,0 +1,111 @@
+"""Relevance metrics (indexer/evaluation.py) and the plain baselines (indexer/baselines.py)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from indexer.baselines import Fts5Trigram, JiebaBM25
+from indexer.documents import IndexDocument
+from indexer.evaluation import LabelledQuery, Scores, compare, evaluate_ranked, load_queries
+
+
+def q(expected, kind="colloquial", half="", text="x"):
+    return LabelledQuery(query=text, expected=tuple(expected), kind=kind, half=half)
+
+
+def test_metrics_follow_their_definitions():
+    queries = [q(["a"]), q(["a", "b", "c"]), q(["z"]), q(list("abcdefgh"))]
+    ranked = {
+        0: ["x", "a"],  # rank 2
+        1: ["a", "x", "b", "y", "y2", "c"],  # rank 1, 2 of 3 expected in the top 5
+        2: ["x"] * 10 + ["z"],  # rank 11: not in the top 10
+        3: list("abcde"),  # 5 of 8 expected in the top 5
+    }
+    it = iter(range(4))
+    result = evaluate_ranked(queries, lambda _q: ranked[next(it)])
+    s = result.overall
+    assert s.count == 4
+    assert s.r_at_1 == pytest.approx(2 / 4)
+    assert s.r_at_5 == pytest.approx((1 + 2 / 3 + 0 + 5 / 5) / 4)  # capped at min(5, |expected|)
+    assert s.mrr_at_10 == pytest.approx((1 / 2 + 1 + 0 + 1) / 4)
+    assert s.hit_at_10 == pytest.approx(3 / 4)
+    assert s.recall_at_5 == pytest.approx(3 / 4)  # the older meaning: any expected in the top 5
+    assert [m.query for m, _ in result.misses] == ["x", "x"]
+
+
+def test_a_single_expected_document_gives_the_old_recall():
+    s = Scores()
+    for rank in (1, 3, 7, None):
+        s.add(rank)
+    assert s.recall_at_5 == s.r_at_5 == 0.5 and s.hit_at_10 == 0.75
+
+
+def test_halves_come_from_the_folder_and_rows_list_them(tmp_path):
+    for half in ("tune", "test"):
+        (tmp_path / half).mkdir()
+        (tmp_path / half / "k.yaml").write_text(
+            f"- {{id: {half}-1, query: 打印机, expected: [a], kind: keyword, origin: [a]}}\n", encoding="utf-8")
+    queries = load_queries(sorted(tmp_path.glob("*/*.yaml")))
+    assert {(x.id, x.half, x.origin) for x in queries} == {("tune-1", "tune", ("a",)), ("test-1", "test", ("a",))}
+    result = evaluate_ranked(queries, lambda x: ["a"] if x.half == "tune" else ["b"])
+    names = [name for name, _ in result.rows()]
+    assert names == ["keyword", "overall", "overall tune", "overall test"]
+    assert result.by_half["tune"].mrr_at_10 == 1.0 and result.by_half["test"].mrr_at_10 == 0.0
+    assert set(result.as_json()["overall"]) == {"n", "recall@1", "recall@5", "mrr@10", "capped_recall@5", "hit@10"}
+
+
+def test_compare_prints_each_baseline_and_the_ratio():
+    queries = [q(["a"]), q(["b"])]
+    ours = evaluate_ranked(queries, lambda x: list(x.expected))
+    half = evaluate_ranked(queries, lambda x: list(x.expected) if x.expected == ("a",) else [])
+    none = evaluate_ranked(queries, lambda x: [])
+    text = compare(ours, {"base A": half, "base B": none})
+    mrr = text.split("\n\n")[2].splitlines()
+    assert mrr[0].split() == ["kind", "n", "MRR@10", "base", "A", "×", "base", "B", "×"]
+    assert mrr[-1].split() == ["overall", "2", "1.000", "0.500", "2.00", "0.000", "—"]
+
+
+DOCS = [
+    IndexDocument("print/offline", "打印机显示脱机", "打印", (), (), "public",
+                  "打印机脱机时，检查电源和网线，然后在设置中取消“脱机使用打印机”。", None, "1"),
+    IndexDocument("account/reset", "忘记密码怎么办", "账号", (), (), "public",
+                  "在自助服务门户重置帐号密码，需要先登记手机号码。", None, "2"),
+    IndexDocument("internal/printer-admin", "打印服务器维护", "打印", (), (), "internal",
+                  "打印机脱机的服务器端处理步骤，仅限 IT 人员。", None, "3"),
+]
+
+
+@pytest.mark.parametrize("cls", [JiebaBM25, Fts5Trigram])
+def test_baselines_rank_by_the_words_and_respect_visibility(cls, tmp_path):
+    engine = cls(DOCS, cache_dir=tmp_path)
+    assert engine.search("打印机脱机", {"public"})[0] == "print/offline"
+    assert "internal/printer-admin" not in engine.search("打印机脱机", {"public"})
+    assert "internal/printer-admin" in engine.search("打印机脱机", {"public", "internal"})
+    assert engine.search("打印机脱机", set()) == []
+    assert engine.search("", {"public"}) == []
+
+
+@pytest.mark.parametrize("cls", [JiebaBM25, Fts5Trigram])
+def test_baselines_are_plain_no_traditional_folding(cls, tmp_path):
+    """What our engine adds (Traditional → Simplified) is exactly what a yardstick must not do."""
+    engine = cls(DOCS, cache_dir=tmp_path)
+    assert engine.search("忘记密码", {"public"})[0] == "account/reset"
+    assert engine.search("忘記密碼", {"public"}) == []
+
+
+def test_fts5_needs_three_characters_per_piece():
+    assert Fts5Trigram.match_expression("VPN") == '"VPN"'
+    assert Fts5Trigram.match_expression("打印 IP") is None
+    assert Fts5Trigram.match_expression('错误"809') == '"809"'  # quotes are split away, never syntax
+
+
+def test_bm25_counts_are_cached_by_document_content(tmp_path):
+    JiebaBM25(DOCS, cache_dir=tmp_path)
+    caches = list(tmp_path.glob("bm25-jieba-*.pickle"))
+    assert len(caches) == 1
+    cached = JiebaBM25(DOCS, cache_dir=tmp_path)
+    assert cached.search("重置密码", {"public"})[0] == "account/reset"
+    JiebaBM25([DOCS[0], replace(DOCS[1], body="别的内容"), DOCS[2]], cache_dir=tmp_path)
+    assert len(list(tmp_path.glob("bm25-jieba-*.pickle"))) == 2

@@ -1,0 +1,90 @@
+"""`kb eval`: our own set on the portal's index, the corpus set on an instance of its own."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+CORPUS_FILES = {
+    "net/vpn-809.md": "# VPN 连接错误 809\n\n远程服务器没有响应时，检查防火墙是否放行 UDP 500 和 4500。\n",
+    "net/wifi.md": "# 无线网络连不上\n\n忘记网络后重新连接，检查密码。\n",
+    "office/activate.md": "# 激活 Office\n\n用工作账号登录 Office 即可激活。\n",
+    "ops/admin-only.md": "---\ntitle: 服务器端 VPN 日志\naudience: internal\n---\nVPN 809 的服务器端排查。\n",
+}
+QUERIES = """\
+- {id: q1, query: "VPN 报错 809", expected: [net/vpn-809], kind: code, origin: [net/vpn-809]}
+- {id: q2, query: "wifi 连不上", expected: [net/wifi], kind: colloquial, origin: [net/wifi]}
+- {id: q3, query: "激活", expected: [office/activate], kind: keyword, origin: [office/activate]}
+"""
+
+
+def _corpus(tmp_path: Path) -> tuple[Path, Path]:
+    folder = tmp_path / "corpus"
+    for rel, text in CORPUS_FILES.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(text, encoding="utf-8")
+    queries = tmp_path / "set" / "tune" / "kinds.yaml"
+    queries.parent.mkdir(parents=True)
+    queries.write_text(QUERIES, encoding="utf-8")
+    return folder, queries
+
+
+def test_our_own_set_keeps_its_json_keys(synced, runner, tmp_path):
+    own = tmp_path / "own.yaml"
+    own.write_text('- {query: "VPN 809", expected: [vpn/error-809], kind: code}\n', encoding="utf-8")
+    result = runner.invoke(args=["kb", "eval", str(own), "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output)
+    assert body["overall"]["n"] == 1 and body["overall"]["recall@1"] == 1.0
+    assert set(body["code"]) == {"n", "recall@1", "recall@5", "mrr@10", "capped_recall@5", "hit@10"}
+
+
+def test_corpus_set_runs_on_its_own_instance_beside_the_baselines(synced, runner, tmp_path):
+    from app.db import session_scope
+    from app.models import Article
+
+    folder, queries = _corpus(tmp_path)
+    with synced.app_context(), session_scope() as session:
+        before = session.scalar(select(func.count()).select_from(Article))
+
+    args = ["kb", "eval", str(queries), "--set", "corpus", "--corpus", str(folder), "--baselines", "--misses"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "正在导入" in result.output  # first run: imported into <instance>/eval/corpus-<hash>
+    lines = result.output.splitlines()
+    header = next(line for line in lines if line.startswith("kind") and "MRR@10" in line)
+    assert header.split() == ["kind", "n", "MRR@10", "jieba+BM25", "×", "FTS5", "trigram", "×"]
+    overall = [line for line in lines if line.startswith("overall")]
+    assert overall and all(line.split()[1] == "3" for line in overall)
+
+    instances = list((Path(synced.config["KB_INSTANCE_DIR"]) / "eval").glob("corpus-*"))
+    assert len(instances) == 1 and (instances[0] / "READY").is_file()
+    with synced.app_context(), session_scope() as session:  # the portal's database is untouched
+        assert session.scalar(select(func.count()).select_from(Article)) == before
+
+    again = runner.invoke(args=["kb", "eval", str(queries), "--set", "corpus", "--corpus", str(folder), "--json"])
+    assert again.exit_code == 0, again.output
+    assert "正在导入" not in again.output  # reused
+    body = json.loads(again.output[again.output.index("{"):])
+    assert body["overall"]["n"] == 3 and body["code"]["mrr@10"] == 1.0
+
+
+def test_internal_files_of_the_corpus_stay_invisible_to_the_anonymous_set(synced, runner, tmp_path):
+    folder, queries = _corpus(tmp_path)
+    queries.write_text('- {id: q9, query: "服务器端 VPN 日志", expected: [ops/admin-only], kind: keyword}\n',
+                       encoding="utf-8")
+    result = runner.invoke(args=["kb", "eval", str(queries), "--set", "corpus", "--corpus", str(folder),
+                                 "--baselines", "--json"])
+    assert result.exit_code == 0, result.output
+    body = json.loads(result.output[result.output.index("{"):])
+    assert {name: body[name]["overall"]["hit@10"] for name in body} == {
+        "ours": 0.0, "jieba_bm25": 0.0, "fts5_trigram": 0.0}
+
+
+def test_bad_options_are_explained(synced, runner, tmp_path):
+    result = runner.invoke(args=["kb", "eval", "--half", "test"])
+    assert result.exit_code == 2 and "--set corpus" in result.output
+    result = runner.invoke(args=["kb", "eval", "--set", "corpus", "--corpus", str(tmp_path / "nowhere")])
+    assert result.exit_code == 1 and "找不到语料文件夹" in result.output
