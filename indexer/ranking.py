@@ -31,6 +31,7 @@ combined scores (bounded by ``TERM_CACHE_POSTINGS``).
 """
 from __future__ import annotations
 
+import bisect
 import math
 import threading
 from collections import OrderedDict
@@ -270,25 +271,47 @@ class RankIndex:
 
     # -- positions (proximity) ------------------------------------------------------------
     def positions(self, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
-        """Positions of ``text`` in ``field`` for the (sorted) document numbers ``docs``."""
+        """Positions of ``text`` in ``field`` for the (sorted) document numbers ``docs``.
+
+        Walks the posting blocks once: blocks whose highest document number is below the next
+        wanted document are skipped without decoding; in a block, the wanted documents are
+        found by bisection in its id array and only their values are decoded (Whoosh's
+        ``skip_to`` steps posting by posting inside a block)."""
         out: dict[int, list[int]] = {}
         fmt = s.schema[field].format
         for lr, off in self.leaves:
             if (field, text) not in lr:
                 continue
             n = lr.doc_count_all()
-            local = docs[(docs >= off) & (docs < off + n)] - off
-            if not len(local):
+            local = (docs[(docs >= off) & (docs < off + n)] - off).tolist()
+            if not local:
                 continue
             m = _raw_leaf(lr, field, text)
-            for d in local.tolist():
-                if not m.is_active():
-                    break
-                m.skip_to(d)
-                if not m.is_active():
-                    break
-                if m.id() == d:
-                    out[d + off] = fmt.decode_as("positions", m.value())
+            if not (hasattr(m, "_read_ids") and hasattr(m, "_maxid")):
+                for d in local:                    # another codec: the public way
+                    if not m.is_active():
+                        break
+                    m.skip_to(d)
+                    if m.is_active() and m.id() == d:
+                        out[d + off] = fmt.decode_as("positions", m.value())
+                continue
+            i = 0
+            while i < len(local) and m.is_active():
+                if m._maxid < local[i]:
+                    m._next_block()
+                    continue
+                if m._ids is None:
+                    m._read_ids()
+                ids = m._ids
+                while i < len(local) and local[i] <= m._maxid:
+                    d = local[i]
+                    k = bisect.bisect_left(ids, d)
+                    if k < len(ids) and ids[k] == d:
+                        if m._values is None:
+                            m._read_values()
+                        out[d + off] = fmt.decode_as("positions", m._values[k])
+                    i += 1
+                m._next_block()
         return out
 
 

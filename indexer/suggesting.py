@@ -113,6 +113,7 @@ def _candidates(snap, s, qn: str, auds, synonyms) -> tuple[list, list[str]]:
         idf = max(tv.idf(ws[0]) for ws, _w in live)
         p.groups.append(PlanGroup(frag.words, "prefix", live, 1.0, idf, idf, required=True))
         terms += [ws[0][len(PREFIX_MARK):] for ws, _w in frag.alts]
+    p.pairs = []            # titles are short: the title coverage bonus says enough
     ranked = rank(tv, p)
     n = min(SUGGEST_CANDIDATES, len(ranked))
     cands = list(zip(ranked.scores[:n].tolist(), ranked.ids[:n].tolist()))
