@@ -35,7 +35,7 @@ eval: init
 	$(BIN)/flask --app wsgi kb eval
 
 bench: $(STAMP)
-	$(BIN)/python bench/search.py
+	$(BIN)/python bench/search.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache

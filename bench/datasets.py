@@ -1,13 +1,14 @@
-"""The three article sets: ``ours`` (articles/), ``corpus`` (../shared/corpus/), ``10k``.
+"""The article sets: ``ours`` (articles/), ``corpus`` (../shared/corpus/), ``10k``, ``100k``.
 
 Each set is a list of :class:`Record` (what one Markdown file holds) plus load statistics.
 The same records feed the in-process engine, the FTS5 baseline and — written back to Markdown
 files with explicit front matter — the real app (``kb sync``), so every engine sees the same
 articles.
 
-``10k``: corpus + ours, then synthesised variants until 10,000: variant *k* (k = 1, 2, …) of
-corpus article *i* re-uses its body, tags, codes and category, with slug ``synth-k/<slug>``
-and title ``<title>（副本 k）``.  Variants are taken in corpus order, round after round.
+``10k`` and ``100k``: corpus + ours, then synthesised variants until 10,000 / 100,000:
+variant *k* (k = 1, 2, …) of corpus article *i* re-uses its body, tags, codes and category,
+with slug ``synth-k/<slug>`` and title ``<title>（副本 k）``.  Variants are taken in corpus
+order, round after round.
 """
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 ARTICLES = REPO / "articles"
 CORPUS = (REPO / ".." / "shared" / "corpus").resolve()
 TEN_K = 10_000
+SIZES = {"10k": 10_000, "100k": 100_000}
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ def load_corpus() -> ArticleSet:
     return s
 
 
-def make_10k(ours: ArticleSet, corpus: ArticleSet, total: int = TEN_K) -> ArticleSet:
+def make_10k(ours: ArticleSet, corpus: ArticleSet, total: int = TEN_K, name: str = "10k") -> ArticleSet:
     base = list(corpus.records) + list(ours.records)
     recs = list(base)
     k = 0
@@ -110,7 +112,7 @@ def make_10k(ours: ArticleSet, corpus: ArticleSet, total: int = TEN_K) -> Articl
             if len(recs) >= total:
                 break
             recs.append(dataclasses.replace(r, slug=f"synth-{k}/{r.slug}", title=f"{r.title}（副本 {k}）"))
-    s = ArticleSet("10k", recs[:total], None, corpus.loaded + ours.loaded,
+    s = ArticleSet(name, recs[:total], None, corpus.loaded + ours.loaded,
                    corpus.errors + ours.errors, corpus.skipped + ours.skipped)
     s.synthesised = len(s.records) - len(base)
     return s
@@ -135,8 +137,8 @@ def write_markdown(records: list[Record], folder: Path) -> int:
 
 def load(names: list[str]) -> dict[str, ArticleSet]:
     out: dict[str, ArticleSet] = {}
-    need_ours = "ours" in names or "10k" in names
-    need_corpus = "corpus" in names or "10k" in names
+    need_ours = "ours" in names or any(n in SIZES for n in names)
+    need_corpus = "corpus" in names or any(n in SIZES for n in names)
     ours = load_ours() if need_ours else None
     corpus = load_corpus() if need_corpus else None
     for n in names:
@@ -144,6 +146,6 @@ def load(names: list[str]) -> dict[str, ArticleSet]:
             out[n] = ours
         elif n == "corpus":
             out[n] = corpus
-        elif n == "10k":
-            out[n] = make_10k(ours, corpus)
+        elif n in SIZES:
+            out[n] = make_10k(ours, corpus, SIZES[n], n)
     return out

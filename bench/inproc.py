@@ -116,7 +116,29 @@ def queries(eng: SearchEngine, suggest_rounds: int, search_rounds: int) -> dict:
     times, last = time_calls(lambda q: eng.search(q, per_page=10), TEXTS, search_rounds, warmup=0)
     out["search"] = summary(times) | {"empty": sum(1 for r in last if not r.hits)}
     out["slowest_search"] = slowest(times, 5)
+    # search, uncached: the snapshot's ranked-results cache cleared before every call (term
+    # scores stay: a warm worker), and as on a new snapshot (term scores cleared too)
+    for key, terms in (("search_uncached", False), ("search_new_snapshot", True)):
+        times = []
+        for _r in range(search_rounds):
+            for q in TEXTS:
+                if eng._gen is not None:
+                    eng._gen.clear_caches(terms=terms)
+                t0 = time.perf_counter()
+                eng.search(q, per_page=10)
+                times.append((time.perf_counter() - t0) * 1000)
+        out[key] = summary(times)
+        out[f"slowest_{key}"] = slowest(times, 5)
     return out
+
+
+def worker(folder: Path) -> dict:
+    """A fresh process serving the index (``bench.worker``): its timings and memory."""
+    import json
+
+    res = subprocess.run([sys.executable, "-m", "bench.worker", str(folder / "index"), str(folder)],
+                         cwd=REPO, stdout=subprocess.PIPE, text=True, timeout=1800, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
 
 
 def slowest(times: list[float], k: int) -> list[tuple[str, float]]:

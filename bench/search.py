@@ -23,12 +23,14 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import datasets, inproc, report, server  # noqa: E402
+from bench import tantivy_engine  # noqa: E402
 from bench.fts5 import Fts5  # noqa: E402
 from bench.queries import TEXTS  # noqa: E402
 from bench.stats import summary, time_calls  # noqa: E402
 
 OUT = REPO / "bench" / "out"
-SETS = ("ours", "corpus", "10k")
+SETS = ("ours", "corpus", "10k")          # make bench
+ALL_SETS = SETS + ("100k",)               # --sets …,100k (about an hour on 2 cores)
 
 
 def log(msg: str) -> None:
@@ -53,7 +55,17 @@ def fts5(aset, folder: Path, rounds: int) -> dict:
         db.close()
 
 
-def run_set(aset, cfg: dict, keep: bool) -> dict:
+def tantivy_yardstick(aset, rounds: int) -> dict | None:
+    if not tantivy_engine.available():
+        return None
+    t = tantivy_engine.Tantivy()
+    build = t.build(aset.records)
+    times, last = time_calls(t.search, TEXTS, rounds, warmup=1)
+    return summary(times) | build | {"per_s": len(aset.records) / build["build_s"],
+                                     "empty": sum(1 for r in last if not r)}
+
+
+def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
     res: dict = {"set": {"docs": len(aset.records), "loaded": aset.loaded, "errors": aset.errors,
                          "skipped": aset.skipped, "synthesised": aset.synthesised,
                          "chars": aset.chars}}
@@ -73,15 +85,31 @@ def run_set(aset, cfg: dict, keep: bool) -> dict:
             for kind in ("search", "suggest"):
                 log(f"{aset.name}: slowest {kind} (median ms): " + ", ".join(
                     f"{t:.0f} {qq!r}" for qq, t in q[f"slowest_{kind}"]))
+            for key in ("search_uncached", "search_new_snapshot"):
+                log(f"{aset.name}: {key} p50/p95 {q[key]['p50']:.1f}/{q[key]['p95']:.1f} ms; slowest: "
+                    + ", ".join(f"{t:.0f} {qq!r}" for qq, t in q[f"slowest_{key}"]))
             res["update"] = inproc.update_visible(eng, aset, ip, cfg["updates"])
             u = res["update"]
             log(f"{aset.name}: update visible median {u['visible']['p50']:.0f} ms "
                 f"(update() {u['call']['p50']:.0f} ms, timeouts {u['timeouts']})")
         finally:
             eng.close()
+        res["worker"] = inproc.worker(ip)
+        w = res["worker"]
+        log(f"{aset.name}: fresh worker process: search p50/p95 {w['search']['p50']:.1f}/"
+            f"{w['search']['p95']:.1f} ms, suggest p95 {w['suggest']['p95']:.1f} ms, "
+            f"RSS {w['memory'].get('VmRSS', 0):.0f} MB (peak {w['memory'].get('VmHWM', 0):.0f})")
         res["fts5"] = fts5(aset, tmp, cfg["fts_rounds"])
         log(f"{aset.name}: FTS5 build {res['fts5']['build_s']:.1f} s, p50/p95 "
             f"{res['fts5']['p50']:.2f}/{res['fts5']['p95']:.2f} ms")
+        res["tantivy"] = tantivy_yardstick(aset, cfg["fts_rounds"])
+        if res["tantivy"]:
+            tv = res["tantivy"]
+            log(f"{aset.name}: tantivy build {tv['build_s']:.1f} s ({tv['per_s']:.0f}/s; segmenting "
+                f"{tv['segment_s']:.1f} s), p50/p95 {tv['p50']:.2f}/{tv['p95']:.2f} ms")
+        if not http:
+            log(f"{aset.name}: HTTP part skipped (--no-http)")
+            return res
 
         articles = aset.source_dir
         if articles is None:
@@ -107,14 +135,17 @@ def run_set(aset, cfg: dict, keep: bool) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: ours,corpus,10k")
+    ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: ours,corpus,10k,100k")
+    ap.add_argument("--no-http", default="", help="sets whose import through the app and HTTP "
+                    "part are skipped (comma-separated, e.g. 100k)")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
-    bad = [n for n in names if n not in SETS]
+    bad = [n for n in names if n not in ALL_SETS]
     if bad or not names:
-        ap.error(f"unknown set(s) {bad}; choose from {', '.join(SETS)}")
+        ap.error(f"unknown set(s) {bad}; choose from {', '.join(ALL_SETS)}")
+    no_http = {n.strip() for n in args.no_http.split(",") if n.strip()}
     logging.basicConfig(level=logging.WARNING)
     cfg = settings(args.quick)
     started = time.perf_counter()
@@ -132,7 +163,7 @@ def main(argv=None) -> int:
 
     results = {}
     for n in names:
-        results[n] = run_set(sets[n], cfg, args.keep)
+        results[n] = run_set(sets[n], cfg, args.keep, http=n not in no_http)
 
     total = time.perf_counter() - started
     header = (f"Search benchmark, {time.strftime('%Y-%m-%d %H:%M')}, {os.cpu_count()} CPUs, "

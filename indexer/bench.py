@@ -106,13 +106,8 @@ def bench(docs, procs, rounds=3):
             for r in range(rounds):
                 for q in qs:
                     gen = eng._gen
-                    if gen is not None:   # measure the work, not the query caches
-                        gen.suggest_cache.clear()
-                        gen.result_cache.clear()
-                        if snapshot:      # also the per-snapshot term scores, df, vocabulary:
-                            gen.terms.clear()   # as for the first queries after a commit
-                            gen._df.clear()
-                            gen.vocab.clear()
+                    if gen is not None:   # measure the work, not the query caches; with
+                        gen.clear_caches(terms=snapshot)   # snapshot also term scores, as after a commit
                     t0, c0 = time.perf_counter(), time.thread_time()
                     fn(q)
                     t.append(time.perf_counter() - t0)

@@ -1,4 +1,4 @@
-"""Query construction from tokens — user text never reaches Whoosh's QueryParser.
+"""Query plans from user text — user text never reaches Whoosh's QueryParser.
 
 ``parse(q, synonyms)`` turns user text into *groups*, one per query position:
 
@@ -6,46 +6,75 @@
   the same pipeline as the index (accurate mode, no sub-words); operators, quotes, ``field:``,
   ``[a TO z]``, wildcards are just punctuation and disappear;
 * a group's alternatives: the word itself (weight 1), a code's equivalent spellings (1), the
-  jieba sub-words that exactly cover a long word (``帐号密码`` → ``帐号`` + ``密码``, 0.8), and
-  synonyms (0.5).  Synonym entries may span several query words;
+  jieba sub-words that exactly cover a long word (``帐号密码`` → ``帐号`` + ``密码``, 0.8),
+  colloquial variants (``连不上`` → ``连接``, 0.9), synonyms (0.5; 0.3 across scripts,
+  ``synonyms.py``).  Synonym entries may span several query words;
+* filler words (``data/filler.txt``: 老是, 突然, 一直 …) are marked;
+* letters glued to digits (``vpn809``) remember their two halves;
 * at most ``MAX_GROUPS`` groups are kept.
 
-``build(groups, "and"|"or")`` makes the Whoosh query: each alternative is searched in every
-field with the field weight (``FIELD_WEIGHTS``; with token boosts: title > front-matter codes >
-tags > headings > body codes > body) times the alternative's weight; groups are combined with
-AND (first) or OR (relaxed).  With 2–8 plain word groups the exact phrase in the title adds a
-bonus (``AndMaybe``), which relies on the index's sequential positions.
+``plan(groups, df, ndocs)`` then decides, with the index's document frequencies, what the
+engine executes (``ranking.rank``): alternatives found nowhere are dropped; a glued word found
+nowhere becomes its two halves (``vpn`` + ``809``); every group gets a *weight* (1, filler
+``FILLER_WEIGHT``) and a *coverage* weight (its idf; 0 for filler), and the plan a minimum
+share of coverage a page must reach (``MIN_SHARE``).  Long descriptions keep their
+``LONG_KEEP`` most informative groups (codes first, then by idf) at full weight; the other
+words still count, at ``LONG_REST_WEIGHT``, without coverage.
 """
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
-
-from whoosh import query as wq
+from pathlib import Path
 
 from . import segment
-from .analysis import CODE, VARIANT, WORD, tokens
+from .analysis import CODE, VARIANT, WORD, tokens, words
+from .ranking import prefix_term
 from .synonyms import SynonymTable
 from .text import QUERY_MAX_CHARS, normalise
 
-__all__ = ["FIELD_WEIGHTS", "Group", "parse", "build", "highlight_terms", "SYNONYM_WEIGHT"]
+__all__ = ["FIELD_WEIGHTS", "Group", "Plan", "PlanGroup", "parse", "plan", "highlight_terms",
+           "FILLER"]
 
-#: query-time field boosts.  With the token boosts of ``analysis`` (tag words 0.6, front-matter
-#: codes 4, heading words 1+2) and BM25 saturation, one occurrence scores (measured, test
-#: ``test_field_weights…``): title 9.5 > tag 5.6 > heading 2.9 > body 1.8 for a word, and title
-#: 23 > front-matter code 10.9 > code in the body 9.0 for a code.
+#: query-time field boosts of the Whoosh queries suggest still builds (``suggesting``).
 FIELD_WEIGHTS = {
     "title": 5.0,
     "codes": 2.5,
     "body": 1.0,
 }
-SYNONYM_WEIGHT = 0.5
 COVER_WEIGHT = 0.8
-CORRECTION_WEIGHT = 0.9
-MAX_GROUPS = 16
-PHRASE_BOOST = {"title": 4.0}
+UNFINISHED_WEIGHT = 0.7   # a title word that starts with the unfinished last word
+SUBWORD_WEIGHT = 0.3      # one dictionary sub-word of a long word (浏览器 → 浏览)
+SAME_WORD_WEIGHT = 0.5     # alternatives at least this heavy count as the same word (plan)
+MAX_GROUPS = 32
+FILLER_WEIGHT = 0.2
+SINGLE_CHAR_WEIGHT = 0.5
+COVER_IDF_EXP = 0.0
+MIN_DF_SHARE = 0.01
+LONG_FROM = 8
+LONG_COMMON_SHARE = 0.2
+LONG_REST_WEIGHT = 0.3
+HIGHLIGHT_MIN_WEIGHT = 0.5
+#: minimum share of the plan's coverage weight a page must match, by number of informative
+#: groups (more groups than listed: the last value)
+MIN_SHARE = {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}
 
 _LATIN_WORD = re.compile(r"[a-z][a-z\-]{3,}")
+_GLUED = re.compile(r"([a-z]{2,})([0-9]+)|([0-9]+)([a-z]{2,})")
+FILLER_PATH = Path(__file__).resolve().with_name("data") / "filler.txt"
+
+
+def _load_filler() -> frozenset[str]:
+    out = set()
+    for line in FILLER_PATH.read_text("utf-8").splitlines():
+        line = line.split("#", 1)[0]
+        for entry in line.split():
+            out.update(words(entry))
+    return frozenset(out)
+
+
+FILLER = _load_filler()
 
 
 @dataclass
@@ -54,10 +83,37 @@ class Group:
     words: tuple[str, ...]                       # the query's own word(s)
     kind: str = WORD                             # word | code
     alts: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
+    filler: bool = False
+    split: list["Group"] | None = None           # ``vpn809`` → groups of ``vpn`` and ``809``
 
     @property
     def text(self) -> str:
         return "".join(self.words) if all(not w.isascii() for w in self.words) else " ".join(self.words)
+
+    def key(self):
+        return (self.words, self.kind, tuple(self.alts), self.filler)
+
+
+@dataclass
+class PlanGroup:
+    words: tuple[str, ...]
+    kind: str
+    alts: list[tuple[tuple[str, ...], float]]
+    weight: float                                # score multiplier
+    cover: float                                 # coverage weight (0: does not count)
+    idf: float = 0.0                             # the group's idf: no alternative scores above it
+    required: bool = False                       # only pages matching it are candidates
+
+
+@dataclass
+class Plan:
+    groups: list[PlanGroup]
+    min_share: float = 0.0
+    pairs: list[tuple[int, int]] = field(default_factory=list)   # neighbours, for proximity
+
+    def key(self):
+        return (tuple((g.words, tuple(g.alts), g.weight, g.cover, g.idf) for g in self.groups),
+                self.min_share, tuple(self.pairs))
 
 
 def _cover(word: str) -> tuple[str, ...] | None:
@@ -85,6 +141,23 @@ def parse(q: str, synonyms: SynonymTable | None = None) -> list[Group]:
     if not isinstance(q, str):
         return []
     qn = normalise(q[: QUERY_MAX_CHARS * 4])[:QUERY_MAX_CHARS]
+    groups = _groups(qn, synonyms, glued=True)
+    if groups and qn and not qn[-1].isspace():
+        _unfinished(groups[-1])
+    return groups
+
+
+def _unfinished(g: Group) -> None:
+    """The last word may be unfinished (``远程桌``, ``vpn 连接错``): one Chinese character or a
+    Latin fragment also matches title words that start with it (suggest's ``prefix`` field)."""
+    if g.kind != WORD or len(g.words) != 1:
+        return
+    w = g.words[0]
+    if (len(w) == 1 and not w.isascii()) or (w.isascii() and w.isalpha() and 3 <= len(w) <= 10):
+        g.alts.append(((prefix_term(w),), UNFINISHED_WEIGHT))
+
+
+def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:
     toks = tokens(qn)
     if not any(t.kind in (WORD, CODE) for t in toks):
         toks = tokens(qn, keep_stop=True)   # a query of stop words only: use them
@@ -96,6 +169,14 @@ def parse(q: str, synonyms: SynonymTable | None = None) -> list[Group]:
                 cov = _cover(t.text)
                 if cov:
                     g.alts.append((cov, COVER_WEIGHT))
+                if SUBWORD_WEIGHT and len(t.text) > 2 and not t.text.isascii():
+                    for sw in segment.get().subwords(t.text):
+                        if (sw,) != cov and ((sw,), COVER_WEIGHT) not in g.alts:
+                            g.alts.append(((sw,), SUBWORD_WEIGHT))
+                m = _GLUED.fullmatch(t.text) if glued else None
+                if m:
+                    halves = " ".join(p for p in m.groups() if p)
+                    g.split = _groups(halves, synonyms, glued=False)
             positions.append(g)
         elif t.kind == VARIANT and positions:
             positions[-1].alts.append(((t.text,), 1.0))
@@ -107,137 +188,117 @@ def parse(q: str, synonyms: SynonymTable | None = None) -> list[Group]:
             seen.add(g.words)
             uniq.append(g)
     positions = uniq[:MAX_GROUPS]
-    if synonyms is None:
-        return positions
-    mains = [g.words[0] if g.kind == WORD else "\x00" for g in positions]
-    out: list[Group] = []
-    i = 0
-    for start, n, alts in synonyms.match(mains):
-        out.extend(positions[i:start])
-        if n == 1:
-            g = positions[start]
-        else:
-            ws = tuple(mains[start:start + n])
-            g = Group(ws, WORD, [(ws, 1.0)])
-        g.alts.extend((a, SYNONYM_WEIGHT) for a in alts if (a, 1.0) not in g.alts)
-        out.append(g)
-        i = start + n
-    out.extend(positions[i:])
-    return out
+    if synonyms is not None:
+        mains = [g.words[0] if g.kind == WORD else "\x00" for g in positions]
+        out: list[Group] = []
+        i = 0
+        for start, n, alts in synonyms.match(mains):
+            out.extend(positions[i:start])
+            if n == 1:
+                g = positions[start]
+            else:
+                ws = tuple(mains[start:start + n])
+                g = Group(ws, WORD, [(ws, 1.0)])
+            have = {a for a, _w in g.alts}
+            g.alts.extend((a, w) for a, w in alts if a not in have)
+            out.append(g)
+            i = start + n
+        out.extend(positions[i:])
+        positions = out
+    for g in positions:
+        g.filler = g.kind == WORD and all(w in FILLER for w in g.words)
+    return positions
 
 
-class _Or(wq.Or):
-    """Or with a binary tree of union matchers: Whoosh's default "array" matcher allocates and
-    clears a 2,048-slot array per sub-query, which dominated search time."""
-    matcher_type = wq.Or.DEFAULT_MATCHER
+def _unknown_cjk(g: Group) -> bool:
+    w = g.words[0]
+    return (g.kind == WORD and len(g.words) == 1 and 2 <= len(w) <= 4
+            and all("\u4e00" <= c <= "\u9fff" for c in w))
 
 
-def _any(qs: list) -> wq.Query:
-    qs = [q for q in qs if q is not wq.NullQuery]
-    if not qs:
-        return wq.NullQuery
-    return qs[0] if len(qs) == 1 else _Or(qs)
+def _single_char(g: Group) -> bool:
+    return g.kind == WORD and len(g.words) == 1 and len(g.words[0]) == 1 and not g.words[0].isascii()
 
 
-def _alt_query(words: tuple[str, ...], weight: float, fields, exists) -> wq.Query:
-    per_word = []
-    for w in words:
-        q = _any([wq.Term(f, w, boost=FIELD_WEIGHTS[f] * weight) for f in fields
-                  if exists is None or exists(f, w)])
-        if q is wq.NullQuery:
-            return wq.NullQuery      # a word that is nowhere: this alternative cannot match
-        per_word.append(q)
-    return per_word[0] if len(per_word) == 1 else wq.And(per_word)
+def _idf(df: int, ndocs: int) -> float:
+    return math.log(1.0 + (ndocs - df + 0.5) / (df + 0.5))
 
 
-def group_query(g: Group, fields=tuple(FIELD_WEIGHTS), exists=None) -> wq.Query:
-    return _any([_alt_query(ws, wt, fields, exists) for ws, wt in g.alts])
+def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = None) -> Plan:
+    """The executable plan.  ``df(word) -> int``: documents holding the word in any field.
 
+    A group's document frequency is that of its broadest *same-word* alternative (weight ≥
+    ``SAME_WORD_WEIGHT``: the word, code spellings, covering pieces, colloquial variants), as
+    if they were one term: the rare colloquial ``连不上`` is as common as the ``连接`` it
+    stands for, and a page that happens to use the colloquial word is not lifted by its
+    rarity.  The group's idf (from that frequency) caps every alternative's idf and is its
+    coverage weight."""
+    def alt_df(ws):
+        return min(df(w) for w in ws)
 
-def build(groups: list[Group], mode: str = "and", exists=None) -> wq.Query:
-    """``exists(field, term) -> bool`` (e.g. ``reader.__contains__``) drops terms absent from
-    the index before Whoosh builds matchers for them."""
-    if not groups:
-        return wq.NullQuery
-    parts = [group_query(g, exists=exists) for g in groups]
-    if len(parts) == 1:
-        core = parts[0]
-    elif mode == "and":
-        if any(p is wq.NullQuery for p in parts):
-            return wq.NullQuery
-        core = wq.And(parts)
-    else:
-        core = _any(parts)
-    if core is wq.NullQuery:
-        return core
-    if mode == "and" and 2 <= len(groups) <= 8 and all(len(g.words) == 1 for g in groups):
-        seq = [g.words[0] for g in groups]
-        phrases = [wq.Phrase(f, seq, boost=b) for f, b in PHRASE_BOOST.items()]
-        core = wq.AndMaybe(core, _Or(phrases))
-    return core
+    def group_df(alts):
+        same = [alt_df(ws) for ws, wt in alts if wt >= SAME_WORD_WEIGHT]
+        return max(same) if same else max(alt_df(ws) for ws, _ in alts)
 
-
-RELAX_MAX_GROUPS = 6
-RELAX_MAX_DF = 0.2
-RELAX_PRUNE_FROM = 1000   # prune only in indexes this big (where OR queries get expensive)
-
-
-def relax(groups: list[Group], df, ndocs: int) -> list[Group]:
-    """Groups for the OR fallback.
-
-    ``df(words)`` returns the document frequency of a word tuple (0 when a word is absent).
-    Groups none of whose alternatives occur anywhere are dropped (they cannot help).  In big
-    indexes (``RELAX_PRUNE_FROM``) only the ``RELAX_MAX_GROUPS`` rarest groups are kept, words that
-    occur in more than ``RELAX_MAX_DF`` of the articles are dropped when rarer ones exist, and so
-    are such weaker alternatives (synonyms): long natural-language questions
-    ("改完密码以后账号每天早上都被锁…") otherwise score most of the index.
-    """
-    rated = []
-    for i, g in enumerate(groups):
-        dfs = [(df(ws), wt) for ws, wt in g.alts]
-        if any(d > 0 for d, _ in dfs):
-            own = df(g.words) if g.kind == WORD else 0
-            rated.append((own, i, g))
-    if not rated:
-        return groups
-    if ndocs < RELAX_PRUNE_FROM:
-        return [g for _d, _i, g in rated]
-    cap = RELAX_MAX_DF * ndocs
-    rated.sort(key=lambda t: (t[0], t[1]))
-    keep = [t for t in rated if t[0] <= cap] or rated[:2]
-    keep = sorted(keep[:RELAX_MAX_GROUPS], key=lambda t: t[1])
-    out = []
-    for _d, _i, g in keep:
-        alts = [(ws, wt) for ws, wt in g.alts if wt >= 1.0 or df(ws) <= cap]
-        out.append(Group(g.words, g.kind, alts))
-    return out
-
-
-def prune_alternatives(groups: list[Group], df, ndocs: int) -> list[Group]:
-    """In big indexes drop weaker alternatives (synonyms, pieces) found in more than
-    ``RELAX_MAX_DF`` of the articles: they barely change the ranking but make every posting of,
-    say, ``邮件`` part of the query."""
-    if ndocs < RELAX_PRUNE_FROM:
-        return groups
-    cap = RELAX_MAX_DF * ndocs
-    out = []
+    live: list[tuple[Group, list, int]] = []
     for g in groups:
-        alts = [(ws, wt) for ws, wt in g.alts if wt >= 1.0 or df(ws) <= cap]
-        out.append(g if len(alts) == len(g.alts) else Group(g.words, g.kind, alts))
-    return out
+        alts = [(ws, wt) for ws, wt in g.alts if alt_df(ws) > 0]
+        own = alt_df(g.words) if (g.words, 1.0) in g.alts else 0
+        if not alts and g.split is None and _unknown_cjk(g):
+            # a Chinese word no article holds (误删, a typo, a rare compound): its characters
+            g.split = _groups(" ".join(g.words[0]), synonyms, glued=False)
+        if g.split and own == 0:
+            for h in g.split:
+                halts = [(ws, wt) for ws, wt in h.alts if alt_df(ws) > 0]
+                if halts:
+                    live.append((h, halts, group_df(halts)))
+            continue
+        if alts:
+            live.append((g, alts, group_df(alts)))
+    if not live:
+        return Plan([])
+    out = []
+    informative = [i for i, (g, _a, _d) in enumerate(live) if not g.filler]
+    if not informative:                       # only filler words: they are the query
+        informative = list(range(len(live)))
+    keep = set(informative)
+    if len(informative) > LONG_FROM:
+        # a long description: its generic words (found in more than LONG_COMMON_SHARE of the
+        # articles) count little; codes always count fully
+        keep = {i for i in informative
+                if live[i][0].kind == CODE or live[i][2] <= LONG_COMMON_SHARE * ndocs}
+    floor = MIN_DF_SHARE * ndocs
+    for i, (g, alts, d) in enumerate(live):
+        idf = _idf(max(d, floor), ndocs)
+        if i in keep and _single_char(g):
+            # one Chinese character is usually part of a word the index holds whole (输 of
+            # 输入): its own document frequency says little about how informative it is
+            weight, cover = SINGLE_CHAR_WEIGHT, SINGLE_CHAR_WEIGHT * idf ** COVER_IDF_EXP
+        elif i in keep:
+            weight, cover = 1.0, idf ** COVER_IDF_EXP
+        elif i in informative:
+            weight, cover = LONG_REST_WEIGHT, 0.0
+        else:
+            weight, cover = FILLER_WEIGHT, 0.0
+        out.append(PlanGroup(g.words, g.kind, alts, weight, cover, idf))
+    n = sum(1 for g in out if g.cover > 0)
+    min_share = MIN_SHARE.get(n, MIN_SHARE[max(MIN_SHARE)]) if n else 0.0
+    pairs = [(i, i + 1) for i in range(len(out) - 1) if out[i].cover > 0 and out[i + 1].cover > 0]
+    return Plan(out, min_share, pairs)
 
 
-def with_corrections(groups: list[Group], corrections: dict[int, str], *, replace: bool) -> list[Group]:
-    """Copy of ``groups`` where group i searches ``corrections[i]`` instead of / besides its word."""
+def with_corrections(groups: list[Group], corrections: dict[int, str],
+                     synonyms: SynonymTable | None = None) -> list[Group]:
+    """Copy of ``groups`` where group i searches ``corrections[i]`` instead of its word (with
+    the correction's own synonyms: ``pritner`` → ``printer`` also finds 打印机)."""
     out = []
     for i, g in enumerate(groups):
         c = corrections.get(i)
         if c is None:
             out.append(g)
-        elif replace:
-            out.append(Group((c,), WORD, [((c,), 1.0)]))
-        else:
-            out.append(Group(g.words, g.kind, g.alts + [((c,), CORRECTION_WEIGHT)]))
+            continue
+        fixed = _groups(c, synonyms, glued=False)
+        out.append(fixed[0] if len(fixed) == 1 else Group((c,), WORD, [((c,), 1.0)]))
     return out
 
 
@@ -246,15 +307,19 @@ def correctable(g: Group) -> bool:
     return g.kind == WORD and len(g.words) == 1 and bool(_LATIN_WORD.fullmatch(g.words[0]))
 
 
-def highlight_terms(groups: list[Group]) -> list[str]:
+def highlight_terms(groups) -> list[str]:
+    """Words to mark in snippets: every alternative of the query's groups except filler words
+    and English stand-ins for Chinese words (weight below ``HIGHLIGHT_MIN_WEIGHT``), longest
+    first."""
     terms: dict[str, None] = {}
     for g in groups:
-        for ws, _wt in g.alts:
-            if len(ws) == 1:
-                terms.setdefault(ws[0], None)
-            else:
-                for w in ws:
-                    terms.setdefault(w, None)
+        if getattr(g, "weight", 1.0) <= FILLER_WEIGHT:
+            continue
+        for ws, wt in g.alts:
+            if wt < HIGHLIGHT_MIN_WEIGHT:
+                continue
+            for w in ws:
+                terms.setdefault(w, None)
     return sorted(terms, key=len, reverse=True)
 
 

@@ -22,9 +22,12 @@ _ASCII_WORD = re.compile(r"[0-9a-z]")
 _BOUNDARY_BEFORE = "。！？；!?;\n"
 _SOFT_BEFORE = "，、,：: "
 MAX_TEXT = 200_000
+MAX_NORMALISED = 20_000   # the slow path (Traditional, full-width text) looks at this much
+MAX_HITS_PER_TERM = 40    # enough to choose a window; a common word may occur hundreds of times
 
 
-def _find_spans(norm: str, terms, prefixes: bool = False) -> list[tuple[int, int, str]]:
+def _find_spans(norm: str, terms, prefixes: bool = False,
+                limit: int = MAX_HITS_PER_TERM) -> list[tuple[int, int, str]]:
     spans = []
     for term in terms:
         if not term:
@@ -32,7 +35,7 @@ def _find_spans(norm: str, terms, prefixes: bool = False) -> list[tuple[int, int
         ascii_edges = bool(_ASCII_WORD.match(term[0])), bool(_ASCII_WORD.match(term[-1]))
         start = 0
         n = 0
-        while n < 200:
+        while n < limit:
             i = norm.find(term, start)
             if i < 0:
                 break
@@ -83,7 +86,7 @@ def highlight_all(text: str, terms, prefixes: bool = False) -> str:
     ``prefixes=True``: a Latin term may end inside a word (``outl`` in ``Outlook``)."""
     text = text or ""
     norm, offsets = normalise_with_map(text)
-    spans = _to_orig(_find_spans(norm, terms, prefixes), offsets)
+    spans = _to_orig(_find_spans(norm, terms, prefixes, limit=200), offsets)
     return _render(text, spans, 0, len(text))
 
 
@@ -98,7 +101,7 @@ def _locate(text: str, terms):
         found = _find_spans(low, terms)
         if found:
             return found, None
-    norm, offsets = normalise_with_map(text)
+    norm, offsets = normalise_with_map(text[:MAX_NORMALISED])
     return _find_spans(norm, terms), offsets
 
 

@@ -1,4 +1,4 @@
-"""Query-time synonym expansion.
+"""Query-time synonym expansion and colloquial variants.
 
 Files hold one group per line; entries are separated by whitespace or commas; ``#`` starts a
 comment.  Each entry is analysed with the query pipeline, so an entry can be several words
@@ -7,6 +7,13 @@ full-width spellings need no entries of their own.  The built-in ``data/synonyms
 always read; an optional extra file (the app passes ``<articles dir>/synonyms.txt``) is merged
 and re-read when its modification time changes, so writers extend synonyms without code
 changes or re-indexing.  A word in several groups gets the union of them.
+
+Every alternative carries a weight: ``SYNONYM_WEIGHT`` (0.5) for a synonym in the same script,
+``CROSS_SCRIPT_WEIGHT`` (0.3) for an English alternative of a Chinese word (``邮箱`` →
+``outlook`` put English stub titles above the Chinese page that answers),
+``TO_CHINESE_WEIGHT`` (0.5) for a Chinese alternative of an English word, and ``VARIANT_WEIGHT`` (0.9) for the one-way colloquial variants of
+``data/variants.txt`` (``连不上 > 连接 连上``: the same need said the way articles say it).
+A pair found in several places keeps its highest weight.
 """
 from __future__ import annotations
 
@@ -19,11 +26,17 @@ from pathlib import Path
 
 from .analysis import words
 
-__all__ = ["SynonymTable", "BUILTIN_SYNONYMS"]
+__all__ = ["SynonymTable", "BUILTIN_SYNONYMS", "BUILTIN_VARIANTS", "SYNONYM_WEIGHT",
+           "CROSS_SCRIPT_WEIGHT", "VARIANT_WEIGHT"]
 
 log = logging.getLogger("indexer")
 
 BUILTIN_SYNONYMS = Path(__file__).resolve().with_name("data") / "synonyms.txt"
+BUILTIN_VARIANTS = Path(__file__).resolve().with_name("data") / "variants.txt"
+SYNONYM_WEIGHT = 0.5
+CROSS_SCRIPT_WEIGHT = 0.3     # a Chinese word → an English alternative
+TO_CHINESE_WEIGHT = 0.5       # an English word → a Chinese alternative (printer → 打印机)
+VARIANT_WEIGHT = 0.9
 MAX_SPAN = 4  # longest entry, in words
 _SPLIT = re.compile(r"[\s,，、;；]+")
 
@@ -36,12 +49,42 @@ def _parse(path: Path) -> list[list[tuple[str, ...]]]:
             continue
         group: list[tuple[str, ...]] = []
         for entry in _SPLIT.split(line):
-            toks = tuple(words(entry, keep_stop=True))
+            toks = tuple(words(entry))   # as queries are analysed: stop words dropped
             if toks and len(toks) <= MAX_SPAN and toks not in group:
                 group.append(toks)
         if len(group) > 1:
             groups.append(group)
     return groups
+
+
+def _parse_variants(path: Path) -> list[tuple[tuple[str, ...], list[tuple[str, ...]]]]:
+    """``colloquial > variant …`` lines; entries analysed as queries are (stop words dropped)."""
+    out = []
+    for raw in path.read_text("utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if ">" not in line:
+            continue
+        left, right = line.split(">", 1)
+        key = tuple(words(left.strip()))
+        alts = []
+        for entry in _SPLIT.split(right.strip()):
+            toks = tuple(words(entry))
+            if toks and toks != key and len(toks) <= MAX_SPAN and toks not in alts:
+                alts.append(toks)
+        if key and len(key) <= MAX_SPAN and alts:
+            out.append((key, alts))
+    return out
+
+
+def _script(entry: tuple[str, ...]) -> str:
+    return "latin" if all(w.isascii() for w in entry) else "cjk"
+
+
+def _synonym_weight(a: tuple[str, ...], b: tuple[str, ...]) -> float:
+    """Weight of alternative ``b`` for the query word(s) ``a``."""
+    if _script(a) == _script(b):
+        return SYNONYM_WEIGHT
+    return CROSS_SCRIPT_WEIGHT if _script(a) == "cjk" else TO_CHINESE_WEIGHT
 
 
 class SynonymTable:
@@ -50,9 +93,10 @@ class SynonymTable:
         self.recheck_seconds = recheck_seconds
         self._lock = threading.Lock()
         self._builtin = _parse(BUILTIN_SYNONYMS)
+        self._variants = _parse_variants(BUILTIN_VARIANTS)
         self._extra_sig = None
         self._checked = 0.0
-        self._map: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {}
+        self._map: dict[tuple[str, ...], tuple[tuple[tuple[str, ...], float], ...]] = {}
         self._load()
 
     def _signature(self):
@@ -72,14 +116,21 @@ class SynonymTable:
                 groups += _parse(self.extra)
             except (OSError, UnicodeError) as e:
                 log.warning("cannot read synonyms file %s: %s", self.extra, e)
-        mapping: dict[tuple[str, ...], list[tuple[str, ...]]] = {}
+        mapping: dict[tuple[str, ...], dict[tuple[str, ...], float]] = {}
+
+        def add(entry, other, weight):
+            alts = mapping.setdefault(entry, {})
+            if other != entry and weight > alts.get(other, 0.0):
+                alts[other] = weight
+
         for group in groups:
             for entry in group:
-                alts = mapping.setdefault(entry, [])
                 for other in group:
-                    if other != entry and other not in alts:
-                        alts.append(other)
-        self._map = {k: tuple(v) for k, v in mapping.items()}
+                    add(entry, other, _synonym_weight(entry, other))
+        for key, alts in self._variants:
+            for other in alts:
+                add(key, other, VARIANT_WEIGHT)
+        self._map = {k: tuple(v.items()) for k, v in mapping.items()}
         self._extra_sig = sig
         self._checked = time.monotonic()
 
@@ -95,12 +146,14 @@ class SynonymTable:
             else:
                 self._checked = time.monotonic()
 
-    def lookup(self, seq: tuple[str, ...]) -> tuple[tuple[str, ...], ...]:
+    def lookup(self, seq: tuple[str, ...]) -> tuple[tuple[tuple[str, ...], float], ...]:
+        """``((alternative words, weight), …)`` for a word sequence."""
         self._maybe_reload()
         return self._map.get(seq, ())
 
-    def match(self, toks: list[str]) -> list[tuple[int, int, tuple[tuple[str, ...], ...]]]:
-        """Non-overlapping (start, length, alternatives) matches, longest first, left to right."""
+    def match(self, toks: list[str]) -> list[tuple[int, int, tuple[tuple[tuple[str, ...], float], ...]]]:
+        """Non-overlapping (start, length, weighted alternatives) matches, longest first, left
+        to right."""
         self._maybe_reload()
         out = []
         i = 0

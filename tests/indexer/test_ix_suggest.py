@@ -1,9 +1,6 @@
 """Suggest-as-you-type: the last word may be incomplete; titles only."""
 from __future__ import annotations
 
-import statistics
-import time
-
 import pytest
 
 from indexer import SearchEngine
@@ -98,19 +95,4 @@ def test_cache_is_invalidated_when_the_index_changes(tmp_path):
     other.update(delete=["scan/setup"])
     assert eng.suggest("扫描").hits == []
     other.close()
-    eng.close()
-
-
-def test_suggest_is_fast(tmp_path):
-    docs = [make_doc(f"gen/{i}", f"第{i}号 VPN 打印机 Outlook 问题 {w}", "正文。" * 50)
-            for i, w in enumerate(["连接失败", "无法登录", "速度慢", "报错", "蓝屏"] * 100)]
-    eng = SearchEngine(tmp_path / "index")
-    eng.rebuild(docs)
-    eng.suggest("warm")
-    times = []
-    for q in ["vp", "vpn 打", "outl", "打印", "连接失", "第1", "第2号", "蓝", "outlook 报"] * 5:
-        t0 = time.perf_counter()
-        eng.suggest(q + str(len(times)))   # distinct strings: no cache hits
-        times.append(time.perf_counter() - t0)
-    assert statistics.median(times) < 0.05
     eng.close()

@@ -1,0 +1,503 @@
+"""Ranking: executes a query plan (``query.Plan``) on one index snapshot.
+
+Scores are BM25F over the ``title``, ``body`` and ``codes`` fields, computed set-at-a-time with
+numpy from the snapshot's postings:
+
+* **one saturation per word, not per field.**  A word's field frequencies are normalised by
+  each field's length (``b`` per field) and weighted (``FIELDS``), *summed*, and only then
+  saturated: ``tf~ = Σ w_f·tf_f / (1 − b_f + b_f·len_f/avg_f)``,
+  ``score = idf · tf~·(k1+1) / (k1 + tf~)``.  A word in a three-word title can therefore not
+  be worth more than ``idf·(k1+1)`` however the fields add up — summing per-field BM25 scores
+  (Whoosh's BM25F) let short English stub titles beat the page whose body is about the need.
+  ``idf`` counts the documents *the caller may see* that hold the word in any field (so
+  neither scores nor plans depend on internal articles for anonymous searchers).
+* **a group scores its best alternative** (the word, a code spelling, covering pieces, a
+  variant, a synonym — each with its plan weight); a word and its synonym in the same page
+  are not counted twice.  An alternative of several words needs all of them and scores their
+  mean.
+* **coordination instead of AND-then-OR**: every page matching any group is a candidate;
+  ``share`` = the part of the plan's coverage weight (its informative groups, weighted by
+  idf) the page matches.  Pages below the plan's ``min_share`` are dropped (unless that
+  leaves nothing), and the score is multiplied by ``share ** COORD_EXP``, so pages that
+  match more of the informative words come first without a cliff between "all words" and
+  "some words".
+* **proximity**: the best ``PROXIMITY_TOP`` pages get a bonus for each pair of neighbouring
+  query groups that appear next to each other (in order, at most ``PROXIMITY_WINDOW``
+  positions apart) in the title or the body.
+
+Every visible match is scored (exact totals and facets; ranking signals may lift any of
+them).  The per-snapshot caches hold the field lengths (numpy arrays) and each term's
+combined scores (bounded by ``TERM_CACHE_POSTINGS``).
+"""
+from __future__ import annotations
+
+import bisect
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+
+import numpy as np
+from whoosh.matching.wrappers import FilterMatcher
+
+__all__ = ["RankIndex", "Ranked", "SegmentLengths", "Terms", "rank", "prefix_term", "MODELS",
+           "FIELDS", "K1"]
+
+#: field → (weight, b) per scoring model.  Token boosts of ``analysis`` come on top: tags in
+#: the title field weigh 0.6 per token, heading words 3 in the body, front-matter codes 4.
+#: ``search`` ranks whole articles; ``titles`` ranks titles for suggest; ``prefix`` looks up
+#: the edge n-grams of title words (existence only) for the fragment being typed.
+MODELS = {
+    "search": {"title": (3.0, 0.3), "body": (1.0, 0.75), "codes": (2.0, 0.0)},
+    "titles": {"title": (5.0, 0.75), "codes": (2.5, 0.0)},
+    # error codes: an identifier, not prose — a long reference table that lists the code
+    # once answers as well as a short page, so no length normalisation
+    "code": {"title": (3.0, 0.0), "body": (1.0, 0.0), "codes": (2.0, 0.0)},
+    "prefix": {"prefix": (2.0, 0.0)},
+}
+FIELDS = MODELS["search"]
+#: a term starting with this marker is looked up in the ``prefix`` model (``prefix_term``)
+PREFIX_MARK = "\x00"
+K1 = 1.2
+COORD_EXP = 0.0
+TITLE_COVER_WEIGHT = 1.0     # × (share of the query's coverage found in the title)²
+TITLE_ALT_WEIGHT = 0.8       # alternatives that count for the title: word, codes, pieces, variants
+PROXIMITY_TOP = 15
+PROXIMITY_ALT_WEIGHT = 0.5   # alternatives looked for in positions (not English stand-ins)
+PROXIMITY_WINDOW = 3
+PROXIMITY_WEIGHT = 0.5
+TERM_CACHE_POSTINGS = 1_500_000   # per snapshot: 8 bytes each (docnum int32 + score float32)
+
+
+@dataclass
+class Ranked:
+    """Visible matches, best first: ``ids`` (document numbers) and ``scores``; ``full`` is
+    True when at least one of them matches every informative group."""
+    ids: np.ndarray
+    scores: np.ndarray
+    full: bool = True
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+def prefix_term(key: str) -> str:
+    """The term for "a title word starts with ``key``" (suggest's fragment being typed)."""
+    return PREFIX_MARK + key
+
+
+_EMPTY_I = np.zeros(0, dtype=np.int32)
+_EMPTY_F = np.zeros(0, dtype=np.float32)
+
+
+def _length_table() -> np.ndarray:
+    from whoosh.util.numeric import byte_to_length
+
+    t = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+    t[0] = 0.0
+    return t
+
+
+_LENGTH_TABLE = _length_table()
+
+
+def segment_lengths(segreader, fieldname: str) -> np.ndarray:
+    """Field length (Whoosh's byte-quantised value) of every document number of one segment."""
+    n = segreader.doc_count_all()
+    try:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        col = segreader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if col is None:
+            return np.zeros(n, dtype=np.float32)
+        raw = np.frombuffer(bytes(col._dbfile.get(col._basepos, col._count)), dtype=np.uint8)
+        out = np.zeros(n, dtype=np.float32)
+        out[:min(n, len(raw))] = _LENGTH_TABLE[raw[:n]]
+        return out
+    except (AttributeError, ImportError):   # another codec: the public, slower way
+        return np.array([segreader.doc_field_length(d, fieldname, 0) or 0 for d in range(n)],
+                        dtype=np.float32)
+
+
+class SegmentLengths:
+    """Field lengths per segment (numpy), kept across snapshots: a segment's lengths never
+    change (deletions do not touch them).  ``retain`` drops segments merged away."""
+
+    def __init__(self):
+        self._data: dict[tuple[str, str], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def get(self, segreader, fieldname: str) -> np.ndarray:
+        seg = segreader.segment()
+        key = (seg.segment_id() if seg is not None else str(id(segreader)), fieldname)
+        v = self._data.get(key)
+        if v is None:
+            v = segment_lengths(segreader, fieldname)
+            with self._lock:
+                self._data[key] = v
+        return v
+
+    def retain(self, segment_ids) -> None:
+        keep = set(segment_ids)
+        with self._lock:
+            for k in [k for k in self._data if k[0] not in keep]:
+                del self._data[k]
+
+
+def _raw_leaf(segreader, fieldname, text):
+    m = segreader.postings(fieldname, text)
+    while isinstance(m, FilterMatcher):      # deletions: filtered by the visible set
+        m = m.child
+    return m
+
+
+def _postings(segreader, fieldname, text) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers, weights) of one segment's postings, block by block."""
+    from array import array
+
+    m = _raw_leaf(segreader, fieldname, text)
+    ids = array("i")
+    ws = array("f")
+    if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
+        while m.is_active():
+            if m._ids is None:
+                m._read_ids()
+            if m._weights is None:
+                m._read_weights()
+            ids.extend(m._ids)
+            w = m._weights
+            ws.extend(w if isinstance(w, array) and w.typecode == "f" else array("f", w))
+            m._next_block()
+    else:                                   # generic matcher: posting by posting
+        while m.is_active():
+            ids.append(m.id())
+            ws.append(m.weight())
+            m.next()
+    return (np.frombuffer(ids, dtype=np.int32).copy(), np.frombuffer(ws, dtype=np.float32).copy())
+
+
+class RankIndex:
+    """Per-snapshot ranking data: field lengths and term scores (shared by threads)."""
+
+    def __init__(self, lengths_cache, max_postings: int = TERM_CACHE_POSTINGS):
+        self._seglengths = lengths_cache       # SegmentLengths, kept across snapshots
+        self.max_postings = max_postings
+        self._lock = threading.Lock()
+        self._ready = False
+        self._terms: OrderedDict = OrderedDict()
+        self._size = 0
+
+    def clear(self) -> None:
+        """Forget every cached term (the field lengths stay)."""
+        with self._lock:
+            self._terms.clear()
+            self._size = 0
+
+    # -- snapshot-wide data ---------------------------------------------------------------
+    def _setup(self, s) -> None:
+        if self._ready:
+            return
+        with self._lock:
+            if self._ready:
+                return
+            r = s.reader()
+            self.ndocs_all = r.doc_count_all()
+            self.ndocs = max(1, r.doc_count())
+            self.leaves = [(sub.reader(), off) for sub, off in s.leaf_searchers()]
+            self.lengths = {}
+            self.avg = {}
+            for f in {f for m in MODELS.values() for f in m}:
+                if f == "prefix":         # existence only, b = 0: lengths are never used
+                    continue
+                parts = [self._seglengths.get(lr, f) for lr, _off in self.leaves]
+                arr = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
+                self.lengths[f] = arr
+                self.avg[f] = float(s.avg_field_length(f) or 1.0) or 1.0
+            self._ready = True
+
+    # -- one term -------------------------------------------------------------------------
+    def term(self, s, text: str, model: str = "search") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(sorted document numbers, saturated BM25F term frequencies ``tf~(k1+1)/(k1+tf~)``,
+        sorted document numbers with the term in the title) of ``text`` over the fields of
+        ``model``; multiplied by an idf the second array holds BM25F scores.  A
+        ``prefix_term`` is looked up in the ``prefix`` model whatever ``model`` says."""
+        if text.startswith(PREFIX_MARK):
+            model, text = "prefix", text[len(PREFIX_MARK):]
+        key = (model, text)
+        v = self._terms.get(key)
+        if v is not None:
+            with self._lock:
+                if key in self._terms:
+                    self._terms.move_to_end(key)
+            return v
+        self._setup(s)
+        v = self._compute(text, MODELS[model])
+        with self._lock:
+            if key not in self._terms:
+                self._terms[key] = v
+                self._size += len(v[0])
+                while self._size > self.max_postings and len(self._terms) > 1:
+                    _k, old = self._terms.popitem(last=False)
+                    self._size -= len(old[0])
+        return v
+
+    def _compute(self, text: str, fields: dict):
+        ids_parts, tf_parts = [], []
+        title_parts = []
+        for f, (weight, b) in fields.items():
+            for lr, off in self.leaves:
+                if (f, text) not in lr:
+                    continue
+                ids, ws = _postings(lr, f, text)
+                if off:
+                    ids += off
+                ids_parts.append(ids)
+                if b:
+                    tf_parts.append(weight * ws / ((1.0 - b) + b * (self.lengths[f][ids] / self.avg[f])))
+                else:
+                    tf_parts.append(weight * ws)
+                if f == "title":
+                    title_parts.append(ids)
+        if not ids_parts:
+            return _EMPTY_I, _EMPTY_F, _EMPTY_I
+        ids = np.concatenate(ids_parts)
+        tf = np.concatenate(tf_parts)
+        if len(ids_parts) > 1:
+            ids, inv = np.unique(ids, return_inverse=True)
+            tf = np.bincount(inv, weights=tf).astype(np.float32)
+        sat = (tf * (K1 + 1.0) / (tf + K1)).astype(np.float32)
+        title = np.sort(np.concatenate(title_parts)) if title_parts else _EMPTY_I
+        return ids.astype(np.int32, copy=False), sat, title.astype(np.int32, copy=False)
+
+    # -- positions (proximity) ------------------------------------------------------------
+    def positions(self, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
+        """Positions of ``text`` in ``field`` for the (sorted) document numbers ``docs``.
+
+        Walks the posting blocks once: blocks whose highest document number is below the next
+        wanted document are skipped without decoding; in a block, the wanted documents are
+        found by bisection in its id array and only their values are decoded (Whoosh's
+        ``skip_to`` steps posting by posting inside a block)."""
+        out: dict[int, list[int]] = {}
+        fmt = s.schema[field].format
+        for lr, off in self.leaves:
+            if (field, text) not in lr:
+                continue
+            n = lr.doc_count_all()
+            local = (docs[(docs >= off) & (docs < off + n)] - off).tolist()
+            if not local:
+                continue
+            m = _raw_leaf(lr, field, text)
+            if not (hasattr(m, "_read_ids") and hasattr(m, "_maxid")):
+                for d in local:                    # another codec: the public way
+                    if not m.is_active():
+                        break
+                    m.skip_to(d)
+                    if m.is_active() and m.id() == d:
+                        out[d + off] = fmt.decode_as("positions", m.value())
+                continue
+            i = 0
+            while i < len(local) and m.is_active():
+                if m._maxid < local[i]:
+                    m._next_block()
+                    continue
+                if m._ids is None:
+                    m._read_ids()
+                ids = m._ids
+                while i < len(local) and local[i] <= m._maxid:
+                    d = local[i]
+                    k = bisect.bisect_left(ids, d)
+                    if k < len(ids) and ids[k] == d:
+                        if m._values is None:
+                            m._read_values()
+                        out[d + off] = fmt.decode_as("positions", m._values[k])
+                    i += 1
+                m._next_block()
+        return out
+
+
+class Terms:
+    """Term scores as one caller sees them: idf from the documents ``allowed`` (a boolean
+    array over document numbers) holds.  One per query."""
+
+    def __init__(self, rx: RankIndex, s, allowed: np.ndarray, model: str = "search"):
+        rx._setup(s)
+        self.rx, self.s, self.allowed, self.model = rx, s, allowed, model
+        self.ndocs = max(1, int(np.count_nonzero(allowed)))
+        self._df: dict[str, int] = {}
+
+    def df(self, text: str) -> int:
+        """Visible documents holding ``text`` in any field of the model."""
+        d = self._df.get(text)
+        if d is None:
+            ids = self.rx.term(self.s, text, self.model)[0]
+            d = self._df[text] = int(np.count_nonzero(self.allowed[ids])) if len(ids) else 0
+        return d
+
+    def idf(self, text: str) -> float:
+        df = self.df(text)
+        return math.log(1.0 + (self.ndocs - df + 0.5) / (df + 0.5))
+
+    def title(self, text: str) -> np.ndarray:
+        """Document numbers with ``text`` in the title field (sorted)."""
+        return self.rx.term(self.s, text, self.model)[2]
+
+    def scores(self, text: str, cap: float | None = None,
+               model: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """BM25F scores of ``text``; its idf is capped at ``cap`` (the group's idf)."""
+        ids, sat, _title = self.rx.term(self.s, text, model or self.model)
+        idf = self.idf(text)
+        if cap is not None and cap < idf:
+            idf = cap
+        return ids, sat * np.float32(idf)
+
+
+def alternative_scores(tv: Terms, terms: tuple[str, ...], cap=None,
+                       model=None) -> tuple[np.ndarray, np.ndarray]:
+    """One alternative: a word, or several words that must all occur (mean of their scores)."""
+    ids, sc = tv.scores(terms[0], cap, model)
+    if len(terms) == 1 or not len(ids):
+        return ids, sc
+    total = sc.astype(np.float32, copy=True)
+    for t in terms[1:]:
+        ids2, sc2 = tv.scores(t, cap, model)
+        common, i1, i2 = np.intersect1d(ids, ids2, assume_unique=True, return_indices=True)
+        if not len(common):
+            return _EMPTY_I, _EMPTY_F
+        ids, total = common, total[i1] + sc2[i2]
+    return ids, total / len(terms)
+
+
+def title_docs(tv: Terms, alts) -> np.ndarray:
+    """Documents whose title holds the group (one of its same-word alternatives, all words)."""
+    out = []
+    for terms, weight in alts:
+        if weight < TITLE_ALT_WEIGHT:
+            continue
+        ids = tv.title(terms[0])
+        for t in terms[1:]:
+            if not len(ids):
+                break
+            ids = np.intersect1d(ids, tv.title(t), assume_unique=True)
+        if len(ids):
+            out.append(ids)
+    if not out:
+        return _EMPTY_I
+    return out[0] if len(out) == 1 else np.unique(np.concatenate(out))
+
+
+def group_scores(tv: Terms, alts, cap=None, model=None) -> tuple[np.ndarray, np.ndarray]:
+    """A group's score per document: the best of its weighted alternatives."""
+    parts = []
+    for terms, weight in alts:
+        ids, sc = alternative_scores(tv, terms, cap, model)
+        if len(ids):
+            parts.append((ids, sc * weight))
+    if not parts:
+        return _EMPTY_I, _EMPTY_F
+    if len(parts) == 1:
+        return parts[0]
+    ids = np.concatenate([p[0] for p in parts])
+    sc = np.concatenate([p[1] for p in parts])
+    order = np.lexsort((-sc, ids))
+    ids, sc = ids[order], sc[order]
+    first = np.ones(len(ids), dtype=bool)
+    first[1:] = ids[1:] != ids[:-1]
+    return ids[first], sc[first]
+
+
+def rank(tv: Terms, plan) -> Ranked:
+    """Every visible document matching ``plan``, best first."""
+    rx, s, allowed = tv.rx, tv.s, tv.allowed
+    n = rx.ndocs_all
+    total = np.zeros(n, dtype=np.float32)
+    cover = np.zeros(n, dtype=np.float32)
+    tcover = np.zeros(n, dtype=np.float32) if TITLE_COVER_WEIGHT else None
+    required = None
+    for g in plan.groups:
+        model = "code" if g.kind == "code" and tv.model == "search" else None
+        ids, sc = group_scores(tv, g.alts, g.idf or None, model)
+        if g.required:
+            required = np.zeros(n, dtype=bool)
+            required[ids] = True
+        if not len(ids):
+            continue
+        total[ids] += g.weight * sc
+        if g.cover:
+            cover[ids] += g.cover
+            if tcover is not None:
+                tcover[title_docs(tv, g.alts)] += g.cover
+    cover_total = sum(g.cover for g in plan.groups)
+    if not cover_total:                       # nothing informative: coverage says nothing
+        cover[:] = 1.0
+        cover_total = 1.0
+    hit = (total > 0) & allowed
+    if required is not None:
+        hit &= required
+    share = cover / cover_total
+    keep = hit & (share >= plan.min_share - 1e-6)
+    cand = np.flatnonzero(keep)
+    if not len(cand):
+        cand = np.flatnonzero(hit)
+    if not len(cand):
+        return Ranked(_EMPTY_I, _EMPTY_F, False)
+    sh = share[cand]
+    scores = total[cand] * np.power(sh, COORD_EXP) if COORD_EXP else total[cand]
+    if tcover is not None:
+        scores = scores * (1.0 + TITLE_COVER_WEIGHT * np.power(tcover[cand] / cover_total, 2))
+    full = bool((sh >= 1.0 - 1e-6).any())
+    scores = scores.astype(np.float32)
+    if PROXIMITY_WEIGHT and len(plan.pairs):
+        scores = _proximity(rx, s, plan, cand, scores)
+    order = np.lexsort((cand, -scores))
+    return Ranked(cand[order].astype(np.int32), scores[order], full)
+
+
+def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
+    """Bonus for neighbouring query groups found next to each other (in order, at most
+    ``PROXIMITY_WINDOW`` positions apart) in the title or the body, for the best
+    ``PROXIMITY_TOP`` candidates only (positions are read per document)."""
+    k = min(PROXIMITY_TOP, len(cand))
+    top = np.argpartition(-scores, k - 1)[:k] if len(cand) > k else np.arange(len(cand))
+    where = dict(zip(cand[top].tolist(), top.tolist()))     # docnum → index in cand
+    docs = np.sort(cand[top])
+    cache: dict = {}
+
+    def positions(gi: int, field: str) -> dict[int, np.ndarray]:
+        got = cache.get((gi, field))
+        if got is None:
+            merged: dict[int, list] = {}
+            for terms, weight in plan.groups[gi].alts:
+                if len(terms) == 1 and weight >= PROXIMITY_ALT_WEIGHT and not terms[0].startswith(PREFIX_MARK):
+                    for d, ps in rx.positions(s, field, terms[0], docs).items():
+                        merged.setdefault(d, []).extend(ps)
+            got = cache[(gi, field)] = {d: np.unique(np.asarray(ps, dtype=np.int32))
+                                        for d, ps in merged.items()}
+        return got
+
+    near: dict[int, int] = {}
+    for a, b in plan.pairs:
+        found = set()
+        for field in ("title", "body"):
+            pa = positions(a, field)
+            if not pa:
+                continue
+            pb = positions(b, field)
+            for d, psa in pa.items():
+                psb = pb.get(d)
+                if d in found or psb is None:
+                    continue
+                # the first position of b after each position of a, at most WINDOW further
+                i = np.searchsorted(psb, psa, side="right")
+                ok = i < len(psb)
+                if ok.any() and (psb[i[ok]] - psa[ok] <= PROXIMITY_WINDOW).any():
+                    found.add(d)
+        for d in found:
+            near[d] = near.get(d, 0) + 1
+    if not near:
+        return scores
+    out = scores.copy()
+    npairs = len(plan.pairs)
+    for d, nb in near.items():
+        i = where[d]
+        out[i] = out[i] * (1.0 + PROXIMITY_WEIGHT * nb / npairs)
+    return out

@@ -1,0 +1,144 @@
+"""Search execution on one snapshot: groups → typo corrections → plan → ranked matches
+(``ranking``) → results with facets, category filter, signals, pagination and snippets.
+
+Ranked matches are cached per (query groups, audiences) on the snapshot as two compact arrays
+(document numbers and scores, best first); the cache is bounded by the number of matches it
+holds, not only by entries, so long queries matching most of a big library cannot fill the
+memory of a worker.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .hits import make_hit, signal
+from .query import correctable, display, highlight_terms, plan, with_corrections
+from .ranking import Terms, rank
+from .results import SearchResults
+from .snippets import make_snippet
+
+__all__ = ["search", "RESULT_CACHE_SIZE", "RESULT_CACHE_MATCHES"]
+
+RESULT_CACHE_SIZE = 256            # entries per snapshot
+RESULT_CACHE_MATCHES = 2_000_000   # matches per snapshot (8 bytes each)
+
+
+def search(ctx, snap, s, base: SearchResults, groups, auds, category, page, per_page,
+           signals) -> SearchResults:
+    """``ctx``: the engine (``dictionary_terms``)."""
+    res = SearchResults(query=base.query, page=page, per_page=per_page)
+    allowed = snap.allowed_mask(s, auds)
+    if not allowed.any():
+        return res
+    table = snap.table(s)
+    key = ("search", tuple(g.key() for g in groups), auds)
+    cached = snap.cache_get(snap.result_cache, key)
+    if cached is None:
+        cached = _match(ctx, snap, s, groups, auds, allowed)
+        _remember(snap, key, cached)
+    ranked, used, res.relaxed, res.corrected, res.did_you_mean = cached
+    ids, scores = ranked.ids, ranked.scores
+    if not len(ids):
+        return res
+    # facets over every visible match; the category filter applies to total and hits only
+    codes = table.category_codes[ids]
+    counts = np.bincount(codes, minlength=len(table.category_names))
+    names = table.category_names
+    res.facets = dict(sorted(((names[i], int(c)) for i, c in enumerate(counts) if c),
+                             key=lambda kv: (-kv[1], kv[0])))
+    if category is not None:
+        try:
+            keep = codes == names.index(category)
+        except ValueError:
+            keep = np.zeros(len(ids), dtype=bool)
+        ids, scores = ids[keep], scores[keep]
+    res.total = len(ids)
+    start, end = (page - 1) * per_page, page * per_page
+    if signals and len(ids):
+        ids, scores = _apply_signals(table, signals, ids, scores, end)
+    terms = highlight_terms(used)
+    for docnum, score in zip(ids[start:end].tolist(), scores[start:end].tolist()):
+        stored = s.stored_fields(docnum)
+        res.hits.append(make_hit(stored, score, make_snippet(stored.get("stored_text", ""), terms)))
+    return res
+
+
+def _remember(snap, key, cached) -> None:
+    cache = snap.result_cache
+    snap.cache_put(cache, key, cached, RESULT_CACHE_SIZE)
+    total = sum(len(v[0]) for v in list(cache.values()))
+    while total > RESULT_CACHE_MATCHES and len(cache) > 1:
+        try:
+            _k, old = cache.popitem(last=False)
+        except KeyError:
+            break
+        total -= len(old[0])
+
+
+def _apply_signals(table, signals, ids, scores, end):
+    """Multiply each match by its slug's signal; the first ``end`` positions are re-ranked
+    (the rest, never shown, keep no particular order)."""
+    mult = {}
+    for slug in signals:
+        d = table.docnum(slug) if isinstance(slug, str) else None
+        if d is not None:
+            m = signal(signals, slug)
+            if m != 1.0:
+                mult[d] = m
+    if not mult:
+        return ids, scores
+    scores = scores.copy()
+    pos = np.flatnonzero(np.isin(ids, np.fromiter(mult, dtype=np.int64, count=len(mult))))
+    for i in pos.tolist():
+        scores[i] = scores[i] * np.float32(mult[int(ids[i])])
+    if len(ids) > 4 * end:
+        head = np.argpartition(-scores, end - 1)[:end]
+        order = head[np.lexsort((ids[head], -scores[head]))]
+        rest = np.setdiff1d(np.arange(len(ids)), order, assume_unique=True)
+        order = np.concatenate([order, rest])
+    else:
+        order = np.lexsort((ids, -scores))
+    return ids[order], scores[order]
+
+
+def _match(ctx, snap, s, groups, auds, allowed):
+    """(ranked, groups used, relaxed, corrected, did_you_mean); cached per snapshot."""
+    tv = Terms(snap.rank, s, allowed)
+    corrected = False
+    dym = None
+    fixes = corrections(ctx, snap, s, tv, groups, auds)
+    if fixes:
+        groups = with_corrections(groups, fixes, ctx.synonyms)
+        corrected, dym = True, display(groups)
+    p = plan(groups, tv.df, tv.ndocs, ctx.synonyms)
+    if not p.groups:
+        return _empty(), p.groups, False, corrected, dym
+    ranked = rank(tv, p)
+    return ranked, p.groups, not ranked.full and len(p.groups) > 1, corrected, dym
+
+
+def _empty():
+    from .ranking import Ranked
+
+    return Ranked(np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.float32), False)
+
+
+def corrections(ctx, snap, s, tv, groups, auds) -> dict[int, str]:
+    """{group index: correction} for Latin words no visible article holds and that are not in
+    the visible vocabulary (titles, tags, dictionary terms)."""
+    vocab = None
+    fixes = {}
+    for i, g in enumerate(groups):
+        if not correctable(g) or tv.df(g.words[0]) > 0:
+            continue
+        if vocab is None:
+            vocab = snap.vocabulary(s, auds, ctx.dictionary_terms)
+        w = g.words[0]
+        if w in vocab:
+            continue
+        c = vocab.correct(w)
+        if c is None:
+            continue
+        if c not in ctx.dictionary_terms() and not snap.visible_term(s, auds, c):
+            continue
+        fixes[i] = c
+    return fixes

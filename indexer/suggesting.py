@@ -1,0 +1,120 @@
+"""Suggest on one snapshot: titles for text still being typed (the last word may be
+incomplete).  See README.md, "Suggest".
+
+The typed text becomes a plan like a search (``query``: variants, filler, glued letters and
+digits, synonyms), ranked by the same scorer (``ranking``) with the ``titles`` model (title
+words and tags, codes; never bodies):
+
+* the words typed so far are ordinary groups (coordination: titles holding more of them come
+  first, none is strictly required);
+* the last fragment, when the text does not end with a space, is the one *required* group:
+  a title word must start with it (the ``prefix`` field holds every prefix of every title,
+  tag and code word, and of neighbouring Chinese words joined), looked up as typed, as the
+  last word jieba cuts from it, and joined with the word before it (``不|正`` → ``不正``).
+  One Latin letter alone is too short.
+
+The 40 best candidates are cached per (normalised text, audiences) on the snapshot; the
+category boost and ranking signals are applied after the cache.
+"""
+from __future__ import annotations
+
+from .analysis import PREFIX_MAX, STOPWORDS, prefix_key, words
+from .hits import make_hit, rank_key, signal
+from .query import Group, Plan, PlanGroup, highlight_terms, parse, plan
+from .ranking import PREFIX_MARK, Terms, prefix_term, rank
+from .results import SearchResults
+from .snippets import highlight_all
+from .text import normalise
+
+__all__ = ["suggest"]
+
+SUGGEST_CATEGORY_BOOST = 1.5
+SUGGEST_CANDIDATES = 40
+SUGGEST_CACHE_SIZE = 512
+
+
+def suggest(snap, s, base: SearchResults, q: str, auds, limit, category, signals,
+            synonyms=None) -> SearchResults:
+    res = SearchResults(query=base.query, page=1, per_page=limit)
+    qn = normalise(q[:400])[:100]
+    key = (qn, auds)
+    cached = snap.cache_get(snap.suggest_cache, key)
+    if cached is None:
+        cached = _candidates(snap, s, qn, auds, synonyms)
+        snap.cache_put(snap.suggest_cache, key, cached, SUGGEST_CACHE_SIZE)
+    cands, terms = cached
+    if not cands:
+        return res
+    table = snap.table(s)
+    slugs = table.slugs
+    cats = table.categories if category else None
+    scored = []
+    for score, docnum in cands:
+        if cats is not None and cats[docnum] == category:
+            score *= SUGGEST_CATEGORY_BOOST
+        if signals:
+            score *= signal(signals, slugs[docnum])
+        scored.append((score, docnum))
+    scored.sort(key=rank_key)
+    res.total = len(cands)
+    for score, docnum in scored[:limit]:
+        stored = s.stored_fields(docnum)
+        res.hits.append(make_hit(stored, score, highlight_all(stored.get("stored_title", ""), terms,
+                                                              prefixes=True)))
+    return res
+
+
+def _fragment(last: str, chunks: list[str], have_words: bool) -> tuple[Group | None, list[str]]:
+    """The required group for the fragment being typed, and the complete words it holds."""
+    key = prefix_key(last)
+    if not key or (key.isascii() and len(key) < 2 and not have_words):
+        return None, []
+    lw = words(last, keep_stop=True)
+    keys = [key]
+    if len(lw) > 1:
+        keys.append(lw[-1][:PREFIX_MAX])
+        a, b = lw[-2], lw[-1]
+        if not a.isascii() and not b.isascii():
+            keys.append((a + b)[:PREFIX_MAX])     # the fragment may end inside the next word
+    if len(chunks) > 1:
+        keys.append(prefix_key(" ".join(chunks)))  # a space typed inside a word
+    alts = []
+    for k in dict.fromkeys(k for k in keys if k):
+        alts.append(((prefix_term(k),), 1.0))
+    inner = [w for w in lw[:-1] if w not in STOPWORDS]
+    return Group((key,), "prefix", alts), inner
+
+
+def _candidates(snap, s, qn: str, auds, synonyms) -> tuple[list, list[str]]:
+    stripped = qn.strip()
+    if not stripped:
+        return [], []
+    allowed = snap.allowed_mask(s, auds)
+    if not allowed.any():
+        return [], []
+    complete = qn[-1].isspace()
+    chunks = stripped.split()[:12]
+    full_text = " ".join(chunks if complete else chunks[:-1])
+    groups = parse(full_text, synonyms) if full_text else []
+    frag = None
+    if not complete:
+        frag, inner = _fragment(chunks[-1], chunks, bool(groups))
+        if inner:
+            groups += parse(" ".join(inner), synonyms)
+    if not groups and frag is None:
+        return [], []
+    tv = Terms(snap.rank, s, allowed, model="titles")
+    p = plan(groups, tv.df, tv.ndocs, synonyms) if groups else Plan([])
+    terms = highlight_terms(p.groups)
+    if frag is not None:
+        live = [(ws, w) for ws, w in frag.alts if tv.df(ws[0]) > 0]
+        if not live:
+            return [], []
+        idf = max(tv.idf(ws[0]) for ws, _w in live)
+        p.groups.append(PlanGroup(frag.words, "prefix", live, 1.0, idf, idf, required=True))
+        terms += [ws[0][len(PREFIX_MARK):] for ws, _w in frag.alts]
+    p.pairs = []            # titles are short: the title coverage bonus says enough
+    ranked = rank(tv, p)
+    n = min(SUGGEST_CANDIDATES, len(ranked))
+    cands = list(zip(ranked.scores[:n].tolist(), ranked.ids[:n].tolist()))
+    return cands, sorted(set(terms), key=len, reverse=True)

@@ -1,0 +1,156 @@
+"""The ranking model (``indexer.ranking`` executing ``query.plan``): what each mechanism is for,
+one test per mechanism, on small hand-written libraries."""
+from __future__ import annotations
+
+import pytest
+
+from indexer import SearchEngine
+from indexer.query import parse, plan
+from ixhelpers import PUBLIC, STAFF, make_doc, sample_docs, slugs
+
+FILLER = "其他说明文字，与问题无关。" * 12
+
+
+def _engine(tmp_path, docs, **kw):
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path, **kw)
+    eng.rebuild(docs)
+    return eng
+
+
+def test_a_short_english_title_does_not_beat_the_page_about_the_need(tmp_path):
+    """One saturation per word over all fields: a stub whose three-word title holds the word
+    cannot outweigh a page that is about it (summing per-field scores let it)."""
+    eng = _engine(tmp_path, [
+        make_doc("stub/outlook", "Outlook 邮件 设置", "请参阅其他文章。"),
+        make_doc("real/outlook-full", "邮箱满了怎么办",
+                 "邮箱已满时 Outlook 无法接收新邮件。在 Outlook 中清理邮件：删除 Outlook 里的大附件，"
+                 "清空已删除邮件，归档旧邮件。Outlook 会在邮箱低于配额后重新接收邮件。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("outlook 邮件 接收"))[0] == "real/outlook-full"
+    eng.close()
+
+
+def test_a_word_and_its_synonym_in_one_page_count_once(tmp_path):
+    eng = _engine(tmp_path, [
+        make_doc("a/both", "说明甲", "密码 口令 规则"),
+        make_doc("b/word", "说明乙", "密码 其它 规则"),
+    ])
+    r = eng.search("密码")
+    assert {h.slug: h.score for h in r.hits}["a/both"] == pytest.approx(
+        {h.slug: h.score for h in r.hits}["b/word"], rel=1e-5)
+    eng.close()
+
+
+def test_synonyms_weigh_less_and_english_alternatives_of_chinese_words_least(engine):
+    groups = parse("邮箱", engine.synonyms)
+    weights = dict(groups[0].alts)
+    assert weights[("邮箱",)] == 1.0
+    assert weights[("邮件",)] == 0.5
+    assert weights[("outlook",)] < weights[("邮件",)]
+    printer = dict(parse("printer", engine.synonyms)[0].alts)
+    assert printer[("打印机",)] > weights[("outlook",)]
+
+
+def test_colloquial_failure_words_match_the_words_articles_use(tmp_path):
+    eng = _engine(tmp_path, sample_docs() + [
+        make_doc("x/pw", "密码过期怎么改", "在家 VPN 连不上时先改密码。" + FILLER),
+    ])
+    for q in ("vpn 连不上", "连不上vpn", "vpn连不上"):
+        assert slugs(eng.search(q))[0].startswith("vpn/"), q
+    eng.close()
+
+
+def test_a_rare_colloquial_word_is_as_common_as_the_word_it_stands_for(engine):
+    """The group's idf comes from its broadest same-word alternative (连接), not from the
+    rare colloquial spelling (连不上)."""
+    def run(snap, s):
+        from indexer.ranking import Terms
+
+        tv = Terms(snap.rank, s, snap.allowed_mask(s, PUBLIC))
+        p = plan(parse("连不上", engine.synonyms), tv.df, tv.ndocs)
+        return p.groups[0].idf, tv.idf("连接")
+    group_idf, connect_idf = engine._read(run)
+    assert group_idf == pytest.approx(connect_idf)
+
+
+@pytest.mark.parametrize("typed", ["VPN809", "vpn809", "ＶＰＮ８０９", "809vpn"])
+def test_letters_glued_to_digits_are_split_when_the_index_lacks_the_glued_word(engine, typed):
+    assert slugs(engine.search(typed))[0] == "vpn/error-809"
+
+
+def test_a_glued_word_the_index_holds_stays_whole(tmp_path):
+    eng = _engine(tmp_path, [
+        make_doc("net/ipv6", "关闭 IPv6", "在网卡属性中取消 IPv6。"),
+        make_doc("net/ip", "IP 地址冲突", "IP 地址 6 个小时后释放。"),
+    ])
+    assert slugs(eng.search("ipv6"))[0] == "net/ipv6"
+    eng.close()
+
+
+def test_filler_words_do_not_decide(tmp_path):
+    eng = _engine(tmp_path, [
+        make_doc("p/jam", "打印机卡纸", "取出卡住的纸张。" + FILLER),
+        make_doc("x/chat", "闲聊", "他老是突然一直说打印。" + FILLER),
+    ])
+    assert slugs(eng.search("打印机老是突然一直卡纸"))[0] == "p/jam"
+    eng.close()
+
+
+def test_a_long_description_is_carried_by_its_informative_words(tmp_path):
+    eng = _engine(tmp_path, [
+        make_doc("m/full", "邮箱容量已满", "邮箱满了会退信 554 5.2.2，请清理大附件。" + FILLER),
+        *[make_doc(f"g/{i}", f"通用说明 {i}", "今天早上我的电脑打开以后公司的系统就一直很慢，"
+                   "同事说可能是网络的问题，我也不知道怎么办。" + FILLER) for i in range(8)],
+    ])
+    q = ("今天早上我的电脑打开以后公司的系统一直很慢，同事说是网络问题，后来发邮件"
+         "又被退信说 554 5.2.2 邮箱满了，我也不知道怎么办")
+    assert slugs(eng.search(q))[0] == "m/full"
+    eng.close()
+
+
+def test_neighbouring_query_words_next_to_each_other_get_a_bonus(tmp_path):
+    eng = _engine(tmp_path, [
+        make_doc("far/a", "说明甲", "共享 的说明。" + FILLER + "打印机 的说明。"),
+        make_doc("near/b", "说明乙", "共享打印机 的说明。" + FILLER + "其他。"),
+    ])
+    assert slugs(eng.search("共享 打印机"))[0] == "near/b"
+    eng.close()
+
+
+def test_anonymous_scores_do_not_depend_on_internal_articles(tmp_path):
+    """idf counts only what the caller may see: adding internal articles with a word changes
+    neither the anonymous order nor the anonymous scores (beyond the average field lengths,
+    which are library-wide and hold no word; a library-wide idf moves these scores by ~50 %)."""
+    docs = sample_docs()
+    eng = _engine(tmp_path, docs)
+    before = [(h.slug, h.score) for h in eng.search("outlook 邮件").hits]
+    eng.update([make_doc(f"internal/o{i}", f"Outlook 邮件内部 {i}", "Outlook 邮件 " * 5,
+                         audience="internal") for i in range(5)])
+    after = [(h.slug, h.score) for h in eng.search("outlook 邮件").hits]
+    assert [s for s, _ in after] == [s for s, _ in before]
+    assert [sc for _, sc in after] == pytest.approx([sc for _, sc in before], rel=0.05)
+    assert eng.search("outlook 邮件", audiences=STAFF).total > len(after)
+    eng.close()
+
+
+def test_several_segments_and_deletions_rank_like_one_fresh_build(tmp_path):
+    """Postings are read per segment with document-number offsets; deleted documents never
+    surface; every score equals that of an index built in one go (up to the average field
+    lengths, in which Whoosh keeps deleted documents)."""
+    base = sample_docs()
+    extra = [make_doc(f"gen/{i}", f"{d.title} 补充 {i}", d.body + " 补充说明。", category=d.category,
+                      tags=d.tags, codes=d.error_codes) for i, d in enumerate(base * 3)]
+    one = _engine(tmp_path / "one", base + extra[:30])
+    many = _engine(tmp_path / "many", base, procs=1)
+    many.update(extra[:20])
+    many.update(extra[20:])
+    many.update(delete=[d.slug for d in extra[30:]])
+    for q in ("VPN 错误 809", "outlook", "打印机 卡纸", "0x80070005", "密码 重置", "补充"):
+        a, b = one.search(q, per_page=50), many.search(q, per_page=50)
+        assert a.total == b.total and slugs(a)[0] == slugs(b)[0], q
+        want = {h.slug: h.score for h in a.hits}
+        assert {h.slug: h.score for h in b.hits} == pytest.approx(want, rel=0.01), q
+        assert not {d.slug for d in extra[30:]} & set(slugs(b))
+    one.close()
+    many.close()
