@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import auth, db, errors, security
     from .articles import search
     from .cli import kb_cli
-    from .views import agent, api, api_tickets, feedback, portal, requests, tickets, writer
+    from .views import agent, api, api_articles, api_tickets, feedback, portal, requests, tickets, writer
     from .views import search as search_views
 
     db.init_app(app)
@@ -42,6 +42,8 @@ def create_app(config: dict | None = None) -> Flask:
         feedback.api_bp,  # /api/articles/<slug>/feedback
         agent.bp,  # /agent/
         writer.bp,  # /writer/
+        writer.media_bp,  # /media/<name>: editor images
+        api_articles.bp,  # POST/PUT /api/articles…, publish, revisions
     ):
         app.register_blueprint(blueprint)
     app.cli.add_command(kb_cli)

@@ -43,14 +43,14 @@ def _progress(files):
 BULK_REINDEX = 500  # changed articles above which `kb sync` rebuilds the index instead
 
 
-def _run_sync(folders, as_json: bool) -> int:
+def _run_sync(folders, as_json: bool, prefer_files: bool = False) -> int:
     from .articles.search import engine, index_articles, reconcile
     from .articles.sync import sync_folders
 
     started = time.perf_counter()
     engine()  # open the index first (a missing one is built from what the database has)
     with session_scope() as session:
-        report = sync_folders(session, folders, progress=None if as_json else _progress)
+        report = sync_folders(session, folders, progress=None if as_json else _progress, prefer_files=prefer_files)
         changed = list(report.changed)
     if len(changed) > BULK_REINDEX:
         reconcile(rebuild=True)  # a bulk build (several processes) beats thousands of single updates
@@ -62,11 +62,14 @@ def _run_sync(folders, as_json: bool) -> int:
     else:
         for err in report.errors:
             click.echo(f"错误  {err.path}: {err.error}", err=True)
+        for conflict in report.conflicts:
+            click.echo("\n".join(conflict.describe()), err=True)
+        conflicts = f"，冲突 {len(report.conflicts)}" if report.conflicts else ""
         click.echo(
             f"新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"
-            f"归档 {report.archived}，失败 {len(report.errors)}（用时 {elapsed:.1f} 秒）"
+            f"归档 {report.archived}，失败 {len(report.errors)}{conflicts}（用时 {elapsed:.1f} 秒）"
         )
-    return 1 if report.errors else 0
+    return 1 if report.errors or report.conflicts else 0
 
 
 @kb_cli.command("init", help="创建或迁移数据库，导入文章库，建立索引；没有管理员时创建一个（密码只显示一次）。")
@@ -98,11 +101,13 @@ def init_command() -> None:
 @kb_cli.command("sync", help="导入新增和修改过的 Markdown 文件（默认 KB_ARTICLES_DIR）；有文件失败时退出码为 1。")
 @click.argument("folders", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出汇总。")
+@click.option("--prefer-files", is_flag=True,
+              help="网页和文件都改过的文章以文件为准（网页上的版本仍保留在历史中）；默认报告冲突、两边都不改。")
 @with_appcontext
-def sync_command(folders, as_json) -> None:
+def sync_command(folders, as_json, prefer_files) -> None:
     """Import new and changed Markdown files (default: KB_ARTICLES_DIR)."""
     folders = list(folders) or [Path(current_app.config["KB_ARTICLES_DIR"])]
-    sys.exit(_run_sync(folders, as_json))
+    sys.exit(_run_sync(folders, as_json, prefer_files))
 
 
 @kb_cli.command("index", help="让搜索索引与数据库一致。")
@@ -202,3 +207,7 @@ def eval_command(files, misses, as_json) -> None:
 from .requests.stats import stats_command  # noqa: E402 - request-form deflection statistics
 
 kb_cli.add_command(stats_command)
+
+from .writer.cli import export_command  # noqa: E402 - `kb export DIR` (writers' workspace)
+
+kb_cli.add_command(export_command)

@@ -17,6 +17,8 @@ SETTINGS = (
     "KB_SECRET_KEY",
     "KB_TIMEZONE",
     "KB_LOG_LEVEL",
+    "KB_REQUIRE_REVIEW",  # writers' workspace: publishing needs another writer's or an admin's approval
+    "KB_REVIEW_INTERVAL_DAYS",  # writers' workspace: default time until an article is due for review
 )
 
 
