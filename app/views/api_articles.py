@@ -21,7 +21,7 @@ Errors are ``{"error", "message"}``; validation errors add ``"fields"``.
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, abort, current_app, jsonify, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -133,55 +133,54 @@ def update(slug: str):
 
 @bp.post("/articles/<path:slug>/publish")
 def publish(slug: str):
-    session = get_session()
-    article = _article(slug)
-    data = request.get_json(silent=True) or {}
-    number = data.get("revision") if isinstance(data, dict) else None
+    data = request.get_json(silent=True)
+    data = data if isinstance(data, dict) else {}
+    number = data.get("revision")
     if number is not None and (isinstance(number, bool) or not isinstance(number, int)):
         return json_error(400, "bad_request", "revision 应为版本号（整数）。")
-    if workflow.working_state(article) == "published" and number in (None, article.revision):
-        return _answer(article)  # nothing new to publish: already what readers see
+
+    def run(session, article):
+        if workflow.working_state(article) == "published" and number in (None, article.revision):
+            return _answer(article)  # nothing new to publish: already what readers see
+        return workflow.publish(session, article, user=_user(), number=number,
+                                comment=str(data.get("comment") or "")[:2000])
+
+    return _act(slug, run, lambda result: 200 if result == "published" else 202)
+
+
+def _act(slug: str, action, status_for=lambda result: 200):
+    """Run a workflow action on the article; its refusal, or the ARTICLE afterwards."""
+    session = get_session()
+    article = _article(slug)
     try:
-        result = workflow.publish(session, article, user=_user(), number=number,
-                                  comment=str(data.get("comment") or "")[:2000] if isinstance(data, dict) else "")
+        result = action(session, article)
     except workflow.WorkflowError as exc:
         session.rollback()
         return _refused(exc, article)
+    if isinstance(result, Response):
+        return result
     workflow.commit_and_index(session, article)
-    return _answer(article, 200 if result == "published" else 202)
+    return _answer(article, status_for(result))
 
 
 @bp.post("/articles/<path:slug>/review")
 def review(slug: str):
-    session = get_session()
-    article = _article(slug)
     data = _body()
-    action, comment = data.get("action"), str(data.get("comment") or "")[:2000]
-    try:
-        if action == "approve":
-            workflow.approve(session, article, user=_user(), number=data.get("revision"), comment=comment)
-        elif action == "return":
-            workflow.send_back(session, article, user=_user(), comment=comment)
-        else:
-            return json_error(400, "bad_request", "action 只能是 approve（审核通过并发布）或 return（退回修改）。")
-    except workflow.WorkflowError as exc:
-        session.rollback()
-        return _refused(exc, article)
-    workflow.commit_and_index(session, article)
-    return _answer(article)
+    comment = str(data.get("comment") or "")[:2000]
+
+    def run(session, article):
+        if data.get("action") == "approve":
+            return workflow.approve(session, article, user=_user(), number=data.get("revision"), comment=comment)
+        if data.get("action") == "return":
+            return workflow.send_back(session, article, user=_user(), comment=comment)
+        return json_error(400, "bad_request", "action 只能是 approve（审核通过并发布）或 return（退回修改）。")
+
+    return _act(slug, run)
 
 
 @bp.post("/articles/<path:slug>/archive")
 def archive(slug: str):
-    session = get_session()
-    article = _article(slug)
-    try:
-        workflow.archive(session, article, user=_user())
-    except workflow.WorkflowError as exc:
-        session.rollback()
-        return _refused(exc, article)
-    workflow.commit_and_index(session, article)
-    return _answer(article)
+    return _act(slug, lambda session, article: workflow.archive(session, article, user=_user()))
 
 
 @bp.get("/articles/<path:slug>/revisions")

@@ -395,12 +395,64 @@ def _number(name: str = "revision") -> int | None:
         return None
 
 
-def _act(slug: str, action) -> object:
-    """Run a workflow action from a form; flash its outcome; back to the article page."""
+def _comment(limit: int = 2000) -> str:
+    return request.form.get("comment", "")[:limit]
+
+
+def _publish(session, article) -> str:
+    if workflow.publish(session, article, user=_user(), number=_number(), comment=_comment()) == "in_review":
+        return "已提交审核：另一位写作者或管理员批准后发布，在此之前读者看到的仍是原来的版本。"
+    return f"已发布第 {article.published_revision} 版，读者现在可以看到并搜索到它。"
+
+
+def _submit(session, article) -> str:
+    workflow.submit(session, article, user=_user(), comment=_comment())
+    return "已提交审核。"
+
+
+def _approve(session, article) -> str:
+    workflow.approve(session, article, user=_user(), number=_number(), comment=_comment())
+    return f"审核通过，已发布第 {article.published_revision} 版。"
+
+
+def _return(session, article) -> str:
+    workflow.send_back(session, article, user=_user(), comment=_comment())
+    return "已退回修改，作者会在文章页面看到您的意见。"
+
+
+def _unpublish(session, article) -> str:
+    workflow.unpublish(session, article, user=_user())
+    return "已撤下：读者和搜索都看不到这篇文章了，它回到草稿状态。"
+
+
+def _archive(session, article) -> str:
+    workflow.archive(session, article, user=_user(), comment=_comment())
+    return "已归档：读者和搜索都看不到这篇文章了；链接到它的文章会出现在“失效链接”里。"
+
+
+def _verify(session, article) -> str:
+    from ..writer.content import parse_date
+
+    try:
+        next_date = parse_date(request.form.get("next_review", ""))
+    except ValueError:
+        raise workflow.WorkflowError("bad_date", "下次复核日期应为 YYYY-MM-DD。", 400) from None
+    workflow.verify(session, article, user=_user(), next_date=next_date, comment=_comment(500))
+    return f"已记录复核，下次复核日期 {article.review_by.isoformat()}。"
+
+
+ACTIONS = {"publish": _publish, "submit": _submit, "approve": _approve, "return": _return,
+           "unpublish": _unpublish, "archive": _archive, "verify": _verify}
+
+
+@bp.post("/articles/<path:slug>/<any(publish, submit, approve, return, unpublish, archive, verify):action>")
+@writer_required
+def act(slug: str, action: str):
+    """A workflow action from a form: flash its outcome, back to the article page."""
     session = get_session()
     article = _writable(slug)
     try:
-        message = action(session, article)
+        message = ACTIONS[action](session, article)
     except workflow.WorkflowError as exc:
         session.rollback()
         flash(exc.message, "error")
@@ -408,87 +460,6 @@ def _act(slug: str, action) -> object:
     workflow.commit_and_index(session, article)
     flash(message, "info")
     return redirect(url_for("writer.article", slug=article.slug), 303)
-
-
-@bp.post("/articles/<path:slug>/publish")
-@writer_required
-def publish(slug: str):
-    def run(session, article):
-        result = workflow.publish(session, article, user=_user(), number=_number(),
-                                  comment=request.form.get("comment", "")[:2000])
-        if result == "in_review":
-            return "已提交审核：另一位写作者或管理员批准后发布，在此之前读者看到的仍是原来的版本。"
-        return f"已发布第 {article.published_revision} 版，读者现在可以看到并搜索到它。"
-
-    return _act(slug, run)
-
-
-@bp.post("/articles/<path:slug>/submit")
-@writer_required
-def submit(slug: str):
-    def run(session, article):
-        workflow.submit(session, article, user=_user(), comment=request.form.get("comment", "")[:2000])
-        return "已提交审核。"
-
-    return _act(slug, run)
-
-
-@bp.post("/articles/<path:slug>/approve")
-@writer_required
-def approve(slug: str):
-    def run(session, article):
-        workflow.approve(session, article, user=_user(), number=_number(),
-                         comment=request.form.get("comment", "")[:2000])
-        return f"审核通过，已发布第 {article.published_revision} 版。"
-
-    return _act(slug, run)
-
-
-@bp.post("/articles/<path:slug>/return")
-@writer_required
-def send_back(slug: str):
-    def run(session, article):
-        workflow.send_back(session, article, user=_user(), comment=request.form.get("comment", ""))
-        return "已退回修改，作者会在文章页面看到您的意见。"
-
-    return _act(slug, run)
-
-
-@bp.post("/articles/<path:slug>/unpublish")
-@writer_required
-def unpublish(slug: str):
-    def run(session, article):
-        workflow.unpublish(session, article, user=_user())
-        return "已撤下：读者和搜索都看不到这篇文章了，它回到草稿状态。"
-
-    return _act(slug, run)
-
-
-@bp.post("/articles/<path:slug>/archive")
-@writer_required
-def archive(slug: str):
-    def run(session, article):
-        workflow.archive(session, article, user=_user(), comment=request.form.get("comment", "")[:2000])
-        return "已归档：读者和搜索都看不到这篇文章了；链接到它的文章会出现在“失效链接”里。"
-
-    return _act(slug, run)
-
-
-@bp.post("/articles/<path:slug>/verify")
-@writer_required
-def verify(slug: str):
-    def run(session, article):
-        from ..writer.content import parse_date
-
-        try:
-            next_date = parse_date(request.form.get("next_review", ""))
-        except ValueError:
-            raise workflow.WorkflowError("bad_date", "下次复核日期应为 YYYY-MM-DD。", 400) from None
-        workflow.verify(session, article, user=_user(), next_date=next_date,
-                        comment=request.form.get("comment", "")[:500])
-        return f"已记录复核，下次复核日期 {article.review_by.isoformat()}。"
-
-    return _act(slug, run)
 
 
 # --- history -------------------------------------------------------------------------------

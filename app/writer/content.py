@@ -121,13 +121,12 @@ def _list_error(label: str, items: list[str]) -> str | None:
 
 def parse_date(value) -> dt.date | None:
     """``YYYY-MM-DD`` (or a date) → date; empty → None; anything else raises ValueError."""
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    return dt.date.fromisoformat(clean_text(value, single_line=True).strip())
+    from indexer.loader import ArticleFormatError, _date  # the importer's own date rule
+
+    try:
+        return _date(clean_text(value, single_line=True).strip() if isinstance(value, str) else value)
+    except ArticleFormatError as exc:
+        raise ValueError(str(exc)) from None
 
 
 @dataclass

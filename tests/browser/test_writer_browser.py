@@ -16,30 +16,14 @@ import urllib.request
 
 import pytest
 from playwright.sync_api import expect
-from werkzeug.security import generate_password_hash
-
 from tests.browser.conftest import BIN, _free_port
+from tests.browser.test_feedback_browser import _writer
 from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 SLUG = "printing/zebrafoo-jam"
 WORD = "Zebrafoo"
-
-
-def _user(portal, username: str, role: str = "writer", password: str = "pw-writer-123") -> tuple[str, str]:
-    from sqlalchemy import text
-
-    with portal.db.begin() as conn:
-        exists = conn.execute(text("select count(*) from users where username = :u"), {"u": username}).scalar()
-        if not exists:
-            conn.execute(
-                text("insert into users (username, email, display_name, password_hash, role, active, created_at) "
-                     "values (:u, :e, :d, :p, :r, :a, current_timestamp)"),
-                {"u": username, "e": f"{username}@example.com", "d": username.title(), "r": role,
-                 "p": generate_password_hash(password), "a": True},
-            )
-    return username, password
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +70,8 @@ def _login(browser, portal, username, password):
 
 def test_write_preview_publish_conflict_history_restore(browser, portal, second_process):
     assert _search(second_process, WORD) == []
-    wendy, wendy_page = _login(browser, portal, *_user(portal, "bw-wendy"))
-    walter, walter_page = _login(browser, portal, *_user(portal, "bw-walter"))
+    wendy, wendy_page = _login(browser, portal, *_writer(portal, "bw-wendy"))
+    walter, walter_page = _login(browser, portal, *_writer(portal, "bw-walter"))
     try:
         page = wendy_page
         # --- create from the template, with the preview following the typing ---------------
