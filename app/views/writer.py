@@ -209,9 +209,13 @@ def article(slug: str):
 # --- the editor ----------------------------------------------------------------------------
 
 
-def _categories() -> list[str]:
+def _categories(role: str) -> list[str]:
+    """The library's categories and those of the articles ``role`` may see (names can be secret)."""
     known = list(CATEGORY_FOLDERS)
-    used = get_session().scalars(select(Article.category).distinct()).all()
+    query = select(Article.category).distinct().where(Article.audience.in_(audiences_for(role)))
+    if not can_see_drafts(role):
+        query = query.where(Article.status == "published")
+    used = get_session().scalars(query).all()
     return known + sorted(c for c in set(used) if c not in CATEGORY_FOLDERS)
 
 
@@ -259,8 +263,8 @@ def _render_editor(*, article: Article | None, values: dict, errors: dict | None
         autosave_buffer=buffer if (buffer is not None and not restoring and autosave.differs(buffer, values)) else None,
         restoring=restoring,
         rendered=render_markdown(content.body),
-        warnings=lint(session, content, slug=article.slug if article else None),
-        categories=_categories(),
+        warnings=lint(session, content, slug=article.slug if article else None, role=current_role()),
+        categories=_categories(current_role()),
         audiences=AUDIENCES,
         state=workflow.working_state(article) if article is not None else "draft",
         states=workflow.STATES,
@@ -550,7 +554,7 @@ def preview():
         return jsonify(error="validation_failed", message=exc.message, fields=exc.errors), 400
     slug = data.get("slug") if isinstance(data.get("slug"), str) else None
     rendered = render_markdown(sub.content.body)
-    warnings = lint(get_session(), sub.content, slug=slug)
+    warnings = lint(get_session(), sub.content, slug=slug, role=current_role())
     return jsonify(html=rendered.html, toc=[{"level": e.level, "title": e.title, "anchor": e.anchor} for e in rendered.toc],
                    warnings=[w.as_json() for w in warnings]), 200, NO_STORE
 

@@ -97,10 +97,17 @@ def problem(link: Link, target: Article | None, source_audience: str) -> LinkPro
     return None
 
 
-def check(session: Session, body: str, audience: str, *, own_slug: str | None = None) -> list[LinkProblem]:
+def check(session: Session, body: str, audience: str, *, own_slug: str | None = None,
+          role: str = "writer") -> list[LinkProblem]:
+    """Problems of the body's links, as ``role`` may know them: an article the role may not
+    read (an agent writing a KCS draft and someone's unpublished draft) is "missing" — the
+    check never tells anyone more than the article pages would."""
+    from ..visibility import can_view
+
     links = [link for link in find_links(body) if link.slug != own_slug]
     targets = _targets(session, (link.slug for link in links))
-    return [p for link in links if (p := problem(link, targets.get(link.slug), audience)) is not None]
+    visible = {slug: a for slug, a in targets.items() if can_view(a, role)}
+    return [p for link in links if (p := problem(link, visible.get(link.slug), audience)) is not None]
 
 
 @dataclass(frozen=True)

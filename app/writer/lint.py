@@ -103,7 +103,7 @@ def privacy(body: str) -> list[Warning]:
     return warnings
 
 
-def lint(session: Session, content: Content, *, slug: str | None = None) -> list[Warning]:
+def lint(session: Session, content: Content, *, slug: str | None = None, role: str = "writer") -> list[Warning]:
     body = content.body or ""
     rendered = render_markdown(body)
     warnings = indentation(body)
@@ -114,6 +114,6 @@ def lint(session: Session, content: Content, *, slug: str | None = None) -> list
         warnings.append(Warning("fence", "有提示框没有被识别（页面上会显示 !!!）：下一行的内容要缩进 4 个空格。"))
     warnings += sections(content, rendered.headings)
     warnings += [Warning("links", p.message, p.link.line, p.broken)
-                 for p in check_links(session, body, content.audience, own_slug=slug)]
+                 for p in check_links(session, body, content.audience, own_slug=slug, role=role)]
     warnings += privacy(body)
     return warnings

@@ -64,3 +64,15 @@ def test_writers_see_it_all(world, writer):
 def test_writer_responses_are_not_cached(world, writer):
     for url in (f"/api/articles/{PENDING}", f"/writer/articles/{PENDING}/edit", f"/api/articles/{PENDING}/revisions"):
         assert "no-store" in writer.get(url).headers["Cache-Control"], url
+
+
+def test_the_editors_checks_tell_agents_no_more_than_the_article_pages(world, synced):
+    """An agent writing a KCS draft may link anywhere, but a draft's title or existence stays hidden."""
+    agent = client_as(synced, "agent")
+    body = f"[a](/articles/{DRAFT}) [b](/articles/{REVIEW}) [c](/articles/{PENDING})\n"
+    warnings = agent.post("/writer/preview", json={"body": body, "audience": "internal"}).get_json()["warnings"]
+    text = " ".join(w["message"] for w in warnings)
+    assert f"{DRAFT} 不存在" in text and f"{REVIEW} 不存在" in text and PENDING not in text
+    assert not [word for word in ("Draftonlyx", "Pendingchangex", "Inreviewx") if word in text]  # slugs are their own input
+    categories = client_as(synced, "writer").get("/writer/articles/new").get_data(as_text=True)
+    assert "打印与外设" in categories
