@@ -144,7 +144,9 @@ def _import_one(session, source: SourceArticle, by_slug, seen_slugs, report: Syn
         return
     other = article.source_path
     same_content = article.content_hash == source.content_hash
-    if same_content and other == path and article.status == source.status:
+    # The file has not changed since it was imported: nothing to do — unless the article was
+    # archived because the file had gone missing (then it is back); browser changes stay.
+    if same_content and other == path and (article.status == source.status or article.web_edited):
         report.unchanged += 1
         return
     review = review_by_of(source.path)

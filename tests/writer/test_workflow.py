@@ -147,3 +147,7 @@ def test_file_drafts_and_browser_drafts_share_the_states(writer, synced, article
     assert writer.get("/api/articles/printing/file-draft").get_json()["state"] == "draft"
     assert publish(writer, "printing/file-draft").status_code == 200
     assert search_slugs(synced.test_client(), "Filedraftx") == ["printing/file-draft"]
+    # the file still says draft, but it has not changed: the browser's publish stands, no conflict
+    result = runner.invoke(args=["kb", "sync"])
+    assert result.exit_code == 0 and "冲突" not in result.output, result.output
+    assert writer.get("/api/articles/printing/file-draft").get_json()["status"] == "published"
