@@ -47,10 +47,13 @@ class LinkProblem:
 
 def find_links(body: str) -> list[Link]:
     """Internal article links in Markdown source, outside fenced and inline code."""
+    body = body or ""
+    if "/articles/" not in body:  # most articles: no need to look at each line
+        return []
     links: list[Link] = []
     fence: str | None = None
-    for number, line in enumerate((body or "").split("\n"), 1):
-        m = _FENCE.match(line)
+    for number, line in enumerate(body.split("\n"), 1):
+        m = _FENCE.match(line) if "```" in line or "~~~" in line else None
         if m:
             marker = m.group(1)[0] * 3
             if fence is None:
@@ -59,7 +62,7 @@ def find_links(body: str) -> list[Link]:
             if marker == fence:
                 fence = None
                 continue
-        if fence is not None:
+        if fence is not None or "/articles/" not in line:
             continue
         text = _INLINE_CODE.sub("", line)
         for pattern in _PATTERNS:
