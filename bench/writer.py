@@ -74,7 +74,7 @@ class Browser:
 
 
 def search_slugs(port: int, word: str) -> list[str]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q={word}", timeout=30) as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/search?q={urllib.parse.quote(word)}", timeout=30) as response:
         return [hit["slug"] for hit in json.load(response)["results"]]
 
 
