@@ -43,7 +43,8 @@ def _progress(files):
 BULK_REINDEX = 500  # changed articles above which `kb sync` rebuilds the index instead
 
 
-def _run_sync(folders, as_json: bool, audience_map: dict[str, str] | None = None) -> int:
+def _run_sync(folders, as_json: bool, audience_map: dict[str, str] | None = None,
+              prefer_files: bool = False) -> int:
     from .articles.search import engine, index_articles, reconcile
     from .articles.sync import sync_folders
 
@@ -51,7 +52,7 @@ def _run_sync(folders, as_json: bool, audience_map: dict[str, str] | None = None
     engine()  # open the index first (a missing one is built from what the database has)
     with session_scope() as session:
         report = sync_folders(session, folders, progress=None if as_json else _progress,
-                              audience_map=audience_map)
+                              audience_map=audience_map, prefer_files=prefer_files)
         changed = list(report.changed)
     if len(changed) > BULK_REINDEX:
         reconcile(rebuild=True)  # a bulk build (several processes) beats thousands of single updates
@@ -65,12 +66,15 @@ def _run_sync(folders, as_json: bool, audience_map: dict[str, str] | None = None
             click.echo(f"警告  {warning.path}: {warning.warning}", err=True)
         for err in report.errors:
             click.echo(f"错误  {err.path}: {err.error}", err=True)
+        for conflict in report.conflicts:
+            click.echo("\n".join(conflict.describe()), err=True)
+        conflicts = f"，冲突 {len(report.conflicts)}" if report.conflicts else ""
         click.echo(
             f"新增 {report.created}，更新 {report.updated}，未变 {report.unchanged}，"
-            f"归档 {report.archived}，失败 {len(report.errors)}，警告 {len(report.warnings)}"
+            f"归档 {report.archived}，失败 {len(report.errors)}，警告 {len(report.warnings)}{conflicts}"
             f"（用时 {elapsed:.1f} 秒）"
         )
-    return 1 if report.errors else 0
+    return 1 if report.errors or report.conflicts else 0
 
 
 @kb_cli.command("init", help="创建或迁移数据库，导入文章库，建立索引；没有管理员时创建一个（密码只显示一次）。")
@@ -113,11 +117,13 @@ def _audience_map_option(ctx, param, value):
 @click.option("--audience-map", "audience_map", metavar="值=public|internal,…", callback=_audience_map_option,
               help="外来文档的 audience 值对应到哪一种，例如 Admin=internal,ITPro=internal,Everyone=public"
                    "（不区分大小写）；没有对应的外来值按 internal 导入并给出警告。")
+@click.option("--prefer-files", is_flag=True,
+              help="网页和文件都改过的文章以文件为准（网页上的版本仍保留在历史中）；默认报告冲突、两边都不改。")
 @with_appcontext
-def sync_command(folders, as_json, audience_map) -> None:
+def sync_command(folders, as_json, audience_map, prefer_files) -> None:
     """Import new and changed Markdown files (default: KB_ARTICLES_DIR)."""
     folders = list(folders) or [Path(current_app.config["KB_ARTICLES_DIR"])]
-    sys.exit(_run_sync(folders, as_json, audience_map))
+    sys.exit(_run_sync(folders, as_json, audience_map, prefer_files))
 
 
 @kb_cli.command("index", help="让搜索索引与数据库一致。")
@@ -182,3 +188,7 @@ from .accounts.cli import token_cli, user_cli  # noqa: E402 - kb user …, kb to
 
 kb_cli.add_command(user_cli)
 kb_cli.add_command(token_cli)
+
+from .writer.cli import export_command  # noqa: E402 - `kb export DIR` (writers' workspace)
+
+kb_cli.add_command(export_command)

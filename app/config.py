@@ -37,6 +37,8 @@ SETTINGS = (
     "KB_LOGIN_LIMIT_ACCOUNT",
     "KB_LOGIN_LIMIT_ADDRESS",
     "KB_PASSWORD_MIN_LENGTH",
+    "KB_REQUIRE_REVIEW",  # writers' workspace: publishing needs another writer's or an admin's approval
+    "KB_REVIEW_INTERVAL_DAYS",  # writers' workspace: default time until an article is due for review
 )
 
 

@@ -111,6 +111,22 @@ class Article(Base):
     modified_at: Mapped[dt.datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow
     )
+    # --- writers' workspace (app/writer/README.md) ---
+    # Newest revision number: the base every save must name (optimistic concurrency).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The revision readers see while status is "published" (this row then holds its content).
+    published_revision: Mapped[int | None] = mapped_column(Integer)
+    # The revision waiting for approval (KB_REQUIRE_REVIEW); in review while it is the newest.
+    review_revision: Mapped[int | None] = mapped_column(Integer)
+    # Changed in the browser/API since the Markdown files last agreed (import or export):
+    # a file changed meanwhile is a conflict for `kb sync`.
+    web_edited: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    review_by: Mapped[dt.date | None] = mapped_column(Date)
+    reviewed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The ticket a KCS draft was written from (no FK: tickets already point at articles).
+    source_ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
     @property
     def url(self) -> str:
@@ -392,3 +408,80 @@ class AuditEvent(Base):
     target: Mapped[str | None] = mapped_column(String(120))
     details: Mapped[dict] = mapped_column(JSON, default=dict)
     address: Mapped[str | None] = mapped_column(String(64))
+
+
+# --- Writers' workspace: revisions, workflow log, autosaved drafts, images ---------------
+
+
+class ArticleRevision(Base):
+    """One save of an article (browser, API, file import, restore); never changed afterwards."""
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    category: Mapped[str] = mapped_column(String(100))
+    tags: Mapped[list] = mapped_column(JSON, default=list)
+    error_codes: Mapped[list] = mapped_column(JSON, default=list)
+    audience: Mapped[str] = mapped_column(String(20), default="public")
+    body: Mapped[str] = mapped_column(Text, default="")
+    note: Mapped[str] = mapped_column(String(200), default="")
+    # web | api | file | restore | kcs
+    origin: Mapped[str] = mapped_column(String(20), default="web")
+    restored_from: Mapped[int | None] = mapped_column(Integer)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    article: Mapped[Article] = relationship()
+    author: Mapped[User | None] = relationship()
+
+
+class ArticleEvent(Base):
+    """The article's workflow log: submitted, approved, returned, published, archived, verified…"""
+
+    __tablename__ = "article_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(30))
+    revision: Mapped[int | None] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User | None] = relationship()
+
+
+class ArticleAutosave(Base):
+    """A writer's unsaved editor content, kept so a closed tab loses nothing (not a revision)."""
+
+    __tablename__ = "article_autosaves"
+    __table_args__ = (UniqueConstraint("user_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # "article:<id>", "new" or "ticket:<id>": which editor the text belongs to.
+    key: Mapped[str] = mapped_column(String(40))
+    base_revision: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    saved_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ArticleImage(Base):
+    """An image uploaded or pasted in the editor, stored under <instance>/images/."""
+
+    __tablename__ = "article_images"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    # The article it was uploaded for (None until that article's first save).
+    article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -40,7 +40,7 @@ AUDIENCES = ("public", "internal")
 STATUSES = ("draft", "published", "archived")
 UNCATEGORISED = "未分类"
 # The front-matter keys we define (articles/README.md); any other key is ignored with a warning.
-KNOWN_KEYS = frozenset({"title", "slug", "category", "tags", "error_codes", "audience", "status", "updated"})
+KNOWN_KEYS = frozenset({"title", "slug", "category", "tags", "error_codes", "audience", "status", "updated", "review_by"})
 # Where a foreign value lands when nobody said what it means: the side that leaks nothing.
 SAFE_AUDIENCE = "internal"
 SAFE_STATUS = "draft"

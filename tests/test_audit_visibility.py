@@ -103,7 +103,7 @@ READER_PROBES = [
     f"/requests/new/thanks?article={INTERNAL}", f"/requests/new/open/x/{INTERNAL}",
     f"/writer/articles/{INTERNAL}", f"/writer/articles/{DRAFT}", "/writer/",
     "/articles/account/reset-password",  # its related-articles list
-    f"/escalate/account/reset-password",
+    "/escalate/account/reset-password",
 ]
 
 

@@ -23,7 +23,8 @@ def articles(app) -> dict[str, Article]:
 def test_first_sync_imports_everything_then_nothing_changes(app, runner):
     code, summary = sync_json(runner)
     assert code == 0
-    assert summary == {"created": 4, "updated": 0, "unchanged": 0, "archived": 0, "errors": [], "warnings": []}
+    assert summary == {"created": 4, "updated": 0, "unchanged": 0, "archived": 0, "errors": [], "warnings": [],
+                       "conflicts": []}
 
     code, summary = sync_json(runner)
     assert (code, summary["created"], summary["updated"], summary["unchanged"]) == (0, 0, 0, 4)

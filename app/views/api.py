@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from flask import Blueprint, has_request_context, jsonify, request, url_for
 
-from ..articles.rendering import render_markdown
 from ..articles.search import search as search_articles
 from ..articles.search import suggest as suggest_articles
 from ..security import csrf
@@ -80,20 +79,12 @@ def suggest():
 
 @bp.get("/articles/<path:slug>")
 def article(slug: str):
-    article = load_visible_article(slug)  # 404 JSON from the shared error handler
     from ..db import get_session
-    from ..feedback.votes import counts
+    from ..visibility import current_role
+    from ..writer.present import article_json
 
-    helpful, not_helpful = counts(get_session(), article)
-    return jsonify(
-        slug=article.slug,
-        title=article.title,
-        category=article.category,
-        tags=list(article.tags or []),
-        error_codes=list(article.error_codes or []),
-        audience=article.audience,
-        updated=article.shown_date.isoformat(),
-        html=render_markdown(article.body).html,
-        helpful=helpful,
-        not_helpful=not_helpful,
-    )
+    article = load_visible_article(slug)  # 404 JSON from the shared error handler
+    response = jsonify(article_json(get_session(), article, current_role()))
+    if current_role() != "anonymous" or article.status != "published" or article.audience != "public":
+        response.headers["Cache-Control"] = "private, no-store"  # drafts and review data for writers
+    return response

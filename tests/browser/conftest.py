@@ -103,6 +103,7 @@ def portal(tmp_path_factory, pg_available):
     urllib.request.urlopen(url + "/api/suggest?q=VPN", timeout=60).read()
     print(f"\nfirst search after start (cold): {(time.monotonic() - started) * 1000:.0f} ms")
     server = Portal(url, database_url, process, log)
+    server.env = env  # a second app process on the same database and index (tests/browser/test_writer_browser.py)
     yield server
     process.terminate()
     try:

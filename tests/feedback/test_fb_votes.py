@@ -147,7 +147,7 @@ def test_internal_and_draft_articles_take_no_feedback_from_those_who_cannot_see_
         assert client.post(path, json={"helpful": True}).status_code == 404
     assert client.post(f"/feedback/{INTERNAL}", data={"helpful": "1"}).status_code == 404
     assert client.get(f"/escalate/{INTERNAL}").status_code == 404
-    assert client.post(f"/api/articles/no-such/feedback", json={"helpful": True}).status_code == 404
+    assert client.post("/api/articles/no-such/feedback", json={"helpful": True}).status_code == 404
     requester = synced.test_client()
     login(requester, synced, "rita", "requester")
     assert api_vote(requester, INTERNAL, helpful=True).status_code == 404

@@ -13,7 +13,7 @@ import pytest
 
 from indexer import SearchEngine
 from indexer.schema import pipeline_fingerprint
-from ixhelpers import make_doc, sample_docs, slugs
+from ixhelpers import make_doc, slugs
 
 CTX = mp.get_context("fork")
 

@@ -6,7 +6,7 @@ import time
 import pytest
 from whoosh import query as wq
 
-from ixhelpers import PUBLIC, STAFF, make_doc, slugs
+from ixhelpers import STAFF, make_doc, slugs
 
 
 @pytest.mark.parametrize("typed", ["0x80070005", "0X80070005", "80070005", "０ｘ８００７０００５"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from indexer import SearchEngine
-from ixhelpers import PUBLIC, STAFF, make_doc, sample_docs, slugs
+from ixhelpers import STAFF, make_doc, sample_docs, slugs
 
 
 @pytest.fixture(scope="module")

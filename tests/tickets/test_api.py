@@ -135,7 +135,6 @@ def test_logged_in_requester_gets_no_token_in_the_url(client, app):
 
 
 def test_feedback_article_slug_is_reported(synced):
-    from .conftest import create
     from sqlalchemy import select
     from app.db import session_scope
     from app.models import Article
