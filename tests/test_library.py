@@ -13,7 +13,7 @@ from tests.conftest import ARTICLES
 
 CATEGORIES = {
     "账号与密码", "VPN 与远程访问", "网络与 Wi-Fi", "邮件与日历",
-    "打印与外设", "软件安装与授权", "电脑与系统", "信息安全",
+    "打印与外设", "软件安装与授权", "电脑与系统", "信息安全", "协作与会议",
 }
 LIBRARY = load_tree(ARTICLES)
 FENCE = re.compile(r"^\s*(```|~~~)", re.M)

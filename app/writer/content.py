@@ -36,6 +36,7 @@ CATEGORY_FOLDERS = {
     "软件安装与授权": "software",
     "电脑与系统": "computer",
     "信息安全": "security",
+    "协作与会议": "collaboration",
 }
 # Last slug segments that would collide with the editor's own URLs (/writer/articles/<slug>/edit …).
 RESERVED_SEGMENTS = {"new", "edit", "history", "diff", "revisions", "restore", "publish", "submit",
