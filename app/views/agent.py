@@ -18,7 +18,7 @@ from ..auth import role_required
 from ..console import queue
 from ..db import get_session
 from ..models import AgentGroup, Article, FormVisit, Macro, Ticket, User, utcnow
-from ..tickets import choices, present, workflow
+from ..tickets import choices, workflow
 from ..tickets.access import find_ticket
 from ..tickets.attachments import UPLOAD_TOO_LARGE_MESSAGE, AttachmentError
 from ..tickets.priority import PRIORITIES
