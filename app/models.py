@@ -19,6 +19,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy import false as sa_false
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -57,6 +58,8 @@ class User(UserMixin, Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     last_login_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Agents' console: an away agent gets no automatic assignments (manual assignment still works).
+    away: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     # The login this object was loaded for (not stored; see app/accounts/sessions.py).
     session_key = None
@@ -127,6 +130,8 @@ class Article(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The ticket a KCS draft was written from (no FK: tickets already point at articles).
     source_ticket_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    # Tickets resolved with this article from the agents' console (KCS reuse).
+    reuse_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     @property
     def url(self) -> str:
@@ -144,10 +149,39 @@ URGENCIES = ("stopped", "degraded", "question")
 PRIORITIES = ("P1", "P2", "P3", "P4")
 TICKET_STATUSES = ("new", "open", "pending", "resolved", "closed")
 TICKET_SOURCES = ("portal", "api", "article_feedback")
+# Why a ticket was closed: the requester confirmed, auto-closed after the waiting time, the
+# requester withdrew it, or an agent closed it.
+CLOSE_REASONS = ("confirmed", "auto", "withdrawn", "agent")
+SLA_STATES = ("ok", "at_risk", "breached", "paused", "met")
+TIERS = (1, 2)
+
+
+class AgentGroup(Base):
+    """A team of agents: its ``skills`` are ticket category keys (app/tickets/choices.py)."""
+
+    __tablename__ = "agent_groups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(80), unique=True)
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    tier: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    description: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    members: Mapped[list["User"]] = relationship(secondary="agent_group_members", order_by="User.username")
+
+
+class AgentGroupMember(Base):
+    __tablename__ = "agent_group_members"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("agent_groups.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True, index=True)
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Ticket(Base):
     __tablename__ = "tickets"
+    __table_args__ = (Index("ix_tickets_queue", "status", "sla_due_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)
@@ -180,8 +214,46 @@ class Ticket(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
-    requester: Mapped[User | None] = relationship()
-    article: Mapped[Article | None] = relationship()
+    # --- agents' console (app/tickets/README.md) ---
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("agent_groups.id", ondelete="SET NULL"), index=True)
+    assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    tier: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # Optimistic concurrency: bumped by every change (app/tickets/workflow.py).
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    first_response_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    last_public_update_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    close_reason: Mapped[str | None] = mapped_column(String(20))  # CLOSE_REASONS
+    # SLA bookkeeping (app/tickets/sla.py): the due times above move when a pending pause ends.
+    pending_since: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # The due time the ticket now runs against (response before the first public reply, then
+    # resolution) and the instant it becomes at risk (25 % left); None while paused or done.
+    sla_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    sla_warn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    sla_warned_due: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    response_breached_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    resolve_breached_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    # The article the ticket was resolved with (reuse; app/tickets/workflow.py resolve()).
+    resolution_article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"))
+    # Requester side: satisfaction, follow-up of a closed ticket.
+    csat_rating: Mapped[int | None] = mapped_column(Integer)
+    csat_comment: Mapped[str | None] = mapped_column(Text)
+    csat_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    follow_up_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+
+    requester: Mapped[User | None] = relationship(foreign_keys=[requester_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    group: Mapped[AgentGroup | None] = relationship()
+    article: Mapped[Article | None] = relationship(foreign_keys=[article_id])
+    resolution_article: Mapped[Article | None] = relationship(foreign_keys=[resolution_article_id])
+    follow_up_of: Mapped["Ticket | None"] = relationship(remote_side=[id])
+
+    # A writer that read an older version fails (StaleDataError) instead of overwriting;
+    # app/tickets/workflow.py sets the new version itself.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
     events: Mapped[list["TicketEvent"]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
@@ -211,8 +283,47 @@ class TicketEvent(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # What changed: {"status": ["new", "open"], "assignee": [null, "wang"], …} (JSON).
+    changes: Mapped[dict | None] = mapped_column(JSON)
+    # The ticket's version after this event (collision: "what changed since you opened it").
+    ticket_version: Mapped[int | None] = mapped_column(Integer)
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
+    author: Mapped[User | None] = relationship()
+    attachments: Mapped[list["Attachment"]] = relationship(back_populates="event", order_by="Attachment.id")
+
+
+class TicketTerm(Base):
+    """Ticket search: one row per distinct analysed term of a ticket (indexer/analysis.py).
+
+    ``public`` terms come from what the requester may see (subject, description, public
+    replies); internal notes give non-public rows, searched only for agents.
+    """
+
+    __tablename__ = "ticket_terms"
+    __table_args__ = (Index("ix_ticket_terms_term", "term", "ticket_id"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)
+    public: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+
+
+class Macro(Base):
+    """A canned reply with placeholders ({{requester}}, {{number}}…), managed by admins."""
+
+    __tablename__ = "macros"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(100), unique=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+    internal: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # Status to set with the reply (e.g. "pending"), or None.
+    set_status: Mapped[str | None] = mapped_column(String(20))
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    usage_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Attachment(Base):
@@ -225,8 +336,12 @@ class Attachment(Base):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # The reply or note it came with (None: submitted with the request). An attachment of an
+    # internal note is as internal as the note (app/visibility.py).
+    event_id: Mapped[int | None] = mapped_column(ForeignKey("ticket_events.id", ondelete="SET NULL"), index=True)
 
     ticket: Mapped[Ticket] = relationship(back_populates="attachments")
+    event: Mapped[TicketEvent | None] = relationship(back_populates="attachments")
 
 
 class FormVisit(Base):

@@ -85,3 +85,93 @@ def can_view_image(image, article: Article | None, role: str, user_id: int | Non
     if can_write_articles(role) or (user_id is not None and image.uploaded_by_id == user_id):
         return True
     return image.article_id is not None and can_view(article, role)
+
+
+# --- Tickets (app/tickets/README.md): who may see a ticket, its events and attachments ------
+# Agents and admins see every ticket with everything on it. A requester sees their own tickets
+# (logged in), the holder of a ticket's secret link that one ticket — and both only its public
+# events and the attachments of the request or of public replies. Writers are not ticket staff.
+TICKET_STAFF_ROLES = ("agent", "admin")
+
+
+def _role_of(user) -> str:
+    if isinstance(user, str):
+        return user
+    if user is None or not getattr(user, "is_authenticated", False):
+        return "anonymous"
+    return user.role
+
+
+def is_ticket_staff(user) -> bool:
+    """Agents and admins: the whole queue, internal notes, assignment, the console."""
+    return _role_of(user) in TICKET_STAFF_ROLES
+
+
+def can_see_internal(user) -> bool:
+    """Internal notes, internal changes and their attachments: ticket staff only."""
+    return is_ticket_staff(user)
+
+
+def owns_ticket(ticket, user) -> bool:
+    return bool(
+        user is not None and not isinstance(user, str) and getattr(user, "is_authenticated", False)
+        and ticket.requester_id is not None and ticket.requester_id == user.id
+    )
+
+
+def token_matches(ticket, token) -> bool:
+    """The secret link's ``?token=`` (compared in constant time)."""
+    import hmac
+
+    if not isinstance(token, str) or not token or ticket is None:
+        return False
+    return hmac.compare_digest(token.encode("utf-8", "replace"), ticket.access_token.encode())
+
+
+def can_view_ticket(ticket, user, token=None) -> bool:
+    if ticket is None:
+        return False
+    return is_ticket_staff(user) or owns_ticket(ticket, user) or token_matches(ticket, token)
+
+
+def can_act_as_requester(ticket, user, token=None) -> bool:
+    """Reply as the requester, confirm, rate, withdraw: the requester or the link holder."""
+    return ticket is not None and (owns_ticket(ticket, user) or token_matches(ticket, token))
+
+
+def visible_events(ticket, user) -> list:
+    """The ticket's events ``user`` may see, oldest first."""
+    if can_see_internal(user):
+        return list(ticket.events)
+    return [e for e in ticket.events if e.public]
+
+
+def attachment_visible(attachment, user) -> bool:
+    """An attachment of the request itself or of a public reply; of a note: staff only."""
+    if can_see_internal(user):
+        return True
+    return attachment.event is None or bool(attachment.event.public)
+
+
+def visible_attachments(ticket, user) -> list:
+    return [a for a in ticket.attachments if attachment_visible(a, user)]
+
+
+def ticket_list_scope(query, user, ticket_model):
+    """Restrict a SELECT of tickets to what ``user`` may list: staff all, requesters their own,
+    anyone else nothing."""
+    if is_ticket_staff(user):
+        return query
+    if _role_of(user) == "anonymous":
+        return query.where(ticket_model.id.is_(None))
+    return query.where(ticket_model.requester_id == user.id)
+
+
+def ticket_search_terms_public_only(user) -> bool:
+    """Ticket search over internal notes is for staff; everyone else searches public text only."""
+    return not can_see_internal(user)
+
+
+def can_manage_console(user) -> bool:
+    """Groups and macros (admin pages, `kb group`)."""
+    return _role_of(user) == "admin"

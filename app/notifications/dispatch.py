@@ -72,6 +72,9 @@ RESOLVED_KINDS = {"resolved"}
 CLOSED_KINDS = {"closed", "withdrawn", "auto_closed", "confirmed"}
 CREATED_KINDS = {"created", "group_changed", "escalated"}
 CLOSE_REASON_BY_KIND = {"withdrawn": "withdrawn", "auto_closed": "auto", "confirmed": "confirmed", "closed": "agent"}
+# Kinds whose mails go to agents only: sent for internal events too (assignment, group change
+# and escalation are internal in the console's timeline). Notes ("note") are never sent.
+AGENT_ONLY_KINDS = ASSIGNED_KINDS | {"group_changed", "escalated"}
 
 
 def _from_requester(ticket: Ticket, event) -> bool:
@@ -93,13 +96,14 @@ def on_ticket_changed(
 ) -> int:
     """Queue what ``event`` (a TicketEvent: kind, body, public, author_id, id) means for whom.
 
-    Internal events (``public`` false: notes, internal changes) send nothing to anyone. The
+    Internal events (``public`` false: notes, internal changes) send nothing to anyone, except
+    the agent-only kinds (assigned, group_changed, escalated), which go to agents only. The
     requester is found on the ticket; agents are the explicit ``assignee`` / ``group_members``.
     Returns how many messages were queued.
     """
-    if not getattr(event, "public", False):
-        return 0
     kind = event.kind
+    if not getattr(event, "public", False) and kind not in AGENT_ONLY_KINDS:
+        return 0
     to_requester = requester(ticket)
     mails: list[Mail] = []
     if kind in REPLY_KINDS:

@@ -300,9 +300,16 @@ def create_ticket(
         if visit is not None:
             visit.ticket_id = ticket.id
         session.flush()
+        from ..console.search import index_ticket
         from ..notifications.dispatch import ticket_created  # (import here: notifications import tickets)
+        from .sla import refresh_schedule
+        from .workflow import auto_assign
 
+        ticket.last_public_update_at = created
+        refresh_schedule(ticket, policy)
+        index_ticket(session, ticket)
         ticket_created(session, ticket)  # the "received" mail, queued in this same transaction
+        auto_assign(session, ticket, now=created)  # group by skill, agent by load (app/tickets/assignment.py)
         session.commit()
     except IntegrityError:
         session.rollback()

@@ -43,7 +43,16 @@ CLOCKS = ("24x7", "business")
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 DEFAULT_WORKING_HOURS = ("09:00", "18:00")
 DEFAULT_WORKING_DAYS = (1, 2, 3, 4, 5)
-_MAX_DAYS_SEARCHED = 3700  # ten years without a working day means the calendar is broken
+_MAX_DAYS_SEARCHED = 3700
+# A ticket is "at risk" when less than this share of its current target is left.
+AT_RISK_SHARE = 0.25
+# 「需要更新进展」: an open ticket without a public update for this much working time.
+UPDATE_DUE_AFTER = dt.timedelta(hours=4)
+# Tier-2 escalation target, from the ticket's creation (wall clock).
+ESCALATION_TARGET = dt.timedelta(hours=1)
+ACTIVE_STATUSES = ("new", "open")        # the SLA clock runs
+PAUSED_STATUSES = ("pending",)           # waiting for the requester: the clock stops
+DONE_STATUSES = ("resolved", "closed")  # ten years without a working day means the calendar is broken
 
 
 class SLAConfigError(ValueError):
@@ -100,6 +109,46 @@ class Calendar:
             remaining -= available
             current = self.next_working_instant(period_end)
 
+    def previous_working_instant(self, when: dt.datetime) -> dt.datetime:
+        """``when`` itself if inside working hours (or at a period's end), else the end of the previous working period."""
+        local = when.astimezone(self.tz)
+        day = local.date()
+        if self.is_working_day(day) and local.time() > self.start:
+            return when.astimezone(UTC) if local.time() <= self.end else self._at(day, self.end)
+        for _ in range(_MAX_DAYS_SEARCHED):
+            day -= dt.timedelta(days=1)
+            if self.is_working_day(day):
+                return self._at(day, self.end)
+        raise SLAConfigError("工作日历中找不到任何工作日，请检查 KB_WORKING_DAYS / KB_HOLIDAYS")
+
+    def subtract_working_time(self, end: dt.datetime, amount: dt.timedelta) -> dt.datetime:
+        """The instant ``amount`` of working time before ``end``."""
+        current = self.previous_working_instant(end)
+        remaining = amount
+        while True:
+            local_day = current.astimezone(self.tz).date()
+            period_start = self._at(local_day, self.start)
+            available = current - period_start
+            if remaining <= available:
+                return current - remaining
+            remaining -= available
+            current = self.previous_working_instant(period_start)
+
+    def working_between(self, start: dt.datetime, end: dt.datetime) -> dt.timedelta:
+        """Working time from ``start`` to ``end`` (zero when ``end`` is not later)."""
+        total = dt.timedelta(0)
+        current = self.next_working_instant(start)
+        end = end.astimezone(UTC)
+        for _ in range(_MAX_DAYS_SEARCHED):
+            if current >= end:
+                return total
+            period_end = self._at(current.astimezone(self.tz).date(), self.end)
+            total += min(period_end, end) - current
+            if end <= period_end:
+                return total
+            current = self.next_working_instant(period_end)
+        return total
+
 
 @dataclass(frozen=True)
 class Target:
@@ -113,6 +162,27 @@ class Target:
         if self.clock == "24x7":
             return start.astimezone(UTC) + self.amount
         return calendar.add_working_time(start, self.amount)
+
+    def add(self, start: dt.datetime, amount: dt.timedelta, calendar: Calendar) -> dt.datetime:
+        """``amount`` of this target's clock after ``start``."""
+        if self.clock == "24x7":
+            return start.astimezone(UTC) + amount
+        return calendar.add_working_time(start, amount)
+
+    def between(self, start: dt.datetime, end: dt.datetime, calendar: Calendar) -> dt.timedelta:
+        """Time on this target's clock from ``start`` to ``end`` (zero when not later)."""
+        if end <= start:
+            return dt.timedelta(0)
+        if self.clock == "24x7":
+            return end - start
+        return calendar.working_between(start, end)
+
+    def warn_at(self, due: dt.datetime, calendar: Calendar) -> dt.datetime:
+        """When less than ``AT_RISK_SHARE`` of the target is left before ``due``."""
+        left = self.amount * AT_RISK_SHARE
+        if self.clock == "24x7":
+            return due.astimezone(UTC) - left
+        return calendar.subtract_working_time(due, left)
 
 
 @dataclass(frozen=True)
@@ -264,3 +334,107 @@ def describe_calendar(calendar: Calendar) -> str:
     else:
         span = "、".join(f"周{names[d - 1]}" for d in days)
     return f"工作时间：{span} {calendar.start:%H:%M}–{calendar.end:%H:%M}（法定节假日除外，调休工作日照常）"
+
+
+# --- A ticket's SLA: the clock it runs against, pauses, state ---------------------------------
+# These take any object with the Ticket columns (status, priority, first_response_at,
+# sla_response_due, sla_resolve_due, pending_since, paused_seconds, resolved_at,
+# response_breached_at, resolve_breached_at, sla_due_at, sla_warn_at) and never touch a database.
+
+
+def _aware(when: dt.datetime | None) -> dt.datetime | None:
+    if when is None:
+        return None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
+
+
+def current_target(ticket, policy: Policy) -> tuple[str, Target, dt.datetime]:
+    """("response"|"resolve", its Target, its due time) the ticket now runs against."""
+    if ticket.first_response_at is None:
+        return "response", policy.response[ticket.priority], _aware(ticket.sla_response_due)
+    return "resolve", policy.resolve[ticket.priority], _aware(ticket.sla_resolve_due)
+
+
+def refresh_schedule(ticket, policy: Policy) -> None:
+    """Set ``sla_due_at`` / ``sla_warn_at`` from the status and due times (None unless the clock runs)."""
+    if ticket.status not in ACTIVE_STATUSES:
+        ticket.sla_due_at = None
+        ticket.sla_warn_at = None
+        return
+    _, target, due = current_target(ticket, policy)
+    ticket.sla_due_at = due
+    ticket.sla_warn_at = target.warn_at(due, policy.calendar)
+
+
+def pause(ticket, now: dt.datetime) -> None:
+    """The ticket starts waiting for the requester: the clock stops at ``now``."""
+    if ticket.pending_since is None:
+        ticket.pending_since = now
+
+
+def resume(ticket, policy: Policy, now: dt.datetime) -> dt.timedelta:
+    """The wait is over: each due time not yet passed when the pause began moves by the time
+    paused (on its own clock). Returns the wall time paused."""
+    since = _aware(ticket.pending_since)
+    if since is None:
+        return dt.timedelta(0)
+    now = _aware(now)
+    for attr, targets in (("sla_response_due", policy.response), ("sla_resolve_due", policy.resolve)):
+        if attr == "sla_response_due" and ticket.first_response_at is not None:
+            continue
+        due = _aware(getattr(ticket, attr))
+        if due is None or due <= since:
+            continue  # already breached before the pause: stays breached
+        target = targets[ticket.priority]
+        left = target.between(since, due, policy.calendar)
+        setattr(ticket, attr, target.add(now, left, policy.calendar))
+    paused = max(now - since, dt.timedelta(0))
+    ticket.paused_seconds = int(ticket.paused_seconds or 0) + int(paused.total_seconds())
+    ticket.pending_since = None
+    return paused
+
+
+def state(ticket, now: dt.datetime) -> str:
+    """ok | at_risk | breached | paused | met (INTERFACES.md)."""
+    now = _aware(now)
+    if ticket.status in DONE_STATUSES:
+        resolved = _aware(ticket.resolved_at)
+        due = _aware(ticket.sla_resolve_due)
+        if ticket.resolve_breached_at or ticket.response_breached_at or (resolved and due and resolved > due):
+            return "breached"
+        return "met"
+    if ticket.status in PAUSED_STATUSES:
+        return "paused"
+    due = _aware(ticket.sla_due_at)
+    if due is None:
+        return "ok"
+    if due <= now:
+        return "breached"
+    warn = _aware(ticket.sla_warn_at)
+    if warn is not None and warn <= now:
+        return "at_risk"
+    return "ok"
+
+
+def needs_update(ticket, calendar: Calendar, now: dt.datetime) -> bool:
+    """「需要更新进展」: new/open and more than UPDATE_DUE_AFTER working time since the last public update."""
+    if ticket.status not in ACTIVE_STATUSES:
+        return False
+    since = _aware(ticket.last_public_update_at or ticket.created_at)
+    return calendar.working_between(since, _aware(now)) > UPDATE_DUE_AFTER
+
+
+def describe_left(due: dt.datetime | None, now: dt.datetime) -> str:
+    """「还剩 1 小时 20 分」 / 「已超时 35 分钟」 (wall time)."""
+    if due is None:
+        return ""
+    seconds = int((_aware(due) - _aware(now)).total_seconds())
+    minutes = abs(seconds) // 60
+    if minutes >= 1440:
+        days, rest = divmod(minutes, 1440)
+        text = f"{days} 天 {rest // 60} 小时" if rest // 60 else f"{days} 天"
+    elif minutes >= 60:
+        text = f"{minutes // 60} 小时 {minutes % 60} 分" if minutes % 60 else f"{minutes // 60} 小时"
+    else:
+        text = f"{max(minutes, 1) if seconds < 0 else minutes} 分钟"
+    return f"已超时 {text}" if seconds < 0 else f"还剩 {text}"

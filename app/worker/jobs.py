@@ -54,6 +54,8 @@ class Job:
 JOBS: list[Job] = [
     Job("outbox_prune", "app.worker.housekeeping:prune_outbox", dt.timedelta(hours=6),
         help="删除 KB_OUTBOX_KEEP_DAYS 天之前已发送的邮件"),
+    Job("sla_states", "app.tickets.sla_job:run", dt.timedelta(minutes=1),
+        help="记录 SLA 超时（每个期限一次）并通知将超时/已超时"),
 ]
 
 

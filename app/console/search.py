@@ -1,0 +1,127 @@
+"""Ticket search, Chinese-aware, in SQL: an inverted index of analysed terms per ticket.
+
+The text of a ticket (number, subject, description, requester name and address, replies and
+notes) goes through the same analysis as article search (``indexer.analysis.tokens``: NFKC,
+Traditional→Simplified, lower case, jieba segmentation with the IT dictionary, error codes as one
+token with their equivalent spellings). Each distinct term is one ``ticket_terms`` row, marked
+``public`` unless it came from an internal note. A query is analysed the same way; a ticket
+matches when it holds, for every query word, the word or one of its spellings (AND), looked up
+through the ``(term, ticket_id)`` index. Requesters search public terms only, so an internal note
+never makes a ticket match for them (not even in a count).
+
+Nothing of a ticket ever enters the article index (``indexer/``): article search, suggestions
+and their counts cannot see tickets.
+"""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import and_, delete, or_, select
+from sqlalchemy.orm import Session
+
+from ..models import Ticket, TicketTerm, User
+
+TERM_MAX = 64
+MAX_QUERY_WORDS = 12
+_NUMBER = re.compile(r"^\s*(IT-?\d{8}-?\d{1,4}|IT-?\d{4,8})\s*$", re.IGNORECASE)
+_KEEP_KINDS = ("word", "sub", "code", "variant", "part")
+
+
+def analyse(text: str, *, subwords: bool = True) -> set[str]:
+    """The distinct terms of ``text`` (index side: with sub-words, spellings and code parts)."""
+    from indexer.analysis import tokens
+
+    if not text:
+        return set()
+    return {t.text[:TERM_MAX] for t in tokens(text, subwords=subwords) if t.kind in _KEEP_KINDS and t.text.strip()}
+
+
+def query_groups(text: str) -> list[set[str]]:
+    """One set of alternatives per query position: the word or code and its equivalent spellings."""
+    from indexer.analysis import tokens
+
+    groups: dict[int, set[str]] = {}
+    for t in tokens(text or ""):
+        if t.kind in ("word", "code", "variant"):
+            groups.setdefault(t.pos, set()).add(t.text[:TERM_MAX])
+    return [groups[p] for p in sorted(groups)][:MAX_QUERY_WORDS]
+
+
+def ticket_text(ticket: Ticket) -> tuple[str, str]:
+    """(public text, internal text) of a ticket as indexed."""
+    requester = ticket.requester
+    public = [ticket.number, ticket.subject, ticket.description or "", ticket.contact_name or "",
+              ticket.contact_email or "", ticket.search_text or ""]
+    if requester is not None:
+        public += [requester.username, requester.display_name or "", requester.email or ""]
+    internal = []
+    for event in ticket.events:
+        if event.kind == "created" or not event.body:
+            continue
+        (public if event.public else internal).append(event.body)
+    return "\n".join(public), "\n".join(internal)
+
+
+def index_ticket(session: Session, ticket: Ticket) -> int:
+    """Replace the ticket's terms (after creation or an edit of its text); rows written."""
+    public, internal = ticket_text(ticket)
+    rows = {(t, True) for t in analyse(public)} | {(t, False) for t in analyse(internal)}
+    session.execute(delete(TicketTerm).where(TicketTerm.ticket_id == ticket.id))
+    session.add_all(TicketTerm(ticket_id=ticket.id, term=t, public=p) for t, p in rows)
+    session.flush()
+    return len(rows)
+
+
+def add_terms(session: Session, ticket: Ticket, text: str, *, public: bool) -> int:
+    """Add the terms of a new reply or note (those the ticket does not hold yet)."""
+    terms = analyse(text)
+    if not terms:
+        return 0
+    have = set(session.scalars(select(TicketTerm.term).where(
+        TicketTerm.ticket_id == ticket.id, TicketTerm.public.is_(public), TicketTerm.term.in_(terms))))
+    new = terms - have
+    session.add_all(TicketTerm(ticket_id=ticket.id, term=t, public=public) for t in new)
+    session.flush()
+    return len(new)
+
+
+def normalise_number(text: str) -> str | None:
+    """``it-20261201-0007`` / ``IT202612010007`` → ``IT-20261201-0007``; None if not a number."""
+    m = _NUMBER.match(text or "")
+    if not m:
+        return None
+    digits = re.sub(r"\D", "", m.group(1))
+    if len(digits) == 12:
+        return f"IT-{digits[:8]}-{digits[8:]}"
+    if len(digits) > 8:
+        return f"IT-{digits[:8]}-{int(digits[8:]):04d}"
+    return None
+
+
+def search_clause(query_text: str, *, public_only: bool):
+    """A WHERE clause on Ticket for ``query_text`` (None when the text holds nothing searchable)."""
+    text = (query_text or "").strip()
+    if not text:
+        return None
+    ors = []
+    number = normalise_number(text)
+    if number:
+        ors.append(Ticket.number == number)
+    if len(text) <= 254 and ("@" in text or re.fullmatch(r"[\w.\-]{2,80}", text)):
+        low = text.lower()
+        users = select(User.id).where(or_(User.username == low, User.email == low, User.username == text))
+        ors.append(Ticket.requester_id.in_(users))
+        ors.append(Ticket.contact_email == low)
+    groups = query_groups(text)
+    if groups:
+        conds = []
+        for alternatives in groups:
+            sub = select(TicketTerm.ticket_id).where(TicketTerm.term.in_(sorted(alternatives)))
+            if public_only:
+                sub = sub.where(TicketTerm.public.is_(True))
+            conds.append(Ticket.id.in_(sub))
+        ors.append(and_(*conds))
+    if not ors:
+        return Ticket.id.is_(None)
+    return or_(*ors)
