@@ -166,10 +166,12 @@ def follow_up(session: Session, original: Ticket, *, user, description: str, sub
     original's contact details; routed to the agent (and group) who handled the original when
     they are still active. Committed by ``create_ticket`` (raises TicketValidationError)."""
     from ..tickets.service import create_ticket
-    from ..tickets.workflow import InvalidTransition
+    from ..tickets.workflow import InvalidTransition, ValidationFailed
 
     if original.status != "closed":
         raise InvalidTransition("工单还没有关闭：请直接在这个请求里回复。")
+    if not isinstance(description, str) or not description.strip():
+        raise ValidationFailed("请写下现在的情况：问题又出现了什么、和上次有什么不同。")
     data = {
         "subject": subject or f"仍有问题：{original.subject}"[:200],
         "description": description,
