@@ -57,7 +57,7 @@ def requester_client(app, username: str = "zhangsan"):
     return client
 
 
-def mine(app, username: str = "zhangsan", **data) -> Ticket:
+def mine(app, username: str = "zhangsan", now=None, **data) -> Ticket:
     """A ticket submitted by logged-in ``username`` (their address as the contact)."""
     make_user(app, username, "requester")
-    return create(app, valid_data(contact_email=f"{username}@example.com", **data), username=username)
+    return create(app, valid_data(contact_email=f"{username}@example.com", **data), username=username, now=now)
