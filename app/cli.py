@@ -192,3 +192,7 @@ kb_cli.add_command(token_cli)
 from .writer.cli import export_command  # noqa: E402 - `kb export DIR` (writers' workspace)
 
 kb_cli.add_command(export_command)
+
+from .tickets.cli import group_cli  # noqa: E402
+
+kb_cli.add_command(group_cli)

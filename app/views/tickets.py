@@ -16,6 +16,9 @@ from ..models import Article, Attachment
 from ..tickets import choices, present
 from ..tickets.access import is_ticket_staff, ticket_or_404
 from ..tickets.attachments import attachment_path
+from flask_login import current_user
+
+from ..visibility import attachment_visible
 
 bp = Blueprint("tickets", __name__)
 
@@ -75,8 +78,8 @@ def attachment(number: str, attachment_id: int):
     session = get_session()
     ticket = ticket_or_404(session, number, request.args.get("token"))
     row = session.get(Attachment, attachment_id)
-    if row is None or row.ticket_id != ticket.id:
-        abort(404)
+    if row is None or row.ticket_id != ticket.id or not attachment_visible(row, current_user):
+        abort(404)  # an internal note's attachment is as invisible as the note
     path = attachment_path(row)
     if not path.is_file():
         abort(404)
