@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import AgentGroup, AgentGroupMember, Ticket, User
@@ -151,8 +151,8 @@ def filter_clauses(f: Filters, user, now: dt.datetime, session: Session) -> list
 
 
 def ordering():
-    priority_rank = case({p: i for i, p in enumerate(PRIORITIES)}, value=Ticket.priority, else_=9)
-    return (Ticket.sla_due_at.is_(None), Ticket.sla_due_at, priority_rank, Ticket.created_at, Ticket.id)
+    # "P1" < "P2" < … sorts as text: no CASE needed; ids grow with creation time.
+    return (Ticket.sla_due_at.is_(None), Ticket.sla_due_at, Ticket.priority, Ticket.id)
 
 
 @dataclass
@@ -164,8 +164,8 @@ class Page:
     per_page: int
 
 
-def base_query(user, view: str, f: Filters, now: dt.datetime, session: Session):
-    query = ticket_list_scope(select(Ticket), user, Ticket)
+def base_query(user, view: str, f: Filters, now: dt.datetime, session: Session, columns=None):
+    query = ticket_list_scope(select(*(columns or (Ticket,))), user, Ticket)
     clause = view_clause(view, user, now, my_group_ids(session, user)) if view != "all" else None
     if clause is not None:
         query = query.where(clause)
@@ -178,7 +178,7 @@ def fetch(session: Session, user, *, view: str = "all", filters: Filters | None 
           per_page: int = PER_PAGE, now: dt.datetime) -> Page:
     f = filters or Filters()
     query = base_query(user, view, f, now, session)
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = session.scalar(base_query(user, view, f, now, session, columns=(func.count(Ticket.id),)))
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     pages = max(1, -(-total // per_page))
     page = max(1, min(page, pages))
