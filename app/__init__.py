@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import auth, db, errors, security
     from .articles import search
     from .cli import kb_cli
-    from .views import account, admin, admin_console, agent, api, api_articles, api_tickets, feedback, portal, requests, tickets, writer
+    from .views import account, admin, admin_console, agent, api, api_articles, api_requester, api_tickets, feedback, portal, requests, tickets, writer
     from .views import search as search_views
 
     db.init_app(app)
@@ -37,7 +37,9 @@ def create_app(config: dict | None = None) -> Flask:
         requests.bp,  # /requests/new
         requests.api_bp,  # /api/visits/… (the form's own calls)
         tickets.bp,  # /requests/<number>
+        requests.mine_bp,  # /requests/mine, /requests/recover, the requester's actions on a ticket
         api_tickets.bp,  # /api/tickets
+        api_requester.bp,  # /api/tickets/<number>/confirm, withdraw, rating, follow-up
         feedback.bp,  # article votes and 「转人工处理」
         feedback.api_bp,  # /api/articles/<slug>/feedback
         agent.bp,  # /agent/

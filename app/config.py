@@ -39,6 +39,9 @@ SETTINGS = (
     "KB_PASSWORD_MIN_LENGTH",
     "KB_REQUIRE_REVIEW",  # writers' workspace: publishing needs another writer's or an admin's approval
     "KB_REVIEW_INTERVAL_DAYS",  # writers' workspace: default time until an article is due for review
+    "KB_AUTO_CLOSE_DAYS",  # requester side: a resolved ticket closes after this many working days
+    "KB_AUTO_CLOSE_REMIND_DAYS",  # … after one reminder this many working days after resolving
+    "KB_PENDING_REMIND_DAYS",  # … a ticket waiting for the requester gets one reminder after this
 )
 
 
@@ -84,6 +87,9 @@ def resolve(app, overrides: dict | None) -> None:
     from .worker.settings import WorkerSettings
 
     WorkerSettings.from_config(cfg)
+    from .requests.settings import RequesterSettings
+
+    RequesterSettings.from_config(cfg)
 
 
 def _stored_secret(path: Path) -> str:

@@ -115,6 +115,28 @@ def _public(event) -> None:
         raise NotPublic("only public events may be e-mailed")
 
 
+def _for_requester(ticket: Ticket, text: str | None) -> str | None:
+    """``text`` without links to articles the requester could not open (app/requests/requester.py)."""
+    if not text:
+        return text
+    from sqlalchemy.orm import object_session
+
+    from ..requests.requester import requester_text
+
+    session = object_session(ticket)
+    if session is None:
+        from ..db import get_session
+
+        session = get_session()
+    return requester_text(session, text)
+
+
+def _auto_close_words() -> str:
+    from ..requests.settings import RequesterSettings, current
+
+    return RequesterSettings.describe(current().auto_close_days)
+
+
 def public_articles(articles: Iterable[Article]) -> list[dict]:
     """``articles`` an anonymous reader may see, as {title, url}; anything else is dropped."""
     return [{"title": a.title, "url": links.article(a.slug)} for a in articles if can_view(a, "anonymous")]
@@ -138,7 +160,7 @@ def public_reply(ticket: Ticket, event, to: Recipient, *, author: str | None = N
     _public(event)
     return _mail(
         "public_reply", ticket, to, f"服务台回复了您的请求：{_short(ticket.subject)}", f"reply:{event.id}",
-        link=_requester_link(ticket, to), body=event.body, author=author,
+        link=_requester_link(ticket, to), body=_for_requester(ticket, event.body), author=author,
         waiting=ticket.status == "pending",
     )
 
@@ -152,11 +174,12 @@ def awaiting_reply(ticket: Ticket, to: Recipient, *, since: dt.datetime, questio
     return _mail(
         "awaiting_reply", ticket, to, f"提醒：您的请求在等待您的回复：{_short(ticket.subject)}",
         f"awaiting:{ticket.id}:{present.iso(since)}", link=_requester_link(ticket, to),
-        since=present.display_time(since), question=question.body if question is not None else None,
+        since=present.display_time(since),
+        question=_for_requester(ticket, question.body) if question is not None else None,
     )
 
 
-def resolved(ticket: Ticket, to: Recipient, *, event=None, auto_close: str = "3 个工作日") -> Mail:
+def resolved(ticket: Ticket, to: Recipient, *, event=None, auto_close: str | None = None) -> Mail:
     """The agent resolved it: the resolution (a public event), and links to confirm or reopen.
     The links open the ticket page; nothing changes until the requester presses a button there
     (mail scanners open links too)."""
@@ -167,8 +190,22 @@ def resolved(ticket: Ticket, to: Recipient, *, event=None, auto_close: str = "3 
     return _mail(
         "resolved", ticket, to, f"您的请求已解决，请确认：{_short(ticket.subject)}", f"resolved:{ticket.id}:{key}",
         link=_requester_link(ticket, to), confirm_link=_requester_link(ticket, to, action="confirm"),
-        reopen_link=_requester_link(ticket, to, action="reopen"), body=event.body if event is not None else None,
-        auto_close=auto_close,
+        reopen_link=_requester_link(ticket, to, action="reopen"),
+        body=_for_requester(ticket, event.body) if event is not None else None,
+        auto_close=auto_close or _auto_close_words(),
+    )
+
+
+def close_reminder(ticket: Ticket, to: Recipient, *, closes_at: dt.datetime) -> Mail:
+    """The one reminder before a resolved ticket closes by itself at ``closes_at``: confirm,
+    or say it is not solved. One per resolution (the key includes when it was resolved)."""
+    _check_requester(ticket, to)
+    return _mail(
+        "close_reminder", ticket, to, f"请确认问题是否已解决，否则将自动关闭：{_short(ticket.subject)}",
+        f"close_reminder:{ticket.id}:{present.iso(ticket.resolved_at)}",
+        link=_requester_link(ticket, to), confirm_link=_requester_link(ticket, to, action="confirm"),
+        reopen_link=_requester_link(ticket, to, action="reopen"), closes_at=present.display_time(closes_at),
+        resolved_at=present.display_time(ticket.resolved_at),
     )
 
 
@@ -226,3 +263,38 @@ def sla_at_risk(ticket: Ticket, to: Recipient, *, target: str, due: dt.datetime)
 def sla_breached(ticket: Ticket, to: Recipient, *, target: str, due: dt.datetime) -> Mail:
     return _sla("sla_breached", ticket, to, target, due,
                 f"SLA 已超时：{TARGETS.get(target, '')}期限 {present.display_time(due)}已过")
+
+
+# --- Not about one ticket -------------------------------------------------------------------
+
+def request_links(email: str, tickets: Iterable[Ticket], *, now: dt.datetime | None = None) -> Mail:
+    """「找回我的请求链接」: the links of the tickets whose contact address is ``email`` (those
+    submitted without logging in carry their secret link; the others need a login), or a note
+    that there are none. Sent only to ``email`` itself, so the link goes where the tickets' own
+    mail went."""
+    import secrets as _secrets
+
+    from ..models import utcnow
+
+    items = []
+    for ticket in tickets:
+        own = requester(ticket)
+        if own is None or own.email.strip().lower() != email.strip().lower():
+            raise ValueError(f"{ticket.number}: links go to the ticket's own address only")
+        items.append({
+            "number": ticket.number, "subject": _short(ticket.subject, 80),
+            "status": label(STATUSES, ticket.status), "created": present.display_time(ticket.created_at),
+            "link": _requester_link(ticket, own), "login": ticket.requester_id is not None,
+        })
+    when = now or utcnow()
+    context = dict(to=Recipient(email=email), items=items, ticket=None, new_request=links.absolute("requests.new"),
+                   login=links.absolute("auth.login"), recover=links.absolute("my_requests.recover"))
+    text, html = _render("request_links", **context)
+    return Mail(
+        kind="request_links",
+        dedupe_key=f"request_links:{email.lower()}:{present.iso(when)}:{_secrets.token_hex(4)}",
+        to_addr=email,
+        subject="您在 IT 服务台的请求链接" if items else "IT 服务台：没有找到这个邮箱提交的请求",
+        text=text,
+        html=html,
+    )

@@ -77,6 +77,17 @@ CLOSE_REASON_BY_KIND = {"withdrawn": "withdrawn", "auto_closed": "auto", "confir
 AGENT_ONLY_KINDS = ASSIGNED_KINDS | {"group_changed", "escalated"}
 
 
+def _last_agent(ticket: Ticket) -> Recipient | None:
+    """The desk member who last wrote to the requester (a public event), if any."""
+    from ..visibility import is_ticket_staff
+
+    for event in reversed(list(getattr(ticket, "events", []) or [])):
+        author = getattr(event, "author", None)
+        if author is not None and event.public and is_ticket_staff(author):
+            return Recipient.of_user(author)
+    return None
+
+
 def _from_requester(ticket: Ticket, event) -> bool:
     author = getattr(event, "author_id", None)
     return author is None or (ticket.requester_id is not None and author == ticket.requester_id)
@@ -109,6 +120,8 @@ def on_ticket_changed(
     if kind in REPLY_KINDS:
         if _from_requester(ticket, event):
             watchers = [assignee] if assignee is not None else list(group_members)
+            if not watchers:  # nobody assigned, no group: whoever from the desk answered last
+                watchers = [r for r in [_last_agent(ticket)] if r is not None]
             mails += [compose.requester_replied(ticket, event, r) for r in watchers if r is not None]
         elif to_requester is not None:
             mails.append(compose.public_reply(ticket, event, to_requester, author=author_name))

@@ -205,6 +205,21 @@ def find_by_idempotency(session: Session, digest: str | None, fingerprint: str |
     return ticket
 
 
+def _link_follow_up(session: Session, ticket: Ticket, original: Ticket, now: dt.datetime) -> None:
+    """Link a follow-up to the ticket it continues; back to the original's agent and group."""
+    from .workflow import assign
+
+    ticket.follow_up_of_id = original.id
+    ticket.events[0].body = f"服务请求已提交（{original.number} 的后续请求）"
+    original.events.append(TicketEvent(
+        kind="follow_up", body=f"已创建后续请求 {ticket.number}", public=True, created_at=now,
+        changes={"follow_up": ticket.number}, ticket_version=original.version,
+    ))
+    agent = original.assignee if original.assignee is not None and original.assignee.active else None
+    if agent is not None and agent.role in ("agent", "admin"):
+        assign(session, ticket, actor=None, assignee=agent, group=original.group, now=now, auto=True)
+
+
 def create_ticket(
     session: Session,
     data: Mapping,
@@ -218,6 +233,7 @@ def create_ticket(
     visit: FormVisit | None = None,
     files=None,
     now: dt.datetime | None = None,
+    follow_up_of: Ticket | None = None,
 ) -> Ticket:
     """Validate ``data`` and save a new ticket (committed), or raise TicketValidationError.
 
@@ -227,7 +243,8 @@ def create_ticket(
     With ``idempotency_key`` and ``caller`` (:func:`app.auth.caller_key`), a repeat (same key,
     same caller) returns the first ticket; check ``ticket.replayed`` (True on a repeat). With
     ``fingerprint`` (:func:`request_fingerprint` of the body) a repeat whose body differs raises
-    IdempotencyConflict instead.
+    IdempotencyConflict instead. ``follow_up_of``: the closed ticket this one follows up (「仍有问题」):
+    linked, noted on the original, and routed to the original's agent when still active.
 
     Transactions: TicketValidationError is raised before anything is written (the session is
     left as it was). Otherwise the session is committed on success — the caller's own pending
@@ -309,6 +326,8 @@ def create_ticket(
         refresh_schedule(ticket, policy)
         index_ticket(session, ticket)
         ticket_created(session, ticket)  # the "received" mail, queued in this same transaction
+        if follow_up_of is not None:
+            _link_follow_up(session, ticket, follow_up_of, created)
         auto_assign(session, ticket, now=created)  # group by skill, agent by load (app/tickets/assignment.py)
         session.commit()
     except IntegrityError:

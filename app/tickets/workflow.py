@@ -452,7 +452,8 @@ def resolve(session: Session, ticket: Ticket, *, actor: User | None, body: str =
     if article is not None:
         if not can_view(article, actor.role if actor is not None else "anonymous"):
             raise ValidationFailed("找不到这篇文章。", {"article": "找不到这篇文章"})
-        changes["article"] = article.slug
+        if can_view(article, "anonymous"):  # an internal article is named in the internal note only
+            changes["article"] = article.slug
         ticket.resolution_article_id = article.id
         article.reuse_count = (article.reuse_count or 0) + 1
         if can_view(article, "anonymous"):

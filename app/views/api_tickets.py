@@ -92,6 +92,12 @@ def show(number: str):
     body = _ticket_body(ticket, current_user)
     body.update(subject=ticket.subject, created_at=iso(ticket.created_at), history=public_history(ticket),
                 events=[event_json(e) for e in visible_events(ticket, current_user)])
+    if not is_ticket_staff(current_user):  # no links to internal articles in what requesters read
+        from ..requests.requester import requester_text
+
+        session = get_session()
+        for item, key in [*((h, "text") for h in body["history"]), *((e, "body") for e in body["events"])]:
+            item[key] = requester_text(session, item[key])
     return _no_store(jsonify(body))
 
 

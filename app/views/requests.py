@@ -402,3 +402,322 @@ def api_event(token: str):
     get_session().commit()
     staging.discard(visit.token)
     return jsonify(ok=True, redirect=url_for("requests.thanks", article=article.slug))
+
+
+# =============================================================================================
+# The requester's side of a ticket: 「我的请求」, the ticket page's actions, link recovery.
+# GET /requests/<number> itself is ``tickets.view`` (app/views/tickets.py), which renders
+# :func:`ticket_page`. Every action is a POST (links in mails only open the page: mail scanners
+# follow links) by the requester or the holder of the secret link, through app/tickets/workflow.py.
+# =============================================================================================
+
+from ..requests import requester as requester_mod  # noqa: E402
+from ..requests.settings import RequesterSettings  # noqa: E402
+from ..requests.settings import current as requester_settings  # noqa: E402
+from ..tickets.workflow import CLOSE_REASON_TEXT  # noqa: E402
+
+mine_bp = Blueprint("my_requests", __name__, url_prefix="/requests")
+RATINGS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "很不满意"}
+RECOVER_DEFAULT_LIMITS = {"email": (3, 3600), "address": (20, 3600)}
+RECOVER_SENT = ("如果这个邮箱地址提交过服务请求，我们已经把请求链接发到这个邮箱。"
+                "几分钟内没有收到，请检查垃圾邮件，或者换一个当时填写的地址再试。")
+
+
+def _token_arg() -> str | None:
+    token = request.form.get("token") or request.args.get("token")
+    return token if isinstance(token, str) and token else None
+
+
+def _link_token(ticket, token):
+    """The token to keep in links and forms: only for a viewer who is neither the owner nor staff."""
+    from ..visibility import is_ticket_staff, owns_ticket
+
+    if not token or is_ticket_staff(current_user) or owns_ticket(ticket, current_user):
+        return None
+    return token
+
+
+def ticket_page(ticket, token=None, *, status: int = 200, errors: dict | None = None,
+                values: dict | None = None, focus: str | None = None):
+    """The requester's page of ``ticket`` (already access-checked): summary, what was submitted,
+    the public conversation, and the actions its state allows."""
+    from ..tickets import choices as C
+    from ..tickets import present as P
+    from ..visibility import can_act_as_requester, is_ticket_staff
+
+    session = get_session()
+    link_token = _link_token(ticket, token)
+    follow_ups = session.scalars(select(Ticket).where(Ticket.follow_up_of_id == ticket.id).order_by(Ticket.id)).all()
+    html = render_template(
+        "requests/ticket.html",
+        ticket=ticket, C=C, P=P, token=link_token, attachment_token=link_token,
+        entries=requester_mod.conversation(session, ticket),
+        submitted_files=[a for a in ticket.attachments if a.event_id is None],
+        can_act=can_act_as_requester(ticket, current_user, token),
+        staff=is_ticket_staff(current_user),
+        status_words=requester_mod.status_words(ticket),
+        close_words=CLOSE_REASON_TEXT.get(ticket.close_reason or "", "") if ticket.status == "closed" else "",
+        article=ticket.article if can_view(ticket.article, current_role()) else None,
+        follow_ups=follow_ups, original=ticket.follow_up_of,
+        errors=errors or {}, values=values or {},
+        focus=focus or request.args.get("action"),
+        ratings=RATINGS, auto_close=RequesterSettings.describe(requester_settings().auto_close_days),
+        accept=request_form.ACCEPT, max_files=request_form.MAX_FILES,
+        max_file_mb=request_form.MAX_FILE_BYTES // 1024 // 1024,
+    )
+    return html, status, {"Cache-Control": "private, no-store"}
+
+
+def _acting_ticket(number: str):
+    """(session, ticket, token) for a requester action; 404 for anyone who may not act on it
+    (agents act in the console; everyone else gets the same 404 as for a missing ticket)."""
+    from ..tickets.access import find_ticket
+    from ..visibility import can_act_as_requester
+
+    session = get_session()
+    token = _token_arg()
+    ticket = find_ticket(session, number)
+    if ticket is None or not can_act_as_requester(ticket, current_user, token):
+        abort(404, description="工单不存在，或者您无权查看。")
+    return session, ticket, token
+
+
+def _back(ticket, token, message: str, anchor: str = "conversation"):
+    from flask import flash
+
+    flash(message, "success")
+    link = _link_token(ticket, token)
+    return redirect(url_for("tickets.view", number=ticket.number, token=link) + f"#{anchor}", code=303)
+
+
+def _commit_or_page(session, ticket, token, values, field, focus=None):
+    """Commit the change; a concurrent change (or a refused one) re-renders with the text kept."""
+    from sqlalchemy.orm.exc import StaleDataError
+
+    try:
+        session.commit()
+        return None
+    except StaleDataError:
+        session.rollback()
+        session.expire_all()
+        return ticket_page(ticket, token, status=409, values=values, focus=focus, errors={
+            field: "服务台刚刚同时更新了这个请求，您的内容还没有提交。请看一下最新的记录，再提交一次。"})
+
+
+def _refused(ticket, token, exc, values, field, focus=None):
+    from ..tickets.workflow import ValidationFailed
+
+    get_session().rollback()
+    errors = dict(getattr(exc, "fields", {}) or {}) if isinstance(exc, ValidationFailed) else {}
+    errors.setdefault(field, exc.message)
+    return ticket_page(ticket, token, status=400 if isinstance(exc, ValidationFailed) else 409,
+                       values=values, focus=focus, errors=errors)
+
+
+@mine_bp.get("/mine")
+def mine():
+    if not current_user.is_authenticated:
+        return render_template("requests/mine.html", mine=None, anonymous=True, C=choices, P=present,
+                               words=requester_mod.status_words), 200, {"Cache-Control": "private, no-store"}
+    found = requester_mod.my_tickets(get_session(), current_user)
+    return render_template("requests/mine.html", mine=found, anonymous=False, C=choices, P=present,
+                           words=requester_mod.status_words), 200, {"Cache-Control": "private, no-store"}
+
+
+@mine_bp.post("/<number>/reply")
+def reply(number: str):
+    from ..tickets import workflow
+    from ..tickets.attachments import AttachmentError
+
+    session, ticket, token = _acting_ticket(number)
+    values = {"body": request.form.get("body", "")}
+    try:
+        workflow.reply(session, ticket, actor=_user(), body=values["body"],
+                       files=[f for f in request.files.getlist("attachments") if f and f.filename])
+    except AttachmentError as exc:
+        session.rollback()
+        return ticket_page(ticket, token, status=400, values=values,
+                           errors={"attachments": f"{exc} 您的回复还没有提交，文字都还在，请重新选择附件。"})
+    except workflow.WorkflowError as exc:
+        return _refused(ticket, token, exc, values, "body")
+    failed = _commit_or_page(session, ticket, token, values, "body")
+    if failed:
+        return failed
+    reopened = ticket.status == "open" and any(
+        e.changes and e.changes.get("status") for e in ticket.events[-1:])
+    return _back(ticket, token, "回复已发送，服务台会尽快处理。" + ("请求已重新进入处理。" if reopened else ""))
+
+
+@mine_bp.post("/<number>/confirm")
+def confirm(number: str):
+    from ..tickets import workflow
+
+    session, ticket, token = _acting_ticket(number)
+    values = {"rating": request.form.get("rating", ""), "comment": request.form.get("comment", "")}
+    try:
+        workflow.confirm(session, ticket, actor=_user(), solved=True, rating=values["rating"] or None,
+                         comment=values["comment"])
+    except workflow.WorkflowError as exc:
+        return _refused(ticket, token, exc, values, "rating", focus="confirm")
+    failed = _commit_or_page(session, ticket, token, values, "rating", focus="confirm")
+    if failed:
+        return failed
+    thanks = "感谢您的确认和评价！" if ticket.csat_rating else "感谢您的确认！也欢迎在下面为这次服务打分。"
+    return _back(ticket, token, f"请求已关闭。{thanks}")
+
+
+@mine_bp.post("/<number>/reopen")
+def reopen(number: str):
+    from ..tickets import workflow
+
+    session, ticket, token = _acting_ticket(number)
+    values = {"reason": request.form.get("reason", "")}
+    try:
+        workflow.confirm(session, ticket, actor=_user(), solved=False, reason=values["reason"])
+    except workflow.WorkflowError as exc:
+        return _refused(ticket, token, exc, values, "reason", focus="reopen")
+    failed = _commit_or_page(session, ticket, token, values, "reason", focus="reopen")
+    if failed:
+        return failed
+    return _back(ticket, token, "请求已重新打开，服务台会继续处理。")
+
+
+@mine_bp.post("/<number>/rate")
+def rate(number: str):
+    from ..tickets import workflow
+
+    session, ticket, token = _acting_ticket(number)
+    values = {"rating": request.form.get("rating", ""), "comment": request.form.get("comment", "")}
+    if ticket.status != "closed":
+        return ticket_page(ticket, token, status=409, values=values, errors={"rating": "请求关闭后才能评价。"})
+    try:
+        workflow.rate(session, ticket, actor=_user(), rating=values["rating"], comment=values["comment"])
+    except workflow.WorkflowError as exc:
+        return _refused(ticket, token, exc, values, "rating", focus="rate")
+    failed = _commit_or_page(session, ticket, token, values, "rating", focus="rate")
+    if failed:
+        return failed
+    return _back(ticket, token, "感谢您的评价！")
+
+
+@mine_bp.post("/<number>/withdraw")
+def withdraw(number: str):
+    from ..tickets import workflow
+
+    session, ticket, token = _acting_ticket(number)
+    values = {"withdraw_reason": request.form.get("withdraw_reason", "")}
+    try:
+        workflow.withdraw(session, ticket, actor=_user(), reason=values["withdraw_reason"])
+    except workflow.WorkflowError as exc:
+        return _refused(ticket, token, exc, values, "withdraw_reason", focus="withdraw")
+    failed = _commit_or_page(session, ticket, token, values, "withdraw_reason", focus="withdraw")
+    if failed:
+        return failed
+    return _back(ticket, token, "请求已撤回。如果以后又需要帮助，随时可以提交新的请求。")
+
+
+@mine_bp.post("/<number>/follow-up")
+def follow_up(number: str):
+    from ..tickets.service import TicketValidationError
+    from ..tickets.workflow import WorkflowError
+
+    session, ticket, token = _acting_ticket(number)
+    values = {"follow_up": request.form.get("description", "")}
+    key = request.form.get("idem") or None
+    try:
+        new = requester_mod.follow_up(
+            session, ticket, user=_user(), description=values["follow_up"],
+            files=[f for f in request.files.getlist("attachments") if f and f.filename],
+            idempotency_key=f"follow-up:{ticket.id}:{key}" if key else None,
+            caller=caller_key(flask_session, current_user),
+        )
+    except WorkflowError as exc:
+        return _refused(ticket, token, exc, values, "follow_up", focus="follow-up")
+    except TicketValidationError as exc:
+        message = exc.errors.get("description") or exc.errors.get("attachments") or next(iter(exc.errors.values()))
+        if "description" in exc.errors:
+            message = "请写下现在的情况：问题又出现了什么、和上次有什么不同。"
+        return ticket_page(ticket, token, status=400, values=values, focus="follow-up",
+                           errors={"follow_up": message})
+    from flask import flash
+
+    flash(f"已提交后续请求 {new.number}，它关联到 {ticket.number}，服务台会看到之前的处理记录。", "success")
+    new_token = new.access_token if new.requester_id is None else None
+    return redirect(url_for("tickets.view", number=new.number, token=new_token), code=303)
+
+
+def _recover_limits() -> dict:
+    return {**RECOVER_DEFAULT_LIMITS, **(current_app.config.get("KB_RECOVER_LIMITS") or {})}
+
+
+def _recover_allowed(email: str) -> bool:
+    from .. import ratelimit as windows
+
+    if not windows.enabled():
+        return True
+    backend = windows.backend("kb-recover")
+    limits = _recover_limits()
+    for scope, who in (("email", email.lower()), ("address", request.remote_addr or "unknown")):
+        limit, window = limits[scope]
+        if not backend.hit(windows.key(f"recover_{scope}", who), int(limit), float(window)):
+            return False
+    return True
+
+
+@mine_bp.route("/recover", methods=["GET", "POST"])
+def recover():
+    """「找回我的请求链接」: the same answer whether or not the address has tickets."""
+    if request.method == "GET":
+        return render_template("requests/recover.html", value=request.args.get("email", "")[:254], error=None,
+                               sent=False)
+    raw = request.form.get("email", "")
+    email = requester_mod.normalize_email(raw)
+    if email is None:
+        return render_template("requests/recover.html", value=raw[:254], sent=False,
+                               error="请填写提交请求时用的邮箱地址，例如 zhangsan@corp.cn。"), 400
+    if not _recover_allowed(email):
+        return render_template("requests/recover.html", value=email, sent=False,
+                               error="请求太频繁了，请一小时后再试。已经发出的邮件可能还在路上，请先检查收件箱和垃圾邮件。"), 429
+    session = get_session()
+    requester_mod.recover_links(session, email)
+    session.commit()
+    return render_template("requests/recover.html", value="", sent=True, error=None, message=RECOVER_SENT,
+                           email=email)
+
+
+@mine_bp.errorhandler(RequestEntityTooLarge)
+def action_too_large(_exc):
+    fields, _names = salvage_fields(request.environ)
+    number = (request.view_args or {}).get("number", "")
+    from ..tickets.access import find_ticket
+    from ..visibility import can_act_as_requester
+
+    session = get_session()
+    token = fields.get("token") or request.args.get("token")
+    ticket = find_ticket(session, number)
+    if ticket is None or not can_act_as_requester(ticket, current_user, token):
+        abort(404)
+    values = {"body": fields.get("body", ""), "follow_up": fields.get("description", "")}
+    limit = _request_limit() // 1024 // 1024
+    return ticket_page(ticket, token, status=413, values=values, errors={
+        "attachments": f"附件太大：一次提交不能超过 {limit} MB。您写的文字都还在，请换小一点的文件再提交。"})
+
+
+@mine_bp.errorhandler(CSRFError)
+def action_csrf_failed(_exc):
+    number = (request.view_args or {}).get("number", "")
+    if not number:
+        return render_template("requests/recover.html", value=request.form.get("email", "")[:254], sent=False,
+                               error="页面停留太久，安全校验已过期，请再提交一次。"), 400
+    from ..tickets.access import find_ticket
+    from ..visibility import can_act_as_requester
+
+    ticket = find_ticket(get_session(), number)
+    token = _token_arg()
+    if ticket is None or not can_act_as_requester(ticket, current_user, token):
+        abort(404)
+    values = {k: request.form.get(k, "") for k in ("body", "rating", "comment", "reason")}
+    values["follow_up"] = request.form.get("description", "")
+    values["withdraw_reason"] = request.form.get("withdraw_reason", "")
+    return ticket_page(ticket, token, status=400, values=values, errors={
+        "page": "页面停留太久，安全校验已过期。您写的内容都还在，请检查后再提交一次（附件需要重新选择）。"})

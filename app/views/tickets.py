@@ -18,7 +18,7 @@ from ..tickets.access import is_ticket_staff, ticket_or_404
 from ..tickets.attachments import attachment_path
 from flask_login import current_user
 
-from ..visibility import attachment_visible, can_view, current_role
+from ..visibility import attachment_visible
 
 bp = Blueprint("tickets", __name__)
 
@@ -58,18 +58,11 @@ def confirmation(ticket, *, status: int = 201):
 
 @bp.get("/requests/<number>")
 def view(number: str):
+    """The requester's page (app/views/requests.py renders it with its actions)."""
+    from .requests import ticket_page
+
     token = request.args.get("token")
-    ticket = ticket_or_404(get_session(), number, token)
-    html = render_template(
-        "tickets/view.html",
-        **template_context(
-            ticket=ticket,
-            token=token if token and not _owner_or_staff(ticket) else None,
-            attachment_token=token if token and not _owner_or_staff(ticket) else None,
-            article=ticket.article if can_view(ticket.article, current_role()) else None,
-        ),
-    )
-    return html, 200, {"Cache-Control": "private, no-store"}
+    return ticket_page(ticket_or_404(get_session(), number, token), token)
 
 
 def _owner_or_staff(ticket) -> bool:

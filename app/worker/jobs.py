@@ -56,6 +56,10 @@ JOBS: list[Job] = [
         help="删除 KB_OUTBOX_KEEP_DAYS 天之前已发送的邮件"),
     Job("sla_states", "app.tickets.sla_job:run", dt.timedelta(minutes=1),
         help="记录 SLA 超时（每个期限一次）并通知将超时/已超时"),
+    Job("requester_reminders", "app.requests.reminders:pending_reminders", dt.timedelta(minutes=10),
+        help="等待提交人回复超过 KB_PENDING_REMIND_DAYS 个工作日：提醒一次"),
+    Job("auto_close", "app.requests.reminders:auto_close", dt.timedelta(minutes=10),
+        help="已解决未确认：KB_AUTO_CLOSE_REMIND_DAYS 个工作日后提醒，KB_AUTO_CLOSE_DAYS 个工作日后自动关闭"),
 ]
 
 

@@ -83,10 +83,11 @@ def _due(now: dt.datetime):
 
 def claim(session: Session, worker: str, *, now: dt.datetime, lease: float, limit: int = 20) -> list[OutboxMessage]:
     """Reserve up to ``limit`` due messages for ``worker`` and commit; they are returned with
-    ``attempts`` already counted. Oldest due first."""
+    ``attempts`` already counted. Of the due ones, the first queued first (by id, not by retry
+    time): after an outage one ticket's messages still go out in the order they happened."""
     now = _utc(now)
     until = now + dt.timedelta(seconds=lease)
-    order = (OutboxMessage.next_attempt_at, OutboxMessage.id)
+    order = (OutboxMessage.id,)
     if session.get_bind().dialect.name == "postgresql":
         ids = list(session.scalars(
             select(OutboxMessage.id).where(_due(now)).order_by(*order).limit(limit)
