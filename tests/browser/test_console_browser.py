@@ -80,7 +80,7 @@ def test_agent_resolves_with_the_code_article_and_the_requester_sees_no_note(bro
         assert portal.scalar("select reuse_count from articles where slug = 'software/error-0x80070005'") >= 1
 
         requester.goto(f"/requests/{number}")
-        history = requester.locator(".ticket-history")
+        history = requester.locator("#conversation")
         expect(history).to_contain_text("已按文章处理，请重新安装一次。")
         expect(history).to_contain_text("/articles/software/error-0x80070005")
         content = requester.content()
