@@ -15,6 +15,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 MAX_LIMIT = 50
+RECOVERING = "搜索正在恢复，结果可能不完整，请稍后再试。"
 
 
 
@@ -46,7 +47,12 @@ def search_body(query: str, results) -> dict:
         "facets": results.facets,
         "did_you_mean": results.did_you_mean,
         "page": results.page,
+        # the index is being rebuilt (deleted or damaged): results are from an older snapshot
+        # or missing — show 「搜索正在恢复」, never an empty list as if nothing matched
+        "recovering": bool(getattr(results, "recovering", False)),
     }
+    if body["recovering"]:
+        body["message"] = RECOVERING
     return body
 
 
