@@ -22,6 +22,18 @@ from ..models import Article
 
 log = logging.getLogger("app.search")
 
+#: characters of a query that are searched; longer ones (an error log pasted whole) are cut,
+#: and the page / API says so (``truncated``)
+MAX_QUERY_CHARS = 256
+
+
+def clip_query(q: str) -> tuple[str, bool]:
+    """``q`` cut to MAX_QUERY_CHARS (whitespace squeezed first), and whether it was cut."""
+    q = " ".join((q or "").split())
+    if len(q) <= MAX_QUERY_CHARS:
+        return q, False
+    return q[:MAX_QUERY_CHARS].rstrip(), True
+
 
 def init_app(app) -> None:
     app.extensions["kb.search"] = None
