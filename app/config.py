@@ -39,6 +39,12 @@ SETTINGS = (
     "KB_PASSWORD_MIN_LENGTH",
     "KB_REQUIRE_REVIEW",  # writers' workspace: publishing needs another writer's or an admin's approval
     "KB_REVIEW_INTERVAL_DAYS",  # writers' workspace: default time until an article is due for review
+    # request form without JavaScript: attachments waiting between check and confirm
+    # (app/requests/staging.py has their defaults and meaning)
+    "KB_STAGING_PER_ADDRESS_MB",
+    "KB_STAGING_TOTAL_MB",
+    "KB_STAGING_LIMIT",
+    "KB_STAGING_MAX_HOURS",
 )
 
 

@@ -269,7 +269,12 @@ def _submit():
         visits.record_query(visit, found.query, found.slugs)
         session.commit()
         if found.hits:
-            staged = staging.stage(visit.token, form.files) if form.files else staged
+            if form.files:
+                try:
+                    staged = staging.stage(visit.token, form.files, request.remote_addr)
+                except staging.StagingRefused as refused:
+                    return _render_form(visit, form.values, {"attachments": refused.message}, article=article,
+                                        status=refused.status, staged=staged)
             return render_template(
                 "requests/check.html", visit=visit, values=form.values, hits=found.hits,
                 article=article, staged=staged, categories=CATEGORIES, impacts=IMPACTS,

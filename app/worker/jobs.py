@@ -54,6 +54,8 @@ class Job:
 JOBS: list[Job] = [
     Job("outbox_prune", "app.worker.housekeeping:prune_outbox", dt.timedelta(hours=6),
         help="删除 KB_OUTBOX_KEEP_DAYS 天之前已发送的邮件"),
+    Job("staging_cleanup", "app.requests.staging:run_cleanup", dt.timedelta(minutes=15),
+        help="删除请求表单暂存超过 KB_STAGING_MAX_HOURS 小时的附件"),
 ]
 
 
