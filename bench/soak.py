@@ -5,7 +5,8 @@
 
 Starts the portal exactly like ``make run`` (``gunicorn -c python:app.serving.gunicorn_conf
 --workers 2``) on a temporary instance with ``articles/`` imported (SQLite unless
-``--database-url``), or uses ``--url``.  Then, for ``--seconds``: ``--suggest`` clients typing
+``--database-url``), or uses ``--url``; ``--legacy`` starts it as ``make run`` did before
+issue 13 (``gunicorn --workers 2 --preload``, sync workers) for a baseline.  Then, for ``--seconds``: ``--suggest`` clients typing
 into ``/api/suggest`` (every prefix of the fixed query list), ``--search`` clients on
 ``/api/search`` and the ``/search`` page, ``--tickets`` clients creating tickets through
 ``POST /api/tickets`` and the request form, while ``--slow`` sockets send one header line a
@@ -54,7 +55,8 @@ class Portal:
 
 
 @contextlib.contextmanager
-def started_portal(url: str | None = None, database_url: str | None = None, workers: int = 2):
+def started_portal(url: str | None = None, database_url: str | None = None, workers: int = 2,
+                   legacy: bool = False):
     """A running portal: ``url`` as given, or one started like ``make run`` in a temp folder."""
     if url:
         yield Portal(url.rstrip("/"))
@@ -70,8 +72,10 @@ def started_portal(url: str | None = None, database_url: str | None = None, work
             sys.exit("kb init failed:\n" + init.stdout + init.stderr)
         port = _free_port()
         log = Path(tmp) / "gunicorn.log"
+        serving = (["--preload"] if legacy  # make run before issue 13: sync workers
+                   else ["-c", "python:app.serving.gunicorn_conf"])
         proc = subprocess.Popen(
-            [str(BIN / "gunicorn"), "-c", "python:app.serving.gunicorn_conf", "--workers", str(workers),
+            [str(BIN / "gunicorn"), *serving, "--workers", str(workers),
              "--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", "wsgi:app"],
             cwd=REPO, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT)
         url = f"http://127.0.0.1:{port}"
@@ -303,8 +307,10 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--database-url")
     ap.add_argument("--url", help="a running portal instead of starting one")
+    ap.add_argument("--legacy", action="store_true",
+                    help="start gunicorn as make run did before issue 13 (sync workers), as a baseline")
     args = ap.parse_args()
-    with started_portal(args.url, args.database_url, args.workers) as portal:
+    with started_portal(args.url, args.database_url, args.workers, args.legacy) as portal:
         code = run(portal.url, args.seconds, args.suggest, args.search, args.tickets, args.slow)
     sys.exit(code)
 

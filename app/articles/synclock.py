@@ -54,15 +54,16 @@ def _poll(try_once, timeout: float, on_wait) -> None:
 
 @contextlib.contextmanager
 def _pg_lock(engine, timeout: float, on_wait):
-    key = "hashtext(current_schema() || ':kb sync')"
+    key = "hashtext(current_schema() || :name)"
+    name = {"name": "/kb sync"}
     with engine.connect() as conn:
         conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-        _poll(lambda: bool(conn.execute(text(f"select pg_try_advisory_lock({key})")).scalar()),
+        _poll(lambda: bool(conn.execute(text(f"select pg_try_advisory_lock({key})"), name).scalar()),
               timeout, on_wait)
         try:
             yield
         finally:
-            conn.execute(text(f"select pg_advisory_unlock({key})"))
+            conn.execute(text(f"select pg_advisory_unlock({key})"), name)
 
 
 @contextlib.contextmanager
