@@ -198,6 +198,20 @@ def _pct(values: list[float], p: float) -> float:
     return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
 
 
+def warm_up(url: str, rounds: int = 8) -> None:
+    """Not measured: every worker's first search, page render and ticket (imports, templates,
+    caches) — on a loaded machine these take seconds and would be the whole p99."""
+    for i in range(rounds):
+        c = Client(url)  # a new connection each round: the workers take turns
+        c.request("GET", "/api/suggest?q=" + quote(TEXTS[i]))
+        c.request("GET", "/api/search?q=" + quote(TEXTS[i + 10]))
+        c.request("GET", "/search?q=" + quote(TEXTS[i + 20]))
+        token = c.form_token()
+        c.request("POST", "/api/tickets", json.dumps(TICKET).encode(), {"Content-Type": "application/json"})
+        data = "&".join(f"{k}={quote(v)}" for k, v in {**TICKET, "visit": token, "step": "submit"}.items())
+        c.request("POST", "/requests/new", data.encode(), {"Content-Type": "application/x-www-form-urlencoded"})
+
+
 def run(url: str, seconds: float, n_suggest: int, n_search: int, n_tickets: int, n_slow: int) -> int:
     stop = threading.Event()
     rec = Recorder()
@@ -246,6 +260,7 @@ def run(url: str, seconds: float, n_suggest: int, n_search: int, n_tickets: int,
                 rec.record("POST /requests/new", t, status, (303, 400), body)
             stop.wait(0.5)
 
+    warm_up(url)
     host, port = urlsplit(url).hostname, urlsplit(url).port
     slow = [open_slow(host, port) for _ in range(n_slow)]
     reopened = [0]
