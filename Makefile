@@ -23,7 +23,7 @@ run: export KB_BASE_URL ?= http://$(HOST):$(PORT)
 run: init
 	@echo "知识库门户：http://$(HOST):$(PORT)/  （另有一个邮件 worker；Ctrl+C 一起停止）"
 	$(BIN)/python -m app.worker.supervise -- \
-		$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --preload --access-logfile - wsgi:app
+		$(BIN)/gunicorn -c python:app.serving.gunicorn_conf --workers $(WORKERS) --bind $(HOST):$(PORT) wsgi:app
 
 dev: init
 	$(BIN)/flask --app wsgi run --debug --host $(HOST) --port $(PORT)

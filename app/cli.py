@@ -43,8 +43,40 @@ def _progress(files):
 BULK_REINDEX = 500  # changed articles above which `kb sync` rebuilds the index instead
 
 
+SYNC_WAIT = 600.0  # seconds a second `kb sync` waits for the running one
+
+
 def _run_sync(folders, as_json: bool, audience_map: dict[str, str] | None = None,
               prefer_files: bool = False) -> int:
+    """Run one sync (serialised with any other); with ``as_json`` stdout is always one JSON
+    object, also when the sync cannot run (``{"error", "message"}``, exit code 2)."""
+    from .articles.synclock import SyncBusy, sync_lock
+
+    def waiting():
+        click.echo("另一个 kb sync 正在运行，等它完成后再导入……", err=True)
+
+    try:
+        with sync_lock(SYNC_WAIT, on_wait=waiting):
+            return _sync_locked(folders, as_json, audience_map, prefer_files)
+    except SyncBusy:
+        message = f"另一个 kb sync 运行了超过 {SYNC_WAIT:.0f} 秒仍未结束，本次没有导入任何内容，请稍后再试。"
+        if as_json:
+            click.echo(json.dumps({"error": "sync_busy", "message": message}, ensure_ascii=False))
+        else:
+            click.echo(message, err=True)
+        return 2
+    except Exception as exc:
+        if not as_json:
+            raise
+        import logging
+
+        logging.getLogger("app").exception("kb sync failed")
+        click.echo(json.dumps({"error": "sync_failed", "message": f"导入失败：{type(exc).__name__}: {exc}"},
+                              ensure_ascii=False))
+        return 2
+
+
+def _sync_locked(folders, as_json: bool, audience_map, prefer_files) -> int:
     from .articles.search import engine, index_articles, reconcile
     from .articles.sync import sync_folders
 

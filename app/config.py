@@ -42,6 +42,12 @@ SETTINGS = (
     "KB_AUTO_CLOSE_DAYS",  # requester side: a resolved ticket closes after this many working days
     "KB_AUTO_CLOSE_REMIND_DAYS",  # … after one reminder this many working days after resolving
     "KB_PENDING_REMIND_DAYS",  # … a ticket waiting for the requester gets one reminder after this
+    # request form without JavaScript: attachments waiting between check and confirm
+    # (app/requests/staging.py has their defaults and meaning)
+    "KB_STAGING_PER_ADDRESS_MB",
+    "KB_STAGING_TOTAL_MB",
+    "KB_STAGING_LIMIT",
+    "KB_STAGING_MAX_HOURS",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from flask import jsonify, render_template, request
+from sqlalchemy.exc import InternalError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger("app")
@@ -17,9 +18,12 @@ MESSAGES = {
     413: "上传的内容超过了大小限制。",
     429: "操作太频繁，请稍后再试。",
     500: "服务器出了点问题，我们已经记录下来。请稍后再试。",
+    503: "系统暂时无法保存，请稍后再试。",
 }
+#: the database refused a write (disk full, read-only, failing over): say so, never a 500
+UNAVAILABLE = "系统暂时无法保存，请稍后再试。"
 CODES = {400: "bad_request", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
-         413: "too_large", 429: "rate_limited", 500: "server_error"}
+         413: "too_large", 429: "rate_limited", 500: "server_error", 503: "unavailable"}
 
 
 def init_app(app) -> None:
@@ -29,10 +33,34 @@ def init_app(app) -> None:
         custom = exc.description if exc.description != type(exc).description else None
         return _respond(exc.code or 500, custom)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InternalError)
+    def _database_refused(exc: Exception):
+        # OperationalError: disk full, database locked or gone; InternalError: e.g. a
+        # read-only transaction (a standby).  Views that keep typed text catch it themselves.
+        log.error("database error on %s %s: %s", request.method, request.path, exc)
+        _rollback()
+        from flask import make_response
+
+        response = make_response(_respond(503, UNAVAILABLE))
+        response.headers["Retry-After"] = "30"
+        return response
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _respond(500)
+
+
+def _rollback() -> None:
+    from flask import g
+
+    session = g.get("db_session")
+    if session is not None:
+        try:
+            session.rollback()
+        except Exception:  # noqa: BLE001 - the connection itself may be gone
+            pass
 
 
 def json_error(status: int, error: str, message: str, **extra):

@@ -43,6 +43,8 @@ log = logging.getLogger("indexer")
 MAX_PAGE = 1000
 MAX_PER_PAGE = 100
 READ_ATTEMPTS = 5
+YIELD_EVERY = 16             # documents added between two yields of a rebuild
+RECOVERY_BACKOFF = 5.0       # seconds before a failed background rebuild is tried again
 
 
 class IndexUnavailable(RuntimeError):
@@ -52,6 +54,16 @@ class IndexUnavailable(RuntimeError):
 def _open_for_writing(path: Path):
     """Open an index for a writer without mmap: Whoosh's merge/delete readers leave their
     mmaps (and the file descriptors they hold) to the garbage collector otherwise."""
+    from whoosh.filedb.filestore import FileStorage
+
+    return FileStorage(str(path), supports_mmap=False).open_index()
+
+
+def _open_for_reading(path: Path):
+    """Readers do not mmap either: a segment file overwritten or truncated in place (a restore
+    with ``cp``, a failing disk) then raises read errors, which are retried and healed, instead
+    of killing the process with SIGBUS.  Our own writers never rewrite a file in place: every
+    commit and rebuild writes new files and swaps (see ``storage``)."""
     from whoosh.filedb.filestore import FileStorage
 
     return FileStorage(str(path), supports_mmap=False).open_index()
@@ -79,7 +91,8 @@ class SearchEngine:
         self._open_lock = threading.Lock()
         self._loader: Callable[[], Iterable[IndexDocument]] | None = None
         self._recovering = threading.Lock()
-        self._last_recovery = 0.0
+        self._recovery_failed_at: float | None = None
+        self._degraded = False     # the live index could not be read; a rebuild is due or running
         self._closed = False
 
     # ==================================================================================
@@ -98,6 +111,12 @@ class SearchEngine:
             log.warning("search index %s %s: rebuilding from the database", self.index_dir, reason)
             self.rebuild(load_all())
 
+    @property
+    def recovering(self) -> bool:
+        """True while the live index cannot be read and is being rebuilt (or about to be):
+        results meanwhile come from the last readable snapshot, or are empty — not the truth."""
+        return self._degraded
+
     def check(self) -> str | None:
         """None when the live index is usable, else a short reason."""
         path = self.store.current()
@@ -115,7 +134,7 @@ class SearchEngine:
         return None
 
     def _verify(self, path: Path, expected: int | None, probe: IndexDocument | None = None) -> None:
-        ix = windex.open_dir(str(path))
+        ix = _open_for_reading(path)
         with ix.searcher() as s:
             n = s.doc_count()
             if expected is not None and n != expected:
@@ -137,12 +156,12 @@ class SearchEngine:
                     if not s.search(q, limit=1):
                         raise IndexUnavailable(f"probe query {ws!r} found nothing")
 
-    def _bulk_writer(self, ix, ndocs: int):
+    def _bulk_writer(self, ix, ndocs: int, procs: int | None = None):
         """Writer for a full build: 2 processes when it pays off and is safe (measured: the
         build is CPU-bound in Python, ~5.5 CPU-s per 1,000 corpus articles, so two worker
         processes on two cores nearly halve the wall time).  Forking is only done from a
         single-threaded process (a CLI), never inside a threaded web worker."""
-        procs = self.procs
+        procs = self.procs if procs is None else procs
         if procs is None:
             procs = 2 if ((os.cpu_count() or 1) >= 2 and ndocs >= 1000
                           and threading.active_count() == 1) else 1
@@ -150,7 +169,7 @@ class SearchEngine:
             return ix.writer(procs=procs, limitmb=max(32, self.limitmb // procs), multisegment=True)
         return ix.writer(limitmb=self.limitmb)
 
-    def rebuild(self, docs: Iterable[IndexDocument]) -> BuildStats:
+    def rebuild(self, docs: Iterable[IndexDocument], *, procs: int | None = None) -> BuildStats:
         """Build a fresh index beside the live one, verify it, swap it in atomically.
 
         Searches keep using the old generation until the swap; updates made meanwhile (by any
@@ -167,10 +186,14 @@ class SearchEngine:
                 for d in docs:
                     unique[d.slug] = d
                 ix = windex.create_in(str(build_dir), make_schema())
-                w = self._bulk_writer(ix, len(unique))
+                w = self._bulk_writer(ix, len(unique), procs)
                 try:
-                    for d in unique.values():
+                    for i, d in enumerate(unique.values()):
                         w.add_document(**_clean(to_fields(d)))
+                        if i % YIELD_EVERY == YIELD_EVERY - 1:
+                            # let other threads (gevent: other requests) run during a long
+                            # build inside a web worker; a no-op cost in a CLI
+                            time.sleep(0)
                 except BaseException:
                     w.cancel()
                     raise
@@ -269,7 +292,7 @@ class SearchEngine:
             return stats
 
     def _stored_hashes(self) -> dict[str, str]:
-        ix = windex.open_dir(str(self.store.current()))
+        ix = _open_for_reading(self.store.current())
         with ix.searcher() as s:
             r = s.reader()
             return DocTable(r).hashes(r)
@@ -300,9 +323,17 @@ class SearchEngine:
             if gen is not None and gen.key == key:
                 return gen
             path = self.store.current()
-            if path is None:
-                raise IndexUnavailable(f"no index at {self.index_dir}")
-            new = Snapshot(path, key, self._lengths)
+            try:
+                if path is None:
+                    raise IndexUnavailable(f"no index at {self.index_dir}")
+                new = Snapshot(path, key, self._lengths)
+            except Exception as e:
+                if gen is not None and not gen.retired and gen.readable:
+                    # deleted or broken behind our back: keep answering from the snapshot we
+                    # have open (its files stay readable while open) until the rebuild lands
+                    self._recover_later(e)
+                    return gen
+                raise
             old, self._gen = self._gen, new
         if old is not None:
             old.retire()
@@ -331,10 +362,13 @@ class SearchEngine:
             try:
                 out = fn(gen, s)
                 ok = True
+                if self._degraded and gen.key == self.store.current_key() and not self._recovering.locked():
+                    self._degraded = False   # healed: a snapshot of the live index answered
                 return out
             except Exception as e:  # noqa: BLE001 - retried with a fresh searcher
                 last = e
                 log.debug("search retry %d after %r", attempt + 1, e)
+                gen.readable = False
                 self._drop(gen)
                 time.sleep(0.002 * (attempt + 1))
             finally:
@@ -343,18 +377,32 @@ class SearchEngine:
         raise IndexUnavailable(str(last)) from last
 
     def _recover_later(self, err) -> None:
-        """The index cannot be read: rebuild it in the background from the loader (if any)."""
-        if self._loader is None or time.monotonic() - self._last_recovery < 60:
+        """The index cannot be read: rebuild it in the background from the loader (if any).
+
+        One rebuild at a time per process; across processes the rebuild lock serialises them
+        and a process that finds the index already replaced since it failed does nothing."""
+        self._degraded = True
+        if self._loader is None or self._closed:
+            return
+        failed = self._recovery_failed_at
+        if failed is not None and time.monotonic() - failed < RECOVERY_BACKOFF:
             return
         if not self._recovering.acquire(blocking=False):
             return
-        self._last_recovery = time.monotonic()
+        broken = self.store.current_key()
         log.error("search index %s unreadable (%r): rebuilding in the background", self.index_dir, err)
 
         def run():
             try:
-                self.ensure(self._loader)
+                with self.store.rebuild_lock():
+                    now = self.store.current_key()
+                    if now[0] is not None and now[0] != broken[0] and self.check() is None:
+                        log.info("search index %s was rebuilt by another process", self.index_dir)
+                    else:
+                        self.rebuild(self._loader(), procs=1)
+                self._recovery_failed_at = None
             except Exception:  # noqa: BLE001
+                self._recovery_failed_at = time.monotonic()
                 log.exception("background index rebuild failed")
             finally:
                 self._recovering.release()
@@ -384,9 +432,12 @@ class SearchEngine:
             if auds and groups:
                 res = self._read(lambda snap, s: searching.search(
                     self, snap, s, res, groups, auds, category, page, per_page, signals))
+        except IndexUnavailable:
+            res = SearchResults(query=res.query, page=page, per_page=per_page)
         except Exception:  # noqa: BLE001 - a search never raises
             log.exception("search failed for %r", q if isinstance(q, str) else type(q))
             res = SearchResults(query=res.query, page=page, per_page=per_page)
+        res.recovering = self._degraded
         res.took_ms = (time.perf_counter() - t0) * 1000
         return res
 
@@ -406,9 +457,12 @@ class SearchEngine:
             if auds and isinstance(q, str):
                 res = self._read(lambda snap, s: suggesting.suggest(
                     snap, s, res, q, auds, limit, category, signals, self.synonyms))
+        except IndexUnavailable:
+            res = SearchResults(query=res.query, page=1, per_page=limit)
         except Exception:  # noqa: BLE001
             log.exception("suggest failed")
             res = SearchResults(query=res.query, page=1, per_page=limit)
+        res.recovering = self._degraded
         res.took_ms = (time.perf_counter() - t0) * 1000
         return res
 

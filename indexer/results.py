@@ -39,6 +39,7 @@ class SearchResults:
     did_you_mean: str | None = None
     relaxed: bool = False     # AND found nothing, OR was used
     corrected: bool = False   # typo tolerance was used
+    recovering: bool = False  # the index is being rebuilt: hits are from an older snapshot or missing
 
     def as_dict(self) -> dict:
         """Close to the ``/api/search`` body (the app adds ``url`` to each result)."""
@@ -47,6 +48,7 @@ class SearchResults:
             "page": self.page, "per_page": self.per_page,
             "results": [h.as_dict() for h in self.hits], "facets": dict(self.facets),
             "did_you_mean": self.did_you_mean, "relaxed": self.relaxed, "corrected": self.corrected,
+            "recovering": self.recovering,
         }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from whoosh import index as windex
 from whoosh import query as wq
+from whoosh.filedb.filestore import FileStorage
 
 import numpy as np
 
@@ -36,7 +37,9 @@ class Snapshot:
     def __init__(self, path: Path, key, lengths: ranking.SegmentLengths):
         self.path = path
         self.key = key
-        self.ix = windex.open_dir(str(path))
+        # No mmap: a segment file overwritten or truncated in place (a restore with cp, a
+        # broken disk) must give read errors we can recover from, not SIGBUS in every worker.
+        self.ix = FileStorage(str(path), supports_mmap=False).open_index()
         self._toc = self.ix._read_toc()   # pinned: every pooled searcher sees the same docnums
         # field lengths of segments merged away since the last snapshot are not needed again
         live = [seg.segment_id() for seg in self._toc.segments]
@@ -45,6 +48,7 @@ class Snapshot:
         self._lock = threading.Lock()
         self._borrowed = 0
         self.retired = False
+        self.readable = True      # False after a read error: never used as a fallback again
         self.suggest_cache: OrderedDict = OrderedDict()
         self.result_cache: OrderedDict = OrderedDict()
         self.vocab: dict = {}

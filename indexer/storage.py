@@ -225,13 +225,23 @@ class IndexStore:
 
 
 class _FileLock:
-    """flock on a file: one holder across processes and threads, re-entrant per thread."""
+    """flock on a file: one holder across processes and threads, re-entrant per thread.
+
+    The holder writes ``pid start-time host`` into the file, and empties it on release.
+    Processes forked while the lock is held (Whoosh's multi-process writer) close their copy of
+    the descriptor and are killed when the forking thread dies (``PR_SET_PDEATHSIG``), so the
+    lock dies with its holder.  Should a lock still be held while its recorded holder is gone
+    (orphans of an older version, a process that cannot be killed), the waiter takes it over:
+    it unlinks that file, logs a warning, and locks a new one.
+    """
 
     def __init__(self, folder: Path, name: str):
         self.folder = folder
         self.path = folder / name
         self._tlock = threading.Lock()
         self._local = threading.local()
+        self._fd: int | None = None
+        _register_after_fork(self)
 
     @contextlib.contextmanager
     def hold(self, timeout: float):
@@ -248,27 +258,168 @@ class _FileLock:
             raise LockTimeout(f"{self.path.name} busy for {timeout:.0f}s")
         fd = None
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-            delay = 0.002
-            while True:
-                try:
-                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                    break
-                except OSError as e:
-                    if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
-                        raise
-                    if time.monotonic() > deadline:
-                        raise LockTimeout(f"{self.path.name} busy for {timeout:.0f}s") from None
-                    time.sleep(delay)
-                    delay = min(delay * 2, 0.05)
+            fd = self._acquire(deadline, timeout)
+            self._fd = fd
             self._local.depth = 1
             try:
                 yield
             finally:
                 self._local.depth = 0
+                self._fd = None
+                with contextlib.suppress(OSError):
+                    os.ftruncate(fd, 0)
                 fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             if fd is not None:
                 os.close(fd)
             self._tlock.release()
+
+    def _acquire(self, deadline: float, timeout: float) -> int:
+        """Open and flock the lock file (the one at ``self.path`` now); its descriptor."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        delay = 0.002
+        checked_owner = 0.0
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError as e:
+                os.close(fd)
+                if e.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+                    raise
+                if time.monotonic() > deadline:
+                    raise LockTimeout(f"{self.path.name} busy for {timeout:.0f}s") from None
+                if time.monotonic() - checked_owner > 0.5:
+                    checked_owner = time.monotonic()
+                    if self._take_over_if_stale():
+                        delay = 0.002
+                        continue
+                time.sleep(delay)
+                delay = min(delay * 2, 0.05)
+                continue
+            try:
+                if os.fstat(fd).st_ino != os.stat(self.path).st_ino:
+                    raise FileNotFoundError   # replaced by a takeover meanwhile: lock the new one
+            except FileNotFoundError:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+                os.close(fd)
+                continue
+            previous = _read_owner(fd)
+            if previous and not _owner_alive(previous):
+                log.warning("%s: the previous holder (pid %s) ended without releasing it "
+                            "(killed?); taking over", self.path, previous[0])
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, _owner_record().encode(), 0)
+            return fd
+
+    def _take_over_if_stale(self) -> bool:
+        """The lock is busy: if its recorded holder is gone, unlink the file (whoever still
+        holds it keeps a lock on a file nobody uses); True when taken over."""
+        guard_fd = os.open(self.folder / (self.path.name + ".takeover"),
+                           os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        try:
+            fcntl.flock(guard_fd, fcntl.LOCK_EX)
+            try:
+                fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            except FileNotFoundError:
+                return True
+            try:
+                owner = _read_owner(fd)
+                if not owner or _owner_alive(owner):
+                    return False
+                try:   # still busy (not just released)?
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except OSError:
+                    pass
+                else:
+                    fcntl.flock(fd, fcntl.LOCK_UN)
+                    return False
+                if os.fstat(fd).st_ino != os.stat(self.path).st_ino:
+                    return True
+                os.unlink(self.path)
+                log.warning("%s is held although its holder (pid %s) is gone — orphaned child "
+                            "processes of a killed run; taking it over", self.path, owner[0])
+                return True
+            finally:
+                os.close(fd)
+        finally:
+            os.close(guard_fd)
+
+    def _after_fork_in_child(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            with contextlib.suppress(OSError):
+                os.close(fd)   # the child must not keep the parent's lock alive
+
+
+# -- lock owners ---------------------------------------------------------------------------
+def _start_time(pid: int) -> str:
+    """The process's start time in clock ticks since boot (Linux), to tell a reused pid."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            data = f.read()
+        return data[data.rindex(b")") + 2:].split()[19].decode()
+    except (OSError, ValueError, IndexError):
+        return "-"
+
+
+def _owner_record() -> str:
+    import socket
+
+    return f"{os.getpid()} {_start_time(os.getpid())} {socket.gethostname()}\n"
+
+
+def _read_owner(fd: int) -> tuple[int, str, str] | None:
+    try:
+        parts = os.pread(fd, 256, 0).decode("utf-8", "replace").split()
+        return int(parts[0]), parts[1], parts[2]
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _owner_alive(owner: tuple[int, str, str]) -> bool:
+    """False only when we can tell: same host, and the pid is gone or is another process."""
+    import socket
+
+    pid, started, host = owner
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return started == "-" or _start_time(pid) in ("-", started)
+
+
+def _register_after_fork(lock: _FileLock) -> None:
+    """Forked children (multiprocessing, e.g. Whoosh's MpWriter) drop the lock's descriptor and
+    die with the thread that forked them."""
+    import multiprocessing.util as mpu
+
+    mpu.register_after_fork(lock, _FileLock._after_fork_in_child)
+
+
+def _die_with_parent(_obj=None) -> None:
+    import ctypes
+    import multiprocessing
+    import signal
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        return
+    parent = multiprocessing.parent_process()
+    if parent is not None and os.getppid() != parent.pid:   # died before prctl took effect
+        os._exit(1)
+
+
+def _register_die_with_parent() -> None:
+    import multiprocessing.util as mpu
+
+    mpu.register_after_fork(_die_with_parent, _die_with_parent)
+
+
+_register_die_with_parent()

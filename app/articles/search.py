@@ -22,6 +22,18 @@ from ..models import Article
 
 log = logging.getLogger("app.search")
 
+#: characters of a query that are searched; longer ones (an error log pasted whole) are cut,
+#: and the page / API says so (``truncated``)
+MAX_QUERY_CHARS = 256
+
+
+def clip_query(q: str) -> tuple[str, bool]:
+    """``q`` cut to MAX_QUERY_CHARS (whitespace squeezed first), and whether it was cut."""
+    q = " ".join((q or "").split())
+    if len(q) <= MAX_QUERY_CHARS:
+        return q, False
+    return q[:MAX_QUERY_CHARS].rstrip(), True
+
 
 def init_app(app) -> None:
     app.extensions["kb.search"] = None
@@ -47,6 +59,18 @@ def published_documents() -> list[IndexDocument]:
         return [document_for(a) for a in rows]
 
 
+def _loader(app):
+    """``published_documents`` for the engine, callable from any thread: the engine's
+    background rebuild (a deleted or corrupted index seen by a search) runs outside the
+    request that noticed it, so it brings its own application context."""
+
+    def load_all() -> list[IndexDocument]:
+        with app.app_context():
+            return published_documents()
+
+    return load_all
+
+
 def engine() -> SearchEngine:
     """This process's engine; a missing or corrupt index is rebuilt from the database."""
     ext = current_app.extensions
@@ -58,7 +82,7 @@ def engine() -> SearchEngine:
             extra_synonyms=extra if extra.is_file() else None,
             cache_dir=Path(cfg["KB_INSTANCE_DIR"]),
         )
-        eng.ensure(published_documents)
+        eng.ensure(_loader(current_app._get_current_object()))
         ext["kb.search"] = eng
     return ext["kb.search"]
 

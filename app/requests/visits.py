@@ -1,7 +1,13 @@
 """Form visits: what one visit to the request form searched, was shown, opened and did.
 
-A ``FormVisit`` row is created when ``/requests/new`` is opened; its random ``token`` is in
-the page and in the visitor's session (the events API only accepts tokens the session holds).
+Opening ``/requests/new`` writes nothing: the page gets a random ``token``, also kept in the
+visitor's session (the events API only accepts tokens the session holds).  The ``FormVisit``
+row is created at the visit's first interaction — the first suggestion request while typing,
+opening a suggestion, 「这解决了我的问题」 or a submit (``materialize``) — so crawlers, link
+previews and people who only glance at the form are not visits (a crawl once made 122 visits
+against about 10 real ones).  Known bots (``is_bot``: crawler and script user agents) never
+start one except by submitting.  ``started_at`` is the first interaction; ``?q=`` text is kept
+in the session until then and recorded as the first text searched.
 While the visitor types, every suggestion request records the text searched (``queries``) and
 the articles shown (``shown``); opening a suggestion appends to ``opened``; the button
 「这解决了我的问题」 sets ``solved_at``/``solved_article``; submitting sets ``ticket_id``.
@@ -30,7 +36,10 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass, field
 
+import re
+
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..models import FormVisit, Ticket, utcnow
@@ -42,6 +51,16 @@ MAX_SLUGS = 100  # distinct slugs shown / opened kept per visit
 MAX_SLUG_CHARS = 300
 SESSION_KEY = "kb_form_visits"
 SESSION_MAX = 20  # tokens remembered per browser session
+PENDING_KEY = "kb_form_pending"  # token -> ?q= text, until the visit's first interaction
+
+#: user agents that are not people: search engines, link previews, monitors, HTTP libraries
+BOT_PATTERN = re.compile(
+    r"bot\b|bot/|crawl|spider|slurp|mediapartners|facebookexternalhit|embedly|preview|"
+    r"monitor|pingdom|uptime|lighthouse|curl/|wget/|python-requests|"
+    r"python-urllib|python-httpx|aiohttp|go-http-client|java/|libwww|okhttp|httpclient|scrapy|"
+    r"feedfetcher|validator|checker",
+    re.IGNORECASE,
+)
 
 OUTCOMES = ("confirmed", "potential", "none", "pending")
 
@@ -54,6 +73,53 @@ def start_visit(session: Session, user_id: int | None = None) -> FormVisit:
     visit = FormVisit(token=new_token(), user_id=user_id, queries=[], shown=[], opened=[])
     session.add(visit)
     session.flush()
+    return visit
+
+
+def is_bot(user_agent: str | None) -> bool:
+    """A known crawler or script (an empty user agent is not judged: proxies strip it)."""
+    return bool(user_agent) and BOT_PATTERN.search(user_agent) is not None
+
+
+class PendingVisit:
+    """A form page's visit before its first interaction: a token, nothing in the database."""
+
+    def __init__(self, token: str):
+        self.token = token
+
+
+def open_visit(flask_session, q: str = "") -> PendingVisit:
+    """``GET /requests/new``: a token bound to this session; no database write."""
+    token = new_token()
+    remember_token(flask_session, token)
+    if q:
+        pending = {t: v for t, v in flask_session.get(PENDING_KEY, {}).items()
+                   if t in flask_session.get(SESSION_KEY, [])}
+        pending[token] = " ".join(q.split())[:MAX_QUERY_CHARS]
+        flask_session[PENDING_KEY] = pending
+    return PendingVisit(token)
+
+
+def materialize(session: Session, flask_session, token: str | None, user_id: int | None,
+                *, create: bool = True) -> FormVisit | None:
+    """The visit row of ``token`` if this session holds the token; created now (the visit's
+    first interaction) unless ``create`` is false.  Not committed."""
+    if not token or not session_owns(flask_session, token):
+        return None
+    visit = find_visit(session, token)
+    if visit is not None or not create:
+        return visit
+    visit = FormVisit(token=token, user_id=user_id, queries=[], shown=[], opened=[])
+    try:
+        with session.begin_nested():  # two first interactions at once: one row
+            session.add(visit)
+    except IntegrityError:
+        return find_visit(session, token)
+    pending = dict(flask_session.get(PENDING_KEY, {}))
+    q = pending.pop(token, None)
+    if q:
+        flask_session[PENDING_KEY] = pending
+        record_query(visit, q, [])
     return visit
 
 

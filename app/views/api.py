@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, has_request_context, jsonify, request, url_for
 
+from ..articles.search import clip_query
 from ..articles.search import search as search_articles
 from ..articles.search import suggest as suggest_articles
 from ..security import csrf
@@ -15,6 +16,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 MAX_LIMIT = 50
+RECOVERING = "搜索正在恢复，结果可能不完整，请稍后再试。"
 
 
 
@@ -37,7 +39,7 @@ def hit_json(hit) -> dict:
     }
 
 
-def search_body(query: str, results) -> dict:
+def search_body(query: str, results, truncated: bool = False) -> dict:
     body = {
         "query": query,
         "total": results.total,
@@ -46,7 +48,14 @@ def search_body(query: str, results) -> dict:
         "facets": results.facets,
         "did_you_mean": results.did_you_mean,
         "page": results.page,
+        # the index is being rebuilt (deleted or damaged): results are from an older snapshot
+        # or missing — show 「搜索正在恢复」, never an empty list as if nothing matched
+        "recovering": bool(getattr(results, "recovering", False)),
     }
+    if truncated:  # only the first MAX_QUERY_CHARS characters were searched
+        body["truncated"] = True
+    if body["recovering"]:
+        body["message"] = RECOVERING
     return body
 
 
@@ -59,7 +68,7 @@ def _limit(default: int) -> int:
 
 @bp.get("/search")
 def search():
-    q = request.args.get("q", "")
+    q, truncated = clip_query(request.args.get("q", ""))
     try:
         page = max(1, int(request.args.get("page", 1)))
     except ValueError:
@@ -67,14 +76,14 @@ def search():
     results = search_articles(
         q, category=request.args.get("category") or None, page=page, per_page=_limit(10)
     )
-    return jsonify(search_body(q, results))
+    return jsonify(search_body(q, results, truncated))
 
 
 @bp.get("/suggest")
 def suggest():
-    q = request.args.get("q", "")
+    q, truncated = clip_query(request.args.get("q", ""))
     results = suggest_articles(q, limit=_limit(5), category=request.args.get("category") or None)
-    return jsonify(search_body(q, results))
+    return jsonify(search_body(q, results, truncated))
 
 
 @bp.get("/articles/<path:slug>")

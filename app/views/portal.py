@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, abort, render_template
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import get_session
 from ..models import Article
@@ -11,6 +14,7 @@ from ..articles.rendering import render_markdown
 from ..visibility import audiences_for, can_view, current_role
 
 bp = Blueprint("portal", __name__)
+log = logging.getLogger("app.portal")
 
 CATEGORY_ORDER = (
     "账号与密码",
@@ -78,15 +82,25 @@ def load_visible_article(slug: str) -> Article:
 @bp.route("/articles/<path:slug>")
 def article(slug: str):
     article = load_visible_article(slug)
-    session = get_session()
-    session.execute(update(Article).where(Article.id == article.id).values(
-        view_count=Article.view_count + 1, version_views=Article.version_views + 1
-    ))
-    session.commit()
+    count_view(article)
     rendered = render_markdown(article.body)
     return render_template(
         "article.html", article=article, rendered=rendered, related=related_articles(article)
     )
+
+
+def count_view(article: Article) -> None:
+    """Add one to the article's view counters — a nicety: reading never depends on it (a full
+    disk or a read-only database must not turn the article page into an error)."""
+    session = get_session()
+    try:
+        session.execute(update(Article).where(Article.id == article.id).values(
+            view_count=Article.view_count + 1, version_views=Article.version_views + 1
+        ))
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        log.warning("view of %s not counted: %s", article.slug, exc)
 
 
 def related_articles(article: Article, limit: int = 5) -> list:

@@ -2,8 +2,10 @@
 
 Steps (the same URL, ``step`` in the form):
 
-* ``GET`` — a new form visit (``app/requests/visits.py``) whose token is in the page and the session;
-  ``?q=`` fills the title, ``?article=<slug>`` links the request to that article.
+* ``GET`` — a new form visit token (``app/requests/visits.py``) in the page and the session; no
+  database write (the visit row starts at the first interaction, and reading the form never
+  depends on a write succeeding); ``?q=`` fills the title, ``?article=<slug>`` links the
+  request to that article.
 * ``POST step=submit`` — sent by the page's script (the visitor already saw live suggestions):
   the ticket is created at once.
 * ``POST step=check`` — without JavaScript: the server searches and, if anything matches,
@@ -13,6 +15,9 @@ Steps (the same URL, ``step`` in the form):
 
 One ticket per visit: the idempotency key is derived from the visit token, so a double click
 or a browser retry returns the first ticket.
+
+A database that refuses writes (disk full, read-only) never loses what was typed: the form
+comes back filled in with 「系统暂时无法保存，请稍后再试」 (HTTP 503).
 """
 
 from __future__ import annotations
@@ -35,13 +40,14 @@ from flask import (
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..requests import form as request_form
 from ..requests import staging, suggestions, visits
 from ..auth import caller_key
 from ..db import get_session
-from ..errors import json_error
+from ..errors import UNAVAILABLE, json_error
 from ..requests.form_salvage import salvage_fields
 from ..models import Article, Ticket
 from ..security import csrf
@@ -96,26 +102,82 @@ def _category_key(label: str | None) -> str:
 
 
 def _own_visit(token: str | None):
-    """The visit for ``token`` if this browser session opened it, else None."""
-    if not token or not visits.session_owns(flask_session, token):
-        return None
-    return visits.find_visit(get_session(), token)
+    """The visit for ``token`` if this browser session opened it (started now if this is its
+    first interaction; never for a known bot), else None.  A ``PendingVisit`` (token only)
+    when the database refuses the write: the visitor's path never depends on statistics."""
+    create = not visits.is_bot(request.headers.get("User-Agent"))
+    session = get_session()
+    try:
+        visit = visits.materialize(session, flask_session, token, _user_id(), create=create)
+        if visit is not None and create:
+            session.commit()
+        return visit
+    except SQLAlchemyError as exc:
+        session.rollback()
+        log.warning("form visit not started: %s", exc)
+        return visits.PendingVisit(token) if visits.session_owns(flask_session, token) else None
+
+
+def _save(visit, record) -> None:
+    """Record an interaction with ``record(visit)`` and commit; a write the database refuses
+    is logged and forgotten (statistics never break the visitor's path)."""
+    if visit is None or isinstance(visit, visits.PendingVisit):
+        return
+    session = get_session()
+    try:
+        record(visit)
+        session.commit()
+    except SQLAlchemyError as exc:
+        session.rollback()
+        log.warning("form visit %s: interaction not recorded: %s", visit.token[:8], exc)
 
 
 def _visit_for_post():
     """The visit named by the form, or a new one (an expired session must not lose the request)."""
     session = get_session()
     token = request.form.get("visit", "")
-    visit = visits.find_visit(session, token) if visits.session_owns(flask_session, token) else None
+    visit = visits.materialize(session, flask_session, token, _user_id())
     if visit is None:
         visit = visits.find_visit(session, token)
         if visit is not None and visit.user_id not in (None, _user_id()):
             visit = None  # someone else's visit: start afresh
     if visit is None:
         visit = visits.start_visit(session, _user_id())
-        session.commit()
+    session.commit()
     visits.remember_token(flask_session, visit.token)
     return visit
+
+
+def _visit_or_pending(token: str | None):
+    """For re-showing the form after an error: the visit, or (when the database refuses to
+    write one) a token only — the typed text matters more than the statistics."""
+    session = get_session()
+    try:
+        visit = visits.materialize(session, flask_session, token, _user_id())
+        if visit is None:
+            visit = visits.start_visit(session, _user_id())
+        session.commit()
+        visits.remember_token(flask_session, visit.token)
+        return visit
+    except SQLAlchemyError as exc:
+        session.rollback()
+        log.warning("form visit not saved: %s", exc)
+        if token and visits.session_owns(flask_session, token):
+            return visits.PendingVisit(token)
+        return visits.open_visit(flask_session)
+
+
+def _unavailable(exc: Exception):
+    """The database refused the write: the form again, filled in, with the reason (503)."""
+    log.error("request form not saved: %s", exc)
+    get_session().rollback()
+    token = request.form.get("visit", "")
+    visit = visits.PendingVisit(token) if visits.session_owns(flask_session, token) else visits.open_visit(flask_session)
+    values = request_form.read_values(request.form)
+    staged = staging.staged_names(visit.token)
+    response = _render_form(visit, values, {}, article=_visible_article(request.form.get("article")),
+                            status=503, top_error=UNAVAILABLE, staged=staged)
+    return response
 
 
 def _request_limit() -> int:
@@ -167,19 +229,23 @@ def _render_form(visit, values: dict, errors: dict | None = None, *, article=Non
 
 @bp.get("")
 def new():
-    session = get_session()
     article = _visible_article(request.args.get("article"))
-    visit = visits.start_visit(session, _user_id())
     q = request.args.get("q", "")
-    if q:
-        visits.record_query(visit, q, [])
-    session.commit()
-    visits.remember_token(flask_session, visit.token)
+    visit = visits.open_visit(flask_session, q)
     return _render_form(visit, _default_values(q, article), article=article)
 
 
 @bp.post("")
 def submit():
+    try:
+        return _submit()
+    except IntegrityError:
+        raise
+    except SQLAlchemyError as exc:
+        return _unavailable(exc)
+
+
+def _submit():
     session = get_session()
     visit = _visit_for_post()
     step = request.form.get("step", "check")
@@ -203,7 +269,12 @@ def submit():
         visits.record_query(visit, found.query, found.slugs)
         session.commit()
         if found.hits:
-            staged = staging.stage(visit.token, form.files) if form.files else staged
+            if form.files:
+                try:
+                    staged = staging.stage(visit.token, form.files, request.remote_addr)
+                except staging.StagingRefused as refused:
+                    return _render_form(visit, form.values, {"attachments": refused.message}, article=article,
+                                        status=refused.status, staged=staged)
             return render_template(
                 "requests/check.html", visit=visit, values=form.values, hits=found.hits,
                 article=article, staged=staged, categories=CATEGORIES, impacts=IMPACTS,
@@ -268,8 +339,7 @@ def solved():
     article = _visible_article(slug)
     if visit is None:
         abort(404)
-    visits.record_solved(visit, article.slug if article else None)
-    get_session().commit()
+    _save(visit, lambda v: visits.record_solved(v, article.slug if article else None))
     staging.discard(visit.token)
     return redirect(url_for("requests.thanks", article=article.slug if article else None), code=303)
 
@@ -285,10 +355,7 @@ def open_article(token: str, slug: str):
     article = _visible_article(slug)
     if article is None:
         abort(404)
-    visit = _own_visit(token)
-    if visit is not None:
-        visits.record_opened(visit, article.slug)
-        get_session().commit()
+    _save(_own_visit(token), lambda v: visits.record_opened(v, article.slug))
     return redirect(url_for("portal.article", slug=article.slug))
 
 
@@ -298,13 +365,7 @@ def open_article(token: str, slug: str):
 @bp.errorhandler(RequestEntityTooLarge)
 def too_large(_exc):
     fields, filenames = salvage_fields(request.environ)
-    session = get_session()
-    token = fields.get("visit", "")
-    visit = visits.find_visit(session, token) if visits.session_owns(flask_session, token) else None
-    if visit is None:
-        visit = visits.start_visit(session, _user_id())
-        session.commit()
-        visits.remember_token(flask_session, visit.token)
+    visit = _visit_or_pending(fields.get("visit", ""))
     values = request_form.read_values(fields)
     names = "、".join(f"“{n[:60]}”" for n in filenames[:3]) or "附件"
     limit = _request_limit() // 1024 // 1024
@@ -315,13 +376,7 @@ def too_large(_exc):
 
 @bp.errorhandler(CSRFError)
 def csrf_failed(_exc):
-    session = get_session()
-    token = request.form.get("visit", "")
-    visit = visits.find_visit(session, token) if visits.session_owns(flask_session, token) else None
-    if visit is None:
-        visit = visits.start_visit(session, _user_id())
-        session.commit()
-        visits.remember_token(flask_session, visit.token)
+    visit = _visit_or_pending(request.form.get("visit", ""))
     values = request_form.read_values(request.form)
     message = "页面停留太久，安全校验已过期。您填写的内容都还在，请检查后重新提交（附件需要重新选择）。"
     return _render_form(visit, values, {}, article=_visible_article(request.form.get("article")),
@@ -362,8 +417,7 @@ def api_suggest(token: str):
         limit=5,
     )
     if suggestions.long_enough(result.query):  # searched: kept even when nothing matched
-        visits.record_query(visit, result.query, result.slugs)
-        get_session().commit()
+        _save(visit, lambda v: visits.record_query(v, result.query, result.slugs))
     from .api import hit_json
 
     return jsonify(
@@ -395,11 +449,9 @@ def api_event(token: str):
     if article is None:
         return json_error(404, "not_found", ARTICLE_NOT_FOUND)
     if kind == "opened":
-        visits.record_opened(visit, article.slug)
-        get_session().commit()
+        _save(visit, lambda v: visits.record_opened(v, article.slug))
         return jsonify(ok=True)
-    visits.record_solved(visit, article.slug)
-    get_session().commit()
+    _save(visit, lambda v: visits.record_solved(v, article.slug))
     staging.discard(visit.token)
     return jsonify(ok=True, redirect=url_for("requests.thanks", article=article.slug))
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, session
 
 from ..feedback import searchtrail
+from ..articles.search import MAX_QUERY_CHARS, clip_query
 from ..articles.search import search as search_articles
 
 bp = Blueprint("search", __name__)
@@ -14,7 +15,7 @@ PER_PAGE = 10
 
 @bp.route("/search")
 def results():
-    q = request.args.get("q", "").strip()
+    q, truncated = clip_query(request.args.get("q", ""))
     category = request.args.get("category") or None
     try:
         page = max(1, min(1000, int(request.args.get("page", 1))))
@@ -25,4 +26,5 @@ def results():
         found = search_articles(q, category=category, page=page, per_page=PER_PAGE)
         searchtrail.remember(session, q, [hit.slug for hit in found.hits])  # the article page's 「转人工处理」
     pages = ((found.total + PER_PAGE - 1) // PER_PAGE) if found else 0
-    return render_template("search.html", q=q, category=category, found=found, page=page, pages=pages)
+    return render_template("search.html", q=q, category=category, found=found, page=page, pages=pages,
+                           truncated=truncated, max_query=MAX_QUERY_CHARS)

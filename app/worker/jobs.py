@@ -60,6 +60,8 @@ JOBS: list[Job] = [
         help="等待提交人回复超过 KB_PENDING_REMIND_DAYS 个工作日：提醒一次"),
     Job("auto_close", "app.requests.reminders:auto_close", dt.timedelta(minutes=10),
         help="已解决未确认：KB_AUTO_CLOSE_REMIND_DAYS 个工作日后提醒，KB_AUTO_CLOSE_DAYS 个工作日后自动关闭"),
+    Job("staging_cleanup", "app.requests.staging:run_cleanup", dt.timedelta(minutes=15),
+        help="删除请求表单暂存超过 KB_STAGING_MAX_HOURS 小时的附件"),
 ]
 
 

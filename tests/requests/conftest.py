@@ -58,6 +58,20 @@ def visit_row(app, token: str) -> FormVisit:
         return visit
 
 
+def visit_row_or_none(app, token: str) -> FormVisit | None:
+    """The visit row, or None: opening the form writes nothing until the first interaction."""
+    with app.app_context(), session_scope() as session:
+        visit = session.scalar(select(FormVisit).where(FormVisit.token == token))
+        if visit is not None:
+            session.expunge(visit)
+        return visit
+
+
+def visit_count(app) -> int:
+    with app.app_context(), session_scope() as session:
+        return session.scalar(select(func.count()).select_from(FormVisit))
+
+
 @pytest.fixture
 def form_client(synced):
     return synced.test_client()

@@ -6,7 +6,7 @@ import re
 
 from tests.conftest import login
 
-from .conftest import open_form, visit_row
+from .conftest import open_form, visit_count, visit_row
 
 LABELS = ("标题", "问题描述", "类别", "影响范围", "紧急程度", "姓名", "邮箱", "电话", "附件")
 CATEGORY_LABELS = ("账号与密码", "VPN 与远程访问", "网络与 Wi-Fi", "邮件与日历", "打印与外设",
@@ -27,18 +27,47 @@ def test_every_field_has_a_label_and_every_choice_is_offered(form_client):
     assert 'aria-live="polite"' in html
 
 
-def test_each_opening_is_a_new_visit_bound_to_the_session(form_client, synced):
+def test_each_opening_is_a_new_visit_token_bound_to_the_session(form_client, synced):
     first, _ = open_form(form_client)
     second, _ = open_form(form_client)
     assert first != second and len(first) >= 32
-    assert visit_row(synced, first).ticket_id is None
     with form_client.session_transaction() as sess:
         assert {first, second} <= set(sess["kb_form_visits"])
+
+
+def test_opening_the_form_records_no_visit_until_the_first_interaction(form_client, synced):
+    """Issue 13 item 12: a crawl of /requests/new made 122 visits against ~10 real ones."""
+    for _ in range(5):
+        token, _ = open_form(form_client)
+    assert visit_count(synced) == 0
+    form_client.post(f"/api/visits/{token}/suggest", json={"subject": "VPN 809"})
+    assert visit_count(synced) == 1
+    assert visit_row(synced, token).queries == ["VPN 809"]
+
+
+def test_known_bots_start_no_visit(synced):
+    for agent in ("Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+                  "Slackbot-LinkExpanding 1.0 (+https://api.slack.com/robots)", "curl/8.5.0",
+                  "python-requests/2.32"):
+        client = synced.test_client()
+        client.environ_base["HTTP_USER_AGENT"] = agent
+        token, _ = open_form(client)
+        client.post(f"/api/visits/{token}/suggest", json={"subject": "VPN 809"})
+        client.post(f"/api/visits/{token}/events", json={"type": "opened", "slug": "vpn/error-809"})
+        client.get(f"/requests/new/open/{token}/vpn/error-809")
+    assert visit_count(synced) == 0
+    person = synced.test_client()
+    person.environ_base["HTTP_USER_AGENT"] = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+                                             "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36 Edg/131.0.0.0")
+    token, _ = open_form(person)
+    person.get(f"/requests/new/open/{token}/vpn/error-809")
+    assert visit_row(synced, token).opened == ["vpn/error-809"]
 
 
 def test_q_fills_the_title_and_is_recorded_as_searched(form_client, synced):
     token, html = open_form(form_client, "?q=VPN 809 连不上")
     assert 'value="VPN 809 连不上"' in html
+    form_client.post(f"/api/visits/{token}/events", json={"type": "opened", "slug": "vpn/error-809"})
     assert visit_row(synced, token).queries == ["VPN 809 连不上"]
 
 

@@ -108,3 +108,15 @@ def test_end_to_end_visit_counts(form_client, synced):
         stats = deflection_stats(session, visit.started_at - dt.timedelta(seconds=1),
                                  visit.started_at + dt.timedelta(seconds=1), now=later)
     assert stats.counts["confirmed"] == 1 and stats.with_suggestions == 1
+
+
+def test_kb_stats_counts_only_visits_with_an_interaction(form_client, synced, runner):
+    """Issue 13 item 12: opening the form (a crawler, a glance) is not a visit."""
+    from .conftest import open_form
+
+    for _ in range(4):
+        open_form(form_client)
+    token, _ = open_form(form_client)
+    form_client.post(f"/api/visits/{token}/suggest", json={"subject": "VPN 809"})
+    body = json.loads(runner.invoke(args=["kb", "stats", "--json"]).output)
+    assert body["visits"] == 1 and body["with_suggestions"] == 1 and body["pending"] == 1

@@ -1,0 +1,1 @@
+"""Serving the portal: the gunicorn settings ``make run`` uses (``gunicorn_conf.py``)."""

@@ -1,0 +1,32 @@
+"""gunicorn settings for ``make run``: ``gunicorn -c python:app.serving.gunicorn_conf wsgi:app``.
+
+Slow clients: gunicorn's sync and gthread workers give each connection a worker (thread) from
+its first byte to the end of the response, so a few clients that send their headers slowly
+take the portal down (issue 13, item 2).  gevent workers wait for every socket cooperatively:
+a slow client costs one sleeping greenlet, not a worker.  In production put a buffering
+reverse proxy (nginx, Caddy, HAProxy) in front anyway (README.md, "生产部署").
+
+gevent must patch the standard library before the app is imported; with ``preload_app`` the
+app is imported in the master, so the patch happens here, when gunicorn reads this file.
+"""
+from __future__ import annotations
+
+import os
+
+from gevent import monkey
+
+monkey.patch_all()
+
+worker_class = "gevent"
+workers = 2  # make run passes --workers $(WORKERS)
+# connections (slow ones included) one worker keeps at once; more wait in the listen backlog
+worker_connections = int(os.environ.get("KB_WEB_CONNECTIONS") or 500)
+preload_app = True
+timeout = 60            # a worker stuck this long (a blocked event loop) is restarted
+graceful_timeout = 20
+keepalive = 5
+# A search URL pasted from an error log (≈450 Chinese characters = 4 KB encoded) must reach
+# the app, which truncates very long queries with a notice instead of an error page.
+limit_request_line = 32768
+limit_request_field_size = 16384
+accesslog = "-"
