@@ -3,8 +3,10 @@
 Order everywhere: tickets whose clock runs first, by the due time they run against
 (``sla_due_at`` — a breached ticket's due time is in the past, so breached come first, then the
 nearest), then priority, then age. Paused and finished tickets follow, newest update first.
-All of it is SQL over indexed columns (``ix_tickets_queue``, ``ix_tickets_sla_due_at``,
-``ix_tickets_assignee_id``, ``ix_tickets_group_id``); ``bench/tickets.py`` measures it at 50,000 tickets.
+All of it is SQL over composite indexes that hold each view's filter and the order columns
+(``ix_tickets_queue`` status…, ``ix_tickets_assignee_queue``, ``ix_tickets_group_queue``,
+``ix_tickets_due_order``; migration 0006_console_speed), so a page lists ids from the indexes
+and loads only its own rows; ``bench/tickets.py`` measures it at 50,000 tickets.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import AgentGroup, AgentGroupMember, Ticket, User
@@ -164,11 +166,13 @@ class Page:
     per_page: int
 
 
-def base_query(user, view: str, f: Filters, now: dt.datetime, session: Session, columns=None):
+def base_query(user, view: str, f: Filters, now: dt.datetime, session: Session, columns=None, group_ids=None):
     query = ticket_list_scope(select(*(columns or (Ticket,))), user, Ticket)
-    clause = view_clause(view, user, now, my_group_ids(session, user)) if view != "all" else None
-    if clause is not None:
-        query = query.where(clause)
+    if view != "all":
+        groups = group_ids if group_ids is not None else my_group_ids(session, user)
+        clause = view_clause(view, user, now, groups)
+        if clause is not None:
+            query = query.where(clause)
     for c in filter_clauses(f, user, now, session):
         query = query.where(c)
     return query
@@ -176,27 +180,36 @@ def base_query(user, view: str, f: Filters, now: dt.datetime, session: Session, 
 
 def fetch(session: Session, user, *, view: str = "all", filters: Filters | None = None, page: int = 1,
           per_page: int = PER_PAGE, now: dt.datetime) -> Page:
+    """One page of a view. Ids first — filter, order, count and page read only the queue
+    indexes (no wide rows in the sort) — then the page's 25 rows by id (a deferred join)."""
     f = filters or Filters()
-    query = base_query(user, view, f, now, session)
-    total = session.scalar(base_query(user, view, f, now, session, columns=(func.count(Ticket.id),)))
+    groups = my_group_ids(session, user) if view == "group" else []
+    total = session.scalar(base_query(user, view, f, now, session, columns=(func.count(Ticket.id),), group_ids=groups))
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
     pages = max(1, -(-total // per_page))
     page = max(1, min(page, pages))
-    tickets = session.scalars(
-        query.options(selectinload(Ticket.assignee), selectinload(Ticket.requester), selectinload(Ticket.group))
+    if not total:
+        return Page([], 0, page, pages, per_page)
+    ids = list(session.scalars(
+        base_query(user, view, f, now, session, columns=(Ticket.id,), group_ids=groups)
         .order_by(*ordering()).offset((page - 1) * per_page).limit(per_page)
+    ))
+    rows = session.scalars(
+        select(Ticket).where(Ticket.id.in_(ids))
+        .options(selectinload(Ticket.assignee), selectinload(Ticket.requester), selectinload(Ticket.group))
     ).all()
-    return Page(list(tickets), total, page, pages, per_page)
+    by_id = {t.id: t for t in rows}
+    return Page([by_id[i] for i in ids if i in by_id], total, page, pages, per_page)
 
 
 def counts(session: Session, user, now: dt.datetime) -> dict[str, int]:
-    """Tickets per saved view (the views' own conditions, no extra filters)."""
+    """Tickets per saved view (the views' own conditions, no extra filters), in two index-only
+    queries: every view but 「全部」 lies within the unresolved tickets, so one pass over those
+    (``ix_tickets_queue``) sums each view's own clause; 「全部」 is a plain count."""
     groups = my_group_ids(session, user)
-    out = {}
-    for view in VIEWS:
-        query = select(func.count()).select_from(Ticket)
-        clause = view_clause(view, user, now, groups)
-        if clause is not None:
-            query = query.where(clause)
-        out[view] = session.scalar(query)
-    return out
+    views = [v for v in VIEWS if v != "all"]
+    sums = [func.coalesce(func.sum(case((view_clause(v, user, now, groups), 1), else_=0)), 0) for v in views]
+    row = session.execute(select(*sums).where(Ticket.status.in_(UNRESOLVED))).one()
+    out = dict(zip(views, (int(n) for n in row)))
+    out["all"] = session.scalar(select(func.count()).select_from(Ticket))
+    return {v: out[v] for v in VIEWS}
