@@ -124,6 +124,12 @@ def init_command() -> None:
     from .articles.search import reconcile
 
     click.echo(f"索引已就绪：{_describe(reconcile())}")
+    from .console.search import reindex as reindex_tickets
+
+    with session_scope() as session:  # tickets from before the console have no search terms yet
+        count = reindex_tickets(session)
+    if count:
+        click.echo(f"已为 {count:,} 张工单建立搜索词（控制台上线前提交的工单）。")
     with session_scope() as session:
         has_admin = session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
         if not has_admin:  # a temporary password: it must be changed at the first login
@@ -228,3 +234,7 @@ kb_cli.add_command(export_command)
 from .tickets.cli import group_cli  # noqa: E402
 
 kb_cli.add_command(group_cli)
+
+from .console.cli import tickets_cli  # noqa: E402 - `kb tickets reindex`
+
+kb_cli.add_command(tickets_cli)

@@ -181,7 +181,15 @@ class AgentGroupMember(Base):
 
 class Ticket(Base):
     __tablename__ = "tickets"
-    __table_args__ = (Index("ix_tickets_queue", "status", "sla_due_at"),)
+    # The console's queue (app/console/queue.py, 0006_console_speed): every view filters on one of
+    # status / assignee / group first and orders by (sla_due_at, priority, id); these hold all of
+    # it, so listing ids, ordering and counting read the indexes only.
+    __table_args__ = (
+        Index("ix_tickets_queue", "status", "sla_due_at", "priority", "sla_warn_at", "assignee_id", "group_id"),
+        Index("ix_tickets_assignee_queue", "assignee_id", "status", "sla_due_at", "priority"),
+        Index("ix_tickets_group_queue", "group_id", "status", "sla_due_at", "priority"),
+        Index("ix_tickets_due_order", "sla_due_at", "priority", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[str] = mapped_column(String(24), unique=True)
@@ -195,7 +203,7 @@ class Ticket(Base):
     source: Mapped[str] = mapped_column(String(20), default="portal")
     requester_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     contact_name: Mapped[str | None] = mapped_column(String(100))
-    contact_email: Mapped[str | None] = mapped_column(String(254))
+    contact_email: Mapped[str | None] = mapped_column(String(254), index=True)
     contact_phone: Mapped[str | None] = mapped_column(String(40))
     # Secret for the requester's link when they were not logged in (compare in constant time).
     access_token: Mapped[str] = mapped_column(String(64), unique=True)
@@ -215,8 +223,8 @@ class Ticket(Base):
     resolved_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
     # --- agents' console (app/tickets/README.md) ---
-    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
-    group_id: Mapped[int | None] = mapped_column(ForeignKey("agent_groups.id", ondelete="SET NULL"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # ix_tickets_assignee_queue
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("agent_groups.id", ondelete="SET NULL"))  # ix_tickets_group_queue
     assigned_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     tier: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     escalated_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
@@ -231,7 +239,7 @@ class Ticket(Base):
     paused_seconds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The due time the ticket now runs against (response before the first public reply, then
     # resolution) and the instant it becomes at risk (25 % left); None while paused or done.
-    sla_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    sla_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))  # ix_tickets_due_order
     sla_warn_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     sla_warned_due: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
     response_breached_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))

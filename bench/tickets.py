@@ -185,6 +185,8 @@ def main(argv=None) -> int:
     parser.add_argument("--tickets", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp folder; a PostgreSQL URL gets its own schema")
+    parser.add_argument("--keep", default=None, metavar="FILE",
+                        help="SQLite file to keep: built (and migrated to head) on the first run, reused after — for profiling")
     args = parser.parse_args(argv)
 
     from sqlalchemy import func, or_, select, text
@@ -213,12 +215,24 @@ def main(argv=None) -> int:
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
+    reuse = False
+    if args.keep:
+        keep = Path(args.keep).resolve()
+        reuse = keep.exists()
+        url = f"sqlite:///{keep}"
     app = create_app({"KB_INSTANCE_DIR": tmp.name, "KB_DATABASE_URL": url, "TESTING": True})
     migrate.upgrade(app.extensions["kb.engine"])
-    print(f"writing {args.tickets:,} tickets ({app.extensions['kb.engine'].dialect.name}) …", flush=True)
-    info = build(app, args.tickets)
-    print(f"built in {info['seconds']:.1f} s, {info['terms']:,} term rows "
-          f"({info['terms'] / max(args.tickets, 1):.0f} per ticket)")
+    if reuse:
+        with app.app_context(), session_scope() as session:
+            info = {"agent_id": session.scalar(select(User.id).where(User.username == "agent0")),
+                    "number": session.scalar(select(Ticket.number).order_by(Ticket.id).limit(1))}
+            args.tickets = session.scalar(select(func.count(Ticket.id)))
+        print(f"reusing {keep} ({args.tickets:,} tickets)")
+    else:
+        print(f"writing {args.tickets:,} tickets ({app.extensions['kb.engine'].dialect.name}) …", flush=True)
+        info = build(app, args.tickets)
+        print(f"built in {info['seconds']:.1f} s, {info['terms']:,} term rows "
+              f"({info['terms'] / max(args.tickets, 1):.0f} per ticket)")
     now = dt.datetime.now(dt.timezone.utc)
     results = []
     try:

@@ -394,6 +394,35 @@ def resume(ticket, policy: Policy, now: dt.datetime) -> dt.timedelta:
     return paused
 
 
+def pause_intervals(events) -> list[tuple[dt.datetime, dt.datetime]]:
+    """The finished waits of a ticket, from its events' status changes: [(paused at, resumed at)],
+    oldest first. A wait still running (the ticket is pending now) is not included."""
+    out, since = [], None
+    for event in sorted(events, key=lambda e: (_aware(e.created_at), e.id or 0)):
+        change = (event.changes or {}).get("status") if isinstance(event.changes, dict) else None
+        if not change or len(change) != 2:
+            continue
+        before, after = change
+        if after in PAUSED_STATUSES and before not in PAUSED_STATUSES:
+            since = _aware(event.created_at)
+        elif before in PAUSED_STATUSES and after not in PAUSED_STATUSES and since is not None:
+            out.append((since, _aware(event.created_at)))
+            since = None
+    return out
+
+
+def replay_pauses(due: dt.datetime, target: Target, intervals, calendar: Calendar) -> dt.datetime:
+    """``due`` moved by each finished wait exactly as :func:`resume` moved it: a due time not yet
+    passed when the wait began moves by the time waited on the target's own clock (working hours
+    on the business calendar, wall time on 24×7); one already passed stays (breached)."""
+    due = _aware(due)
+    for since, until in intervals:
+        if due <= since:
+            continue
+        due = target.add(until, target.between(since, due, calendar), calendar)
+    return due
+
+
 def state(ticket, now: dt.datetime) -> str:
     """ok | at_risk | breached | paused | met (INTERFACES.md)."""
     now = _aware(now)

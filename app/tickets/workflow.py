@@ -381,13 +381,16 @@ def classify(session: Session, ticket: Ticket, *, actor: User | None, category=N
     if priority != ticket.priority:
         changes["priority"] = [ticket.priority, priority]
         ticket.priority = priority
+        # New due times from the creation time, moved by every finished wait on the new
+        # target's own clock (a wait still running is added when it ends, by resume()).
         policy = _policy()
         created = sla_mod._aware(ticket.created_at)
         response_due, resolve_due = policy.due_times(priority, created)
-        paused = dt.timedelta(seconds=ticket.paused_seconds or 0)
+        waits = sla_mod.pause_intervals(ticket.events)
         if ticket.first_response_at is None:
-            ticket.sla_response_due = response_due + paused
-        ticket.sla_resolve_due = resolve_due + paused
+            ticket.sla_response_due = sla_mod.replay_pauses(response_due, policy.response[priority], waits,
+                                                            policy.calendar)
+        ticket.sla_resolve_due = sla_mod.replay_pauses(resolve_due, policy.resolve[priority], waits, policy.calendar)
     text = "；".join(f"{k}：{v[0]} → {v[1]}" for k, v in changes.items())
     if reason:
         text += f"。原因：{reason}"

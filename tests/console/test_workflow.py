@@ -244,3 +244,64 @@ def test_collision_stale_version_is_refused_and_reports_changes(app):
             s1.close()
             s2.close()
         get_session()
+
+
+def test_reclassified_after_and_during_a_wait_adds_the_paused_working_hours_not_wall_clock(app):
+    """Waits are added on the SLA calendar: a wait from Monday 17:00 to Tuesday 10:00 is two working
+    hours (17–18, 9–10), not 17 hours; a wait still running when the ticket is reclassified is
+    added when it ends."""
+    from app.tickets.sla import pause_intervals
+
+    make_user(app, "wang", "agent")
+    local = dt.timezone(dt.timedelta(hours=8))
+
+    def at(day, hour):  # 2026-11-23 is a Monday
+        return dt.datetime(2026, 11, 23 + day, hour, 0, tzinfo=local).astimezone(UTC)
+
+    def aware(value):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    # P3 (1 working day to respond, 3 to resolve) created Monday 10:00.
+    number = create(app, valid_data(impact="person", urgency="degraded"), now=at(0, 10)).number
+    with app.test_request_context(), session_scope() as session:
+        t, wang = get_ticket(session, number), get_user(session, "wang")
+        assert t.priority == "P3"
+        workflow.reply(session, t, actor=wang, body="请发截图", status="pending", now=at(0, 17))
+        workflow.reply(session, t, actor=t.requester, body="截图见附件", now=at(1, 10))
+        assert t.paused_seconds == 17 * 3600  # wall time paused, as reported
+        assert pause_intervals(t.events) == [(at(0, 17), at(1, 10))]
+        # Reclassified to P2 (resolve: 1 working day = 9 h) after the wait: Monday 10:00 + 9 working
+        # hours = Tuesday 10:00, plus the 2 working hours waited = Tuesday 12:00 (not Wednesday 03:00).
+        workflow.classify(session, t, actor=wang, urgency="stopped", reason="用户无法工作", now=at(1, 10))
+        assert t.priority == "P2"
+        assert aware(t.sla_resolve_due) == at(1, 12)
+        assert aware(t.sla_due_at) == at(1, 12)
+
+    # Reclassified while pending: the running wait counts once it ends, in working hours.
+    number = create(app, valid_data(impact="person", urgency="degraded"), now=at(0, 10)).number
+    with app.test_request_context(), session_scope() as session:
+        t, wang = get_ticket(session, number), get_user(session, "wang")
+        workflow.reply(session, t, actor=wang, body="请发截图", status="pending", now=at(0, 17))
+        workflow.reply(session, t, actor=t.requester, body="截图见附件", now=at(1, 10))
+        workflow.reply(session, t, actor=wang, body="请再试一次", status="pending", now=at(1, 11))
+        workflow.classify(session, t, actor=wang, urgency="stopped", reason="用户无法工作", now=at(1, 15))
+        assert t.status == "pending" and t.sla_due_at is None
+        assert aware(t.sla_resolve_due) == at(1, 12)  # first wait added; the running one not yet
+        workflow.reply(session, t, actor=t.requester, body="还是不行", now=at(2, 10))
+        # One working hour was left when the second wait began (11:00 → 12:00): Wednesday 11:00.
+        # Worked: Mon 10–17, Tue 10–11, Wed 10–11 = 9 working hours = 1 working day.
+        assert aware(t.sla_resolve_due) == at(2, 11)
+        assert t.paused_seconds == 17 * 3600 + 23 * 3600
+
+
+def test_reclassified_to_a_24x7_priority_adds_waits_in_wall_time(app):
+    make_user(app, "wang", "agent")
+    number = create(app, valid_data(impact="person", urgency="degraded"), now=MONDAY).number
+    with app.test_request_context(), session_scope() as session:
+        t, wang = get_ticket(session, number), get_user(session, "wang")
+        workflow.reply(session, t, actor=wang, body="请确认范围", status="pending", now=MONDAY + dt.timedelta(minutes=30))
+        workflow.reply(session, t, actor=t.requester, body="全公司都不行", now=MONDAY + dt.timedelta(hours=2))
+        workflow.classify(session, t, actor=wang, impact="company", urgency="stopped", now=MONDAY + dt.timedelta(hours=2))
+        assert t.priority == "P1"  # 4 hours around the clock, plus 1 h 30 min waited
+        due = t.sla_resolve_due if t.sla_resolve_due.tzinfo else t.sla_resolve_due.replace(tzinfo=UTC)
+        assert due == MONDAY + dt.timedelta(hours=5, minutes=30)
