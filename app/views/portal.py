@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, render_template
+from flask import session as flask_session
 from sqlalchemy import func, select, update
 
 from ..db import get_session
 from ..models import Article
 from ..articles.rendering import render_markdown
+from ..reports.searchlog import count_click
 from ..visibility import audiences_for, can_view, current_role
 
 bp = Blueprint("portal", __name__)
@@ -81,6 +83,7 @@ def article(slug: str):
     session.execute(update(Article).where(Article.id == article.id).values(
         view_count=Article.view_count + 1, version_views=Article.version_views + 1
     ))
+    count_click(session, flask_session, article.slug)  # opened from the last search's results
     session.commit()
     rendered = render_markdown(article.body)
     return render_template(

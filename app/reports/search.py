@@ -1,0 +1,95 @@
+"""Search and content gaps (formulas: README.md "Search and content gaps").
+
+Over searches logged in the period (``search_log``, see :mod:`.searchlog`):
+
+* ``searches`` — rows; ``sessions`` — distinct ``session_key``;
+* ``zero_result_rate`` = searches with 0 results ÷ searches;
+* ``click_through_rate`` = searches with results and ≥ 1 click ÷ searches with results;
+* lines grouped by ``norm``: ``count``, ``zero`` (0 results), ``no_click`` (results, no click),
+  ``last_seen``, ``query`` = the most frequent spelling (ties: the latest);
+* ``top_queries`` — by count; ``zero_results`` — lines with zero > 0, by zero;
+  ``no_click`` — lines with no_click > 0 and no zero-result search, by no_click.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from ..models import SearchLog
+from .period import UTC, Period
+
+TOP = 20
+
+
+def _aware(when):
+    return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
+
+
+def search_metrics(session: Session, period: Period, top: int = TOP) -> dict:
+    window = (SearchLog.created_at >= period.start, SearchLog.created_at < period.end)
+    zero = case((SearchLog.results == 0, 1), else_=0)
+    clicked = case(((SearchLog.results > 0) & (SearchLog.clicks > 0), 1), else_=0)
+    searches, sessions, zeros, with_results, clicks = session.execute(
+        select(
+            func.count(), func.count(func.distinct(SearchLog.session_key)), func.coalesce(func.sum(zero), 0),
+            func.coalesce(func.sum(case((SearchLog.results > 0, 1), else_=0)), 0), func.coalesce(func.sum(clicked), 0),
+        ).where(*window)
+    ).one()
+    # per spelling: count, zero, clicked, last → folded into lines per norm
+    rows = session.execute(
+        select(
+            SearchLog.norm, SearchLog.query, func.count(), func.sum(zero), func.sum(clicked),
+            func.sum(case((SearchLog.results > 0, 1), else_=0)), func.max(SearchLog.created_at),
+        ).where(*window).group_by(SearchLog.norm, SearchLog.query)
+    ).all()
+    lines: dict[str, dict] = {}
+    best: dict[str, tuple] = {}
+    for key, query, count, z, c, wr, last in rows:
+        line = lines.setdefault(key, {"norm": key, "query": query, "count": 0, "zero": 0, "no_click": 0,
+                                      "clicked": 0, "last_seen": None, "spellings": 0})
+        last = _aware(last)
+        line["count"] += count
+        line["zero"] += int(z or 0)
+        line["clicked"] += int(c or 0)
+        line["no_click"] += int(wr or 0) - int(c or 0)
+        line["spellings"] += 1
+        if line["last_seen"] is None or last > line["last_seen"]:
+            line["last_seen"] = last
+        rank = (count, last)
+        if key not in best or rank > best[key]:
+            best[key] = rank
+            line["query"] = query
+    all_lines = list(lines.values())
+    top_queries = sorted(all_lines, key=lambda x: (-x["count"], x["norm"]))[:top]
+    zero_results = sorted((x for x in all_lines if x["zero"]), key=lambda x: (-x["zero"], -x["count"], x["norm"]))[:top]
+    no_click = sorted((x for x in all_lines if x["no_click"] and not x["zero"]),
+                      key=lambda x: (-x["no_click"], -x["count"], x["norm"]))[:top]
+    daily = _daily(session, period)
+    return {
+        "searches": int(searches),
+        "sessions": int(sessions),
+        "zero_result_searches": int(zeros),
+        "zero_result_rate": round(zeros / searches, 4) if searches else None,
+        "click_through_rate": round(clicks / with_results, 4) if with_results else None,
+        "distinct_queries": len(all_lines),
+        "top_queries": top_queries,
+        "zero_results": zero_results,
+        "no_click": no_click,
+        "daily": daily,
+    }
+
+
+def _daily(session: Session, period: Period) -> list[dict]:
+    """Searches and zero-result searches per local day (bucketed in Python: time zones differ by database)."""
+    counts = {d: [0, 0] for d in period.days}
+    # grouping by local day in SQL is dialect-specific; one narrow pass is fast enough
+    for created, results in session.execute(
+        select(SearchLog.created_at, SearchLog.results).where(
+            SearchLog.created_at >= period.start, SearchLog.created_at < period.end)
+    ):
+        day = period.day_of(created)
+        if day in counts:
+            counts[day][0] += 1
+            counts[day][1] += results == 0
+    return [{"day": d.isoformat(), "searches": c[0], "zero_results": c[1]} for d, c in counts.items()]
