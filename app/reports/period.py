@@ -98,9 +98,10 @@ def custom(first: str, last: str, tz: ZoneInfo) -> Period:
 
 
 def from_args(args, tz: ZoneInfo, today: dt.date | None = None) -> Period:
-    """``range=this_month|last_month|custom`` with ``from``/``to`` (custom; either alone implies it)."""
+    """``range=this_month|last_month|custom`` with ``from``/``to`` (custom; without ``range`` either
+    date implies custom, a preset ``range`` ignores the dates)."""
     kind = (args.get("range") or "").strip()
-    if args.get("from") or args.get("to") or kind == "custom":
+    if kind == "custom" or (kind == "" and (args.get("from") or args.get("to"))):
         today = today or dt.datetime.now(tz).date()
         return custom(args.get("from") or today.replace(day=1).isoformat(), args.get("to") or today.isoformat(), tz)
     if kind == "last_month":

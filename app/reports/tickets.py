@@ -40,6 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections import Counter, defaultdict
+from types import SimpleNamespace
 
 from flask import current_app
 from sqlalchemy import or_, select
@@ -128,9 +129,9 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
         or_(Ticket.resolved_at.is_(None), Ticket.resolved_at >= start, Ticket.csat_at >= start),
         or_(Ticket.closed_at.is_(None), Ticket.closed_at >= start, Ticket.resolved_at >= start, Ticket.csat_at >= start),
     ))).all()
-    rows = [r._replace(**{k: _aware(getattr(r, k)) for k in (
-        "created_at", "resolved_at", "closed_at", "first_response_at", "sla_response_due", "sla_resolve_due",
-        "response_breached_at", "resolve_breached_at", "csat_at")}) for r in rows]
+    times = ("created_at", "resolved_at", "closed_at", "first_response_at", "sla_response_due", "sla_resolve_due",
+             "response_breached_at", "resolve_breached_at", "csat_at")
+    rows = [SimpleNamespace(**{k: (_aware(v) if k in times else v) for k, v in r._asdict().items()}) for r in rows]
     created = [r for r in rows if start <= r.created_at < end]
     resolved = [r for r in rows if r.resolved_at is not None and start <= r.resolved_at < end]
 
