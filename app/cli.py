@@ -192,3 +192,8 @@ kb_cli.add_command(token_cli)
 from .writer.cli import export_command  # noqa: E402 - `kb export DIR` (writers' workspace)
 
 kb_cli.add_command(export_command)
+
+from .reports.cli import demo_data_command, report_command  # noqa: E402 - monthly review, demo data
+
+kb_cli.add_command(report_command)
+kb_cli.add_command(demo_data_command)

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..models import Article, FormVisit, SearchLog, Ticket
-from ..requests.visits import deflection_stats
+from ..requests.visits import OUTCOMES, DeflectionStats, visit_outcomes
 from ..visibility import can_view
 from .period import Period
 
@@ -41,13 +41,17 @@ def buckets(period: Period) -> list[tuple[str, dt.date, dt.date]]:
 
 
 def selfservice_metrics(session: Session, period: Period, tickets_scope, role: str, now: dt.datetime) -> dict:
-    total = deflection_stats(session, period.start, period.end, now=now).as_json()
-    trend = []
-    for label, first, last in buckets(period):
-        sub = Period(first, last, period.tz)
-        s = deflection_stats(session, sub.start, sub.end, now=now)
-        trend.append({"day": label, "confirmed": s.counts["confirmed"], "potential": s.counts["potential"],
-                      "none": s.counts["none"], "pending": s.counts["pending"]})
+    total = DeflectionStats(start=period.start, end=period.end)
+    spans = buckets(period)
+    per = {label: dict.fromkeys(OUTCOMES, 0) for label, _, _ in spans}
+    starts = [(first, label) for label, first, _ in spans]
+    for visit, outcome, ticketed in visit_outcomes(session, period.start, period.end, now):
+        total.add(visit, outcome, ticketed)
+        day = period.day_of(visit.started_at)
+        label = next(lab for first, lab in reversed(starts) if first <= day)
+        per[label][outcome] += 1
+    trend = [{"day": label, **per[label]} for label, _, _ in spans]
+    total = total.as_json()
     window = (Ticket.created_at >= period.start, Ticket.created_at < period.end)
     search_sessions = session.scalar(select(func.count(func.distinct(SearchLog.session_key))).where(
         SearchLog.created_at >= period.start, SearchLog.created_at < period.end)) or 0

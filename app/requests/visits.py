@@ -158,6 +158,14 @@ class DeflectionStats:
     def classified(self) -> int:
         return self.visits - self.counts["pending"]
 
+    def add(self, visit: FormVisit, outcome: str, ticketed: bool) -> None:
+        self.visits += 1
+        self.counts[outcome] += 1
+        self.with_suggestions += bool(visit.shown)
+        self.opened += bool(visit.opened)
+        self.solved_clicks += visit.solved_at is not None
+        self.tickets += ticketed
+
     def rate(self, outcome: str) -> float | None:
         return round(self.counts[outcome] / self.classified, 4) if self.classified else None
 
@@ -181,12 +189,11 @@ class DeflectionStats:
         }
 
 
-def deflection_stats(
+def visit_outcomes(
     session: Session, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
-) -> DeflectionStats:
-    """Counts for visits started in ``[start, end)``."""
+) -> list[tuple[FormVisit, str, bool]]:
+    """(visit, outcome, a ticket came from this visit) for visits started in ``[start, end)``."""
     now = now or utcnow()
-    stats = DeflectionStats(start=start, end=end)
     visits = session.scalars(
         select(FormVisit).where(FormVisit.started_at >= start, FormVisit.started_at < end)
     ).all()
@@ -209,15 +216,21 @@ def deflection_stats(
         ticketed_visits.update(
             session.scalars(select(Ticket.visit_id).where(or_(Ticket.visit_id.in_(ids)))).all()
         )
+    out = []
     for visit in visits:
         started = _aware(visit.started_at)
         followed = visit.id in ticketed_visits or any(
             started <= t < started + WINDOW for t in user_tickets.get(visit.user_id, ())
         )
-        stats.visits += 1
-        stats.counts[classify(visit, followed, now)] += 1
-        stats.with_suggestions += bool(visit.shown)
-        stats.opened += bool(visit.opened)
-        stats.solved_clicks += visit.solved_at is not None
-        stats.tickets += visit.ticket_id is not None or visit.id in ticketed_visits
+        out.append((visit, classify(visit, followed, now), visit.ticket_id is not None or visit.id in ticketed_visits))
+    return out
+
+
+def deflection_stats(
+    session: Session, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
+) -> DeflectionStats:
+    """Counts for visits started in ``[start, end)``."""
+    stats = DeflectionStats(start=start, end=end)
+    for visit, outcome, ticketed in visit_outcomes(session, start, end, now):
+        stats.add(visit, outcome, ticketed)
     return stats

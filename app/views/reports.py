@@ -67,7 +67,7 @@ def index():
     query = {k: v for k, v in {"from": report["from"], "to": report["to"], "group": args["group"]}.items() if v}
     return render_template(
         "reports/index.html", error=None, args=args, groups=groups(session), report=report,
-        tables=tables(report), charts=_charts(report), csv_query=urlencode(query), presets=_presets(tz),
+        tables=tables(report), charts=report_charts(report), csv_query=urlencode(query), presets=_presets(tz),
         categories=CATEGORIES, can_write=can_write_articles(current_user.role),
     ), 200, {"Cache-Control": "private, no-store"}
 
@@ -76,7 +76,7 @@ def _presets(tz):
     return {"this_month": this_month(tz), "last_month": last_month(tz)}
 
 
-def _charts(report: dict) -> dict:
+def report_charts(report: dict) -> dict:
     s, ss, t = report["search"], report["self_service"], report["tickets"]
     days = [d["day"] for d in t["daily"]]
     cats = [k for k in CATEGORIES if any(d[k] for d in t["category_by_day"])]
