@@ -43,7 +43,7 @@ from collections import Counter, defaultdict
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from indexer.codes import find_codes
@@ -143,18 +143,23 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
     ids = sorted(need)
     for i in range(0, len(ids), 900):
         chunk = ids[i:i + 900]
-        for tid, kind, public, created_at, changes, role in session.execute(
-            select(TicketEvent.ticket_id, TicketEvent.kind, TicketEvent.public, TicketEvent.created_at,
-                   TicketEvent.changes, User.role)
-            .outerjoin(User, User.id == TicketEvent.author_id)
-            .where(TicketEvent.ticket_id.in_(chunk)).order_by(TicketEvent.ticket_id, TicketEvent.id)
+        # public staff replies per ticket: counted by the database
+        replies.update(dict(session.execute(
+            select(TicketEvent.ticket_id, func.count()).join(User, User.id == TicketEvent.author_id)
+            .where(TicketEvent.ticket_id.in_(chunk), TicketEvent.kind == "reply", TicketEvent.public.is_(True),
+                   User.role.in_(STAFF))
+            .group_by(TicketEvent.ticket_id)).all()))
+        # status changes (pauses, reopenings): only events that carry changes
+        for tid, created_at, changes in session.execute(
+            select(TicketEvent.ticket_id, TicketEvent.created_at, TicketEvent.changes)
+            .where(TicketEvent.ticket_id.in_(chunk), TicketEvent.changes.is_not(None),
+                   TicketEvent.kind != "created")
+            .order_by(TicketEvent.ticket_id, TicketEvent.id)
         ):
-            if isinstance(changes, dict) and "status" in changes:
+            if isinstance(changes, dict) and isinstance(changes.get("status"), list):
                 events[tid].append((created_at, changes))
                 if changes["status"] == ["resolved", "open"]:
                     reopened.add(tid)
-            if kind == "reply" and public and role in STAFF:
-                replies[tid] += 1
 
     # --- per day: created, resolved, backlog ---
     per_day = {d: {"day": d.isoformat(), "created": 0, "resolved": 0, "backlog": 0} for d in period.days}

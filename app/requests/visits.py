@@ -31,7 +31,7 @@ import secrets
 from dataclasses import dataclass, field
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from ..models import FormVisit, Ticket, utcnow
 
@@ -195,7 +195,9 @@ def visit_outcomes(
     """(visit, outcome, a ticket came from this visit) for visits started in ``[start, end)``."""
     now = now or utcnow()
     visits = session.scalars(
-        select(FormVisit).where(FormVisit.started_at >= start, FormVisit.started_at < end)
+        select(FormVisit).where(FormVisit.started_at >= start, FormVisit.started_at < end).options(
+            load_only(FormVisit.id, FormVisit.user_id, FormVisit.started_at, FormVisit.solved_at, FormVisit.shown,
+                      FormVisit.opened, FormVisit.ticket_id))  # not the texts searched: large, not needed
     ).all()
     user_ids = {v.user_id for v in visits if v.user_id is not None}
     user_tickets: dict[int, list[dt.datetime]] = {}
