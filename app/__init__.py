@@ -20,7 +20,7 @@ def create_app(config: dict | None = None) -> Flask:
     from . import auth, db, errors, security
     from .articles import search
     from .cli import kb_cli
-    from .views import account, admin, agent, api, api_articles, api_tickets, feedback, portal, requests, tickets, writer
+    from .views import account, admin, admin_console, agent, api, api_articles, api_tickets, feedback, portal, requests, tickets, writer
     from .views import reports as report_views
     from .views import search as search_views
 
@@ -44,6 +44,7 @@ def create_app(config: dict | None = None) -> Flask:
         agent.bp,  # /agent/
         writer.bp,  # /writer/
         admin.bp,  # /admin/ accounts, API tokens, audit log
+        admin_console.bp,  # /admin/console/ agent groups and macros
         account.bp,  # /account/password
         writer.media_bp,  # /media/<name>: editor images
         api_articles.bp,  # POST/PUT /api/articles…, publish, revisions

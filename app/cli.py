@@ -193,6 +193,10 @@ from .writer.cli import export_command  # noqa: E402 - `kb export DIR` (writers'
 
 kb_cli.add_command(export_command)
 
+from .tickets.cli import group_cli  # noqa: E402
+
+kb_cli.add_command(group_cli)
+
 from .reports.cli import demo_data_command, report_command  # noqa: E402 - monthly review, demo data
 
 kb_cli.add_command(report_command)

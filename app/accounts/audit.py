@@ -24,6 +24,12 @@ ACTIONS = {
     "user.end_sessions": "结束全部登录",
     "token.create": "创建 API 令牌",
     "token.revoke": "撤销 API 令牌",
+    "group.create": "创建服务台组",
+    "group.update": "修改服务台组",
+    "group.add_member": "加入服务台组",
+    "group.remove_member": "移出服务台组",
+    "macro.create": "创建快捷回复",
+    "macro.update": "修改快捷回复",
 }
 
 
@@ -83,4 +89,8 @@ def describe(entry: AuditEvent) -> str:
     if entry.action in ("user.disable", "user.reset_password", "user.end_sessions", "user.change_password"):
         ended = d.get("sessions_ended")
         return f"结束了 {ended} 个登录" if ended else ""
+    if entry.action.startswith("group."):
+        return f"组「{d.get('group', '?')}」"
+    if entry.action.startswith("macro."):
+        return f"快捷回复「{d.get('macro', '?')}」"
     return ""

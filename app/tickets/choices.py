@@ -67,7 +67,29 @@ SOURCES: dict[str, str] = {
 
 EVENT_KINDS: dict[str, str] = {
     "created": "已提交",
+    "reply": "回复",
+    "note": "内部备注",
+    "status": "状态变更",
+    "assigned": "分配",
+    "group_changed": "改组",
+    "escalated": "升级到二线",
+    "classified": "重新分类",
+    "resolved": "已解决",
+    "reopened": "重新打开",
+    "closed": "已关闭",
+    "confirmed": "用户确认解决",
+    "withdrawn": "用户撤回",
+    "auto_closed": "自动关闭",
+    "rated": "评价",
+    "sla_breached": "SLA 超时",
 }
+CLOSE_REASONS: dict[str, str] = {
+    "confirmed": "用户确认解决",
+    "auto": "自动关闭",
+    "withdrawn": "用户撤回",
+    "agent": "服务台关闭",
+}
+TIERS: dict[int, str] = {1: "一线", 2: "二线"}
 
 
 def normalize_choice(value, choices: dict[str, str]) -> str | None:

@@ -56,8 +56,11 @@ def ticket_url(ticket: Ticket, *, with_token: bool = False, external: bool = Fal
     return url_for("tickets.view", number=ticket.number, _external=external, **params)
 
 
-def ticket_json(ticket: Ticket, *, with_token: bool = False) -> dict:
-    """TICKET exactly as INTERFACES.md defines it."""
+def ticket_json(ticket: Ticket, *, with_token: bool = False, now: dt.datetime | None = None) -> dict:
+    """TICKET exactly as INTERFACES.md defines it (with the console's fields)."""
+    from ..models import utcnow
+    from .sla import state as sla_state
+
     return {
         "number": ticket.number,
         "status": ticket.status,
@@ -69,7 +72,41 @@ def ticket_json(ticket: Ticket, *, with_token: bool = False) -> dict:
         "sla_resolve_due": iso(ticket.sla_resolve_due),
         "article": ticket.article.slug if ticket.article is not None else None,
         "url": ticket_url(ticket, with_token=with_token),
+        "subject": ticket.subject,
+        "created_at": iso(ticket.created_at),
+        "updated_at": iso(ticket.updated_at),
+        "assignee": ticket.assignee.username if ticket.assignee is not None else None,
+        "group": ticket.group.name if ticket.group is not None else None,
+        "tier": ticket.tier or 1,
+        "version": ticket.version,
+        "first_response_at": iso(ticket.first_response_at),
+        "resolved_at": iso(ticket.resolved_at),
+        "closed_at": iso(ticket.closed_at),
+        "close_reason": ticket.close_reason,
+        "sla": {
+            "state": sla_state(ticket, now or utcnow()),
+            "response_due": iso(ticket.sla_response_due),
+            "resolve_due": iso(ticket.sla_resolve_due),
+        },
+        "csat": {"rating": ticket.csat_rating, "comment": ticket.csat_comment} if ticket.csat_rating else None,
     }
+
+
+def event_json(event) -> dict:
+    """EVENT of the contract: {id, kind, created_at, author, public, body, changes?, attachments}."""
+    author = event.author
+    out = {
+        "id": event.id,
+        "kind": event.kind,
+        "created_at": iso(event.created_at),
+        "author": author.username if author is not None else None,
+        "public": bool(event.public),
+        "body": event.body,
+        "attachments": [{"id": a.id, "filename": a.filename, "size": a.size} for a in event.attachments],
+    }
+    if event.changes:
+        out["changes"] = event.changes
+    return out
 
 
 def public_history(ticket: Ticket) -> list[dict]:

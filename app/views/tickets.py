@@ -16,7 +16,9 @@ from ..models import Article, Attachment
 from ..tickets import choices, present
 from ..tickets.access import is_ticket_staff, ticket_or_404
 from ..tickets.attachments import attachment_path
-from ..visibility import can_view, current_role
+from flask_login import current_user
+
+from ..visibility import attachment_visible, can_view, current_role
 
 bp = Blueprint("tickets", __name__)
 
@@ -63,6 +65,7 @@ def view(number: str):
         **template_context(
             ticket=ticket,
             token=token if token and not _owner_or_staff(ticket) else None,
+            attachment_token=token if token and not _owner_or_staff(ticket) else None,
             article=ticket.article if can_view(ticket.article, current_role()) else None,
         ),
     )
@@ -82,8 +85,8 @@ def attachment(number: str, attachment_id: int):
     session = get_session()
     ticket = ticket_or_404(session, number, request.args.get("token"))
     row = session.get(Attachment, attachment_id)
-    if row is None or row.ticket_id != ticket.id:
-        abort(404)
+    if row is None or row.ticket_id != ticket.id or not attachment_visible(row, current_user):
+        abort(404)  # an internal note's attachment is as invisible as the note
     path = attachment_path(row)
     if not path.is_file():
         abort(404)

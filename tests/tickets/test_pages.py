@@ -171,11 +171,11 @@ def test_console_lists_tickets_with_overdue_highlighted(app, agent):
                    now=dt.datetime(2999, 1, 6, 10, 0, tzinfo=SH))
     html = agent.get("/agent/").get_data(as_text=True)
     assert old.number in html and fresh.number in html
-    assert html.index(fresh.number) < html.index(old.number)  # newest first
+    assert html.index(old.number) < html.index(fresh.number)  # SLA urgency: breached first
     assert "李四" in html and "（未登录）" in html
     assert XSS not in html
-    rows = re.findall(r"<tr( class=\"overdue\")?>\s*<td><a href=\"/agent/tickets/([^\"]+)\"", html)
-    assert dict((number, bool(flag)) for flag, number in rows) == {old.number: True, fresh.number: False}
+    rows = re.findall(r'<tr class="sla-(\w+)" data-number="([^"]+)"', html)
+    assert {number: state for state, number in rows} == {old.number: "breached", fresh.number: "ok"}
     assert "已超时" in html
 
 
@@ -197,9 +197,10 @@ def test_console_paginates(app, agent):
     numbers = [create(app, now=start + dt.timedelta(minutes=i)).number for i in range(27)]
     first = agent.get("/agent/").get_data(as_text=True)
     second = agent.get("/agent/?page=2").get_data(as_text=True)
-    assert numbers[-1] in first and numbers[0] not in first
-    assert numbers[0] in second and numbers[1] in second and numbers[-1] not in second
-    assert "第 2 / 2 页" in second and "/agent/?page=1" in second
+    # Ordered by SLA urgency: the earliest due first.
+    assert numbers[0] in first and numbers[-1] not in first
+    assert numbers[-1] in second and numbers[-2] in second and numbers[0] not in second
+    assert "第 2 / 2 页" in second and "page=1" in second
     assert agent.get("/agent/?page=99").status_code == 200
 
 

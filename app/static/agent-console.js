@@ -1,0 +1,53 @@
+// Agents' console: select-all in the queue, macros, insert an article link, resolve with an article.
+// Everything here is a convenience on top of plain forms (they all work without JavaScript).
+(function () {
+  "use strict";
+  var all = document.getElementById("select-all");
+  if (all) {
+    all.addEventListener("change", function () {
+      document.querySelectorAll('input[name="tickets"]').forEach(function (box) { box.checked = all.checked; });
+    });
+  }
+  var body = document.getElementById("reply-body");
+  function appendText(text) {
+    if (!body) return;
+    var current = body.value.replace(/\s+$/, "");
+    body.value = current ? current + "\n\n" + text : text;
+    body.focus();
+  }
+  var macro = document.getElementById("macro-select");
+  if (macro) {
+    macro.addEventListener("change", function () {
+      var option = macro.options[macro.selectedIndex];
+      if (!option || !option.value) return;
+      appendText(option.getAttribute("data-text") || "");
+      var internal = option.getAttribute("data-internal") === "1";
+      var radio = document.querySelector('input[name="internal"][value="' + (internal ? "1" : "0") + '"]');
+      if (radio) radio.checked = true;
+      var status = option.getAttribute("data-status");
+      var select = document.getElementById("reply-status");
+      if (status && select && select.querySelector('option[value="' + status + '"]')) select.value = status;
+      var id = document.getElementById("macro-id");
+      if (id) id.value = option.value;
+    });
+  }
+  document.querySelectorAll(".solution").forEach(function (item) {
+    var insert = item.querySelector(".insert-link");
+    if (insert) {
+      insert.addEventListener("click", function () {
+        appendText(item.getAttribute("data-title") + "\n" + item.getAttribute("data-url"));
+        var pub = document.querySelector('input[name="internal"][value="0"]');
+        if (pub) pub.checked = true;
+      });
+    }
+    var form = item.querySelector(".resolve-with");
+    if (form) {
+      form.addEventListener("submit", function () {
+        // The resolution text (if any) goes out with the article; a draft note never does.
+        var text = document.getElementById("resolve-body");
+        var hidden = form.querySelector(".resolve-body");
+        if (text && hidden) hidden.value = text.value;
+      });
+    }
+  });
+})();
