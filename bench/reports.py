@@ -77,7 +77,7 @@ def main() -> None:
     client = app.test_client()
     assert client.post("/login", data={"username": "bench_agent", "password": "bench-password-1"}).status_code == 302
     period = last_month(timezone_from_config(app.config))
-    q = f"range=last_month"
+    q = "range=last_month"
     with app.app_context(), session_scope() as s:
         r = build(s, period, "agent")
     print(f"month {period.label}: {r['tickets']['created']} tickets created, {r['tickets']['resolved']} resolved, "
