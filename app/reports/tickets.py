@@ -39,11 +39,12 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from bisect import bisect_right
 from collections import Counter, defaultdict
 from types import SimpleNamespace
 
 from flask import current_app
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from indexer.codes import find_codes
@@ -53,6 +54,7 @@ from ..models import AgentGroup, Article, Ticket, TicketEvent, User
 from ..tickets import sla as sla_mod
 from ..tickets.choices import CATEGORIES
 from .period import UTC, Period
+from .workclock import WorkClock
 
 TOP = 10
 AGE_BUCKETS = (("lt1d", "不到 1 天", 1), ("1_3d", "1–3 天", 3), ("3_7d", "3–7 天", 7),
@@ -88,35 +90,34 @@ def _hours(td: dt.timedelta) -> float:
 
 
 def _pending_intervals(events, until: dt.datetime) -> list[tuple[dt.datetime, dt.datetime]]:
-    """(start, end) of every wait for the requester, from the events' status changes."""
+    """(start, end) of every wait for the requester, from the events' status changes
+    (``(created_at, from, to)`` in order)."""
     out, since = [], None
-    for created_at, changes in events:
-        status = (changes or {}).get("status") if isinstance(changes, dict) else None
-        if not isinstance(status, list) or len(status) != 2:
-            continue
-        when = _aware(created_at)
-        if status[1] == "pending" and since is None:
-            since = when
-        elif status[0] == "pending" and since is not None:
-            out.append((since, when))
+    for created_at, old, new in events:
+        if new == "pending" and since is None:
+            since = _aware(created_at)
+        elif old == "pending" and since is not None:
+            out.append((since, _aware(created_at)))
             since = None
     if since is not None:
         out.append((since, until))
     return out
 
 
-def clock_duration(target, policy, start, end, pauses) -> float:
-    """Hours on ``target``'s clock from ``start`` to ``end`` minus the pauses inside it."""
-    total = target.between(start, end, policy.calendar)
+def clock_duration(target, clock: WorkClock, start, end, pauses) -> float:
+    """Hours on ``target``'s clock from ``start`` to ``end`` minus the pauses inside it
+    (``clock.on`` = ``target.between`` on the calendar, cached: :mod:`.workclock`)."""
+    total = clock.on(target, start, end)
     for a, b in pauses:
         a, b = max(a, start), min(b, end)
         if b > a:
-            total -= target.between(a, b, policy.calendar)
+            total -= clock.on(target, a, b)
     return max(0.0, _hours(total))
 
 
 def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now: dt.datetime) -> dict:
     policy = sla_mod.policy_from_config(current_app.config)
+    clock = WorkClock(policy.calendar)
     start, end = period.start, period.end
     cols = (Ticket.id, Ticket.number, Ticket.subject, Ticket.description, Ticket.category, Ticket.priority,
             Ticket.source, Ticket.status, Ticket.group_id, Ticket.created_at, Ticket.resolved_at, Ticket.closed_at,
@@ -141,6 +142,8 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
     replies: Counter = Counter()
     reopened: set[int] = set()
     ids = sorted(need)
+    was = TicketEvent.changes[("status", 0)].as_string()
+    became = TicketEvent.changes[("status", 1)].as_string()
     for i in range(0, len(ids), 900):
         chunk = ids[i:i + 900]
         # public staff replies per ticket: counted by the database
@@ -149,17 +152,17 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
             .where(TicketEvent.ticket_id.in_(chunk), TicketEvent.kind == "reply", TicketEvent.public.is_(True),
                    User.role.in_(STAFF))
             .group_by(TicketEvent.ticket_id)).all()))
-        # status changes (pauses, reopenings): only events that carry changes
-        for tid, created_at, changes in session.execute(
-            select(TicketEvent.ticket_id, TicketEvent.created_at, TicketEvent.changes)
-            .where(TicketEvent.ticket_id.in_(chunk), TicketEvent.changes.is_not(None),
-                   TicketEvent.kind != "created")
+        # the only status changes that matter: into or out of pending (pauses), resolved → open
+        # (reopenings); the database reads the JSON, Python gets four plain columns
+        for tid, created_at, old, new in session.execute(
+            select(TicketEvent.ticket_id, TicketEvent.created_at, was, became)
+            .where(TicketEvent.ticket_id.in_(chunk), TicketEvent.kind != "created",
+                   or_(was == "pending", became == "pending", and_(was == "resolved", became == "open")))
             .order_by(TicketEvent.ticket_id, TicketEvent.id)
         ):
-            if isinstance(changes, dict) and isinstance(changes.get("status"), list):
-                events[tid].append((created_at, changes))
-                if changes["status"] == ["resolved", "open"]:
-                    reopened.add(tid)
+            events[tid].append((created_at, old, new))
+            if old == "resolved" and new == "open":
+                reopened.add(tid)
 
     # --- per day: created, resolved, backlog ---
     per_day = {d: {"day": d.isoformat(), "created": 0, "resolved": 0, "backlog": 0} for d in period.days}
@@ -167,14 +170,23 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
         per_day[period.day_of(r.created_at)]["created"] += 1
     for r in resolved:
         per_day[period.day_of(r.resolved_at)]["resolved"] += 1
-    day_ends = [(d, period.day_end(d)) for d in period.days]
+    # backlog: a ticket counts on the days d with created_at < end(d) <= gone, a run of days
+    # found by bisection on the day ends and added as +1/−1 (a sweep, not tickets × days)
+    day_ends = [period.day_end(d) for d in period.days]
+    delta = [0] * (len(day_ends) + 1)
     for r in rows:
         gone = r.resolved_at
         if r.close_reason == "withdrawn" and r.closed_at is not None and (gone is None or r.closed_at < gone):
             gone = r.closed_at
-        for d, de in day_ends:
-            if r.created_at < de and (gone is None or gone >= de):
-                per_day[d]["backlog"] += 1
+        first = bisect_right(day_ends, r.created_at)  # first day ending after creation
+        stop = len(day_ends) if gone is None else bisect_right(day_ends, gone)  # days ending at or before gone
+        if first < stop:
+            delta[first] += 1
+            delta[stop] -= 1
+    running = 0
+    for i, d in enumerate(period.days):
+        running += delta[i]
+        per_day[d]["backlog"] = running
 
     # --- breakdowns ---
     groups = dict(session.execute(select(AgentGroup.id, AgentGroup.name)).all())
@@ -191,11 +203,11 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
     for r in created:
         if r.first_response_at is not None:
             pauses = _pending_intervals(events.get(r.id, ()), now)
-            response_h.append(clock_duration(policy.response[r.priority], policy, r.created_at,
+            response_h.append(clock_duration(policy.response[r.priority], clock, r.created_at,
                                               r.first_response_at, pauses))
     for r in resolved:
         pauses = _pending_intervals(events.get(r.id, ()), now)
-        resolve_h.append(clock_duration(policy.resolve[r.priority], policy, r.created_at, r.resolved_at, pauses))
+        resolve_h.append(clock_duration(policy.resolve[r.priority], clock, r.created_at, r.resolved_at, pauses))
 
     # --- SLA ---
     breaches = []
@@ -213,14 +225,14 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
         resp[outcome] += 1
         if outcome == "breached":
             done = r.first_response_at or now
-            late = clock_duration(policy.response[r.priority], policy, due, done, []) if due else 0.0
+            late = clock_duration(policy.response[r.priority], clock, due, done, []) if due else 0.0
             breaches.append(_breach(r, "response", due, late, groups, show_text))
     reso = {"met": 0, "breached": 0}
     for r in resolved:
         due = r.sla_resolve_due
         if r.resolve_breached_at is not None or (due and r.resolved_at > due):
             reso["breached"] += 1
-            late = clock_duration(policy.resolve[r.priority], policy, due, r.resolved_at, []) if due else 0.0
+            late = clock_duration(policy.resolve[r.priority], clock, due, r.resolved_at, []) if due else 0.0
             breaches.append(_breach(r, "resolve", due, late, groups, show_text))
         else:
             reso["met"] += 1
