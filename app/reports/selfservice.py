@@ -20,7 +20,7 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Article, FormVisit, SearchLog, Ticket
+from ..models import Article, SearchLog, Ticket
 from ..requests.visits import OUTCOMES, DeflectionStats, visit_outcomes
 from ..visibility import can_view
 from .period import Period
@@ -55,8 +55,7 @@ def selfservice_metrics(session: Session, period: Period, tickets_scope, role: s
     window = (Ticket.created_at >= period.start, Ticket.created_at < period.end)
     search_sessions = session.scalar(select(func.count(func.distinct(SearchLog.session_key))).where(
         SearchLog.created_at >= period.start, SearchLog.created_at < period.end)) or 0
-    visits_shown = sum(1 for shown in session.scalars(select(FormVisit.shown).where(
-        FormVisit.started_at >= period.start, FormVisit.started_at < period.end)) if shown)
+    visits_shown = total["with_suggestions"]  # form visits shown at least one article (counted above)
     rows = session.execute(tickets_scope(select(
         Ticket.id, Ticket.requester_id, Ticket.contact_email, Ticket.article_id, Ticket.opened_articles
     ).where(*window))).all()

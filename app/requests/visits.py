@@ -29,9 +29,12 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session, load_only
+from sqlalchemy import Boolean, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..models import FormVisit, Ticket, utcnow
 
@@ -130,7 +133,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
-def classify(visit: FormVisit, followed_by_ticket: bool, now: dt.datetime) -> str:
+def classify(visit: FormVisit | VisitFacts, followed_by_ticket: bool, now: dt.datetime) -> str:
     """One visit's outcome (see the module docstring)."""
     if visit.ticket_id is not None or followed_by_ticket:
         return "none"
@@ -158,7 +161,7 @@ class DeflectionStats:
     def classified(self) -> int:
         return self.visits - self.counts["pending"]
 
-    def add(self, visit: FormVisit, outcome: str, ticketed: bool) -> None:
+    def add(self, visit: FormVisit | VisitFacts, outcome: str, ticketed: bool) -> None:
         self.visits += 1
         self.counts[outcome] += 1
         self.with_suggestions += bool(visit.shown)
@@ -189,16 +192,50 @@ class DeflectionStats:
         }
 
 
+class VisitFacts(NamedTuple):
+    """What deflection needs of one visit (``classify`` and ``DeflectionStats.add`` read these
+    attributes): ``shown`` / ``opened`` are whether the lists are non-empty, decided by the database."""
+
+    id: int
+    user_id: int | None
+    started_at: dt.datetime
+    solved_at: dt.datetime | None
+    shown: bool
+    opened: bool
+    ticket_id: int | None
+
+
+class _nonempty_array(FunctionElement):
+    """True when a JSON column holds a non-empty array (False for NULL, ``null``, ``[]``)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "nonempty_array"
+
+
+@compiles(_nonempty_array)
+def _nonempty_array_sqlite(element, compiler, **kw):  # json_array_length: 0 for non-arrays, NULL for NULL
+    return f"(coalesce(json_array_length({compiler.process(element.clauses, **kw)}), 0) > 0)"
+
+
+@compiles(_nonempty_array, "postgresql")
+def _nonempty_array_pg(element, compiler, **kw):  # json_array_length raises on non-arrays: ask the type first
+    col = compiler.process(element.clauses, **kw)
+    return f"(CASE WHEN json_typeof({col}) = 'array' THEN json_array_length({col}) > 0 ELSE false END)"
+
+
 def visit_outcomes(
     session: Session, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
-) -> list[tuple[FormVisit, str, bool]]:
-    """(visit, outcome, a ticket came from this visit) for visits started in ``[start, end)``."""
+) -> list[tuple[VisitFacts, str, bool]]:
+    """(visit, outcome, a ticket came from this visit) for visits started in ``[start, end)``.
+
+    Plain tuples, not ORM objects, and no JSON decoded in Python: a month holds thousands of visits."""
     now = now or utcnow()
-    visits = session.scalars(
-        select(FormVisit).where(FormVisit.started_at >= start, FormVisit.started_at < end).options(
-            load_only(FormVisit.id, FormVisit.user_id, FormVisit.started_at, FormVisit.solved_at, FormVisit.shown,
-                      FormVisit.opened, FormVisit.ticket_id))  # not the texts searched: large, not needed
-    ).all()
+    visits = [VisitFacts(*row) for row in session.execute(
+        select(FormVisit.id, FormVisit.user_id, FormVisit.started_at, FormVisit.solved_at,
+               _nonempty_array(FormVisit.shown), _nonempty_array(FormVisit.opened), FormVisit.ticket_id)
+        .where(FormVisit.started_at >= start, FormVisit.started_at < end)
+    )]
     user_ids = {v.user_id for v in visits if v.user_id is not None}
     user_tickets: dict[int, list[dt.datetime]] = {}
     if user_ids:
@@ -211,13 +248,13 @@ def visit_outcomes(
         ).all()
         for uid, created in rows:
             user_tickets.setdefault(uid, []).append(_aware(created))
-    visit_ids = [v.id for v in visits]
     ticketed_visits = set()
-    for chunk in range(0, len(visit_ids), 500):
-        ids = visit_ids[chunk : chunk + 500]
-        ticketed_visits.update(
-            session.scalars(select(Ticket.visit_id).where(or_(Ticket.visit_id.in_(ids)))).all()
-        )
+    if visits:
+        # one scan over the id range of these visits (tickets.visit_id has no index; an IN list
+        # per chunk would scan once per chunk)
+        lo, hi = min(v.id for v in visits), max(v.id for v in visits)
+        ticketed_visits.update(session.scalars(
+            select(Ticket.visit_id).where(Ticket.visit_id >= lo, Ticket.visit_id <= hi)).all())
     out = []
     for visit in visits:
         started = _aware(visit.started_at)
