@@ -7,6 +7,10 @@ import re
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import Integer
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
 UTC = dt.timezone.utc
 MAX_DAYS = 366
 RANGES = ("this_month", "last_month", "custom")
@@ -109,3 +113,36 @@ def from_args(args, tz: ZoneInfo, today: dt.date | None = None) -> Period:
     if kind in ("", "this_month"):
         return this_month(tz, today)
     raise PeriodError(f"未知的时间范围「{kind}」（可用：this_month、last_month、custom）。")
+
+
+# --- Grouping by local day in the database ----------------------------------------------------
+# Local days do not have one SQL spelling on both databases (nor a fixed offset under DST), so
+# queries GROUP BY the quarter hour of the UTC instant — every real UTC offset and DST change
+# falls on a quarter hour — and Python maps each of the (≤ 96 a day) groups to its local day.
+
+QUARTER = 900  # seconds
+
+
+class quarter_hour(FunctionElement):
+    """Whole quarter hours since 1970-01-01 UTC of a timestamp column (an integer)."""
+
+    type = Integer()
+    inherit_cache = True
+    name = "quarter_hour"
+
+
+@compiles(quarter_hour)
+def _quarter_hour_sqlite(element, compiler, **kw):
+    # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' (UTC); the fraction is cut off first because
+    # strftime rounds to milliseconds (23:59:59.9999 would become the next day)
+    col = compiler.process(element.clauses, **kw)
+    return f"(CAST(strftime('%s', substr({col}, 1, 19)) AS INTEGER) / {QUARTER})"
+
+
+@compiles(quarter_hour, "postgresql")
+def _quarter_hour_pg(element, compiler, **kw):  # timestamptz: the epoch is absolute
+    return f"CAST(floor(extract(epoch from {compiler.process(element.clauses, **kw)}) / {QUARTER}) AS INTEGER)"
+
+
+def quarter_start(q: int) -> dt.datetime:
+    return dt.datetime.fromtimestamp(int(q) * QUARTER, UTC)
