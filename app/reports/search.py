@@ -30,19 +30,19 @@ def search_metrics(session: Session, period: Period, top: int = TOP) -> dict:
     window = (SearchLog.created_at >= period.start, SearchLog.created_at < period.end)
     zero = case((SearchLog.results == 0, 1), else_=0)
     clicked = case(((SearchLog.results > 0) & (SearchLog.clicks > 0), 1), else_=0)
-    searches, sessions, zeros, with_results, clicks = session.execute(
-        select(
-            func.count(), func.count(func.distinct(SearchLog.session_key)), func.coalesce(func.sum(zero), 0),
-            func.coalesce(func.sum(case((SearchLog.results > 0, 1), else_=0)), 0), func.coalesce(func.sum(clicked), 0),
-        ).where(*window)
-    ).one()
-    # per spelling: count, zero, clicked, last → folded into lines per norm
+    sessions = session.scalar(select(func.count(func.distinct(SearchLog.session_key))).where(*window)) or 0
+    # per spelling: count, zero, clicked, last → folded into lines per norm; the totals are the
+    # sums of these groups (one scan of the month's searches, not two)
     rows = session.execute(
         select(
             SearchLog.norm, SearchLog.query, func.count(), func.sum(zero), func.sum(clicked),
             func.sum(case((SearchLog.results > 0, 1), else_=0)), func.max(SearchLog.created_at),
         ).where(*window).group_by(SearchLog.norm, SearchLog.query)
     ).all()
+    searches = sum(int(r[2]) for r in rows)
+    zeros = sum(int(r[3] or 0) for r in rows)
+    clicks = sum(int(r[4] or 0) for r in rows)
+    with_results = sum(int(r[5] or 0) for r in rows)
     lines: dict[str, dict] = {}
     best: dict[str, tuple] = {}
     for key, query, count, z, c, wr, last in rows:

@@ -38,6 +38,7 @@ def build(session: Session, period: Period, user, group_id: int | None = None, n
     show_text = report_shows_ticket_text(user)
     scope = group_scope(group_id)
     group = session.get(AgentGroup, group_id) if group_id is not None else None
+    search = search_metrics(session, period)
     return {
         "schema": SCHEMA_VERSION,
         "from": period.first.isoformat(),
@@ -48,8 +49,8 @@ def build(session: Session, period: Period, user, group_id: int | None = None, n
         "role": role,
         "group": {"id": group.id, "name": group.name} if group is not None else None,
         "ticket_text": show_text,
-        "search": search_metrics(session, period),
-        "self_service": selfservice_metrics(session, period, scope, role, now),
+        "search": search,
+        "self_service": selfservice_metrics(session, period, scope, role, now, search_sessions=search["sessions"]),
         "articles": article_metrics(session, period, role, scope),
         "tickets": ticket_metrics(session, period, scope, show_text, now),
     }

@@ -40,8 +40,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from bisect import bisect_right
-from collections import Counter, defaultdict
-from types import SimpleNamespace
+from collections import Counter, defaultdict, namedtuple
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
@@ -130,9 +129,7 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
         or_(Ticket.resolved_at.is_(None), Ticket.resolved_at >= start, Ticket.csat_at >= start),
         or_(Ticket.closed_at.is_(None), Ticket.closed_at >= start, Ticket.resolved_at >= start, Ticket.csat_at >= start),
     ))).all()
-    times = ("created_at", "resolved_at", "closed_at", "first_response_at", "sla_response_due", "sla_resolve_due",
-             "response_breached_at", "resolve_breached_at", "csat_at")
-    rows = [SimpleNamespace(**{k: (_aware(v) if k in times else v) for k, v in r._asdict().items()}) for r in rows]
+    rows = _rows(cols, rows)
     created = [r for r in rows if start <= r.created_at < end]
     resolved = [r for r in rows if r.resolved_at is not None and start <= r.resolved_at < end]
 
@@ -315,6 +312,25 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
             "by_error_code": [{"code": c, "count": n} for c, n in sorted(codes.items(), key=lambda x: (-x[1], x[0]))][:TOP],
         },
     }
+
+
+_TIMES = {"created_at", "resolved_at", "closed_at", "first_response_at", "sla_response_due", "sla_resolve_due",
+          "response_breached_at", "resolve_breached_at", "csat_at"}
+
+
+def _rows(cols, rows) -> list:
+    """Plain named tuples with UTC-aware times (SQLite hands back naive UTC)."""
+    make = namedtuple("TicketRow", [c.key for c in cols])._make
+    idx = [i for i, c in enumerate(cols) if c.key in _TIMES]
+    out = []
+    for r in rows:
+        values = list(r)
+        for i in idx:
+            v = values[i]
+            if v is not None and v.tzinfo is None:
+                values[i] = v.replace(tzinfo=UTC)
+        out.append(make(values))
+    return out
 
 
 def _r(value):
