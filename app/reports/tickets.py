@@ -133,33 +133,32 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
     created = [r for r in rows if start <= r.created_at < end]
     resolved = [r for r in rows if r.resolved_at is not None and start <= r.resolved_at < end]
 
-    # events of the tickets whose durations and touches are measured
-    need = {r.id for r in created if r.first_response_at} | {r.id for r in resolved}
+    # events of the tickets whose durations and touches are measured: the same tickets selected
+    # again as a subquery (one semi-join per query, not IN lists of thousands of ids)
+    need = scope(select(Ticket.id).where(or_(
+        and_(Ticket.created_at >= start, Ticket.created_at < end, Ticket.first_response_at.is_not(None)),
+        and_(Ticket.resolved_at >= start, Ticket.resolved_at < end))))
     events: dict[int, list] = defaultdict(list)
-    replies: Counter = Counter()
     reopened: set[int] = set()
-    ids = sorted(need)
+    # public staff replies per ticket: counted by the database
+    replies: Counter = Counter(dict(session.execute(
+        select(TicketEvent.ticket_id, func.count()).join(User, User.id == TicketEvent.author_id)
+        .where(TicketEvent.ticket_id.in_(need), TicketEvent.kind == "reply", TicketEvent.public.is_(True),
+               User.role.in_(STAFF))
+        .group_by(TicketEvent.ticket_id)).all()))
+    # the only status changes that matter: into or out of pending (pauses), resolved → open
+    # (reopenings); the database reads the JSON, Python gets four plain columns
     was = TicketEvent.changes[("status", 0)].as_string()
     became = TicketEvent.changes[("status", 1)].as_string()
-    for i in range(0, len(ids), 900):
-        chunk = ids[i:i + 900]
-        # public staff replies per ticket: counted by the database
-        replies.update(dict(session.execute(
-            select(TicketEvent.ticket_id, func.count()).join(User, User.id == TicketEvent.author_id)
-            .where(TicketEvent.ticket_id.in_(chunk), TicketEvent.kind == "reply", TicketEvent.public.is_(True),
-                   User.role.in_(STAFF))
-            .group_by(TicketEvent.ticket_id)).all()))
-        # the only status changes that matter: into or out of pending (pauses), resolved → open
-        # (reopenings); the database reads the JSON, Python gets four plain columns
-        for tid, created_at, old, new in session.execute(
-            select(TicketEvent.ticket_id, TicketEvent.created_at, was, became)
-            .where(TicketEvent.ticket_id.in_(chunk), TicketEvent.kind != "created",
-                   or_(was == "pending", became == "pending", and_(was == "resolved", became == "open")))
-            .order_by(TicketEvent.ticket_id, TicketEvent.id)
-        ):
-            events[tid].append((created_at, old, new))
-            if old == "resolved" and new == "open":
-                reopened.add(tid)
+    for tid, created_at, old, new in session.execute(
+        select(TicketEvent.ticket_id, TicketEvent.created_at, was, became)
+        .where(TicketEvent.ticket_id.in_(need), TicketEvent.kind != "created",
+               or_(was == "pending", became == "pending", and_(was == "resolved", became == "open")))
+        .order_by(TicketEvent.ticket_id, TicketEvent.id)
+    ):
+        events[tid].append((created_at, old, new))
+        if old == "resolved" and new == "open":
+            reopened.add(tid)
 
     # --- per day: created, resolved, backlog ---
     per_day = {d: {"day": d.isoformat(), "created": 0, "resolved": 0, "backlog": 0} for d in period.days}
