@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
     from .articles import search
     from .cli import kb_cli
     from .views import account, admin, admin_console, agent, api, api_articles, api_requester, api_tickets, feedback, portal, requests, tickets, writer
+    from .views import reports as report_views
     from .views import search as search_views
 
     db.init_app(app)
@@ -49,6 +50,8 @@ def create_app(config: dict | None = None) -> Flask:
         account.bp,  # /account/password
         writer.media_bp,  # /media/<name>: editor images
         api_articles.bp,  # POST/PUT /api/articles…, publish, revisions
+        report_views.bp,  # /reports/: monthly review, CSV exports
+        report_views.api_bp,  # /api/reports/summary
     ):
         app.register_blueprint(blueprint)
     app.cli.add_command(kb_cli)

@@ -238,3 +238,8 @@ kb_cli.add_command(group_cli)
 from .console.cli import tickets_cli  # noqa: E402 - `kb tickets reindex`
 
 kb_cli.add_command(tickets_cli)
+
+from .reports.cli import demo_data_command, report_command  # noqa: E402 - monthly review, demo data
+
+kb_cli.add_command(report_command)
+kb_cli.add_command(demo_data_command)

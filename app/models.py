@@ -608,3 +608,32 @@ class ArticleImage(Base):
     article_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id"), index=True)
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+# --- Reports: the search log (app/reports/README.md) ----------------------------------------
+
+
+class SearchLog(Base):
+    """One search typed on the portal (``/search`` and ``/api/search``, first page only).
+
+    Holds the text as typed (trimmed, at most 200 characters), its grouping key (``norm``:
+    Traditional→Simplified, full-width→half-width, case folded, spaces removed), how many
+    results the searcher saw and whether they opened one of them. No user id, and nothing from
+    the request form (that text is a ticket's description): only what people typed into search.
+    ``session_key`` is a random per-browser value (30 minutes of inactivity start a new one).
+    """
+
+    __tablename__ = "search_log"
+    __table_args__ = (Index("ix_search_log_norm", "norm", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    query: Mapped[str] = mapped_column(String(200))
+    norm: Mapped[str] = mapped_column(String(200))
+    results: Mapped[int] = mapped_column(Integer, default=0)
+    clicks: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # anonymous | requester | agent | writer | admin (what results the searcher could see)
+    role: Mapped[str] = mapped_column(String(20), default="anonymous")
+    # "page" (/search) or "api" (/api/search)
+    source: Mapped[str] = mapped_column(String(10), default="page")
+    session_key: Mapped[str | None] = mapped_column(String(32))

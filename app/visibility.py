@@ -175,3 +175,20 @@ def ticket_search_terms_public_only(user) -> bool:
 def can_manage_console(user) -> bool:
     """Groups and macros (admin pages, `kb group`)."""
     return _role_of(user) == "admin"
+
+
+# --- Reports (app/reports/README.md) ---------------------------------------------------------
+# Agents, writers and admins open /reports/, the CSV exports and /api/reports/summary. Figures
+# are counts over everything; what a line may *say* follows the rules above: articles only when
+# the viewer may read them (can_view), ticket text (subjects, CSAT comments) only for ticket
+# staff — a writer sees numbers, categories, ticket numbers and error codes, never ticket text.
+REPORT_ROLES = ("agent", "writer", "admin")
+
+
+def can_view_reports(user) -> bool:
+    return _role_of(user) in REPORT_ROLES
+
+
+def report_shows_ticket_text(user) -> bool:
+    """Ticket subjects and CSAT comments in reports: ticket staff only (not writers)."""
+    return is_ticket_staff(user)

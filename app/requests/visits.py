@@ -35,12 +35,15 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import re
 
-from sqlalchemy import or_, select
+from sqlalchemy import Boolean, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..models import FormVisit, Ticket, utcnow
 
@@ -196,7 +199,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
-def classify(visit: FormVisit, followed_by_ticket: bool, now: dt.datetime) -> str:
+def classify(visit: FormVisit | VisitFacts, followed_by_ticket: bool, now: dt.datetime) -> str:
     """One visit's outcome (see the module docstring)."""
     if visit.ticket_id is not None or followed_by_ticket:
         return "none"
@@ -224,6 +227,14 @@ class DeflectionStats:
     def classified(self) -> int:
         return self.visits - self.counts["pending"]
 
+    def add(self, visit: FormVisit | VisitFacts, outcome: str, ticketed: bool) -> None:
+        self.visits += 1
+        self.counts[outcome] += 1
+        self.with_suggestions += bool(visit.shown)
+        self.opened += bool(visit.opened)
+        self.solved_clicks += visit.solved_at is not None
+        self.tickets += ticketed
+
     def rate(self, outcome: str) -> float | None:
         return round(self.counts[outcome] / self.classified, 4) if self.classified else None
 
@@ -247,15 +258,50 @@ class DeflectionStats:
         }
 
 
-def deflection_stats(
+class VisitFacts(NamedTuple):
+    """What deflection needs of one visit (``classify`` and ``DeflectionStats.add`` read these
+    attributes): ``shown`` / ``opened`` are whether the lists are non-empty, decided by the database."""
+
+    id: int
+    user_id: int | None
+    started_at: dt.datetime
+    solved_at: dt.datetime | None
+    shown: bool
+    opened: bool
+    ticket_id: int | None
+
+
+class _nonempty_array(FunctionElement):
+    """True when a JSON column holds a non-empty array (False for NULL, ``null``, ``[]``)."""
+
+    type = Boolean()
+    inherit_cache = True
+    name = "nonempty_array"
+
+
+@compiles(_nonempty_array)
+def _nonempty_array_sqlite(element, compiler, **kw):  # json_array_length: 0 for non-arrays, NULL for NULL
+    return f"(coalesce(json_array_length({compiler.process(element.clauses, **kw)}), 0) > 0)"
+
+
+@compiles(_nonempty_array, "postgresql")
+def _nonempty_array_pg(element, compiler, **kw):  # json_array_length raises on non-arrays: ask the type first
+    col = compiler.process(element.clauses, **kw)
+    return f"(CASE WHEN json_typeof({col}) = 'array' THEN json_array_length({col}) > 0 ELSE false END)"
+
+
+def visit_outcomes(
     session: Session, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
-) -> DeflectionStats:
-    """Counts for visits started in ``[start, end)``."""
+) -> list[tuple[VisitFacts, str, bool]]:
+    """(visit, outcome, a ticket came from this visit) for visits started in ``[start, end)``.
+
+    Plain tuples, not ORM objects, and no JSON decoded in Python: a month holds thousands of visits."""
     now = now or utcnow()
-    stats = DeflectionStats(start=start, end=end)
-    visits = session.scalars(
-        select(FormVisit).where(FormVisit.started_at >= start, FormVisit.started_at < end)
-    ).all()
+    visits = [VisitFacts(*row) for row in session.execute(
+        select(FormVisit.id, FormVisit.user_id, FormVisit.started_at, FormVisit.solved_at,
+               _nonempty_array(FormVisit.shown), _nonempty_array(FormVisit.opened), FormVisit.ticket_id)
+        .where(FormVisit.started_at >= start, FormVisit.started_at < end)
+    )]
     user_ids = {v.user_id for v in visits if v.user_id is not None}
     user_tickets: dict[int, list[dt.datetime]] = {}
     if user_ids:
@@ -268,22 +314,28 @@ def deflection_stats(
         ).all()
         for uid, created in rows:
             user_tickets.setdefault(uid, []).append(_aware(created))
-    visit_ids = [v.id for v in visits]
     ticketed_visits = set()
-    for chunk in range(0, len(visit_ids), 500):
-        ids = visit_ids[chunk : chunk + 500]
-        ticketed_visits.update(
-            session.scalars(select(Ticket.visit_id).where(or_(Ticket.visit_id.in_(ids)))).all()
-        )
+    if visits:
+        # one scan over the id range of these visits (tickets.visit_id has no index; an IN list
+        # per chunk would scan once per chunk)
+        lo, hi = min(v.id for v in visits), max(v.id for v in visits)
+        ticketed_visits.update(session.scalars(
+            select(Ticket.visit_id).where(Ticket.visit_id >= lo, Ticket.visit_id <= hi)).all())
+    out = []
     for visit in visits:
         started = _aware(visit.started_at)
         followed = visit.id in ticketed_visits or any(
             started <= t < started + WINDOW for t in user_tickets.get(visit.user_id, ())
         )
-        stats.visits += 1
-        stats.counts[classify(visit, followed, now)] += 1
-        stats.with_suggestions += bool(visit.shown)
-        stats.opened += bool(visit.opened)
-        stats.solved_clicks += visit.solved_at is not None
-        stats.tickets += visit.ticket_id is not None or visit.id in ticketed_visits
+        out.append((visit, classify(visit, followed, now), visit.ticket_id is not None or visit.id in ticketed_visits))
+    return out
+
+
+def deflection_stats(
+    session: Session, start: dt.datetime, end: dt.datetime, now: dt.datetime | None = None
+) -> DeflectionStats:
+    """Counts for visits started in ``[start, end)``."""
+    stats = DeflectionStats(start=start, end=end)
+    for visit, outcome, ticketed in visit_outcomes(session, start, end, now):
+        stats.add(visit, outcome, ticketed)
     return stats

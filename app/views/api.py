@@ -9,6 +9,7 @@ from flask import Blueprint, has_request_context, jsonify, request, url_for
 from ..articles.search import clip_query
 from ..articles.search import search as search_articles
 from ..articles.search import suggest as suggest_articles
+from ..reports.searchlog import log_search
 from ..security import csrf
 from .portal import load_visible_article
 
@@ -76,6 +77,8 @@ def search():
     results = search_articles(
         q, category=request.args.get("category") or None, page=page, per_page=_limit(10)
     )
+    if page == 1:
+        log_search(q, results.total, "api")
     return jsonify(search_body(q, results, truncated))
 
 

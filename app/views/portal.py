@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, abort, render_template
+from flask import session as flask_session
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from ..db import get_session
 from ..models import Article
 from ..articles.rendering import render_markdown
+from ..reports.searchlog import count_click
 from ..visibility import audiences_for, can_view, current_role
 
 bp = Blueprint("portal", __name__)
@@ -97,6 +99,7 @@ def count_view(article: Article) -> None:
         session.execute(update(Article).where(Article.id == article.id).values(
             view_count=Article.view_count + 1, version_views=Article.version_views + 1
         ))
+        count_click(session, flask_session, article.slug)  # opened from the last search's results
         session.commit()
     except SQLAlchemyError as exc:
         session.rollback()

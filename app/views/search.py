@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request, session
 from ..feedback import searchtrail
 from ..articles.search import MAX_QUERY_CHARS, clip_query
 from ..articles.search import search as search_articles
+from ..reports.searchlog import log_search
 
 bp = Blueprint("search", __name__)
 
@@ -25,6 +26,8 @@ def results():
     if q:
         found = search_articles(q, category=category, page=page, per_page=PER_PAGE)
         searchtrail.remember(session, q, [hit.slug for hit in found.hits])  # the article page's 「转人工处理」
+        if page == 1:
+            log_search(q, found.total, "page", [hit.slug for hit in found.hits])
     pages = ((found.total + PER_PAGE - 1) // PER_PAGE) if found else 0
     return render_template("search.html", q=q, category=category, found=found, page=page, pages=pages,
                            truncated=truncated, max_query=MAX_QUERY_CHARS)

@@ -294,7 +294,9 @@ def new():
         draft = kcs.draft_from_ticket(get_session(), ticket)
         values = _values(draft.content)
     else:
-        values = _values(Content(title="", category="", body=public_body()))
+        # ?title= prefills the title (the reports' 「为此写一篇文章」 on a content gap)
+        title = " ".join(request.args.get("title", "").split())[:300]
+        values = _values(Content(title=title, category="", body=public_body()))
     return _render_editor(article=None, values=values, ticket=ticket)
 
 

@@ -1,0 +1,96 @@
+"""The search log: one cheap INSERT per search on ``/search`` and ``/api/search`` (first page).
+
+``norm`` groups queries typed differently: :func:`indexer.text.normalise` (controls removed,
+NFKC full-width → half-width, Traditional → Simplified, lower case), then whitespace and
+sentence punctuation removed, so ``VPN 809``, ``ｖｐｎ８０９`` and ``vpn809`` are one line.
+
+Only search-box text is logged. The request form's suggestions are not (that text is the
+ticket's subject and description, which writers must not see), nor the header's typeahead
+(every keystroke), nor later result pages (the same search again).
+
+A click is an article opened from the results of the browser's last logged search
+(``/search`` remembers the log id in the session next to :mod:`app.feedback.searchtrail`).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import time
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from indexer.text import normalise
+
+from ..models import SearchLog
+
+MAX_QUERY = 200
+SESSION_KEY = "kb_search_session"
+LAST_KEY = "kb_search_log"
+SESSION_IDLE = 30 * 60  # seconds without a search before the next one starts a new session
+_DROP = re.compile(r"[\s,，.。、;；:：!！?？\"'“”‘’`()（）\[\]【】《》<>〈〉{}「」『』…·~～]+")
+
+
+def norm(query: str) -> str:
+    """The grouping key of a query ('' for nothing searchable)."""
+    return _DROP.sub("", normalise(query or ""))[:MAX_QUERY]
+
+
+def clean(query: str) -> str:
+    return " ".join((query or "").replace("\x00", " ").split())[:MAX_QUERY]
+
+
+def _session_key(flask_session, now: float) -> str:
+    held = flask_session.get(SESSION_KEY)
+    if isinstance(held, list) and len(held) == 2 and isinstance(held[0], str) and now - float(held[1] or 0) < SESSION_IDLE:
+        key = held[0]
+    else:
+        key = secrets.token_hex(8)
+    flask_session[SESSION_KEY] = [key, int(now)]
+    return key
+
+
+def record(session: Session, flask_session, query: str, results: int, role: str, source: str,
+           slugs=()) -> SearchLog | None:
+    """Log one search (flushes; the caller commits). Nothing for an empty or unsearchable query."""
+    text = clean(query)
+    key = norm(text)
+    if not key:
+        return None
+    row = SearchLog(query=text, norm=key, results=int(results), role=role, source=source,
+                    session_key=_session_key(flask_session, time.time()) if flask_session is not None else None)
+    session.add(row)
+    session.flush()
+    if flask_session is not None and source == "page":
+        flask_session[LAST_KEY] = {"id": row.id, "slugs": [str(s)[:300] for s in list(slugs)[:20]]}
+    return row
+
+
+def count_click(session: Session, flask_session, slug: str) -> bool:
+    """The article ``slug`` is opened: a click on the last search if that search showed it (once)."""
+    last = flask_session.get(LAST_KEY)
+    if not isinstance(last, dict) or slug not in (last.get("slugs") or []) or not isinstance(last.get("id"), int):
+        return False
+    session.execute(update(SearchLog).where(SearchLog.id == last["id"]).values(clicks=SearchLog.clicks + 1))
+    flask_session[LAST_KEY] = {"id": last["id"], "slugs": [s for s in last["slugs"] if s != slug]}
+    return True
+
+
+def log_search(query: str, results: int, source: str, slugs=()) -> None:
+    """From a view: log the search in its own commit; a failure is logged, never shown."""
+    import logging
+
+    from flask import session as flask_session
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ..db import get_session
+    from ..visibility import current_role
+
+    session = get_session()
+    try:
+        record(session, flask_session, query, results, current_role(), source, slugs)
+        session.commit()
+    except SQLAlchemyError:
+        session.rollback()
+        logging.getLogger("app.reports").warning("search not logged", exc_info=True)

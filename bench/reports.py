@@ -1,0 +1,119 @@
+"""Benchmark: /reports/ for one month of a generated data set (kb demo-data: 3 months, 5,000
+tickets, 50,000 searches) on SQLite, or on PostgreSQL with KB_BENCH_DATABASE_URL.
+
+    nice -n 10 .venv/bin/python bench/reports.py [--runs 15] [--tickets 5000] [--searches 50000]
+    KB_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test nice -n 10 .venv/bin/python bench/reports.py
+
+Prints medians and p95 (wall clock and this process's CPU time) of: the whole /reports/ page over
+HTTP (Flask test client, logged in as an agent), the report built without rendering, and — as a
+plain baseline beside them — the existing ``kb stats`` deflection count for the same month (one
+query family over one table; it shares ``visit_outcomes`` with the report, so it got faster too).
+On a shared machine the CPU time is the steadier figure; on PostgreSQL it leaves out the
+server's work, so read the wall clock there.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from app import create_app, migrate  # noqa: E402
+from app.db import session_scope  # noqa: E402
+
+
+def pct(values, q):
+    s = sorted(values)
+    return s[max(0, int(round(q * len(s) + 0.5)) - 1)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=15)
+    ap.add_argument("--tickets", type=int, default=5000)
+    ap.add_argument("--searches", type=int, default=50000)
+    args = ap.parse_args()
+    tmp = Path(tempfile.mkdtemp(prefix="bench-reports-"))
+    base = os.environ.get("KB_BENCH_DATABASE_URL")
+    drop = None
+    if base:
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(base)
+        with admin.begin() as c:
+            c.execute(text(f'CREATE SCHEMA "{schema}"'))
+        url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+
+        def drop():
+            with admin.begin() as c:
+                c.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    else:
+        url = f"sqlite:///{tmp / 'kb.sqlite3'}"
+    app = create_app({"KB_INSTANCE_DIR": str(tmp), "KB_DATABASE_URL": url, "WTF_CSRF_ENABLED": False,
+                      "RATELIMIT_ENABLED": False, "KB_ARTICLES_DIR": str(Path(__file__).resolve().parents[1] / "articles")})
+    migrate.upgrade(app.extensions["kb.engine"])
+    runner = app.test_cli_runner()
+    t = time.perf_counter()
+    out = runner.invoke(args=["kb", "sync"])
+    assert out.exit_code == 0, out.output
+    out = runner.invoke(args=["kb", "demo-data", "--tickets", str(args.tickets), "--searches", str(args.searches)])
+    assert out.exit_code == 0, out.output
+    print(out.output.strip(), f"(with sync: {time.perf_counter() - t:.1f} s)")
+    from app.models import User
+    from app.reports.period import last_month
+    from app.reports.summary import build
+    from app.requests.visits import deflection_stats
+    from app.tickets.sla import timezone_from_config
+
+    with app.app_context(), session_scope() as s:
+        u = User(username="bench_agent", role="agent", email="b@example.com")
+        u.set_password("bench-password-1")
+        s.add(u)
+    client = app.test_client()
+    assert client.post("/login", data={"username": "bench_agent", "password": "bench-password-1"}).status_code == 302
+    period = last_month(timezone_from_config(app.config))
+    q = "range=last_month"
+    with app.app_context(), session_scope() as s:
+        r = build(s, period, "agent")
+    print(f"month {period.label}: {r['tickets']['created']} tickets created, {r['tickets']['resolved']} resolved, "
+          f"{r['search']['searches']} searches, {r['self_service']['deflection']['visits']} form visits")
+    names = ("GET /reports/ (HTTP, full page)", "build() only", "baseline: kb stats deflection_stats()")
+    timings = {name: [] for name in names}  # (wall ms, CPU ms): the machine is shared, CPU time is the steadier
+    client.get(f"/reports/?{q}")  # warm-up
+
+    def timed(name, fn):
+        t, c = time.perf_counter(), time.process_time()
+        out = fn()
+        timings[name].append(((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000))
+        return out
+
+    for _ in range(args.runs):
+        resp = timed(names[0], lambda: client.get(f"/reports/?{q}"))
+        assert resp.status_code == 200
+        with app.app_context(), session_scope() as s:
+            timed(names[1], lambda: build(s, period, "agent"))
+            timed(names[2], lambda: deflection_stats(s, period.start, period.end))
+    db = "PostgreSQL" if base else "SQLite"
+    print(f"\n{db}, {args.runs} runs, load average {os.getloadavg()[0]:.1f}; page size {len(resp.data) // 1024} KB")
+    print(f"{'measure':42} {'wall median':>11} {'wall p95':>9} {'CPU median':>11} {'CPU p95':>8}  (ms)")
+    for name, values in timings.items():
+        wall, cpu = [v[0] for v in values], [v[1] for v in values]
+        print(f"{name:42} {statistics.median(wall):11.1f} {pct(wall, 0.95):9.1f} {statistics.median(cpu):11.1f} "
+              f"{pct(cpu, 0.95):8.1f}")
+    page = statistics.median(v[0] for v in timings[names[0]])
+    print(f"ratio page / baseline (wall): {page / statistics.median(v[0] for v in timings[names[2]]):.1f}×")
+    app.extensions["kb.engine"].dispose()
+    if drop:
+        drop()
+
+
+if __name__ == "__main__":
+    main()
