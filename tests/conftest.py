@@ -141,3 +141,18 @@ def login(client, app, username: str, role: str, password: str = "pw-123456") ->
                 session.add(user)
     response = client.post("/login", data={"username": username, "password": password})
     assert response.status_code == 302, response.data[:500]
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """One headless Chromium for the whole run: Playwright's sync API allows one instance per
+    thread, so every browser test (tests/browser/, tests/reports/…) shares this one."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser.conftest import CHROMIUM_ARGS, _chromium_or_skip
+
+    path = _chromium_or_skip()
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()

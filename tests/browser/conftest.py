@@ -115,13 +115,8 @@ def portal(tmp_path_factory, pg_available):
 
 
 @pytest.fixture(scope="session")
-def browser(portal):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=_chromium_or_skip(), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(portal, chromium):
+    return chromium
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ import urllib.request
 
 import pytest
 
-from tests.browser.conftest import BIN, CHROMIUM_ARGS, _chromium_or_skip, _free_port, wait_until_serving
+from tests.browser.conftest import BIN, _chromium_or_skip, _free_port, wait_until_serving
 from tests.conftest import ARTICLES, ROOT, make_database_url
 from tests.mailhelpers import SmtpServer
 
@@ -73,13 +73,8 @@ def page(browser_for_requester, req_portal):
 
 
 @pytest.fixture(scope="module")
-def browser_for_requester(req_portal):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=_chromium_or_skip(), headless=True, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+def browser_for_requester(req_portal, chromium):
+    return chromium
 
 
 def _post(url, headers, body):

@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 
-from tests.browser.conftest import BIN, CHROMIUM_ARGS, _chromium_or_skip, _free_port, wait_until_serving
+from tests.browser.conftest import BIN, _chromium_or_skip, _free_port, wait_until_serving
 from tests.conftest import ARTICLES, ROOT, make_database_url
 
 PASSWORD = "reports-Browser-1"
@@ -51,13 +51,8 @@ def portal(tmp_path_factory, pg_available):
 
 
 @pytest.fixture(scope="module")
-def browser(portal):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=_chromium_or_skip(), headless=True, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+def browser(portal, chromium):
+    return chromium
 
 
 def _login(browser, url, username):
