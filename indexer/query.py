@@ -56,6 +56,8 @@ LONG_FROM = 8
 LONG_COMMON_SHARE = 0.2
 LONG_REST_WEIGHT = 0.3
 HIGHLIGHT_MIN_WEIGHT = 0.5
+PAIRS_ALL = False            # proximity pairs: every two informative groups, not only neighbours
+PAIRS_MAX_GROUPS = 8
 #: minimum share of the plan's coverage weight a page must match, by number of informative
 #: groups (more groups than listed: the last value)
 MIN_SHARE = {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}
@@ -220,6 +222,15 @@ def _single_char(g: Group) -> bool:
     return g.kind == WORD and len(g.words) == 1 and len(g.words[0]) == 1 and not g.words[0].isascii()
 
 
+SINGLE_CHAR_VARIANT = True
+
+
+def _has_word_variant(alts) -> bool:
+    """A one-character word with a colloquial variant of two or more characters (忘 → 忘记,
+    卡 → 卡顿) stands for that word: it is not a fragment of an unknown word."""
+    return any(wt >= SAME_WORD_WEIGHT and len(ws) == 1 and len(ws[0]) > 1 for ws, wt in alts)
+
+
 def _idf(df: int, ndocs: int) -> float:
     return math.log(1.0 + (ndocs - df + 0.5) / (df + 0.5))
 
@@ -270,7 +281,7 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
     floor = MIN_DF_SHARE * ndocs
     for i, (g, alts, d) in enumerate(live):
         idf = _idf(max(d, floor), ndocs)
-        if i in keep and _single_char(g):
+        if i in keep and _single_char(g) and not (SINGLE_CHAR_VARIANT and _has_word_variant(alts)):
             # one Chinese character is usually part of a word the index holds whole (输 of
             # 输入): its own document frequency says little about how informative it is
             weight, cover = SINGLE_CHAR_WEIGHT, SINGLE_CHAR_WEIGHT * idf ** COVER_IDF_EXP
@@ -283,7 +294,11 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
         out.append(PlanGroup(g.words, g.kind, alts, weight, cover, idf))
     n = sum(1 for g in out if g.cover > 0)
     min_share = MIN_SHARE.get(n, MIN_SHARE[max(MIN_SHARE)]) if n else 0.0
-    pairs = [(i, i + 1) for i in range(len(out) - 1) if out[i].cover > 0 and out[i + 1].cover > 0]
+    if PAIRS_ALL:
+        inf = [i for i, g in enumerate(out) if g.cover > 0][:PAIRS_MAX_GROUPS]
+        pairs = [(a, b) for k, a in enumerate(inf) for b in inf[k + 1:]]
+    else:
+        pairs = [(i, i + 1) for i in range(len(out) - 1) if out[i].cover > 0 and out[i + 1].cover > 0]
     return Plan(out, min_share, pairs)
 
 
