@@ -299,7 +299,47 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
         pairs = [(a, b) for k, a in enumerate(inf) for b in inf[k + 1:]]
     else:
         pairs = [(i, i + 1) for i in range(len(out) - 1) if out[i].cover > 0 and out[i + 1].cover > 0]
+    if COMPOUND_WEIGHT:
+        out.extend(_compounds(out, df, ndocs))
     return Plan(out, min_share, pairs)
+
+
+COMPOUND_WEIGHT = 1.0
+COMPOUND_MAX_CHARS = 6
+
+
+def _compounds(groups: list[PlanGroup], df, ndocs: int) -> list[PlanGroup]:
+    """Neighbouring query words that together are one dictionary word the index holds, in
+    either order (``密码忘了`` → ``忘记密码``, ``打印 双面`` → ``双面打印``): an extra group for
+    that word, without coverage.  Chinese puts the topic first (密码忘了), articles name the
+    need (忘记密码); the page that uses the compound is about it, a page that merely holds
+    both words somewhere is not."""
+    seg = segment.get()
+    out = []
+    have = {g.words for g in groups}
+    for a, b in zip(groups, groups[1:]):
+        if a.cover <= 0 or b.cover <= 0 or a.kind != WORD or b.kind != WORD:
+            continue
+        found = {}
+        for wa in _same_words(a):
+            for wb in _same_words(b):
+                for c in (wa + wb, wb + wa):
+                    if (len(c) <= COMPOUND_MAX_CHARS and (c,) not in have and c not in found
+                            and seg.has_word(c)):
+                        d = df(c)
+                        if d:
+                            found[c] = d
+        if found:
+            idf = _idf(max(max(found.values()), MIN_DF_SHARE * ndocs), ndocs)
+            out.append(PlanGroup(tuple(found)[:1], WORD, [((c,), 1.0) for c in found],
+                                 COMPOUND_WEIGHT, 0.0, idf))
+    return out
+
+
+def _same_words(g: PlanGroup) -> list[str]:
+    return [ws[0] for ws, wt in g.alts
+            if len(ws) == 1 and wt >= COVER_WEIGHT and not ws[0].isascii()
+            and not ws[0].startswith("\x00")]
 
 
 def with_corrections(groups: list[Group], corrections: dict[int, str],
