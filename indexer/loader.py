@@ -7,7 +7,10 @@ A broken file never stops the others from loading.
 Rules (see ``articles/README.md`` and the interface contract):
 
 * every ``*.md`` below the root, recursively; hidden files and folders are
-  skipped, and so is a ``README.md`` directly in the root (the writers' guide);
+  skipped, and so is a ``README.md`` directly in the root (the writers' guide) and, at any
+  depth, the files a documentation repository keeps *about* itself rather than help pages
+  (``NOT_ARTICLES``: licence, change log, contribution guide, provenance ``SOURCE.md``, tables
+  of contents ``TOC.md``/``SUMMARY.md``) — imported, they only outrank the pages they list;
 * front matter (YAML between ``---`` lines) is optional; without it the title
   is the first ``#`` heading (else the file name), the category is the folder,
   the article is public and published;
@@ -131,6 +134,13 @@ def parse_audience_map(text: str | None) -> dict[str, str]:
     return mapping
 
 
+#: file names (lower case) that are never articles, at any depth of an imported folder
+NOT_ARTICLES = frozenset({
+    "license.md", "licence.md", "changelog.md", "contributing.md", "code_of_conduct.md",
+    "source.md", "toc.md", "summary.md",
+})
+
+
 def iter_markdown_files(root: Path) -> Iterator[Path]:
     """Every article file below ``root`` in a stable (sorted) order."""
     root = Path(root)
@@ -140,6 +150,8 @@ def iter_markdown_files(root: Path) -> Iterator[Path]:
             if name.startswith(".") or not name.lower().endswith(".md"):
                 continue
             if name.lower() == "readme.md" and Path(dirpath) == root:
+                continue
+            if name.lower() in NOT_ARTICLES:
                 continue
             yield Path(dirpath) / name
 

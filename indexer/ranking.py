@@ -48,7 +48,7 @@ __all__ = ["RankIndex", "Ranked", "SegmentLengths", "Terms", "rank", "prefix_ter
 #: ``search`` ranks whole articles; ``titles`` ranks titles for suggest; ``prefix`` looks up
 #: the edge n-grams of title words (existence only) for the fragment being typed.
 MODELS = {
-    "search": {"title": (3.0, 0.3), "body": (1.0, 0.75), "codes": (2.0, 0.0)},
+    "search": {"title": (2.0, 0.3), "body": (1.0, 0.9), "codes": (2.0, 0.0)},
     "titles": {"title": (5.0, 0.75), "codes": (2.5, 0.0)},
     # error codes: an identifier, not prose — a long reference table that lists the code
     # once answers as well as a short page, so no length normalisation
@@ -66,6 +66,7 @@ PROXIMITY_TOP = 15
 PROXIMITY_ALT_WEIGHT = 0.5   # alternatives looked for in positions (not English stand-ins)
 PROXIMITY_WINDOW = 3
 PROXIMITY_WEIGHT = 0.5
+PROXIMITY_ORDERED = True     # neighbours must appear in query order
 TERM_CACHE_POSTINGS = 1_500_000   # per snapshot: 8 bytes each (docnum int32 + score float32)
 
 
@@ -452,6 +453,16 @@ def rank(tv: Terms, plan) -> Ranked:
     return Ranked(cand[order].astype(np.int32), scores[order], full)
 
 
+PROXIMITY_SAME_POSITION = True
+
+
+def _near(psa: np.ndarray, psb: np.ndarray) -> bool:
+    """Some position of ``b`` follows a position of ``a`` by at most ``PROXIMITY_WINDOW``."""
+    i = np.searchsorted(psb, psa, side="left" if PROXIMITY_SAME_POSITION else "right")
+    ok = i < len(psb)
+    return bool(ok.any() and (psb[i[ok]] - psa[ok] <= PROXIMITY_WINDOW).any())
+
+
 def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
     """Bonus for neighbouring query groups found next to each other (in order, at most
     ``PROXIMITY_WINDOW`` positions apart) in the title or the body, for the best
@@ -486,10 +497,7 @@ def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
                 psb = pb.get(d)
                 if d in found or psb is None:
                     continue
-                # the first position of b after each position of a, at most WINDOW further
-                i = np.searchsorted(psb, psa, side="right")
-                ok = i < len(psb)
-                if ok.any() and (psb[i[ok]] - psa[ok] <= PROXIMITY_WINDOW).any():
+                if _near(psa, psb) or (not PROXIMITY_ORDERED and _near(psb, psa)):
                     found.add(d)
         for d in found:
             near[d] = near.get(d, 0) + 1

@@ -175,3 +175,21 @@ def test_the_shared_corpus_loses_no_file_to_foreign_front_matter():
     assert len(foreign) >= 340
     by_path = {str(a.path): a for a in result.articles}
     assert all(by_path[w.path].audience == "internal" for w in foreign)
+
+
+def test_files_a_docs_repository_keeps_about_itself_are_not_articles(tmp_path):
+    """SOURCE.md, LICENSE.md, TOC.md … at any depth are not help pages (imported, a provenance
+    note listing every file name outranked the pages it lists); a README.md in a sub-folder is
+    the page of that folder (VuePress, GitHub) and stays."""
+    docs = tmp_path / "vendor" / "docs"
+    (docs / "vpn").mkdir(parents=True)
+    (docs / "vpn" / "README.md").write_text("# 使用 VPN\n连接步骤", encoding="utf-8")
+    for name in ("SOURCE.md", "LICENSE.md", "toc.md", "SUMMARY.md", "CHANGELOG.md", "CONTRIBUTING.md"):
+        (tmp_path / "vendor" / name).write_text(f"# {name}\n[使用 VPN](docs/vpn/)", encoding="utf-8")
+    (docs / "TOC.md").write_text("# 目录\n- [使用 VPN](vpn/)", encoding="utf-8")
+    (docs / "source-control.md").write_text("# 源代码管理\n正文", encoding="utf-8")
+
+    result = load_tree(tmp_path)
+
+    assert sorted(a.slug for a in result.articles) == ["vendor/docs/source-control", "vendor/docs/vpn/README"]
+    assert not result.errors
