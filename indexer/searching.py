@@ -77,19 +77,13 @@ def _remember(snap, key, cached) -> None:
 def _apply_signals(table, signals, ids, scores, end):
     """Multiply each match by its slug's signal; the first ``end`` positions are re-ranked
     (the rest, never shown, keep no particular order)."""
-    mult = {}
-    for slug in signals:
-        d = table.docnum(slug) if isinstance(slug, str) else None
-        if d is not None:
-            m = signal(signals, slug)
-            if m != 1.0:
-                mult[d] = m
-    if not mult:
+    mult = table.signal_multipliers(signals, signal)
+    if mult is None:
         return ids, scores
-    scores = scores.copy()
-    pos = np.flatnonzero(np.isin(ids, np.fromiter(mult, dtype=np.int64, count=len(mult))))
-    for i in pos.tolist():
-        scores[i] = scores[i] * np.float32(mult[int(ids[i])])
+    m = mult[ids]
+    if not (m != 1.0).any():
+        return ids, scores
+    scores = scores * m
     if len(ids) > 4 * end:
         head = np.argpartition(-scores, end - 1)[:end]
         order = head[np.lexsort((ids[head], -scores[head]))]
