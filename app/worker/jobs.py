@@ -58,6 +58,9 @@ JOBS: list[Job] = [
         help="记录 SLA 超时（每个期限一次）并通知将超时/已超时"),
     Job("requester_reminders", "app.requests.reminders:pending_reminders", dt.timedelta(minutes=10),
         help="等待提交人回复超过 KB_PENDING_REMIND_DAYS 个工作日：提醒一次"),
+    Job("ranking_signals", "app.feedback.ranking:refresh", dt.timedelta(seconds=30),
+        help="重新计算搜索排序信号（有用度、浏览量），写入实例目录供各 Web 进程读取",
+        lease=dt.timedelta(minutes=5)),
     Job("auto_close", "app.requests.reminders:auto_close", dt.timedelta(minutes=10),
         help="已解决未确认：KB_AUTO_CLOSE_REMIND_DAYS 个工作日后提醒，KB_AUTO_CLOSE_DAYS 个工作日后自动关闭"),
 ]
