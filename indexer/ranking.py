@@ -37,6 +37,8 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
+from .segcache import DECODED_PER_TERM
+
 import numpy as np
 
 __all__ = ["RankIndex", "Ranked", "Terms", "rank", "prefix_term", "MODELS",
@@ -219,8 +221,15 @@ class RankIndex:
             ks = k[found]
             blocks = np.searchsorted(p.starts, ks, side="right") - 1
             starts = p.starts
+            decoded = p.decoded
             for d, kk, b in zip(local[found].tolist(), ks.tolist(), blocks.tolist()):
-                out[d + off] = fmt.decode_as("positions", p.values[b][kk - int(starts[b])])
+                ps = decoded.get(d)
+                if ps is None:
+                    ps = fmt.decode_as("positions", p.values[b][kk - int(starts[b])])
+                    if len(decoded) >= DECODED_PER_TERM:
+                        decoded.clear()
+                    decoded[d] = ps
+                out[d + off] = ps
         return out
 
 
@@ -389,7 +398,7 @@ def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
                 if len(terms) == 1 and weight >= PROXIMITY_ALT_WEIGHT and not terms[0].startswith(PREFIX_MARK):
                     for d, ps in rx.positions(s, field, terms[0], docs).items():
                         merged.setdefault(d, []).extend(ps)
-            got = cache[(gi, field)] = {d: np.unique(np.asarray(ps, dtype=np.int32))
+            got = cache[(gi, field)] = {d: np.array(sorted(set(ps)), dtype=np.int32)
                                         for d, ps in merged.items()}
         return got
 

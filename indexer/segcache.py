@@ -31,6 +31,7 @@ __all__ = ["SegmentCache", "SegmentInfo", "SegPostings", "segment_key", "segment
 #: memory for cached postings per engine (numpy arrays + raw position values)
 POSTINGS_BYTES = 96 * 1024 * 1024
 _ENTRY_OVERHEAD = 200          # dict/tuple/array headers per cached term
+DECODED_PER_TERM = 32          # decoded position lists kept per cached term
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
 
@@ -73,10 +74,13 @@ class SegPostings:
     """One term in one field of one segment: ``ids`` (local, sorted), ``weights``; with
     positions: ``starts`` (index of each block's first posting) and ``values`` (each block's
     raw values, decoded per document on demand)."""
-    __slots__ = ("ids", "weights", "starts", "values", "nbytes")
+    __slots__ = ("ids", "weights", "starts", "values", "nbytes", "decoded")
 
     def __init__(self, ids, weights, starts=None, values=None):
         self.ids, self.weights, self.starts, self.values = ids, weights, starts, values
+        #: positions already decoded, per local document (the best pages of common terms
+        #: come back query after query); bounded by ``DECODED_PER_TERM``
+        self.decoded: dict[int, list[int]] = {}
         n = ids.nbytes + weights.nbytes + _ENTRY_OVERHEAD
         if values is not None:
             n += starts.nbytes + sum(56 + 8 * len(v) + sum(map(len, v)) for v in values)

@@ -116,14 +116,26 @@ def make_snippet(text: str, terms, width: int = 100) -> str:
         cut = text[:end]
         return html.escape(" ".join(cut.split())) + ("…" if end < len(text) else "")
     # best window: most distinct terms, then most hits; starts at a span start
+    # (a sliding window over the spans, which are sorted and do not overlap: the count of
+    # each term inside [k, hi) instead of a set per start)
     starts = [a for a, _ in spans]
     best = (-1, -1, 0)
-    for k, (a, _b) in enumerate(spans):
-        hi = bisect.bisect_left(starts, a + width)
-        distinct = len({found[m][2] for m in range(k, hi)})
-        score = (distinct, hi - k)
+    counts: dict[str, int] = {}
+    hi = 0
+    for k, a in enumerate(starts):
+        end = bisect.bisect_left(starts, a + width, hi)
+        while hi < end:
+            t = found[hi][2]
+            counts[t] = counts.get(t, 0) + 1
+            hi += 1
+        score = (len(counts), hi - k)
         if score > best[:2]:
-            best = (distinct, hi - k, a)
+            best = (score[0], score[1], a)
+        t = found[k][2]
+        if counts[t] == 1:
+            del counts[t]
+        else:
+            counts[t] -= 1
     first = best[2]
     # move the window start back a little, to a sentence/clause boundary if one is near
     lo = max(0, first - width // 4)
