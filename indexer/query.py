@@ -30,7 +30,7 @@ from pathlib import Path
 
 from . import segment
 from .analysis import CODE, VARIANT, WORD, tokens, words
-from .ranking import prefix_term
+from .ranking import PREFIX_MARK, prefix_term
 from .synonyms import SynonymTable
 from .text import QUERY_MAX_CHARS, normalise
 
@@ -228,7 +228,9 @@ SINGLE_CHAR_VARIANT = True
 def _has_word_variant(alts) -> bool:
     """A one-character word with a colloquial variant of two or more characters (忘 → 忘记,
     卡 → 卡顿) stands for that word: it is not a fragment of an unknown word."""
-    return any(wt >= SAME_WORD_WEIGHT and len(ws) == 1 and len(ws[0]) > 1 for ws, wt in alts)
+    return any(wt >= SAME_WORD_WEIGHT and len(ws) == 1 and len(ws[0]) > 1
+               and not ws[0].startswith(PREFIX_MARK) for ws, wt in alts)   # not "a title word
+    # starting with it" (the unfinished last word), which is a fragment, not a variant
 
 
 def _idf(df: int, ndocs: int) -> float:
@@ -339,7 +341,7 @@ def _compounds(groups: list[PlanGroup], df, ndocs: int) -> list[PlanGroup]:
 def _same_words(g: PlanGroup) -> list[str]:
     return [ws[0] for ws, wt in g.alts
             if len(ws) == 1 and wt >= COVER_WEIGHT and not ws[0].isascii()
-            and not ws[0].startswith("\x00")]
+            and not ws[0].startswith(PREFIX_MARK)]
 
 
 def with_corrections(groups: list[Group], corrections: dict[int, str],

@@ -49,7 +49,7 @@ __all__ = ["RankIndex", "Ranked", "Terms", "rank", "prefix_term", "MODELS",
 #: ``search`` ranks whole articles; ``titles`` ranks titles for suggest; ``prefix`` looks up
 #: the edge n-grams of title words (existence only) for the fragment being typed.
 MODELS = {
-    "search": {"title": (2.0, 0.3), "body": (1.0, 0.9), "codes": (2.0, 0.0)},
+    "search": {"title": (3.0, 0.3), "body": (1.0, 0.75), "codes": (2.0, 0.0)},
     "titles": {"title": (5.0, 0.75), "codes": (2.5, 0.0)},
     # error codes: an identifier, not prose — a long reference table that lists the code
     # once answers as well as a short page, so no length normalisation

@@ -154,3 +154,41 @@ def test_several_segments_and_deletions_rank_like_one_fresh_build(tmp_path):
         assert not {d.slug for d in extra[30:]} & set(slugs(b))
     one.close()
     many.close()
+
+
+def _plan(engine, q):
+    def run(snap, s):
+        from indexer.ranking import Terms
+
+        tv = Terms(snap.rank, s, snap.allowed_mask(s, PUBLIC))
+        return plan(parse(q, engine.synonyms), tv.df, tv.ndocs)
+    return engine._read(run)
+
+
+def test_neighbouring_words_that_form_a_compound_in_either_order_add_it(tmp_path):
+    """密码忘了 (topic first) is the need 忘记密码: the page naming it beats a page that holds
+    忘记 and 密码 apart, and 忘 (with the variant 忘记) weighs as a word, not a fragment."""
+    eng = _engine(tmp_path, [
+        make_doc("account/reset", "忘记密码：自助重置", "忘记密码时，在自助服务网站验证身份后设置新密码。" + FILLER),
+        make_doc("mac/filevault", "Mac 开机要求 FileVault 密码：忘记登录密码时用恢复密钥",
+                 "忘记了 Mac 的登录密码时，输入恢复密钥后重设密码。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    p = _plan(eng, "密码忘了怎么办")
+    words = {g.words[0]: g for g in p.groups}
+    assert "忘记密码" in words and words["忘记密码"].cover == 0      # extra, not coverage
+    assert words["忘"].weight == 1.0
+    assert slugs(eng.search("密码忘了怎么办"))[0] == "account/reset"
+    eng.close()
+
+
+def test_an_unfinished_last_character_is_still_a_fragment(tmp_path):
+    """The 'title word starting with it' alternative of a last single character is not a word
+    variant: 至 of 密码重至 keeps the one-character weight."""
+    eng = _engine(tmp_path, [
+        make_doc("a/reset", "密码重置", "重置密码的步骤。"),
+        make_doc("b/add", "添加成员至团队", "把成员添加至团队。"),
+    ])
+    p = _plan(eng, "密码重至")
+    assert [g.weight for g in p.groups if g.words == ("至",)] == [0.5]
+    eng.close()
