@@ -93,7 +93,10 @@ def _clear_suggest_cache(eng: SearchEngine) -> bool:
 
 def _clear(eng: SearchEngine, **kw) -> None:
     if eng._gen is not None:
-        eng._gen.clear_caches(**kw)
+        try:
+            eng._gen.clear_caches(**kw)
+        except TypeError:          # an engine without per-segment caches (older code)
+            eng._gen.clear_caches(terms=True)
 
 
 def queries(eng: SearchEngine, suggest_rounds: int, search_rounds: int) -> dict:
