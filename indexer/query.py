@@ -17,7 +17,9 @@
 engine executes (``ranking.rank``): alternatives found nowhere are dropped; a glued word found
 nowhere becomes its two halves (``vpn`` + ``809``); every group gets a *weight* (1, filler
 ``FILLER_WEIGHT``) and a *coverage* weight (its idf; 0 for filler), and the plan a minimum
-share of coverage a page must reach (``MIN_SHARE``).  Long descriptions keep their
+share of coverage a page must reach (``MIN_SHARE``); neighbouring words that together are
+one dictionary word the index holds, in either order (``密码忘了`` → ``忘记密码``), add a
+group for that compound (``COMPOUND_WEIGHT``, no coverage).  Long descriptions keep their
 ``LONG_KEEP`` most informative groups (codes first, then by idf) at full weight; the other
 words still count, at ``LONG_REST_WEIGHT``, without coverage.
 """
@@ -57,7 +59,10 @@ LONG_COMMON_SHARE = 0.2
 LONG_REST_WEIGHT = 0.3
 HIGHLIGHT_MIN_WEIGHT = 0.5
 PAIRS_ALL = False            # proximity pairs: every two informative groups, not only neighbours
-PAIRS_MAX_GROUPS = 8
+PAIRS_MAX_GROUPS = 8         # (measured: no better than neighbours; kept for experiments)
+SINGLE_CHAR_VARIANT = True   # a one-character word with a word variant (忘 → 忘记) weighs as a word
+COMPOUND_WEIGHT = 1.0        # neighbouring words forming a dictionary word (密码忘了 → 忘记密码)
+COMPOUND_MAX_CHARS = 6
 #: minimum share of the plan's coverage weight a page must match, by number of informative
 #: groups (more groups than listed: the last value)
 MIN_SHARE = {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}
@@ -222,9 +227,6 @@ def _single_char(g: Group) -> bool:
     return g.kind == WORD and len(g.words) == 1 and len(g.words[0]) == 1 and not g.words[0].isascii()
 
 
-SINGLE_CHAR_VARIANT = True
-
-
 def _has_word_variant(alts) -> bool:
     """A one-character word with a colloquial variant of two or more characters (忘 → 忘记,
     卡 → 卡顿) stands for that word: it is not a fragment of an unknown word."""
@@ -304,10 +306,6 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
     if COMPOUND_WEIGHT:
         out.extend(_compounds(out, df, ndocs))
     return Plan(out, min_share, pairs)
-
-
-COMPOUND_WEIGHT = 1.0
-COMPOUND_MAX_CHARS = 6
 
 
 def _compounds(groups: list[PlanGroup], df, ndocs: int) -> list[PlanGroup]:

@@ -68,6 +68,7 @@ PROXIMITY_ALT_WEIGHT = 0.5   # alternatives looked for in positions (not English
 PROXIMITY_WINDOW = 3
 PROXIMITY_WEIGHT = 0.5
 PROXIMITY_ORDERED = True     # neighbours must appear in query order
+PROXIMITY_SAME_POSITION = True   # distance 0 counts: a compound's pieces share its position
 TERM_CACHE_BYTES = 32 * 1024 * 1024   # per snapshot: combined term scores (numpy)
 
 
@@ -368,9 +369,6 @@ def rank(tv: Terms, plan) -> Ranked:
         scores = _proximity(rx, s, plan, cand, scores)
     order = np.lexsort((cand, -scores))
     return Ranked(cand[order].astype(np.int32), scores[order], full)
-
-
-PROXIMITY_SAME_POSITION = True
 
 
 def _near(psa: np.ndarray, psb: np.ndarray) -> bool:

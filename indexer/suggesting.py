@@ -85,6 +85,20 @@ def _fragment(last: str, chunks: list[str], have_words: bool) -> tuple[Group | N
     return Group((key,), "prefix", alts), inner
 
 
+def _rank(tv, groups, frag, synonyms):
+    p = plan(groups, tv.df, tv.ndocs, synonyms) if groups else Plan([])
+    terms = highlight_terms(p.groups)
+    if frag is not None:
+        live = [(ws, w) for ws, w in frag.alts if tv.df(ws[0]) > 0]
+        if not live:
+            return rank(tv, Plan([])), []
+        idf = max(tv.idf(ws[0]) for ws, _w in live)
+        p.groups.append(PlanGroup(frag.words, "prefix", live, 1.0, idf, idf, required=True))
+        terms += [ws[0][len(PREFIX_MARK):] for ws, _w in frag.alts]
+    p.pairs = []            # titles are short: the title coverage bonus says enough
+    return rank(tv, p), terms
+
+
 def _candidates(snap, s, qn: str, auds, synonyms) -> tuple[list, list[str]]:
     stripped = qn.strip()
     if not stripped:
@@ -104,17 +118,11 @@ def _candidates(snap, s, qn: str, auds, synonyms) -> tuple[list, list[str]]:
     if not groups and frag is None:
         return [], []
     tv = Terms(snap.rank, s, allowed, model="titles")
-    p = plan(groups, tv.df, tv.ndocs, synonyms) if groups else Plan([])
-    terms = highlight_terms(p.groups)
-    if frag is not None:
-        live = [(ws, w) for ws, w in frag.alts if tv.df(ws[0]) > 0]
-        if not live:
-            return [], []
-        idf = max(tv.idf(ws[0]) for ws, _w in live)
-        p.groups.append(PlanGroup(frag.words, "prefix", live, 1.0, idf, idf, required=True))
-        terms += [ws[0][len(PREFIX_MARK):] for ws, _w in frag.alts]
-    p.pairs = []            # titles are short: the title coverage bonus says enough
-    ranked = rank(tv, p)
+    ranked, terms = _rank(tv, groups, frag, synonyms)
+    if not len(ranked) and frag is not None:
+        # no title word starts with the last fragment: it may be a complete word already
+        # (``vpn连不上``, ``密码忘了``) — rank the text as complete words
+        ranked, terms = _rank(tv, parse(stripped + " ", synonyms), None, synonyms)
     n = min(SUGGEST_CANDIDATES, len(ranked))
     cands = list(zip(ranked.scores[:n].tolist(), ranked.ids[:n].tolist()))
     return cands, sorted(set(terms), key=len, reverse=True)

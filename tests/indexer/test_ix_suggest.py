@@ -44,6 +44,17 @@ def test_fragment_ending_inside_the_next_chinese_word(sug):
     assert slugs(sug.suggest("用户名或密码不正"))[0] == "account/wrong-pw"
 
 
+@pytest.mark.parametrize("typed", ["vpn连不上", "连不上vpn", "VPN 连不上"])
+def test_a_last_word_no_title_starts_with_is_taken_as_complete(sug, typed):
+    """No title word starts with 连不上 (titles say 连接失败): rather than nothing, the request
+    form suggests what the complete words find (连不上 → 连接)."""
+    assert slugs(sug.suggest(typed))[0].startswith("vpn/")
+
+
+def test_nothing_typed_that_no_title_holds_suggests_nothing(sug):
+    assert slugs(sug.suggest("xyzqw")) == []
+
+
 def test_words_missing_from_every_title_only_rank(sug):
     # 没有 is not in the title (it says 无): the fragment 信 decides, 投影仪 ranks
     assert slugs(sug.suggest("投影仪没有信"))[0] == "print/projector"
