@@ -79,9 +79,16 @@ class Ranked:
     ids: np.ndarray
     scores: np.ndarray
     full: bool = True
+    #: the first ``sorted_upto`` matches are in final order; the rest (all scoring strictly
+    #: less) in no particular order — see ``ranked_order`` (None: all sorted)
+    sorted_upto: int | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def head(self) -> int:
+        return len(self.ids) if self.sorted_upto is None else self.sorted_upto
 
 
 def prefix_term(key: str) -> str:
@@ -367,8 +374,29 @@ def rank(tv: Terms, plan) -> Ranked:
     scores = scores.astype(np.float32)
     if PROXIMITY_WEIGHT and len(plan.pairs):
         scores = _proximity(rx, s, plan, cand, scores)
-    order = np.lexsort((cand, -scores))
-    return Ranked(cand[order].astype(np.int32), scores[order], full)
+    order, head = ranked_order(cand, scores)
+    return Ranked(cand[order].astype(np.int32), scores[order], full, head)
+
+
+#: matches put in final order by ``rank`` (the rest are only partitioned below them)
+SORTED_TOP = 500
+
+
+def ranked_order(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
+    """(order, head): best first by score, then document number — fully for short lists;
+    for long ones only the matches scoring at least the ``top``-th best score (ties included,
+    so the head is exactly the full order's first ``head`` positions) are sorted, the others
+    follow in no particular order (they all score less).  ``head`` is None when all are
+    sorted."""
+    n = len(ids)
+    if n <= 2 * top or top < 1:
+        return np.lexsort((ids, -scores)), None
+    thr = np.partition(scores, n - top)[n - top]
+    upper = np.flatnonzero(scores >= thr)
+    lower = np.flatnonzero(scores < thr)
+    upper = upper[np.lexsort((ids[upper], -scores[upper]))]
+    return np.concatenate([upper, lower]), len(upper)
+
 
 
 def _near(psa: np.ndarray, psb: np.ndarray) -> bool:
