@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from indexer import ranking, searching
+from indexer import ranking
 from indexer.ranking import ranked_order
 from ixhelpers import make_doc, slugs
 
