@@ -26,7 +26,7 @@ from bench import datasets, inproc, report, server  # noqa: E402
 from bench import tantivy_engine  # noqa: E402
 from bench.fts5 import Fts5  # noqa: E402
 from bench.queries import TEXTS  # noqa: E402
-from bench.stats import summary, time_calls  # noqa: E402
+from bench.stats import timed, with_cpu  # noqa: E402
 
 OUT = REPO / "bench" / "out"
 SETS = ("ours", "corpus", "10k", "30k")   # make bench
@@ -50,8 +50,8 @@ def fts5(aset, folder: Path, rounds: int) -> dict:
     db = Fts5(str(folder / "fts5.sqlite3"))
     try:
         build_s = db.build(aset.records)
-        times, last = time_calls(db.search, TEXTS, rounds, warmup=1)
-        return summary(times) | {"build_s": build_s, "empty": sum(1 for r in last if not r)}
+        stats, last = _timed_rounds(db.search, rounds)
+        return stats | {"build_s": build_s, "empty": sum(1 for r in last if not r)}
     finally:
         db.close()
 
@@ -61,9 +61,24 @@ def tantivy_yardstick(aset, rounds: int) -> dict | None:
         return None
     t = tantivy_engine.Tantivy()
     build = t.build(aset.records)
-    times, last = time_calls(t.search, TEXTS, rounds, warmup=1)
-    return summary(times) | build | {"per_s": len(aset.records) / build["build_s"],
-                                     "empty": sum(1 for r in last if not r)}
+    stats, last = _timed_rounds(t.search, rounds)
+    return stats | build | {"per_s": len(aset.records) / build["build_s"],
+                            "empty": sum(1 for r in last if not r)}
+
+
+def _timed_rounds(fn, rounds: int):
+    """Wall and process-CPU figures of ``fn(q)`` over the queries (one warm-up round)."""
+    for q in TEXTS:
+        fn(q)
+    wall, cpu, last = [], [], []
+    for _ in range(rounds):
+        last = []
+        for q in TEXTS:
+            out, w, c = timed(fn, q)
+            wall.append(w)
+            cpu.append(c)
+            last.append(out)
+    return with_cpu(wall, cpu), last
 
 
 def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
