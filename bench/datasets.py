@@ -5,7 +5,7 @@ The same records feed the in-process engine, the FTS5 baseline and — written b
 files with explicit front matter — the real app (``kb sync``), so every engine sees the same
 articles.
 
-``10k`` and ``100k``: corpus + ours, then synthesised variants until 10,000 / 100,000:
+``10k``, ``30k`` and ``100k``: corpus + ours, then synthesised variants until 10,000 / 30,000 / 100,000:
 variant *k* (k = 1, 2, …) of corpus article *i* re-uses its body, tags, codes and category,
 with slug ``synth-k/<slug>`` and title ``<title>（副本 k）``.  Variants are taken in corpus
 order, round after round.
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parent.parent
 ARTICLES = REPO / "articles"
 CORPUS = (REPO / ".." / "shared" / "corpus").resolve()
 TEN_K = 10_000
-SIZES = {"10k": 10_000, "100k": 100_000}
+SIZES = {"10k": 10_000, "30k": 30_000, "100k": 100_000}
 
 
 @dataclass(frozen=True)

@@ -26,11 +26,12 @@ from bench import datasets, inproc, report, server  # noqa: E402
 from bench import tantivy_engine  # noqa: E402
 from bench.fts5 import Fts5  # noqa: E402
 from bench.queries import TEXTS  # noqa: E402
-from bench.stats import summary, time_calls  # noqa: E402
+from bench.stats import timed, with_cpu  # noqa: E402
 
 OUT = REPO / "bench" / "out"
-SETS = ("ours", "corpus", "10k")          # make bench
-ALL_SETS = SETS + ("100k",)               # --sets …,100k (about an hour on 2 cores)
+SETS = ("ours", "corpus", "10k", "30k")   # make bench
+ALL_SETS = SETS + ("100k",)               # make bench BENCH_ARGS=--100k (adds about an hour)
+NO_HTTP = {"30k", "100k"}                 # sizes measured in-process only unless --http-all
 
 
 def log(msg: str) -> None:
@@ -40,17 +41,17 @@ def log(msg: str) -> None:
 def settings(quick: bool) -> dict:
     if quick:
         return {"suggest_rounds": 1, "search_rounds": 1, "updates": 5, "fts_rounds": 1,
-                "http_suggest_rounds": 1, "http_search_rounds": 1}
+                "http_suggest_rounds": 1, "http_search_rounds": 1, "commits": 5}
     return {"suggest_rounds": 3, "search_rounds": 2, "updates": 20, "fts_rounds": 3,
-            "http_suggest_rounds": 3, "http_search_rounds": 2}
+            "http_suggest_rounds": 3, "http_search_rounds": 2, "commits": 10}
 
 
 def fts5(aset, folder: Path, rounds: int) -> dict:
     db = Fts5(str(folder / "fts5.sqlite3"))
     try:
         build_s = db.build(aset.records)
-        times, last = time_calls(db.search, TEXTS, rounds, warmup=1)
-        return summary(times) | {"build_s": build_s, "empty": sum(1 for r in last if not r)}
+        stats, last = _timed_rounds(db.search, rounds)
+        return stats | {"build_s": build_s, "empty": sum(1 for r in last if not r)}
     finally:
         db.close()
 
@@ -60,9 +61,24 @@ def tantivy_yardstick(aset, rounds: int) -> dict | None:
         return None
     t = tantivy_engine.Tantivy()
     build = t.build(aset.records)
-    times, last = time_calls(t.search, TEXTS, rounds, warmup=1)
-    return summary(times) | build | {"per_s": len(aset.records) / build["build_s"],
-                                     "empty": sum(1 for r in last if not r)}
+    stats, last = _timed_rounds(t.search, rounds)
+    return stats | build | {"per_s": len(aset.records) / build["build_s"],
+                            "empty": sum(1 for r in last if not r)}
+
+
+def _timed_rounds(fn, rounds: int):
+    """Wall and process-CPU figures of ``fn(q)`` over the queries (one warm-up round)."""
+    for q in TEXTS:
+        fn(q)
+    wall, cpu, last = [], [], []
+    for _ in range(rounds):
+        last = []
+        for q in TEXTS:
+            out, w, c = timed(fn, q)
+            wall.append(w)
+            cpu.append(c)
+            last.append(out)
+    return with_cpu(wall, cpu), last
 
 
 def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
@@ -85,9 +101,16 @@ def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
             for kind in ("search", "suggest"):
                 log(f"{aset.name}: slowest {kind} (median ms): " + ", ".join(
                     f"{t:.0f} {qq!r}" for qq, t in q[f"slowest_{kind}"]))
-            for key in ("search_uncached", "search_new_snapshot"):
-                log(f"{aset.name}: {key} p50/p95 {q[key]['p50']:.1f}/{q[key]['p95']:.1f} ms; slowest: "
+            for key in ("search", "search_new_snapshot", "search_cold"):
+                log(f"{aset.name}: {key} (no cache hits) p50/p95 {q[key]['p50']:.1f}/{q[key]['p95']:.1f} ms "
+                    f"(CPU {q[key]['cpu_p50']:.1f}/{q[key]['cpu_p95']:.1f}); slowest: "
                     + ", ".join(f"{t:.0f} {qq!r}" for qq, t in q[f"slowest_{key}"]))
+            log(f"{aset.name}: search cached (repeat) p50/p95 {q['search_cached']['p50']:.1f}/"
+                f"{q['search_cached']['p95']:.1f} ms")
+            res["after_commit"] = inproc.after_commit(eng, aset, cfg["commits"])
+            a = res["after_commit"]
+            log(f"{aset.name}: first search after a commit (this process) p50/p95 {a['p50']:.0f}/"
+                f"{a['p95']:.0f} ms (CPU {a['cpu_p50']:.0f}/{a['cpu_p95']:.0f})")
             res["update"] = inproc.update_visible(eng, aset, ip, cfg["updates"])
             u = res["update"]
             log(f"{aset.name}: update visible median {u['visible']['p50']:.0f} ms "
@@ -135,17 +158,24 @@ def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: ours,corpus,10k,100k")
-    ap.add_argument("--no-http", default="", help="sets whose import through the app and HTTP "
-                    "part are skipped (comma-separated, e.g. 100k)")
+    ap.add_argument("--sets", default=",".join(SETS), help="comma-separated: ours,corpus,10k,30k,100k")
+    ap.add_argument("--100k", dest="big", action="store_true", help="add the 100,000-article set")
+    ap.add_argument("--no-http", default=None, help="sets whose import through the app and HTTP "
+                    "part are skipped (comma-separated; default: 30k,100k)")
+    ap.add_argument("--http-all", action="store_true", help="HTTP part for every set (30k/100k too)")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folders")
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
+    if args.big and "100k" not in names:
+        names.append("100k")
     bad = [n for n in names if n not in ALL_SETS]
     if bad or not names:
         ap.error(f"unknown set(s) {bad}; choose from {', '.join(ALL_SETS)}")
-    no_http = {n.strip() for n in args.no_http.split(",") if n.strip()}
+    if args.no_http is None:
+        no_http = set() if args.http_all else set(NO_HTTP)
+    else:
+        no_http = {n.strip() for n in args.no_http.split(",") if n.strip()}
     logging.basicConfig(level=logging.WARNING)
     cfg = settings(args.quick)
     started = time.perf_counter()
@@ -172,7 +202,9 @@ def main(argv=None) -> int:
               f"load average {load_before[0]:.1f} at start, {os.getloadavg()[0]:.1f} at end.")
     print()
     print(report.console(results))
-    md = report.markdown(results, header)
+    print()
+    print(report.scaling(results))
+    md = report.markdown(results, header) + "\n" + report.scaling(results) + "\n"
     print()
     print(md)
     OUT.mkdir(parents=True, exist_ok=True)

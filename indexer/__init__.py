@@ -2,9 +2,13 @@
 
 Pure Python, no Flask.  See README.md in this folder.
 """
-from .documents import IndexDocument
-from .engine import IndexUnavailable, SearchEngine
-from .results import BuildStats, Hit, SearchResults, SyncStats
+from . import whooshfix
+
+whooshfix.apply()   # read mmapped segments without copying them (see whooshfix.py)
+
+from .documents import IndexDocument  # noqa: E402
+from .engine import IndexUnavailable, SearchEngine  # noqa: E402
+from .results import BuildStats, Hit, SearchResults, SyncStats  # noqa: E402
 
 __all__ = ["SearchEngine", "IndexDocument", "SearchResults", "Hit", "BuildStats", "SyncStats",
            "IndexUnavailable"]

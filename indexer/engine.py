@@ -25,13 +25,13 @@ from whoosh import query as wq
 
 from . import searching, segment, suggesting
 from .analysis import words
-from .doctable import DocTable
+from . import doctable
 from .documents import IndexDocument, from_json, to_fields, to_json
 from .hits import clamp_int
 from .query import parse
 from .results import BuildStats, SearchResults, SyncStats
 from .schema import make_schema, pipeline_fingerprint
-from . import ranking
+from .segcache import SegmentCache
 from .snapshot import Snapshot
 from .storage import IndexStore
 from .synonyms import SynonymTable
@@ -87,7 +87,7 @@ class SearchEngine:
         self.procs = procs
         self.limitmb = limitmb
         self._gen: Snapshot | None = None
-        self._lengths = ranking.SegmentLengths()   # field lengths per segment, across snapshots
+        self._segments = SegmentCache()   # per-segment data and postings, across snapshots
         self._open_lock = threading.Lock()
         self._loader: Callable[[], Iterable[IndexDocument]] | None = None
         self._recovering = threading.Lock()
@@ -295,7 +295,7 @@ class SearchEngine:
         ix = _open_for_reading(self.store.current())
         with ix.searcher() as s:
             r = s.reader()
-            return DocTable(r).hashes(r)
+            return doctable.hashes(r)
 
     def close(self) -> None:
         with self._open_lock:
@@ -326,7 +326,7 @@ class SearchEngine:
             try:
                 if path is None:
                     raise IndexUnavailable(f"no index at {self.index_dir}")
-                new = Snapshot(path, key, self._lengths)
+                new = Snapshot(path, key, self._segments)
             except Exception as e:
                 if gen is not None and not gen.retired and gen.readable:
                     # deleted or broken behind our back: keep answering from the snapshot we

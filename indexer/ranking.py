@@ -27,20 +27,21 @@ numpy from the snapshot's postings:
 
 Every visible match is scored (exact totals and facets; ranking signals may lift any of
 them).  The per-snapshot caches hold the field lengths (numpy arrays) and each term's
-combined scores (bounded by ``TERM_CACHE_POSTINGS``).
+combined scores (bounded by memory, ``TERM_CACHE_BYTES``); postings come from the engine's
+per-segment cache (``segcache``), shared by every snapshot.
 """
 from __future__ import annotations
 
-import bisect
 import math
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
-import numpy as np
-from whoosh.matching.wrappers import FilterMatcher
+from .segcache import DECODED_PER_TERM
 
-__all__ = ["RankIndex", "Ranked", "SegmentLengths", "Terms", "rank", "prefix_term", "MODELS",
+import numpy as np
+
+__all__ = ["RankIndex", "Ranked", "Terms", "rank", "prefix_term", "MODELS",
            "FIELDS", "K1"]
 
 #: field → (weight, b) per scoring model.  Token boosts of ``analysis`` come on top: tags in
@@ -68,7 +69,7 @@ PROXIMITY_WINDOW = 3
 PROXIMITY_WEIGHT = 0.5
 PROXIMITY_ORDERED = True     # neighbours must appear in query order
 PROXIMITY_SAME_POSITION = True   # distance 0 counts: a compound's pieces share its position
-TERM_CACHE_POSTINGS = 1_500_000   # per snapshot: 8 bytes each (docnum int32 + score float32)
+TERM_CACHE_BYTES = 32 * 1024 * 1024   # per snapshot: combined term scores (numpy)
 
 
 @dataclass
@@ -78,9 +79,16 @@ class Ranked:
     ids: np.ndarray
     scores: np.ndarray
     full: bool = True
+    #: the first ``sorted_upto`` matches are in final order; the rest (all scoring strictly
+    #: less) in no particular order — see ``ranked_order`` (None: all sorted)
+    sorted_upto: int | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
+
+    @property
+    def head(self) -> int:
+        return len(self.ids) if self.sorted_upto is None else self.sorted_upto
 
 
 def prefix_term(key: str) -> str:
@@ -90,100 +98,21 @@ def prefix_term(key: str) -> str:
 
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
-
-
-def _length_table() -> np.ndarray:
-    from whoosh.util.numeric import byte_to_length
-
-    t = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
-    t[0] = 0.0
-    return t
-
-
-_LENGTH_TABLE = _length_table()
-
-
-def segment_lengths(segreader, fieldname: str) -> np.ndarray:
-    """Field length (Whoosh's byte-quantised value) of every document number of one segment."""
-    n = segreader.doc_count_all()
-    try:
-        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
-
-        col = segreader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
-        if col is None:
-            return np.zeros(n, dtype=np.float32)
-        raw = np.frombuffer(bytes(col._dbfile.get(col._basepos, col._count)), dtype=np.uint8)
-        out = np.zeros(n, dtype=np.float32)
-        out[:min(n, len(raw))] = _LENGTH_TABLE[raw[:n]]
-        return out
-    except (AttributeError, ImportError):   # another codec: the public, slower way
-        return np.array([segreader.doc_field_length(d, fieldname, 0) or 0 for d in range(n)],
-                        dtype=np.float32)
-
-
-class SegmentLengths:
-    """Field lengths per segment (numpy), kept across snapshots: a segment's lengths never
-    change (deletions do not touch them).  ``retain`` drops segments merged away."""
-
-    def __init__(self):
-        self._data: dict[tuple[str, str], np.ndarray] = {}
-        self._lock = threading.Lock()
-
-    def get(self, segreader, fieldname: str) -> np.ndarray:
-        seg = segreader.segment()
-        key = (seg.segment_id() if seg is not None else str(id(segreader)), fieldname)
-        v = self._data.get(key)
-        if v is None:
-            v = segment_lengths(segreader, fieldname)
-            with self._lock:
-                self._data[key] = v
-        return v
-
-    def retain(self, segment_ids) -> None:
-        keep = set(segment_ids)
-        with self._lock:
-            for k in [k for k in self._data if k[0] not in keep]:
-                del self._data[k]
-
-
-def _raw_leaf(segreader, fieldname, text):
-    m = segreader.postings(fieldname, text)
-    while isinstance(m, FilterMatcher):      # deletions: filtered by the visible set
-        m = m.child
-    return m
-
-
-def _postings(segreader, fieldname, text) -> tuple[np.ndarray, np.ndarray]:
-    """(document numbers, weights) of one segment's postings, block by block."""
-    from array import array
-
-    m = _raw_leaf(segreader, fieldname, text)
-    ids = array("i")
-    ws = array("f")
-    if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
-        while m.is_active():
-            if m._ids is None:
-                m._read_ids()
-            if m._weights is None:
-                m._read_weights()
-            ids.extend(m._ids)
-            w = m._weights
-            ws.extend(w if isinstance(w, array) and w.typecode == "f" else array("f", w))
-            m._next_block()
-    else:                                   # generic matcher: posting by posting
-        while m.is_active():
-            ids.append(m.id())
-            ws.append(m.weight())
-            m.next()
-    return (np.frombuffer(ids, dtype=np.int32).copy(), np.frombuffer(ws, dtype=np.float32).copy())
+#: fields whose postings carry positions (proximity reads them from the segment cache)
+POSITION_FIELDS = frozenset({"title", "body"})
 
 
 class RankIndex:
-    """Per-snapshot ranking data: field lengths and term scores (shared by threads)."""
+    """Per-snapshot ranking data: field lengths and term scores (shared by threads).
 
-    def __init__(self, lengths_cache, max_postings: int = TERM_CACHE_POSTINGS):
-        self._seglengths = lengths_cache       # SegmentLengths, kept across snapshots
-        self.max_postings = max_postings
+    Postings come from the engine's ``SegmentCache`` (kept across snapshots, so a snapshot
+    after a commit reads only the new segment's postings); what is per snapshot is their
+    combination over the segments with this snapshot's average field lengths, cached per term
+    and bounded by memory (``max_bytes``)."""
+
+    def __init__(self, segcache, max_bytes: int = TERM_CACHE_BYTES):
+        self.segcache = segcache               # SegmentCache, kept across snapshots
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._ready = False
         self._terms: OrderedDict = OrderedDict()
@@ -208,10 +137,11 @@ class RankIndex:
             self.leaves = [(sub.reader(), off) for sub, off in s.leaf_searchers()]
             self.lengths = {}
             self.avg = {}
+            infos = [self.segcache.info(lr) for lr, _off in self.leaves]
             for f in {f for m in MODELS.values() for f in m}:
                 if f == "prefix":         # existence only, b = 0: lengths are never used
                     continue
-                parts = [self._seglengths.get(lr, f) for lr, _off in self.leaves]
+                parts = [info.lengths(lr, f) for info, (lr, _off) in zip(infos, self.leaves)]
                 arr = np.concatenate(parts) if parts else np.zeros(0, dtype=np.float32)
                 self.lengths[f] = arr
                 self.avg[f] = float(s.avg_field_length(f) or 1.0) or 1.0
@@ -234,25 +164,28 @@ class RankIndex:
             return v
         self._setup(s)
         v = self._compute(text, MODELS[model])
+        size = v[0].nbytes + v[1].nbytes + v[2].nbytes + 200
         with self._lock:
             if key not in self._terms:
                 self._terms[key] = v
-                self._size += len(v[0])
-                while self._size > self.max_postings and len(self._terms) > 1:
+                self._size += size
+                while self._size > self.max_bytes and len(self._terms) > 1:
                     _k, old = self._terms.popitem(last=False)
-                    self._size -= len(old[0])
+                    self._size -= old[0].nbytes + old[1].nbytes + old[2].nbytes + 200
         return v
 
     def _compute(self, text: str, fields: dict):
         ids_parts, tf_parts = [], []
         title_parts = []
+        cache = self.segcache
         for f, (weight, b) in fields.items():
             for lr, off in self.leaves:
-                if (f, text) not in lr:
+                p = cache.postings(lr, f, text, f in POSITION_FIELDS)
+                if not len(p.ids):
                     continue
-                ids, ws = _postings(lr, f, text)
+                ids, ws = p.ids, p.weights
                 if off:
-                    ids += off
+                    ids = ids + np.int32(off)
                 ids_parts.append(ids)
                 if b:
                     tf_parts.append(weight * ws / ((1.0 - b) + b * (self.lengths[f][ids] / self.avg[f])))
@@ -273,47 +206,38 @@ class RankIndex:
 
     # -- positions (proximity) ------------------------------------------------------------
     def positions(self, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
-        """Positions of ``text`` in ``field`` for the (sorted) document numbers ``docs``.
-
-        Walks the posting blocks once: blocks whose highest document number is below the next
-        wanted document are skipped without decoding; in a block, the wanted documents are
-        found by bisection in its id array and only their values are decoded (Whoosh's
-        ``skip_to`` steps posting by posting inside a block)."""
+        """Positions of ``text`` in ``field`` for the (sorted) document numbers ``docs``,
+        decoded from the raw values the segment cache keeps per posting block (no block is
+        read again)."""
         out: dict[int, list[int]] = {}
         fmt = s.schema[field].format
+        self._setup(s)
         for lr, off in self.leaves:
-            if (field, text) not in lr:
-                continue
             n = lr.doc_count_all()
-            local = (docs[(docs >= off) & (docs < off + n)] - off).tolist()
-            if not local:
+            local = docs[(docs >= off) & (docs < off + n)] - off
+            if not len(local):
                 continue
-            m = _raw_leaf(lr, field, text)
-            if not (hasattr(m, "_read_ids") and hasattr(m, "_maxid")):
-                for d in local:                    # another codec: the public way
-                    if not m.is_active():
-                        break
-                    m.skip_to(d)
-                    if m.is_active() and m.id() == d:
-                        out[d + off] = fmt.decode_as("positions", m.value())
+            p = self.segcache.postings(lr, field, text, True)
+            if not len(p.ids):
                 continue
-            i = 0
-            while i < len(local) and m.is_active():
-                if m._maxid < local[i]:
-                    m._next_block()
-                    continue
-                if m._ids is None:
-                    m._read_ids()
-                ids = m._ids
-                while i < len(local) and local[i] <= m._maxid:
-                    d = local[i]
-                    k = bisect.bisect_left(ids, d)
-                    if k < len(ids) and ids[k] == d:
-                        if m._values is None:
-                            m._read_values()
-                        out[d + off] = fmt.decode_as("positions", m._values[k])
-                    i += 1
-                m._next_block()
+            ids = p.ids
+            k = np.searchsorted(ids, local)
+            k[k >= len(ids)] = len(ids) - 1
+            found = ids[k] == local
+            if not found.any():
+                continue
+            ks = k[found]
+            blocks = np.searchsorted(p.starts, ks, side="right") - 1
+            starts = p.starts
+            decoded = p.decoded
+            for d, kk, b in zip(local[found].tolist(), ks.tolist(), blocks.tolist()):
+                ps = decoded.get(d)
+                if ps is None:
+                    ps = fmt.decode_as("positions", p.values[b][kk - int(starts[b])])
+                    if len(decoded) >= DECODED_PER_TERM:
+                        decoded.clear()
+                    decoded[d] = ps
+                out[d + off] = ps
         return out
 
 
@@ -450,8 +374,29 @@ def rank(tv: Terms, plan) -> Ranked:
     scores = scores.astype(np.float32)
     if PROXIMITY_WEIGHT and len(plan.pairs):
         scores = _proximity(rx, s, plan, cand, scores)
-    order = np.lexsort((cand, -scores))
-    return Ranked(cand[order].astype(np.int32), scores[order], full)
+    order, head = ranked_order(cand, scores)
+    return Ranked(cand[order].astype(np.int32), scores[order], full, head)
+
+
+#: matches put in final order by ``rank`` (the rest are only partitioned below them)
+SORTED_TOP = 500
+
+
+def ranked_order(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
+    """(order, head): best first by score, then document number — fully for short lists;
+    for long ones only the matches scoring at least the ``top``-th best score (ties included,
+    so the head is exactly the full order's first ``head`` positions) are sorted, the others
+    follow in no particular order (they all score less).  ``head`` is None when all are
+    sorted."""
+    n = len(ids)
+    if n <= 2 * top or top < 1:
+        return np.lexsort((ids, -scores)), None
+    thr = np.partition(scores, n - top)[n - top]
+    upper = np.flatnonzero(scores >= thr)
+    lower = np.flatnonzero(scores < thr)
+    upper = upper[np.lexsort((ids[upper], -scores[upper]))]
+    return np.concatenate([upper, lower]), len(upper)
+
 
 
 def _near(psa: np.ndarray, psb: np.ndarray) -> bool:
@@ -479,7 +424,7 @@ def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
                 if len(terms) == 1 and weight >= PROXIMITY_ALT_WEIGHT and not terms[0].startswith(PREFIX_MARK):
                     for d, ps in rx.positions(s, field, terms[0], docs).items():
                         merged.setdefault(d, []).extend(ps)
-            got = cache[(gi, field)] = {d: np.unique(np.asarray(ps, dtype=np.int32))
+            got = cache[(gi, field)] = {d: np.array(sorted(set(ps)), dtype=np.int32)
                                         for d, ps in merged.items()}
         return got
 

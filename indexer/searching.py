@@ -12,7 +12,7 @@ import numpy as np
 
 from .hits import make_hit, signal
 from .query import correctable, display, highlight_terms, plan, with_corrections
-from .ranking import Terms, rank
+from .ranking import Terms, rank, ranked_order
 from .results import SearchResults
 from .snippets import make_snippet
 
@@ -45,14 +45,19 @@ def search(ctx, snap, s, base: SearchResults, groups, auds, category, page, per_
     names = table.category_names
     res.facets = dict(sorted(((names[i], int(c)) for i, c in enumerate(counts) if c),
                              key=lambda kv: (-kv[1], kv[0])))
+    head = ranked.head
     if category is not None:
         try:
             keep = codes == names.index(category)
         except ValueError:
             keep = np.zeros(len(ids), dtype=bool)
         ids, scores = ids[keep], scores[keep]
+        head = int(np.count_nonzero(keep[:head]))
     res.total = len(ids)
     start, end = (page - 1) * per_page, page * per_page
+    if end > head and head < len(ids):       # a page past the sorted head: sort them all
+        order = np.lexsort((ids, -scores))
+        ids, scores = ids[order], scores[order]
     if signals and len(ids):
         ids, scores = _apply_signals(table, signals, ids, scores, end)
     terms = highlight_terms(used)
@@ -77,24 +82,17 @@ def _remember(snap, key, cached) -> None:
 def _apply_signals(table, signals, ids, scores, end):
     """Multiply each match by its slug's signal; the first ``end`` positions are re-ranked
     (the rest, never shown, keep no particular order)."""
-    mult = {}
-    for slug in signals:
-        d = table.docnum(slug) if isinstance(slug, str) else None
-        if d is not None:
-            m = signal(signals, slug)
-            if m != 1.0:
-                mult[d] = m
-    if not mult:
+    mult = table.signal_multipliers(signals, signal)
+    if mult is None:
         return ids, scores
-    scores = scores.copy()
-    pos = np.flatnonzero(np.isin(ids, np.fromiter(mult, dtype=np.int64, count=len(mult))))
-    for i in pos.tolist():
-        scores[i] = scores[i] * np.float32(mult[int(ids[i])])
+    m = mult[ids]
+    if not (m != 1.0).any():
+        return ids, scores
+    scores = scores * m
     if len(ids) > 4 * end:
-        head = np.argpartition(-scores, end - 1)[:end]
-        order = head[np.lexsort((ids[head], -scores[head]))]
-        rest = np.setdiff1d(np.arange(len(ids)), order, assume_unique=True)
-        order = np.concatenate([order, rest])
+        # the matches scoring at least the end-th best (ties included) in final order, the
+        # rest after them: the shown positions are exactly those of a full sort
+        order, _head = ranked_order(ids, scores, end)
     else:
         order = np.lexsort((ids, -scores))
     return ids[order], scores[order]

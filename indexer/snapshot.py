@@ -15,13 +15,13 @@ from collections import OrderedDict
 from pathlib import Path
 
 from whoosh import index as windex
-from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
 
 import numpy as np
 
 from . import ranking
 from .doctable import DocTable
+from .segcache import SegmentCache
 from .spelling import Vocabulary
 
 __all__ = ["Snapshot", "close_quietly"]
@@ -34,16 +34,16 @@ def _vocab_fields(audiences) -> frozenset:
 
 
 class Snapshot:
-    def __init__(self, path: Path, key, lengths: ranking.SegmentLengths):
+    def __init__(self, path: Path, key, segments: SegmentCache):
         self.path = path
         self.key = key
         # No mmap: a segment file overwritten or truncated in place (a restore with cp, a
         # broken disk) must give read errors we can recover from, not SIGBUS in every worker.
         self.ix = FileStorage(str(path), supports_mmap=False).open_index()
         self._toc = self.ix._read_toc()   # pinned: every pooled searcher sees the same docnums
-        # field lengths of segments merged away since the last snapshot are not needed again
-        live = [seg.segment_id() for seg in self._toc.segments]
-        lengths.retain(live)
+        # data of segments merged away since the last snapshot is not needed again
+        segments.retain(seg.segment_id() for seg in self._toc.segments)
+        self.segments = segments
         self._pool: list = []
         self._lock = threading.Lock()
         self._borrowed = 0
@@ -53,14 +53,14 @@ class Snapshot:
         self.result_cache: OrderedDict = OrderedDict()
         self.vocab: dict = {}
         self._table: DocTable | None = None
-        self.rank = ranking.RankIndex(lengths)   # field lengths, term scores (search, suggest)
+        self.rank = ranking.RankIndex(segments)   # field lengths, term scores (search, suggest)
 
     # -- per-snapshot data ----------------------------------------------------------------
     def table(self, s) -> DocTable:
         """Slugs, categories and visibility of this snapshot (built on first use)."""
         t = self._table
         if t is None:
-            t = self._table = DocTable(s.reader())
+            t = self._table = DocTable(s.reader(), self.segments)
         return t
 
     def allowed(self, s, audiences: frozenset) -> set:
@@ -77,17 +77,16 @@ class Snapshot:
         key = _vocab_fields(audiences)
         v = self.vocab.get(key)
         if v is None:
-            # Only Latin words can be corrected, and they sort first (ASCII bytes): scan each
-            # segment's terms up to the first non-ASCII one (the merged multi-segment lexicon
-            # looks every term up in every segment: 157 ms instead of 12 at 10,000 articles)
+            # Only Latin words can be corrected, and they sort first (ASCII bytes): each
+            # segment's ASCII terms, kept per segment (the merged multi-segment lexicon looks
+            # every term up in every segment: 157 ms instead of 12 at 10,000 articles)
             freqs: dict[str, int] = {}
-            for leaf, _offset in s.reader().leaf_readers():
-                for f in key:
-                    for btext, ti in leaf.iter_field(f):
-                        if btext[:1] >= b"\x80":
-                            break
-                        t = btext.decode("utf-8")
-                        freqs[t] = freqs.get(t, 0) + ti.doc_frequency()
+            r = s.reader()
+            for leaf, _offset in (r.leaf_readers() if r.doc_count_all() else []):
+                info = self.segments.info(leaf)
+                for f in sorted(key):
+                    for t, n in info.ascii_terms(leaf, f).items():
+                        freqs[t] = freqs.get(t, 0) + n
             for w in dictionary_terms():
                 freqs.setdefault(w, 1)
             v = self.vocab[key] = Vocabulary(freqs)
@@ -95,20 +94,26 @@ class Snapshot:
 
     def visible_term(self, s, audiences: frozenset, term: str) -> bool:
         """True when ``term`` is a title/tag word of an article ``audiences`` may see."""
-        allowed = self.allowed(s, audiences)
+        allowed = self.allowed_mask(s, audiences)
         for f in sorted(_vocab_fields(audiences)):
-            if any(d in allowed for d in s.docs_for_query(wq.Term(f, term))):
-                return True
+            r = s.reader()
+            for lr, off in (r.leaf_readers() if r.doc_count_all() else []):
+                p = self.segments.postings(lr, f, term)
+                if len(p.ids) and allowed[p.ids + off].any():
+                    return True
         return False
 
-    def clear_caches(self, *, terms: bool = False) -> None:
+    def clear_caches(self, *, terms: bool = False, segments: bool = False) -> None:
         """Forget cached results and suggestions (benchmarks measure the work, not the
-        caches); ``terms``: also term scores and the vocabulary, as on a new snapshot."""
+        caches); ``terms``: also the combined term scores and the vocabulary, as on a new
+        snapshot after a commit; ``segments``: also every cached posting, as in a new process."""
         self.suggest_cache.clear()
         self.result_cache.clear()
-        if terms:
+        if terms or segments:
             self.rank.clear()
             self.vocab.clear()
+        if segments:
+            self.segments.clear_postings()
 
     @staticmethod
     def cache_get(cache: OrderedDict, key):

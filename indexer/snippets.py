@@ -13,6 +13,8 @@ from __future__ import annotations
 import bisect
 import html
 import re
+from array import array
+from collections import OrderedDict
 
 from .text import normalise_with_map
 
@@ -101,8 +103,34 @@ def _locate(text: str, terms):
         found = _find_spans(low, terms)
         if found:
             return found, None
-    norm, offsets = normalise_with_map(text[:MAX_NORMALISED])
+    norm, offsets = _normalised(text[:MAX_NORMALISED])
     return _find_spans(norm, terms), offsets
+
+
+_NORM_CACHE: OrderedDict = OrderedDict()
+NORM_CACHE_SIZE = 32      # texts (≤ 20,000 characters each, offsets as a compact array)
+
+
+def _normalised(head: str):
+    """``normalise_with_map(head)``, remembered for the last few texts: the slow path is NFKC +
+    OpenCC over up to 20,000 characters (≈ 5 ms), and the same Traditional-Chinese articles
+    come back in the hits of query after query."""
+    got = _NORM_CACHE.get(head)
+    if got is not None:
+        try:
+            _NORM_CACHE.move_to_end(head)
+        except KeyError:          # evicted by another thread meanwhile
+            pass
+        return got
+    norm, offsets = normalise_with_map(head)
+    got = (norm, None if offsets is None else array("i", offsets))
+    _NORM_CACHE[head] = got
+    while len(_NORM_CACHE) > NORM_CACHE_SIZE:
+        try:
+            _NORM_CACHE.popitem(last=False)
+        except KeyError:
+            break
+    return got
 
 
 def make_snippet(text: str, terms, width: int = 100) -> str:
@@ -116,14 +144,26 @@ def make_snippet(text: str, terms, width: int = 100) -> str:
         cut = text[:end]
         return html.escape(" ".join(cut.split())) + ("…" if end < len(text) else "")
     # best window: most distinct terms, then most hits; starts at a span start
+    # (a sliding window over the spans, which are sorted and do not overlap: the count of
+    # each term inside [k, hi) instead of a set per start)
     starts = [a for a, _ in spans]
     best = (-1, -1, 0)
-    for k, (a, _b) in enumerate(spans):
-        hi = bisect.bisect_left(starts, a + width)
-        distinct = len({found[m][2] for m in range(k, hi)})
-        score = (distinct, hi - k)
+    counts: dict[str, int] = {}
+    hi = 0
+    for k, a in enumerate(starts):
+        end = bisect.bisect_left(starts, a + width, hi)
+        while hi < end:
+            t = found[hi][2]
+            counts[t] = counts.get(t, 0) + 1
+            hi += 1
+        score = (len(counts), hi - k)
         if score > best[:2]:
-            best = (distinct, hi - k, a)
+            best = (score[0], score[1], a)
+        t = found[k][2]
+        if counts[t] == 1:
+            del counts[t]
+        else:
+            counts[t] -= 1
     first = best[2]
     # move the window start back a little, to a sentence/clause boundary if one is near
     lo = max(0, first - width // 4)

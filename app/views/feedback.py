@@ -177,7 +177,7 @@ def vote(slug: str):
     row = votes.record_vote(session, article, key, parsed, user_id=current_user.id if current_user.is_authenticated else None)
     fixtasks.join_open_task(session, article, row)
     session.commit()
-    ranking.invalidate()
+    ranking.invalidate(article)
     code = "thanks" if parsed.helpful else ("noted" if parsed.reason else "why")
     return _back(article, query, code)
 
@@ -235,7 +235,7 @@ def escalate(slug: str):
                                      idempotency_key=f"article-feedback:{idem}" if idem else None, caller=key)
     except TicketValidationError as exc:
         return _escalate_page(article, values, exc.errors, 400, comment=comment, idem=idem)
-    ranking.invalidate()
+    ranking.invalidate(article)
     return redirect(ticket_url(ticket, with_token=ticket.requester_id is None), 303)
 
 
@@ -307,7 +307,7 @@ def api_feedback(slug: str):
     else:
         fixtasks.join_open_task(session, article, row)
         session.commit()
-    ranking.invalidate()
+    ranking.invalidate(article)
     helpful, not_helpful = votes.counts(session, article)
     body = {
         "feedback_id": row.id,

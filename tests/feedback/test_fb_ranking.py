@@ -148,3 +148,95 @@ def test_signals_expire_after_the_ttl(twins, readers):
     with twins.test_request_context():
         signals = ranking.current_signals()
     assert signals[top] == pytest.approx(multiplier(0, 20, 0), abs=1e-3) and other not in signals
+
+
+# -- signals off the request path: kb worker's job writes them, web workers read the file --------
+
+def _count_computes(monkeypatch) -> list:
+    calls = []
+    real = ranking.compute
+
+    def counting(session):
+        calls.append(1)
+        return real(session)
+
+    monkeypatch.setattr(ranking, "compute", counting)
+    return calls
+
+
+def _run_job(app):
+    from app.worker.jobs import JOBS
+
+    job = next(j for j in JOBS if j.name == "ranking_signals")
+    with app.app_context(), session_scope() as s:
+        return job.load()(s, utcnow())
+
+
+def _fresh_process(app):
+    """Forget this process's signals, as in a newly started web worker."""
+    app.extensions.pop("kb.ranking", None)
+
+
+def test_the_worker_job_writes_the_signals_and_searches_only_read_them(twins, readers, monkeypatch):
+    top, other = _order(readers())
+    _add_votes_from_another_worker(twins, top, 20)
+    assert _run_job(twins) == 1                                  # one article has a multiplier
+    path = ranking.signals_file(twins.config)
+    assert ranking.read_file(path) == {top: pytest.approx(multiplier(0, 20, 0), abs=1e-3)}
+    _fresh_process(twins)
+    calls = _count_computes(monkeypatch)
+    for _ in range(3):
+        assert _order(readers()) == [other, top]                 # read from the file
+        assert _order(readers(), "suggest", "打印机脱") == [other, top]
+    assert calls == []                                           # never computed on the request path
+
+
+def test_a_new_file_from_the_worker_reaches_a_running_web_worker(twins, readers, monkeypatch):
+    twins.config["KB_RANKING_TTL"] = 3600
+    top, other = _order(readers())                               # this process has its signals
+    _add_votes_from_another_worker(twins, top, 20)
+    path = ranking.signals_file(twins.config)
+    before = path.stat().st_mtime
+    _run_job(twins)
+    import os
+    os.utime(path, (before + 5, before + 5))                     # a later modification time
+    calls = _count_computes(monkeypatch)
+    import time
+    deadline = time.monotonic() + 5
+    while _order(readers()) != [other, top]:                     # read in the background
+        assert time.monotonic() < deadline, "the new signals never arrived"
+        time.sleep(ranking.STAT_EVERY / 4)
+    assert calls == []
+
+
+def test_without_a_worker_a_stale_file_is_recomputed_in_the_background(twins, readers, monkeypatch):
+    twins.config["KB_RANKING_TTL"] = 1
+    top, other = _order(readers())
+    _add_votes_from_another_worker(twins, top, 20)
+    path = ranking.signals_file(twins.config)
+    import os
+    import time
+    os.utime(path, (time.time() - 60, time.time() - 60))         # nobody has refreshed it for a minute
+    deadline = time.monotonic() + 5
+    while _order(readers()) != [other, top]:
+        assert time.monotonic() < deadline, "stale signals were never recomputed"
+        time.sleep(ranking.STAT_EVERY / 4)
+    assert ranking.read_file(path)[top] == pytest.approx(multiplier(0, 20, 0), abs=1e-3)
+
+
+def test_the_signals_file_is_only_rewritten_when_they_change(tmp_path):
+    path = tmp_path / "ranking-signals.json"
+    assert ranking.write_file(path, {"a/b": 0.9}) is True
+    assert ranking.write_file(path, {"a/b": 0.9}) is False       # same: only touched
+    assert ranking.write_file(path, {"a/b": 0.8}) is True
+    path.write_text("{not json", encoding="utf-8")
+    assert ranking.read_file(path) is None                       # a broken file is ignored
+    assert ranking.write_file(path, {}) is True and ranking.read_file(path) == {}
+
+
+def test_the_signals_job_is_registered():
+    from app.worker.jobs import JOBS
+
+    job = next(j for j in JOBS if j.name == "ranking_signals")
+    assert job.load() is ranking.refresh
+    assert job.every.total_seconds() <= 60

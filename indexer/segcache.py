@@ -1,0 +1,269 @@
+"""Per-segment data kept across index snapshots (one ``SegmentCache`` per engine).
+
+A Whoosh segment never changes once written: a commit adds a new segment (and may merge small
+ones into a new one), and deletions are recorded in the TOC, not in the segment's files.  So
+everything read from a segment's files can outlive the snapshot that read it, and a new
+snapshot after a commit only reads what the new segment adds:
+
+* ``SegmentInfo`` — per document number of the segment: slug, category (as codes), field
+  lengths (numpy), which documents carry each audience (boolean arrays), the ASCII
+  did-you-mean terms.  Deletions are *not* in it: they change from generation to generation
+  and are applied by the snapshot (``live_mask``).
+* ``postings`` — one term's postings in one field of one segment as numpy arrays (document
+  numbers local to the segment, weights) plus, for fields with positions, the raw position
+  values of each block, so proximity decodes the positions of a document without re-reading
+  (unpickling, decompressing) posting blocks.  Bounded by memory (``max_bytes``, LRU).
+
+``retain(segment ids)`` drops segments merged away (called when a snapshot opens).
+"""
+from __future__ import annotations
+
+import threading
+from array import array
+from collections import OrderedDict
+
+import numpy as np
+from whoosh.matching.wrappers import FilterMatcher
+
+__all__ = ["SegmentCache", "SegmentInfo", "SegPostings", "segment_key", "segment_lengths",
+           "POSTINGS_BYTES"]
+
+#: memory for cached postings per engine (numpy arrays + raw position values)
+POSTINGS_BYTES = 96 * 1024 * 1024
+_ENTRY_OVERHEAD = 200          # dict/tuple/array headers per cached term
+DECODED_PER_TERM = 32          # decoded position lists kept per cached term
+_EMPTY_I = np.zeros(0, dtype=np.int32)
+_EMPTY_F = np.zeros(0, dtype=np.float32)
+
+
+def _length_table() -> np.ndarray:
+    from whoosh.util.numeric import byte_to_length
+
+    t = np.array([byte_to_length(b) for b in range(256)], dtype=np.float32)
+    t[0] = 0.0
+    return t
+
+
+_LENGTH_TABLE = _length_table()
+
+
+def segment_key(segreader) -> str:
+    seg = segreader.segment()
+    return seg.segment_id() if seg is not None else f"reader-{id(segreader)}"
+
+
+def segment_lengths(segreader, fieldname: str) -> np.ndarray:
+    """Field length (Whoosh's byte-quantised value) of every document number of one segment."""
+    n = segreader.doc_count_all()
+    try:
+        from whoosh.codec.whoosh3 import LENGTHS_COLUMN, _lenfield
+
+        col = segreader._perdoc._cached_reader(_lenfield(fieldname), LENGTHS_COLUMN)
+        if col is None:
+            return np.zeros(n, dtype=np.float32)
+        raw = np.frombuffer(bytes(col._dbfile.get(col._basepos, col._count)), dtype=np.uint8)
+        out = np.zeros(n, dtype=np.float32)
+        out[:min(n, len(raw))] = _LENGTH_TABLE[raw[:n]]
+        return out
+    except (AttributeError, ImportError):   # another codec: the public, slower way
+        return np.array([segreader.doc_field_length(d, fieldname, 0) or 0 for d in range(n)],
+                        dtype=np.float32)
+
+
+class SegPostings:
+    """One term in one field of one segment: ``ids`` (local, sorted), ``weights``; with
+    positions: ``starts`` (index of each block's first posting) and ``values`` (each block's
+    raw values, decoded per document on demand)."""
+    __slots__ = ("ids", "weights", "starts", "values", "nbytes", "decoded")
+
+    def __init__(self, ids, weights, starts=None, values=None):
+        self.ids, self.weights, self.starts, self.values = ids, weights, starts, values
+        #: positions already decoded, per local document (the best pages of common terms
+        #: come back query after query); bounded by ``DECODED_PER_TERM``
+        self.decoded: dict[int, list[int]] = {}
+        n = ids.nbytes + weights.nbytes + _ENTRY_OVERHEAD
+        if values is not None:
+            n += starts.nbytes + sum(56 + 8 * len(v) + sum(map(len, v)) for v in values)
+        self.nbytes = n
+
+    def value(self, local: int):
+        """The raw value (positions) of document ``local``, or None when it has none."""
+        if self.values is None:
+            return None
+        k = int(np.searchsorted(self.ids, local))
+        if k >= len(self.ids) or self.ids[k] != local:
+            return None
+        b = int(np.searchsorted(self.starts, k, side="right")) - 1
+        return self.values[b][k - int(self.starts[b])]
+
+
+_NONE = SegPostings(_EMPTY_I, _EMPTY_F)
+
+
+def _raw_leaf(segreader, fieldname, text):
+    m = segreader.postings(fieldname, text)
+    while isinstance(m, FilterMatcher):      # deletions: filtered by the visible set
+        m = m.child
+    return m
+
+
+def read_postings(segreader, fieldname: str, text: str, keep_values: bool) -> SegPostings:
+    """Every posting of ``text`` in ``fieldname`` of one segment, block by block (each block
+    is unpickled once; its values are kept when ``keep_values``)."""
+    if (fieldname, text) not in segreader:
+        return _NONE
+    m = _raw_leaf(segreader, fieldname, text)
+    ids = array("i")
+    ws = array("f")
+    starts = array("i") if keep_values else None
+    values = [] if keep_values else None
+    if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
+        while m.is_active():
+            if m._ids is None:
+                m._read_ids()
+            if m._weights is None:
+                m._read_weights()
+            if keep_values:
+                if m._values is None:
+                    m._read_values()
+                starts.append(len(ids))
+                values.append(m._values)
+            ids.extend(m._ids)
+            w = m._weights
+            ws.extend(w if isinstance(w, array) and w.typecode == "f" else array("f", w))
+            m._next_block()
+    else:                                   # generic matcher: posting by posting
+        while m.is_active():
+            if keep_values:
+                starts.append(len(ids))
+                values.append((m.value(),))
+            ids.append(m.id())
+            ws.append(m.weight())
+            m.next()
+    return SegPostings(np.frombuffer(ids, dtype=np.int32).copy(),
+                       np.frombuffer(ws, dtype=np.float32).copy(),
+                       np.frombuffer(starts, dtype=np.int32).copy() if keep_values else None,
+                       values)
+
+
+def column_values(segreader, fieldname: str) -> list:
+    if segreader.doc_count_all() == 0 or not segreader.has_column(fieldname):
+        return []
+    return list(segreader.column_reader(fieldname))
+
+
+class SegmentInfo:
+    """What one segment holds per document number (deletions excluded, see module doc)."""
+
+    def __init__(self, segreader):
+        self.key = segment_key(segreader)
+        self.n = segreader.doc_count_all()
+        self.slugs: list[str] = column_values(segreader, "slug")
+        cats = column_values(segreader, "category")
+        names = sorted(set(cats))
+        code = {c: i for i, c in enumerate(names)}
+        self.category_names: list[str] = names
+        self.category_codes = np.array([code[c] for c in cats], dtype=np.int32)
+        self._reader_fields = set(segreader.schema.names())
+        self._lengths: dict[str, np.ndarray] = {}
+        self._audiences: dict[str, np.ndarray] = {}
+        self._slug_index: dict[str, int] | None = None
+        self._vocab: dict[str, dict[str, int]] = {}
+        self._lock = threading.Lock()
+
+    def lengths(self, segreader, field: str) -> np.ndarray:
+        v = self._lengths.get(field)
+        if v is None:
+            v = self._lengths[field] = segment_lengths(segreader, field)
+        return v
+
+    def audience(self, segreader, audience: str) -> np.ndarray:
+        """Boolean array: documents of this segment whose audience is ``audience``."""
+        v = self._audiences.get(audience)
+        if v is None:
+            v = np.zeros(self.n, dtype=bool)
+            p = read_postings(segreader, "audience", audience, False)
+            if len(p.ids):
+                v[p.ids] = True
+            self._audiences[audience] = v
+        return v
+
+    def slug_index(self) -> dict[str, int]:
+        """{slug: local document number}; a slug updated within the segment maps to its last
+        (live) copy."""
+        m = self._slug_index
+        if m is None:
+            m = self._slug_index = {s: d for d, s in enumerate(self.slugs)}
+        return m
+
+    def ascii_terms(self, segreader, field: str) -> dict[str, int]:
+        """{term: document frequency} of the field's ASCII terms (did-you-mean vocabulary;
+        they sort first, so the scan stops at the first non-ASCII term)."""
+        v = self._vocab.get(field)
+        if v is None:
+            v = {}
+            if field in self._reader_fields:
+                for btext, ti in segreader.iter_field(field):
+                    if btext[:1] >= b"\x80":
+                        break
+                    v[btext.decode("utf-8")] = ti.doc_frequency()
+            self._vocab[field] = v
+        return v
+
+
+class SegmentCache:
+    """Segment infos and term postings of every live segment, shared by all snapshots."""
+
+    def __init__(self, max_bytes: int = POSTINGS_BYTES):
+        self.max_bytes = max_bytes
+        self._infos: dict[str, SegmentInfo] = {}
+        self._postings: OrderedDict = OrderedDict()
+        self.nbytes = 0
+        self._lock = threading.Lock()
+
+    def info(self, segreader) -> SegmentInfo:
+        key = segment_key(segreader)
+        v = self._infos.get(key)
+        if v is None:
+            v = SegmentInfo(segreader)
+            with self._lock:
+                v = self._infos.setdefault(key, v)
+        return v
+
+    def postings(self, segreader, field: str, text: str, keep_values: bool = False) -> SegPostings:
+        key = (segment_key(segreader), field, text)
+        v = self._postings.get(key)
+        if v is not None and (not keep_values or v.values is not None or not len(v.ids)):
+            with self._lock:
+                if key in self._postings:
+                    self._postings.move_to_end(key)
+            return v
+        v = read_postings(segreader, field, text, keep_values)
+        with self._lock:
+            old = self._postings.pop(key, None)
+            if old is not None:
+                self.nbytes -= old.nbytes
+            self._postings[key] = v
+            self.nbytes += v.nbytes
+            while self.nbytes > self.max_bytes and len(self._postings) > 1:
+                _k, gone = self._postings.popitem(last=False)
+                self.nbytes -= gone.nbytes
+        return v
+
+    def retain(self, segment_ids) -> None:
+        """Forget segments that are no longer in the index (merged away or replaced)."""
+        keep = set(segment_ids)
+        with self._lock:
+            for k in [k for k in self._infos if k not in keep]:
+                del self._infos[k]
+            for k in [k for k in self._postings if k[0] not in keep]:
+                self.nbytes -= self._postings.pop(k).nbytes
+
+    def clear_postings(self) -> None:
+        """Forget every cached posting (benchmarks: a cold process)."""
+        with self._lock:
+            self._postings.clear()
+            self.nbytes = 0
+
+    def stats(self) -> dict:
+        return {"segments": len(self._infos), "terms": len(self._postings), "bytes": self.nbytes}

@@ -1,0 +1,116 @@
+"""Speed machinery that must not change results: per-segment data kept across snapshots,
+partial sorting of long match lists, Whoosh reading mmapped segments without copies."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from indexer import ranking
+from indexer.ranking import ranked_order
+from ixhelpers import make_doc, slugs
+
+PUBLIC = frozenset({"public"})
+
+
+def test_ranked_order_head_is_exactly_the_full_sort():
+    rng = np.random.default_rng(7)
+    for _ in range(300):
+        n = int(rng.integers(1, 3000))
+        top = int(rng.integers(1, 400))
+        ids = rng.permutation(2 * n)[:n].astype(np.int32)
+        scores = rng.integers(0, int(rng.integers(1, 40)), n).astype(np.float32)   # many ties
+        full = np.lexsort((ids, -scores))
+        order, head = ranked_order(ids, scores, top)
+        h = n if head is None else head
+        assert h >= min(top, n)
+        assert (ids[order][:h] == ids[full][:h]).all()
+        assert sorted(order.tolist()) == list(range(n))
+        if head is not None:
+            assert (scores[order][h:] < scores[order][h - 1]).all()
+
+
+def _all_pages(eng, q, category=None, per_page=3):
+    out, page = [], 1
+    while True:
+        r = eng.search(q, page=page, per_page=per_page, category=category)
+        if not r.hits:
+            return out, r.total
+        out += [(h.slug, round(h.score, 5)) for h in r.hits]
+        page += 1
+
+
+@pytest.mark.parametrize("category", [None, "常见问题"])
+def test_pages_past_a_partially_sorted_head_are_those_of_a_full_sort(fresh, monkeypatch, category):
+    fresh.update([make_doc(f"bulk/vpn-{i}", f"VPN 连接 说明 {i}", "VPN 连接失败 错误 809 " * (1 + i % 5))
+                  for i in range(40)])
+    full, total = _all_pages(fresh, "VPN 连接失败", category)
+    assert total > 10 and len(full) == total
+    monkeypatch.setattr(ranking, "SORTED_TOP", 2)         # only a tiny head is sorted
+    fresh._gen.clear_caches(terms=True)
+    partial, total2 = _all_pages(fresh, "VPN 连接失败", category)
+    assert partial == full and total2 == total
+    signals = {f"bulk/vpn-{i}": 1.3 for i in range(0, 40, 3)}
+    fresh._gen.clear_caches()
+    with_signals = [(h.slug, h.score) for h in fresh.search("VPN 连接失败", per_page=5, signals=signals).hits]
+    monkeypatch.setattr(ranking, "SORTED_TOP", 100_000)
+    fresh._gen.clear_caches(terms=True)
+    assert [(h.slug, h.score) for h in fresh.search("VPN 连接失败", per_page=5, signals=signals).hits] == with_signals
+
+
+def test_a_commit_reuses_the_segments_it_kept_and_reads_only_the_new_one(fresh):
+    fresh.search("VPN")
+    gen1 = fresh._gen
+    s1 = gen1.acquire()
+    try:
+        base = [fresh._segments.info(lr) for lr, _off in s1.reader().leaf_readers()]
+        gen1.table(s1)
+    finally:
+        gen1.release(s1)
+    fresh.update([make_doc("new/zq-word", "全新标题 zqxword", "正文 zqxword")])
+    assert slugs(fresh.search("zqxword")) == ["new/zq-word"]
+    gen2 = fresh._gen
+    assert gen2 is not gen1
+    s2 = gen2.acquire()
+    try:
+        infos = [fresh._segments.info(lr) for lr, _off in s2.reader().leaf_readers()]
+    finally:
+        gen2.release(s2)
+    kept = [i for i in infos if any(i is b for b in base)]
+    assert kept, "the big segment's data was read again after a commit"
+    assert len(infos) == len(kept) + 1                    # only the new segment is new
+    live = {i.key for i in infos}
+    assert set(fresh._segments._infos) == live            # nothing kept for segments gone
+
+
+def test_deletions_and_audiences_after_commits_per_segment(fresh, docs):
+    internal = next(d for d in docs if d.audience == "internal")
+    public = next(d for d in docs if d.audience == "public")
+    word = "zqinternalword"
+    fresh.update([make_doc(internal.slug, internal.title + " " + word, internal.body,
+                           audience="internal", category=internal.category)])
+    assert fresh.search(word).total == 0                  # anonymous: never
+    assert slugs(fresh.search(word, audiences={"public", "internal"})) == [internal.slug]
+    assert fresh.suggest(word + " ").total == 0
+    fresh.update(delete=[public.slug])
+    assert public.slug not in slugs(fresh.search(public.title, per_page=50))
+    # the same slug updated twice: one live copy, its signal applies once
+    fresh.update([make_doc(public.slug, public.title, public.body, category=public.category)])
+    fresh.update([make_doc(public.slug, public.title, public.body, category=public.category)])
+    r = fresh.search(public.title, per_page=50)
+    assert slugs(r).count(public.slug) == 1
+    boosted = fresh.search(public.title, per_page=50, signals={public.slug: 2.0})
+    one = {h.slug: h.score for h in r.hits}[public.slug]
+    assert {h.slug: h.score for h in boosted.hits}[public.slug] == pytest.approx(2 * one, rel=1e-5)
+
+
+def test_whoosh_reads_mmapped_segments_through_a_view(fresh):
+    from whoosh.filedb.structfile import BufferFile
+
+    from indexer.whooshfix import ViewFile
+
+    f = BufferFile(memoryview(b"abc\ndef"))
+    assert isinstance(f.file, ViewFile)
+    assert f.read(2) == b"ab" and f.file.readline() == b"c\n" and f.read() == b"def"
+    f.seek(1)
+    assert f.tell() == 1 and f.get(4, 3) == b"def"
+    assert fresh.search("VPN").total > 0
