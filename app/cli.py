@@ -19,7 +19,42 @@ from .models import User
 from .visibility import ROLE_NAMES
 
 
-@click.group("kb", cls=ChineseGroup, help="helpdesk-kb 管理命令。")
+class KbGroup(ChineseGroup):
+    """``kb``: a command run against a database that ``kb init`` has not set up (or not migrated
+    to this version) says so in one line instead of printing SQLAlchemy's traceback."""
+
+    def invoke(self, ctx):
+        from sqlalchemy.exc import OperationalError, ProgrammingError
+
+        try:
+            return super().invoke(ctx)
+        except (OperationalError, ProgrammingError) as exc:
+            message = _schema_message(exc, ctx)
+            if message is None:
+                raise
+            raise click.ClickException(message) from exc
+
+
+def _schema_message(exc: Exception, ctx: click.Context) -> str | None:
+    """A Chinese hint when ``exc`` comes from a missing table or column and the schema is behind."""
+    text = str(getattr(exc, "orig", exc)).lower()
+    if not any(mark in text for mark in ("no such table", "no such column", "does not exist", "undefined")):
+        return None
+    try:
+        info = ctx.find_object(ScriptInfo)
+        engine = info.load_app().extensions["kb.engine"] if info is not None else get_engine()
+        current = migrate.current_revision(engine)
+    except Exception:  # noqa: BLE001 - the database itself is unreachable: keep the original error
+        return None
+    if current is None:
+        return "数据库还没有初始化：请先运行 flask --app wsgi kb init（创建数据库、导入文章库并建立索引）。"
+    if current != migrate.head_revision():
+        return (f"数据库结构是旧版本（{current}），需要升级：请先运行 flask --app wsgi kb init"
+                f"（会迁移到 {migrate.head_revision()}，数据保留）。")
+    return None
+
+
+@click.group("kb", cls=KbGroup, help="helpdesk-kb 管理命令。")
 def kb_cli() -> None:
     pass
 

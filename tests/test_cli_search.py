@@ -56,3 +56,18 @@ def test_the_kb_console_script_has_the_same_verbs(tmp_path, articles_dir):
     assert json.loads(found.stdout)["results"][0]["slug"] == "vpn/error-809"
     usage = subprocess.run([*kb, "--help"], env=env, capture_output=True, text=True, timeout=60).stdout
     assert usage.startswith("用法：kb [选项]") and "sync" in usage
+
+
+def test_commands_before_kb_init_say_to_run_it_instead_of_a_traceback(tmp_path, articles_dir):
+    fresh = create_app({"KB_INSTANCE_DIR": str(tmp_path / "fresh"), "KB_ARTICLES_DIR": str(articles_dir),
+                        "KB_DATABASE_URL": f"sqlite:///{tmp_path / 'fresh.sqlite3'}"})
+    runner = fresh.test_cli_runner()
+    for args in (["kb", "search", "vpn"], ["kb", "stats"], ["kb", "report", "--month", "2026-11"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, (args, result.output)
+        assert "数据库还没有初始化" in result.output and "kb init" in result.output, (args, result.output)
+        assert "Traceback" not in result.output and "sqlalche" not in result.output
+    assert runner.invoke(args=["kb", "init"]).exit_code == 0
+    assert runner.invoke(args=["kb", "search", "809"]).exit_code == 0
+    fresh.extensions["kb.search"].close()
+    fresh.extensions["kb.engine"].dispose()

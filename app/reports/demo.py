@@ -26,7 +26,7 @@ from ..tickets.choices import CATEGORIES
 from .searchlog import norm
 
 UTC = dt.timezone.utc
-GROUPS = (("一线服务台", ["account", "mail", "printing", "other", "software"], 1),
+GROUPS = (("一线服务台", ["account", "mail", "printing", "other", "software", "collaboration"], 1),
           ("网络与远程", ["vpn", "network", "security"], 1),
           ("桌面支持", ["computer", "software", "printing"], 2))
 SUBJECTS = {
@@ -38,6 +38,7 @@ SUBJECTS = {
     "software": ["申请安装 Visio", "Office 激活失败 0xC004F074", "Teams 打不开"],
     "computer": ["电脑开机蓝屏", "Windows 更新失败 0x80070002", "电脑很慢"],
     "security": ["收到可疑钓鱼邮件", "电脑提示病毒", "U 盘被禁用"],
+    "collaboration": ["Teams 会议没有声音", "企业微信聊天记录不同步", "会议室投屏连不上"],
     "other": ["申请新员工电脑", "咨询软件采购流程"],
 }
 POPULAR = ["VPN 809", "ｖｐｎ８０９", "vpn809", "vpn 691", "密码 重置", "忘記密碼", "outlook 密码", "打印机脱机",
@@ -114,7 +115,7 @@ def generate(session: Session, *, months: int = 3, tickets: int = 5000, searches
             day = created.astimezone(tz).date()
         counters[day] = counters.get(day, 0) + 1
         number = f"IT-{day:%Y%m%d}-{9000 + counters[day]:04d}"
-        cat = rng.choices(cats, weights=[14, 16, 10, 12, 9, 10, 12, 4, 3])[0]
+        cat = rng.choices(cats, weights=[14, 16, 10, 12, 9, 10, 12, 4, 6, 3])[0]
         priority = rng.choices(("P1", "P2", "P3", "P4"), weights=(3, 20, 57, 20))[0]
         resp_due, reso_due = policy.due_times(priority, created)
         group = next((g for g in groups if cat in g.skills), groups[0])

@@ -15,6 +15,7 @@ CATEGORIES: dict[str, str] = {
     "software": "软件安装与授权",
     "computer": "电脑与系统",
     "security": "信息安全",
+    "collaboration": "协作与会议",
     "other": "其他",
 }
 
