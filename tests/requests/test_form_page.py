@@ -10,7 +10,7 @@ from .conftest import open_form, visit_count, visit_row
 
 LABELS = ("标题", "问题描述", "类别", "影响范围", "紧急程度", "姓名", "邮箱", "电话", "附件")
 CATEGORY_LABELS = ("账号与密码", "VPN 与远程访问", "网络与 Wi-Fi", "邮件与日历", "打印与外设",
-                   "软件安装与授权", "电脑与系统", "信息安全", "其他")
+                   "软件安装与授权", "电脑与系统", "信息安全", "协作与会议", "其他")
 
 
 def test_every_field_has_a_label_and_every_choice_is_offered(form_client):
