@@ -32,6 +32,7 @@ SETTINGS = (
     "KB_RATELIMIT_STORAGE_URI",
     # accounts (app/accounts/settings.py has their defaults and meaning)
     "KB_SECURE_COOKIES",
+    "KB_TRUSTED_PROXIES",  # reverse proxies in front of gunicorn whose X-Forwarded-For/-Proto are believed
     "KB_SESSION_HOURS",
     "KB_REMEMBER_DAYS",
     "KB_LOGIN_LIMIT_ACCOUNT",
@@ -93,9 +94,29 @@ def resolve(app, overrides: dict | None) -> None:
     from .worker.settings import WorkerSettings
 
     WorkerSettings.from_config(cfg)
+    cfg["KB_TRUSTED_PROXIES"] = trusted_proxies(cfg.get("KB_TRUSTED_PROXIES"))
     from .requests.settings import RequesterSettings
 
     RequesterSettings.from_config(cfg)
+
+
+class ProxySettingError(ValueError):
+    pass
+
+
+def trusted_proxies(value) -> int:
+    """``KB_TRUSTED_PROXIES``: how many reverse proxies stand in front of gunicorn (0 = none: the
+    peer address is the client). A wrong value stops start-up with a clear message: believing a
+    forged X-Forwarded-For would let anyone escape the per-address limits."""
+    if value is None or value == "":
+        return 0
+    try:
+        count = int(str(value).strip())
+    except ValueError:
+        count = -1
+    if not 0 <= count <= 5:
+        raise ProxySettingError(f"KB_TRUSTED_PROXIES：应为 0 到 5 的整数（前面有几层反向代理），收到的是 {value!r}")
+    return count
 
 
 def _stored_secret(path: Path) -> str:

@@ -66,6 +66,14 @@ def _private_response() -> bool:
 
 def init_app(app) -> None:
     app.request_class = SafeRequest
+    proxies = app.config.get("KB_TRUSTED_PROXIES", 0)
+    if proxies:
+        # Behind nginx/Caddy/HAProxy: request.remote_addr (per-address limits, audit, sessions) and
+        # the scheme come from the last `proxies` entries of X-Forwarded-For/-Proto, which those
+        # proxies append; anything a client put further left is ignored. werkzeug's ProxyFix.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=0, x_port=0, x_prefix=0)
     csrf.init_app(app)
 
     @app.before_request

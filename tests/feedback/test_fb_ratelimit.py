@@ -18,9 +18,9 @@ from .conftest import SLUG, anon_contact, api_vote, feedback_rows, tickets
 def limited(tmp_path, articles_dir, pg_available):
     apps = []
 
-    def make(**limits):
+    def make(proxies=0, **limits):
         app, drop = build_app(tmp_path / f"a{len(apps)}", articles_dir, pg_available,
-                              RATELIMIT_ENABLED=True, KB_FEEDBACK_LIMITS=limits)
+                              RATELIMIT_ENABLED=True, KB_FEEDBACK_LIMITS=limits, KB_TRUSTED_PROXIES=proxies)
         assert app.test_cli_runner().invoke(args=["kb", "sync"]).exit_code == 0
         apps.append((app, drop))
         return app
@@ -57,6 +57,37 @@ def test_new_session_cookies_do_not_escape_the_address_limit(limited):
     response = other.post(f"/api/articles/{SLUG}/feedback", json={"helpful": True},
                           environ_base={"REMOTE_ADDR": "10.1.2.3"})
     assert response.status_code == 201
+
+
+def test_behind_a_trusted_proxy_each_client_address_is_limited_on_its_own(limited):
+    app = limited(proxies=1, vote_address=(2, 600))
+
+    def vote(forwarded):
+        return app.test_client().post(f"/api/articles/{SLUG}/feedback", json={"helpful": False},
+                                      environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                      headers={"X-Forwarded-For": forwarded}).status_code
+
+    # every request reaches gunicorn from the proxy (127.0.0.1); the clients are told apart
+    assert [vote("203.0.113.7") for _ in range(3)] == [201, 201, 429]
+    assert vote("198.51.100.9") == 201
+    # a client cannot escape by forging an address: only the entry the proxy appended counts
+    assert vote("1.2.3.4, 203.0.113.7") == 429
+
+
+def test_without_trusted_proxies_a_forwarded_header_is_ignored(limited):
+    app = limited(vote_address=(2, 600))
+    statuses = [app.test_client().post(f"/api/articles/{SLUG}/feedback", json={"helpful": False},
+                                       headers={"X-Forwarded-For": f"203.0.113.{n}"}).status_code
+                for n in range(3)]
+    assert statuses == [201, 201, 429]
+
+
+def test_a_wrong_proxy_count_stops_start_up_with_a_clear_message(tmp_path, articles_dir):
+    from app import create_app
+    from app.config import ProxySettingError
+
+    with pytest.raises(ProxySettingError, match="KB_TRUSTED_PROXIES"):
+        create_app({"KB_INSTANCE_DIR": str(tmp_path / "p"), "KB_TRUSTED_PROXIES": "nginx"})
 
 
 def test_escalations_have_their_own_tighter_limit(limited):
