@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -112,6 +113,59 @@ def portal(tmp_path_factory, pg_available):
         process.kill()
     server.db.dispose()
     drop()
+
+
+@pytest.fixture(scope="session")
+def mail_portal(tmp_path_factory, pg_available):
+    """The app run like `make run` — gunicorn and `kb worker` under the supervisor — with a real SMTP
+    server on loopback: (url, smtp, env). Shared by the mail and requester browser tests; each
+    clears ``smtp.messages`` before it starts counting."""
+    from tests.mailhelpers import SmtpServer
+
+    _chromium_or_skip()
+    tmp = tmp_path_factory.mktemp("mailportal")
+    database_url, drop = make_database_url(tmp, pg_available)
+    smtp = SmtpServer().start()
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        **os.environ,
+        "KB_INSTANCE_DIR": str(tmp / "instance"),
+        "KB_DATABASE_URL": database_url,
+        "KB_ARTICLES_DIR": str(ARTICLES),
+        "KB_SECRET_KEY": "mail-browser-test",
+        "KB_BASE_URL": url,
+        "KB_SMTP_URL": smtp.url,
+        "KB_MAIL_FROM": "IT 服务台 <helpdesk@corp.example>",
+        "KB_WORKER_POLL": "0.2",
+    }
+    init = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "kb", "init"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert init.returncode == 0, init.stdout + init.stderr
+    log = tmp / "supervise.log"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "app.worker.supervise", "--", str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}",
+         "--workers", "1", "--worker-class", "gthread", "--threads", "4", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+    )
+    wait_until_serving(url, process, log)
+    yield url, smtp, env
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+    smtp.stop()
+    drop()
+
+
+@pytest.fixture
+def mail_page(chromium, mail_portal):
+    context = chromium.new_context(locale="zh-CN", base_url=mail_portal[0], viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    yield page
+    context.close()
 
 
 @pytest.fixture(scope="session")

@@ -6,75 +6,18 @@ SMTP server received each notification once, in order, threaded; the agent sees 
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
-import sys
 import time
 import urllib.error
 import urllib.request
 
 import pytest
 
-from tests.browser.conftest import BIN, _chromium_or_skip, _free_port, wait_until_serving
-from tests.conftest import ARTICLES, ROOT, make_database_url
-from tests.mailhelpers import SmtpServer
+from tests.browser.conftest import BIN
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-
-@pytest.fixture(scope="module")
-def req_portal(tmp_path_factory, pg_available):
-    _chromium_or_skip()
-    tmp = tmp_path_factory.mktemp("reqportal")
-    database_url, drop = make_database_url(tmp, pg_available)
-    smtp = SmtpServer().start()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "KB_INSTANCE_DIR": str(tmp / "instance"),
-        "KB_DATABASE_URL": database_url,
-        "KB_ARTICLES_DIR": str(ARTICLES),
-        "KB_SECRET_KEY": "requester-browser-test",
-        "KB_BASE_URL": url,
-        "KB_SMTP_URL": smtp.url,
-        "KB_MAIL_FROM": "IT 服务台 <helpdesk@corp.example>",
-        "KB_WORKER_POLL": "0.2",
-    }
-    init = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "kb", "init"], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=600)
-    assert init.returncode == 0, init.stdout + init.stderr
-    log = tmp / "supervise.log"
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.worker.supervise", "--", str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--worker-class", "gthread", "--threads", "4", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
-    )
-    wait_until_serving(url, process, log)
-    yield url, smtp, env
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    smtp.stop()
-    drop()
-
-
-@pytest.fixture
-def page(browser_for_requester, req_portal):
-    context = browser_for_requester.new_context(locale="zh-CN", base_url=req_portal[0], viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(15_000)
-    yield page
-    context.close()
-
-
-@pytest.fixture(scope="module")
-def browser_for_requester(req_portal, chromium):
-    return chromium
 
 
 def _post(url, headers, body):
@@ -95,8 +38,9 @@ def _login(page, username, password):
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def test_request_question_answer_resolve_confirm_and_rate(page, req_portal):
-    url, smtp, env = req_portal
+def test_request_question_answer_resolve_confirm_and_rate(mail_page, mail_portal):
+    page = mail_page
+    url, smtp, env = mail_portal
     run = lambda *a: subprocess.run([str(BIN / "flask"), "--app", "wsgi", "kb", *a], cwd=ROOT, env=env,  # noqa: E731
                                     capture_output=True, text=True, timeout=120)
     assert run("user", "create", "zhaoyun", "--role", "requester", "--password", "employee-pass-123",
