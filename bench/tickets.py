@@ -3,6 +3,7 @@
     .venv/bin/python bench/tickets.py                      # SQLite in a temp folder, 50,000 tickets
     .venv/bin/python bench/tickets.py --tickets 5000 --rounds 20
     .venv/bin/python bench/tickets.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test
+    .venv/bin/python bench/tickets.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/test --schema bench_keep   # build once, reuse
 
 Builds a fresh database (Alembic head), writes N tickets with realistic Chinese subjects and
 descriptions (error codes, Traditional/full-width variants mixed in), their search terms
@@ -185,6 +186,8 @@ def main(argv=None) -> int:
     parser.add_argument("--tickets", type=int, default=50_000)
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--database-url", default=None, help="default: SQLite in a temp folder; a PostgreSQL URL gets its own schema")
+    parser.add_argument("--schema", default=None, metavar="NAME",
+                        help="PostgreSQL: build into this schema and keep it; reused (migrated to head) on the next runs")
     parser.add_argument("--keep", default=None, metavar="FILE",
                         help="SQLite file to keep: built (and migrated to head) on the first run, reused after — for profiling")
     args = parser.parse_args(argv)
@@ -204,18 +207,23 @@ def main(argv=None) -> int:
 
         from sqlalchemy import create_engine
 
-        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        schema = args.schema or f"bench_{uuid.uuid4().hex[:10]}"
         admin = create_engine(args.database_url)
         with admin.begin() as conn:
-            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+            reuse_schema = bool(args.schema) and conn.execute(
+                text("SELECT 1 FROM information_schema.schemata WHERE schema_name = :s"), {"s": schema}).first() is not None
+            if not reuse_schema:
+                conn.execute(text(f'CREATE SCHEMA "{schema}"'))
         sep = "&" if "?" in args.database_url else "?"
         url = f"{args.database_url}{sep}options=-csearch_path%3D{schema}"
 
         def drop():
+            if args.schema:  # kept for the next run
+                return
             with admin.begin() as conn:
                 conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
 
-    reuse = False
+    reuse = bool(args.database_url and args.schema and reuse_schema)
     if args.keep:
         keep = Path(args.keep).resolve()
         reuse = keep.exists()
@@ -223,6 +231,7 @@ def main(argv=None) -> int:
     app = create_app({"KB_INSTANCE_DIR": tmp.name, "KB_DATABASE_URL": url, "TESTING": True})
     migrate.upgrade(app.extensions["kb.engine"])
     if reuse:
+        keep = args.schema if not args.keep else keep
         with app.app_context(), session_scope() as session:
             info = {"agent_id": session.scalar(select(User.id).where(User.username == "agent0")),
                     "number": session.scalar(select(Ticket.number).order_by(Ticket.id).limit(1))}
@@ -231,6 +240,12 @@ def main(argv=None) -> int:
     else:
         print(f"writing {args.tickets:,} tickets ({app.extensions['kb.engine'].dialect.name}) …", flush=True)
         info = build(app, args.tickets)
+        # What autovacuum does within a minute of a bulk load (and `kb tickets reindex` at once):
+        # without statistics PostgreSQL picks a per-ticket probe for code searches (≈ 20× slower).
+        with app.app_context(), session_scope() as session:
+            from app.console.search import refresh_statistics
+
+            refresh_statistics(session)
         print(f"built in {info['seconds']:.1f} s, {info['terms']:,} term rows "
               f"({info['terms'] / max(args.tickets, 1):.0f} per ticket)")
     now = dt.datetime.now(dt.timezone.utc)

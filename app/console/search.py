@@ -159,4 +159,21 @@ def reindex(session: Session, *, everything: bool = False, batch: int = 200, pro
         done += len(tickets)
         if progress is not None:
             progress(done, len(ids))
+    if done >= ANALYZE_AFTER:
+        refresh_statistics(session)
     return done
+
+
+# After this many tickets indexed in one go the planner's statistics are refreshed at once instead
+# of waiting for autovacuum: with none, PostgreSQL probed ticket_terms by ticket for each of 50,000
+# tickets (a code search 560 ms instead of 27 ms at 50,000 tickets, bench/tickets.py).
+ANALYZE_AFTER = 1000
+
+
+def refresh_statistics(session: Session) -> None:
+    """``ANALYZE`` the ticket search tables (both databases accept it inside a transaction)."""
+    from sqlalchemy import text
+
+    for table in ("tickets", "ticket_terms"):
+        session.execute(text(f"ANALYZE {table}"))
+    session.commit()
