@@ -35,6 +35,9 @@ _EM_STAR = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
 _EM_UND = re.compile(r"(?<![\w])_(?=\S)([^_\n]+?)(?<=\S)_(?![\w])")
 _STRIKE = re.compile(r"~~(.+?)~~")
 _SPACES = re.compile(r"[ \t\u3000]+")
+# Python-Markdown admonitions (`!!! note "提示"`, collapsible `??? tip`): the page shows the title
+# (or nothing), never the marker — so neither may the snippets.
+_ADMONITION = re.compile(r"^\s*(?:!!!|\?\?\?\+?)\s+[\w-]+(?:\s+[\w-]+)*\s*(?:\"([^\"]*)\")?\s*$")
 
 
 def _inline(s: str) -> str:
@@ -108,6 +111,12 @@ def markdown_to_text(md: str) -> tuple[str, list[str]]:
             continue
         if _SETEXT.match(line) and prev_plain and out:
             headings.append(out[-1])
+            prev_plain = False
+            continue
+        am = _ADMONITION.match(line)
+        if am:
+            if am.group(1) and am.group(1).strip():
+                out.append(_inline(am.group(1).strip()))
             prev_plain = False
             continue
         if _TABLE_SEP.match(line) or _HR.match(line) or _REFDEF.match(line):

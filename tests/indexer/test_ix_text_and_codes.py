@@ -117,3 +117,27 @@ def test_no_stemming():
 def test_user_dictionary_terms_stay_whole():
     for term in ("两步验证", "打印机", "蓝屏", "域账号", "共享盘", "软件中心", "wi-fi", "outlook", "vpn"):
         assert words(term) == [term], term
+
+
+def test_admonition_markers_never_reach_the_text_of_snippets():
+    from indexer.plaintext import markdown_to_text
+
+    text, _ = markdown_to_text('连上后仍然失败\n\n!!! note "提示"\n    如果错误代码变了，说明问题在网络\n\n'
+                               '!!! warning\n    不要删除证书\n\n??? tip "小技巧"\n    按 Win+R')
+    assert "!!!" not in text and "???" not in text and "note" not in text and "warning" not in text
+    assert text.split("\n") == ["连上后仍然失败", "", "提示", "如果错误代码变了，说明问题在网络", "",
+                                "不要删除证书", "", "小技巧", "按 Win+R"]
+
+
+def test_the_library_has_no_markdown_syntax_left_in_its_snippets():
+    from pathlib import Path
+
+    from indexer.loader import load_tree
+    from indexer.plaintext import markdown_to_text
+
+    loaded = load_tree(Path(__file__).resolve().parents[2] / "articles")
+    assert len(loaded.articles) > 100 and not loaded.errors
+    for doc in loaded.articles:
+        text, _ = markdown_to_text(doc.body)
+        for marker in ("!!! ", "??? ", "](", "```"):
+            assert marker not in text, (doc.slug, marker)
