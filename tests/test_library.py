@@ -43,6 +43,11 @@ def test_common_error_codes_have_an_article(code):
 def test_article_follows_the_writing_conventions(article):
     assert article.slug == str(article.path.relative_to(ARTICLES).with_suffix("")), "slug = folder/file"
     assert article.updated is not None
+    # 「最近更新」 on the home page lists by this date: never one that has not come yet
+    import datetime as dt
+
+    updated = article.updated if isinstance(article.updated, dt.date) else dt.date.fromisoformat(str(article.updated)[:10])
+    assert updated <= dt.date.today(), article.updated
     body = article.body
     if article.audience == "public":
         for section in ("## 症状", "## 原因", "## 解决步骤", "## 仍未解决？"):
