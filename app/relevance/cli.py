@@ -31,8 +31,13 @@ HELP = (
 @click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"语料文件夹（默认 {DEFAULT_CORPUS}）。")
 @click.option("--rebuild", is_flag=True, help="重新导入语料并重建它的索引（缓存在 KB_INSTANCE_DIR/eval/）。")
+@click.option("--folds", type=click.IntRange(2, 10), default=None,
+              help="交叉验证：把查询按类型分层分成 K 折，逐折列出 MRR@10、Hit@10（及均值、最小值、极差）。")
+@click.option("--variant", "variants", multiple=True, metavar="模块.常量=值[;…]",
+              help="调参试验：在同一次运行里再跑一遍改了排序常量的版本（如 ranking.FUSION_WEIGHT=0），"
+                   "逐折、逐类型列出与当前代码的差值。可重复；只用于 indexer 的 query、ranking 模块。")
 @with_appcontext
-def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, rebuild) -> None:
+def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, rebuild, folds, variants) -> None:
     """Relevance of search over tests/relevance/ (default) or the corpus set."""
     from indexer.evaluation import load_queries
 
@@ -40,7 +45,8 @@ def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, 
         if half or corpus_dir or rebuild:
             raise click.UsageError("--half、--corpus、--rebuild 只用于 --set corpus。")
         files = list(files) or sorted(OWN_SET.glob("*.yaml"))
-        _run(current_app, load_queries(files), baselines, misses, as_json, note="")
+        _run(current_app, load_queries(files), baselines, misses, as_json, note="", folds=folds,
+             variants=variants)
         return
 
     folder = Path(corpus_dir or DEFAULT_CORPUS)
@@ -55,20 +61,73 @@ def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, 
     app = corpus_app(folder, cache, rebuild=rebuild, log=log)
     try:
         scope = f"{len(files)} 个文件" if files else half
-        _run(app, queries, baselines, misses, as_json, note=f"评测集：corpus（{scope}，{len(queries)} 条查询）")
+        _run(app, queries, baselines, misses, as_json, note=f"评测集：corpus（{scope}，{len(queries)} 条查询）",
+             folds=folds, variants=variants)
     finally:
         close(app)
 
 
-def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str) -> None:
+def parse_variant(text: str) -> dict[tuple[str, str], object]:
+    """``ranking.FUSION_WEIGHT=0;query.LONG_FROM=6`` → {(module, name): value}.  Only existing
+    upper-case constants of ``indexer.query`` and ``indexer.ranking``; values are Python
+    literals."""
+    import ast
+    import importlib
+
+    out = {}
+    for item in filter(None, (p.strip() for p in text.split(";"))):
+        target, sep, value = item.partition("=")
+        module, _dot, name = target.strip().partition(".")
+        if not sep or module not in VARIANT_MODULES or not name.isupper():
+            raise click.BadParameter(f"{item!r}：应为 query.常量=值 或 ranking.常量=值。", param_hint="--variant")
+        mod = importlib.import_module(f"indexer.{module}")
+        if not hasattr(mod, name):
+            raise click.BadParameter(f"indexer.{module} 没有 {name}。", param_hint="--variant")
+        try:
+            out[(module, name)] = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError) as exc:
+            raise click.BadParameter(f"{item!r}：值不是 Python 字面量（{exc}）。", param_hint="--variant") from None
+    return out
+
+
+VARIANT_MODULES = ("query", "ranking")
+
+
+def _evaluate_variant(eng, queries, audiences_for, settings):
+    """Our engine with ``settings`` applied (restored afterwards), the snapshot's caches cleared
+    before and after so neither run sees the other's results."""
+    import importlib
+
+    from indexer.evaluation import evaluate
+
+    saved = {}
+    try:
+        for (module, name), value in settings.items():
+            mod = importlib.import_module(f"indexer.{module}")
+            saved[(module, name)] = getattr(mod, name)
+            setattr(mod, name, value)
+        eng._state().clear_caches(terms=True)
+        return evaluate(eng, queries, audiences_for)
+    finally:
+        for (module, name), value in saved.items():
+            setattr(importlib.import_module(f"indexer.{module}"), name, value)
+        eng._state().clear_caches(terms=True)
+
+
+def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str,
+         folds: int | None = None, variants=()) -> None:
     from indexer.baselines import BASELINES
-    from indexer.evaluation import compare, evaluate, evaluate_baseline
+    from indexer.evaluation import compare, evaluate, evaluate_baseline, fold_table
 
     from ..articles.search import engine, published_documents
     from ..visibility import audiences_for
 
+    settings = [(v, parse_variant(v)) for v in variants]
+    tried = {}
     with app.app_context():
         ours = evaluate(engine(), queries, audiences_for)
+        for text, setting in settings:
+            tried[text] = _evaluate_variant(engine(), queries, audiences_for, setting)
         others = {}
         if baselines:
             docs = published_documents()
@@ -80,6 +139,15 @@ def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str) 
                 others[cls.name] = evaluate_baseline(baseline, queries, audiences_for)
                 if not as_json:
                     click.echo(f"基线 {cls.name}：{len(docs)} 篇文档，准备用时 {built:.1f} 秒", err=True)
+    if folds or tried:
+        runs = {"当前": ours, **{f"试验{i + 1}": ev for i, ev in enumerate(tried.values())}, **others}
+        if not as_json:
+            if note:
+                click.echo(note)
+            for i, text in enumerate(tried):
+                click.echo(f"试验{i + 1}：{text}")
+            click.echo(fold_table(runs, folds or 4, reference="当前"))
+            return
     if as_json:
         if others:
             body = {"ours": ours.as_json(), **{cls.key: others[cls.name].as_json() for cls in BASELINES}}
