@@ -67,26 +67,29 @@ def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, 
         close(app)
 
 
-def parse_variant(text: str) -> dict[tuple[str, str], object]:
-    """``ranking.FUSION_WEIGHT=0;query.LONG_FROM=6`` → {(module, name): value}.  Only existing
-    upper-case constants of ``indexer.query`` and ``indexer.ranking``; values are Python
-    literals."""
+def parse_variant(text: str) -> dict[tuple, object]:
+    """``ranking.FUSION_WEIGHT=0;query.LONG_FROM=6;ranking.MODELS['search']['title']=(2.0, 0.3)``
+    → {(module, name, keys…): value}.  Only existing upper-case constants of ``indexer.query``
+    and ``indexer.ranking`` (or an item inside one); keys and values are Python literals."""
     import ast
     import importlib
+    import re
 
     out = {}
     for item in filter(None, (p.strip() for p in text.split(";"))):
         target, sep, value = item.partition("=")
-        module, _dot, name = target.strip().partition(".")
-        if not sep or module not in VARIANT_MODULES or not name.isupper():
-            raise click.BadParameter(f"{item!r}：应为 query.常量=值 或 ranking.常量=值。", param_hint="--variant")
+        m = re.fullmatch(r"\s*(\w+)\.([A-Z][A-Z0-9_]*)((?:\[[^\]]+\])*)\s*", target)
+        if not sep or m is None or m.group(1) not in VARIANT_MODULES:
+            raise click.BadParameter(f"{item!r}：应为 query.常量=值 或 ranking.常量[键]=值。", param_hint="--variant")
+        module, name = m.group(1), m.group(2)
         mod = importlib.import_module(f"indexer.{module}")
         if not hasattr(mod, name):
             raise click.BadParameter(f"indexer.{module} 没有 {name}。", param_hint="--variant")
         try:
-            out[(module, name)] = ast.literal_eval(value.strip())
+            keys = tuple(ast.literal_eval(k) for k in re.findall(r"\[([^\]]+)\]", m.group(3)))
+            out[(module, name, *keys)] = ast.literal_eval(value.strip())
         except (ValueError, SyntaxError) as exc:
-            raise click.BadParameter(f"{item!r}：值不是 Python 字面量（{exc}）。", param_hint="--variant") from None
+            raise click.BadParameter(f"{item!r}：键或值不是 Python 字面量（{exc}）。", param_hint="--variant") from None
     return out
 
 
@@ -96,15 +99,26 @@ VARIANT_MODULES = ("query", "ranking")
 def _evaluate_variant(eng, queries, audiences_for, settings):
     """Our engine with ``settings`` applied (restored afterwards), the snapshot's caches cleared
     before and after so neither run sees the other's results."""
+    import copy
     import importlib
 
     from indexer.evaluation import evaluate
 
     saved = {}
     try:
-        for (module, name), value in settings.items():
+        for (module, name, *keys), value in settings.items():
             mod = importlib.import_module(f"indexer.{module}")
-            saved[(module, name)] = getattr(mod, name)
+            saved.setdefault((module, name), getattr(mod, name))
+            if keys:
+                obj = copy.deepcopy(getattr(mod, name))
+                inner = obj
+                for k in keys[:-1]:
+                    inner = inner[k]
+                try:
+                    inner[keys[-1]] = value
+                except (KeyError, TypeError, IndexError) as exc:
+                    raise click.BadParameter(f"{module}.{name}{list(keys)}：{exc}", param_hint="--variant") from None
+                value = obj
             setattr(mod, name, value)
         eng._state().clear_caches(terms=True)
         return evaluate(eng, queries, audiences_for)
