@@ -110,7 +110,6 @@ class PlanGroup:
     cover: float                                 # coverage weight (0: does not count)
     idf: float = 0.0                             # the group's idf: no alternative scores above it
     required: bool = False                       # only pages matching it are candidates
-    derived: bool = False                        # added by the plan (a compound), not typed
 
 
 @dataclass
@@ -331,7 +330,7 @@ def _compounds(groups: list[PlanGroup], df, ndocs: int) -> list[PlanGroup]:
         if found:
             idf = _idf(max(max(found.values()), MIN_DF_SHARE * ndocs), ndocs)
             out.append(PlanGroup(tuple(found)[:1], WORD, [((c,), 1.0) for c in found],
-                                 COMPOUND_WEIGHT, 0.0, idf, derived=True))
+                                 COMPOUND_WEIGHT, 0.0, idf))
     return out
 
 

@@ -55,9 +55,6 @@ MODELS = {
     # once answers as well as a short page, so no length normalisation
     "code": {"title": (3.0, 0.0), "body": (1.0, 0.0), "codes": (2.0, 0.0)},
     "prefix": {"prefix": (2.0, 0.0)},
-    # the plain ranking fused with ours (``FUSION_WEIGHT``): title and body as one text, as a
-    # textbook BM25 over "title + body" sees them
-    "plain": {"title": (1.0, 0.75), "body": (1.0, 0.75)},
 }
 FIELDS = MODELS["search"]
 #: a term starting with this marker is looked up in the ``prefix`` model (``prefix_term``)
@@ -72,11 +69,6 @@ PROXIMITY_WINDOW = 3
 PROXIMITY_WEIGHT = 0.5
 PROXIMITY_ORDERED = True     # neighbours must appear in query order
 PROXIMITY_SAME_POSITION = True   # distance 0 counts: a compound's pieces share its position
-#: fusion with a plain ranking (see ``_fuse``): 0 turns it off
-FUSION_WEIGHT = 0.0
-FUSION = "sum"               # "sum": max-normalised scores added; "rrf": reciprocal ranks
-FUSION_RRF_K = 60
-FUSION_PIECES = False        # the plain ranking also counts a long word's covering pieces
 TERM_CACHE_BYTES = 32 * 1024 * 1024   # per snapshot: combined term scores (numpy)
 
 
@@ -382,8 +374,6 @@ def rank(tv: Terms, plan) -> Ranked:
     scores = scores.astype(np.float32)
     if PROXIMITY_WEIGHT and len(plan.pairs):
         scores = _proximity(rx, s, plan, cand, scores)
-    if FUSION_WEIGHT and tv.model == "search":
-        scores = _fuse(tv, plan, cand, scores)
     order, head = ranked_order(cand, scores)
     return Ranked(cand[order].astype(np.int32), scores[order], full, head)
 
@@ -407,50 +397,6 @@ def ranked_order(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
     upper = upper[np.lexsort((ids[upper], -scores[upper]))]
     return np.concatenate([upper, lower]), len(upper)
 
-
-
-def plain_terms(plan) -> list[str]:
-    """The words the user typed, as a plain engine would look them up: each typed word (and a
-    code's equivalent spellings) once — no variants, synonyms, compounds or fragments."""
-    out: dict[str, None] = {}
-    for g in plan.groups:
-        if g.derived or g.required:
-            continue
-        for terms, weight in g.alts:
-            if terms[0].startswith(PREFIX_MARK):
-                continue
-            if weight >= 1.0 or (FUSION_PIECES and weight >= 0.8):
-                for t in terms:
-                    out.setdefault(t, None)
-    return list(out)
-
-
-def _fuse(tv: Terms, plan, cand: np.ndarray, scores: np.ndarray) -> np.ndarray:
-    """Our scores fused with a plain BM25 ranking of the same candidates: every typed word
-    once, its own idf, title and body as one text (``MODELS["plain"]``).  Our ranking wins
-    where its knowledge applies (variants, synonyms, scripts, codes, titles); the plain one
-    keeps what a textbook engine gets right on wording nobody tuned for.  ``sum``: each score
-    divided by its maximum over the candidates, ours + ``FUSION_WEIGHT`` × plain (scores stay
-    proportional to ours within a ranking, so signals keep their meaning); ``rrf``:
-    ``1/(k + rank)`` summed."""
-    plain = np.zeros(tv.rx.ndocs_all, dtype=np.float32)
-    for t in plain_terms(plan):
-        ids, sc = tv.scores(t, model="plain")
-        if len(ids):
-            plain[ids] += sc
-    p = plain[cand]
-    pmax = float(p.max()) if len(p) else 0.0
-    smax = float(scores.max()) if len(scores) else 0.0
-    if pmax <= 0 or smax <= 0:
-        return scores
-    if FUSION == "rrf":
-        r_ours = np.empty(len(cand), dtype=np.float32)
-        r_ours[np.lexsort((cand, -scores))] = np.arange(1, len(cand) + 1)
-        r_plain = np.empty(len(cand), dtype=np.float32)
-        r_plain[np.lexsort((cand, -p))] = np.arange(1, len(cand) + 1)
-        fused = 1.0 / (FUSION_RRF_K + r_ours) + FUSION_WEIGHT * np.where(p > 0, 1.0 / (FUSION_RRF_K + r_plain), 0.0)
-        return fused.astype(np.float32)
-    return (scores / smax + FUSION_WEIGHT * p / pmax).astype(np.float32)
 
 
 def _near(psa: np.ndarray, psb: np.ndarray) -> bool:

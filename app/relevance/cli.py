@@ -34,7 +34,7 @@ HELP = (
 @click.option("--folds", type=click.IntRange(2, 10), default=None,
               help="交叉验证：把查询按类型分层分成 K 折，逐折列出 MRR@10、Hit@10（及均值、最小值、极差）。")
 @click.option("--variant", "variants", multiple=True, metavar="模块.常量=值[;…]",
-              help="调参试验：在同一次运行里再跑一遍改了排序常量的版本（如 ranking.FUSION_WEIGHT=0），"
+              help="调参试验：在同一次运行里再跑一遍改了排序常量的版本（如 ranking.PROXIMITY_WEIGHT=0），"
                    "逐折、逐类型列出与当前代码的差值。可重复；只用于 indexer 的 query、ranking 模块。")
 @with_appcontext
 def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, rebuild, folds, variants) -> None:
@@ -68,7 +68,7 @@ def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, 
 
 
 def parse_variant(text: str) -> dict[tuple, object]:
-    """``ranking.FUSION_WEIGHT=0;query.LONG_FROM=6;ranking.MODELS['search']['title']=(2.0, 0.3)``
+    """``ranking.PROXIMITY_WEIGHT=0;query.LONG_FROM=6;ranking.MODELS['search']['title']=(2.0, 0.3)``
     → {(module, name, keys…): value}.  Only existing upper-case constants of ``indexer.query``
     and ``indexer.ranking`` (or an item inside one); keys and values are Python literals."""
     import ast
