@@ -41,6 +41,9 @@ def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, 
     """Relevance of search over tests/relevance/ (default) or the corpus set."""
     from indexer.evaluation import load_queries
 
+    for text in variants:          # a bad --variant is explained before any import starts
+        parse_variant(text)
+
     if set_name == "ours":
         if half or corpus_dir or rebuild:
             raise click.UsageError("--half、--corpus、--rebuild 只用于 --set corpus。")
@@ -87,10 +90,31 @@ def parse_variant(text: str) -> dict[tuple, object]:
             raise click.BadParameter(f"indexer.{module} 没有 {name}。", param_hint="--variant")
         try:
             keys = tuple(ast.literal_eval(k) for k in re.findall(r"\[([^\]]+)\]", m.group(3)))
-            out[(module, name, *keys)] = ast.literal_eval(value.strip())
+            literal = ast.literal_eval(value.strip())
         except (ValueError, SyntaxError) as exc:
             raise click.BadParameter(f"{item!r}：键或值不是 Python 字面量（{exc}）。", param_hint="--variant") from None
+        try:
+            _with_item(getattr(mod, name), keys, literal)      # the keys must exist
+        except (KeyError, TypeError, IndexError) as exc:
+            raise click.BadParameter(f"{item!r}：{module}.{name} 没有这一项（{exc!r}）。", param_hint="--variant") from None
+        out[(module, name, *keys)] = literal
     return out
+
+
+def _with_item(obj, keys: tuple, value):
+    """``value`` when there are no keys, else a deep copy of ``obj`` with ``obj[k1]…[kn] = value``
+    (an existing item only)."""
+    import copy
+
+    if not keys:
+        return value
+    obj = copy.deepcopy(obj)
+    inner = obj
+    for k in keys[:-1]:
+        inner = inner[k]
+    inner[keys[-1]]                                             # KeyError for a new key
+    inner[keys[-1]] = value
+    return obj
 
 
 VARIANT_MODULES = ("query", "ranking")
@@ -99,7 +123,6 @@ VARIANT_MODULES = ("query", "ranking")
 def _evaluate_variant(eng, queries, audiences_for, settings):
     """Our engine with ``settings`` applied (restored afterwards), the snapshot's caches cleared
     before and after so neither run sees the other's results."""
-    import copy
     import importlib
 
     from indexer.evaluation import evaluate
@@ -109,17 +132,7 @@ def _evaluate_variant(eng, queries, audiences_for, settings):
         for (module, name, *keys), value in settings.items():
             mod = importlib.import_module(f"indexer.{module}")
             saved.setdefault((module, name), getattr(mod, name))
-            if keys:
-                obj = copy.deepcopy(getattr(mod, name))
-                inner = obj
-                for k in keys[:-1]:
-                    inner = inner[k]
-                try:
-                    inner[keys[-1]] = value
-                except (KeyError, TypeError, IndexError) as exc:
-                    raise click.BadParameter(f"{module}.{name}{list(keys)}：{exc}", param_hint="--variant") from None
-                value = obj
-            setattr(mod, name, value)
+            setattr(mod, name, _with_item(getattr(mod, name), tuple(keys), value))
         eng._state().clear_caches(terms=True)
         return evaluate(eng, queries, audiences_for)
     finally:
