@@ -270,6 +270,12 @@ def _subset(evaluation: Evaluation, keep: Callable[[LabelledQuery], bool]) -> Ev
     return out
 
 
+def fold_scores(evaluation: Evaluation, k: int) -> list[Scores]:
+    """The overall scores of each of ``k`` folds (``folds``) of ``evaluation``'s queries."""
+    assign = folds([r.query for r in evaluation.results], k)
+    return [_subset(evaluation, lambda q, f=f: assign.get(q) == f).overall for f in range(k)]
+
+
 def fold_table(runs: dict[str, Evaluation], k: int, reference: str | None = None) -> str:
     """MRR@10 and Hit@10 of each run per fold (and their mean, spread and minimum), then per
     kind; with ``reference`` (a name in ``runs``), each other run's difference to it per fold

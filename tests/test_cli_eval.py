@@ -106,6 +106,16 @@ def test_folds_and_variants_compare_ranking_constants_in_one_run(synced, runner,
     assert any(line.startswith("ahead") for line in lines)
     assert (ranking.PROXIMITY_WEIGHT, ranking.MODELS["search"]) == before      # restored afterwards
 
+    as_json = runner.invoke(args=args[:7] + ["--folds", "3", "--variant", "ranking.PROXIMITY_WEIGHT=0",
+                                             "--baselines", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    body = json.loads(as_json.output[as_json.output.index("{"):])
+    assert body["folds"] == 3
+    assert list(body["runs"]) == ["ours", "ranking.PROXIMITY_WEIGHT=0", "jieba_bm25", "fts5_trigram"]
+    ours = body["runs"]["ours"]
+    assert [f["n"] for f in ours["by_fold"]] == [1, 1, 1] and ours["overall"]["n"] == 3
+    assert ours["by_kind"]["code"]["mrr@10"] == 1.0
+
 
 @pytest.mark.parametrize("variant", ["ranking.NO_SUCH=1", "os.sep='x'", "ranking.K1=__import__('os')",
                                      "ranking.k1=1", "ranking.MODELS['nope']['title']=(1.0, 0.5)", "K1"])

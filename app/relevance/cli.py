@@ -144,7 +144,7 @@ def _evaluate_variant(eng, queries, audiences_for, settings):
 def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str,
          folds: int | None = None, variants=()) -> None:
     from indexer.baselines import BASELINES
-    from indexer.evaluation import compare, evaluate, evaluate_baseline, fold_table
+    from indexer.evaluation import compare, evaluate, evaluate_baseline, fold_scores, fold_table
 
     from ..articles.search import engine, published_documents
     from ..visibility import audiences_for
@@ -168,13 +168,21 @@ def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str,
                     click.echo(f"基线 {cls.name}：{len(docs)} 篇文档，准备用时 {built:.1f} 秒", err=True)
     if folds or tried:
         runs = {"当前": ours, **{f"试验{i + 1}": ev for i, ev in enumerate(tried.values())}, **others}
-        if not as_json:
-            if note:
-                click.echo(note)
-            for i, text in enumerate(tried):
-                click.echo(f"试验{i + 1}：{text}")
-            click.echo(fold_table(runs, folds or 4, reference="当前"))
+        if as_json:
+            body = {"folds": folds or 4,
+                    "runs": {name: {"overall": ev.overall.as_dict(),
+                                    "by_fold": [s.as_dict() for s in fold_scores(ev, folds or 4)],
+                                    "by_kind": {k: v.as_dict() for k, v in sorted(ev.by_kind.items())}}
+                             for name, ev in zip(["ours", *tried, *(cls.key for cls in BASELINES if cls.name in others)],
+                                                 runs.values())}}
+            click.echo(json.dumps(body, ensure_ascii=False, indent=2))
             return
+        if note:
+            click.echo(note)
+        for i, text in enumerate(tried):
+            click.echo(f"试验{i + 1}：{text}")
+        click.echo(fold_table(runs, folds or 4, reference="当前"))
+        return
     if as_json:
         if others:
             body = {"ours": ours.as_json(), **{cls.key: others[cls.name].as_json() for cls in BASELINES}}
