@@ -6,7 +6,8 @@
   the same pipeline as the index (accurate mode, no sub-words); operators, quotes, ``field:``,
   ``[a TO z]``, wildcards are just punctuation and disappear;
 * a group's alternatives: the word itself (weight 1), a code's equivalent spellings (1), the
-  jieba sub-words that exactly cover a long word (``帐号密码`` → ``帐号`` + ``密码``, 0.8),
+  jieba sub-words that exactly cover a long word (``帐号密码`` → ``帐号`` + ``密码``, 0.8,
+  all of them needed — a single sub-word alone is no alternative),
   colloquial variants (``连不上`` → ``连接``, 0.9), synonyms (0.5; 0.3 across scripts,
   ``synonyms.py``).  Synonym entries may span several query words;
 * filler words (``data/filler.txt``: 老是, 突然, 一直 …) are marked;
@@ -47,7 +48,6 @@ FIELD_WEIGHTS = {
 }
 COVER_WEIGHT = 0.8
 UNFINISHED_WEIGHT = 0.7   # a title word that starts with the unfinished last word
-SUBWORD_WEIGHT = 0.3      # one dictionary sub-word of a long word (浏览器 → 浏览)
 SAME_WORD_WEIGHT = 0.5     # alternatives at least this heavy count as the same word (plan)
 MAX_GROUPS = 32
 FILLER_WEIGHT = 0.2
@@ -176,10 +176,8 @@ def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:
                 cov = _cover(t.text)
                 if cov:
                     g.alts.append((cov, COVER_WEIGHT))
-                if SUBWORD_WEIGHT and len(t.text) > 2 and not t.text.isascii():
-                    for sw in segment.get().subwords(t.text):
-                        if (sw,) != cov and ((sw,), COVER_WEIGHT) not in g.alts:
-                            g.alts.append(((sw,), SUBWORD_WEIGHT))
+                # no single sub-word alternative (浏览器 → 浏览 alone): measured on folds of the
+                # tuning half it matched pages about the part, not the word (round 3)
                 m = _GLUED.fullmatch(t.text) if glued else None
                 if m:
                     halves = " ".join(p for p in m.groups() if p)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 CORPUS_FILES = {
@@ -88,3 +89,39 @@ def test_bad_options_are_explained(synced, runner, tmp_path):
     assert result.exit_code == 2 and "--set corpus" in result.output
     result = runner.invoke(args=["kb", "eval", "--set", "corpus", "--corpus", str(tmp_path / "nowhere")])
     assert result.exit_code == 1 and "找不到语料文件夹" in result.output
+
+
+def test_folds_and_variants_compare_ranking_constants_in_one_run(synced, runner, tmp_path):
+    import indexer.ranking as ranking
+
+    folder, queries = _corpus(tmp_path)
+    before = ranking.PROXIMITY_WEIGHT, dict(ranking.MODELS["search"])
+    args = ["kb", "eval", str(queries), "--set", "corpus", "--corpus", str(folder), "--folds", "2",
+            "--variant", "ranking.PROXIMITY_WEIGHT=0", "--variant", "ranking.MODELS['search']['title']=(1.0, 0.75)"]
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    assert "试验1：ranking.PROXIMITY_WEIGHT=0" in result.output and "试验2：" in result.output
+    lines = result.output.splitlines()
+    assert [line.split()[0] for line in lines if line[:1] in "12" and len(line.split()) > 4] == ["1", "2"]
+    assert any(line.startswith("ahead") for line in lines)
+    assert (ranking.PROXIMITY_WEIGHT, ranking.MODELS["search"]) == before      # restored afterwards
+
+    as_json = runner.invoke(args=args[:7] + ["--folds", "3", "--variant", "ranking.PROXIMITY_WEIGHT=0",
+                                             "--baselines", "--json"])
+    assert as_json.exit_code == 0, as_json.output
+    body = json.loads(as_json.output[as_json.output.index("{"):])
+    assert body["folds"] == 3
+    assert list(body["runs"]) == ["ours", "ranking.PROXIMITY_WEIGHT=0", "jieba_bm25", "fts5_trigram"]
+    ours = body["runs"]["ours"]
+    assert [f["n"] for f in ours["by_fold"]] == [1, 1, 1] and ours["overall"]["n"] == 3
+    assert ours["by_kind"]["code"]["mrr@10"] == 1.0
+
+
+@pytest.mark.parametrize("variant", ["ranking.NO_SUCH=1", "os.sep='x'", "ranking.K1=__import__('os')",
+                                     "ranking.k1=1", "ranking.MODELS['nope']['title']=(1.0, 0.5)", "K1"])
+def test_bad_variants_are_explained_not_raised(synced, runner, tmp_path, variant):
+    folder, queries = _corpus(tmp_path)
+    result = runner.invoke(args=["kb", "eval", str(queries), "--set", "corpus", "--corpus", str(folder),
+                                 "--variant", variant])
+    assert result.exit_code == 2, result.output
+    assert "--variant" in result.output and "Traceback" not in result.output

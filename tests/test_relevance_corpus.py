@@ -5,11 +5,15 @@ of that folder does: sync into the database under test, then a full index build)
 query runs as an anonymous searcher would, top 10. `flask --app wsgi kb eval --set corpus
 --half all --baselines` prints the same figures per kind beside two plain baselines.
 
-FLOORS sit just under what the engine scores after round 2 of issue 8 (ranking2, 2026-12-02:
-MRR@10 0.758 / 0.624 on the tune / test half, Hit@10 0.875 / 0.811, per kind over both halves
-campus 0.863, code 0.937, colloquial 0.495, keyword 0.824, long 0.459, mixed 0.689, traditional
-0.746, typo 0.646; round 1 0.712 / 0.623, Hit@10 0.828 / 0.811; when the set was written
-0.551 / 0.538; the baselines scored 0.520 / 0.460 with jieba+BM25 and 0.399 / 0.419 with FTS5).
+FLOORS sit just under what the engine scores after round 3 of issue 8 (search8, 2026-12-02; the
+tuning half now holds 195 queries — 67 added after the split, tune only, ids ``<prefix>-tNN``):
+MRR@10 0.768 / 0.623 on the tune / test half, Hit@10 0.887 / 0.803, per kind over both halves
+campus 0.814, code 0.939, colloquial 0.481, keyword 0.870, long 0.493, mixed 0.737, traditional
+0.735, typo 0.633 (campus lower and keyword, mixed, long higher than round 2's figures because
+of the added tuning queries, not of the engine). Round 2 (ranking2): 0.758 / 0.624 on the
+original halves, Hit@10 0.875 / 0.811; round 1 0.712 / 0.623; when the set was written
+0.551 / 0.538; the baselines scored 0.520 / 0.460 with jieba+BM25 and 0.399 / 0.419 with FTS5
+on the original halves.
 Ranking work raises them — edit the table, nothing else.
 """
 
@@ -29,18 +33,22 @@ from tests.conftest import SHARED, _teardown, build_app
 
 CORPUS = SHARED / "corpus"
 QUERIES = load_queries(query_files("all"))
+#: queries added to the tuning half after the split (ids ``<prefix>-tNN``): tune only, outside
+#: the documented split — more tuning data, the test half untouched (see the set's README)
+ADDED = re.compile(r"-t\d+$")
+SPLIT = [q for q in QUERIES if not ADDED.search(q.id)]
 KINDS = {"colloquial", "keyword", "code", "traditional", "mixed", "typo", "long", "campus"}
 
 # scope -> metric -> floor. "tune"/"test": all queries of that half; a kind: both halves.
 FLOORS = {
-    "tune": {"R@1": 0.68, "R@5": 0.58, "MRR@10": 0.74, "Hit@10": 0.85},
+    "tune": {"R@1": 0.69, "R@5": 0.63, "MRR@10": 0.75, "Hit@10": 0.86},
     "test": {"R@1": 0.50, "R@5": 0.50, "MRR@10": 0.60, "Hit@10": 0.79},
-    "campus": {"MRR@10": 0.83},
+    "campus": {"MRR@10": 0.79},
     "code": {"MRR@10": 0.90},
-    "colloquial": {"MRR@10": 0.45},
-    "keyword": {"MRR@10": 0.80},
-    "long": {"MRR@10": 0.42},
-    "mixed": {"MRR@10": 0.65},
+    "colloquial": {"MRR@10": 0.46},
+    "keyword": {"MRR@10": 0.84},
+    "long": {"MRR@10": 0.46},
+    "mixed": {"MRR@10": 0.70},
     "traditional": {"MRR@10": 0.71},
     "typo": {"MRR@10": 0.61},
 }
@@ -50,8 +58,8 @@ ATTRS = {"R@1": "r_at_1", "R@5": "r_at_5", "MRR@10": "mrr_at_10", "Hit@10": "hit
 # --- the set itself (no corpus needed) ---------------------------------------------------
 
 def test_the_set_has_every_kind_in_both_halves():
-    assert len(QUERIES) >= 200
-    counts = Counter((q.kind, q.half) for q in QUERIES)
+    assert len(SPLIT) >= 200
+    counts = Counter((q.kind, q.half) for q in SPLIT)
     assert {q.kind for q in QUERIES} == KINDS
     for kind in KINDS:
         assert counts[kind, "tune"] + counts[kind, "test"] >= 15, kind
@@ -71,8 +79,9 @@ def test_every_query_is_named_sourced_and_labelled():
 
 def test_the_split_is_the_documented_one():
     """Within each kind, queries sorted by sha1("corpus-split:" + id) alternate tune, test, …"""
+    assert all(q.half == "tune" for q in QUERIES if ADDED.search(q.id)), "additions are tune-only"
     by_kind = defaultdict(list)
-    for q in QUERIES:
+    for q in SPLIT:
         by_kind[q.kind].append(q)
     for kind, queries in by_kind.items():
         ordered = sorted(queries, key=lambda q: hashlib.sha1(f"corpus-split:{q.id}".encode()).hexdigest())

@@ -31,16 +31,25 @@ HELP = (
 @click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"语料文件夹（默认 {DEFAULT_CORPUS}）。")
 @click.option("--rebuild", is_flag=True, help="重新导入语料并重建它的索引（缓存在 KB_INSTANCE_DIR/eval/）。")
+@click.option("--folds", type=click.IntRange(2, 10), default=None,
+              help="交叉验证：把查询按类型分层分成 K 折，逐折列出 MRR@10、Hit@10（及均值、最小值、极差）。")
+@click.option("--variant", "variants", multiple=True, metavar="模块.常量=值[;…]",
+              help="调参试验：在同一次运行里再跑一遍改了排序常量的版本（如 ranking.PROXIMITY_WEIGHT=0），"
+                   "逐折、逐类型列出与当前代码的差值。可重复；只用于 indexer 的 query、ranking 模块。")
 @with_appcontext
-def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, rebuild) -> None:
+def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, rebuild, folds, variants) -> None:
     """Relevance of search over tests/relevance/ (default) or the corpus set."""
     from indexer.evaluation import load_queries
+
+    for text in variants:          # a bad --variant is explained before any import starts
+        parse_variant(text)
 
     if set_name == "ours":
         if half or corpus_dir or rebuild:
             raise click.UsageError("--half、--corpus、--rebuild 只用于 --set corpus。")
         files = list(files) or sorted(OWN_SET.glob("*.yaml"))
-        _run(current_app, load_queries(files), baselines, misses, as_json, note="")
+        _run(current_app, load_queries(files), baselines, misses, as_json, note="", folds=folds,
+             variants=variants)
         return
 
     folder = Path(corpus_dir or DEFAULT_CORPUS)
@@ -55,20 +64,97 @@ def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, 
     app = corpus_app(folder, cache, rebuild=rebuild, log=log)
     try:
         scope = f"{len(files)} 个文件" if files else half
-        _run(app, queries, baselines, misses, as_json, note=f"评测集：corpus（{scope}，{len(queries)} 条查询）")
+        _run(app, queries, baselines, misses, as_json, note=f"评测集：corpus（{scope}，{len(queries)} 条查询）",
+             folds=folds, variants=variants)
     finally:
         close(app)
 
 
-def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str) -> None:
+def parse_variant(text: str) -> dict[tuple, object]:
+    """``ranking.PROXIMITY_WEIGHT=0;query.LONG_FROM=6;ranking.MODELS['search']['title']=(2.0, 0.3)``
+    → {(module, name, keys…): value}.  Only existing upper-case constants of ``indexer.query``
+    and ``indexer.ranking`` (or an item inside one); keys and values are Python literals."""
+    import ast
+    import importlib
+    import re
+
+    out = {}
+    for item in filter(None, (p.strip() for p in text.split(";"))):
+        target, sep, value = item.partition("=")
+        m = re.fullmatch(r"\s*(\w+)\.([A-Z][A-Z0-9_]*)((?:\[[^\]]+\])*)\s*", target)
+        if not sep or m is None or m.group(1) not in VARIANT_MODULES:
+            raise click.BadParameter(f"{item!r}：应为 query.常量=值 或 ranking.常量[键]=值。", param_hint="--variant")
+        module, name = m.group(1), m.group(2)
+        mod = importlib.import_module(f"indexer.{module}")
+        if not hasattr(mod, name):
+            raise click.BadParameter(f"indexer.{module} 没有 {name}。", param_hint="--variant")
+        try:
+            keys = tuple(ast.literal_eval(k) for k in re.findall(r"\[([^\]]+)\]", m.group(3)))
+            literal = ast.literal_eval(value.strip())
+        except (ValueError, SyntaxError) as exc:
+            raise click.BadParameter(f"{item!r}：键或值不是 Python 字面量（{exc}）。", param_hint="--variant") from None
+        try:
+            _with_item(getattr(mod, name), keys, literal)      # the keys must exist
+        except (KeyError, TypeError, IndexError) as exc:
+            raise click.BadParameter(f"{item!r}：{module}.{name} 没有这一项（{exc!r}）。", param_hint="--variant") from None
+        out[(module, name, *keys)] = literal
+    return out
+
+
+def _with_item(obj, keys: tuple, value):
+    """``value`` when there are no keys, else a deep copy of ``obj`` with ``obj[k1]…[kn] = value``
+    (an existing item only)."""
+    import copy
+
+    if not keys:
+        return value
+    obj = copy.deepcopy(obj)
+    inner = obj
+    for k in keys[:-1]:
+        inner = inner[k]
+    inner[keys[-1]]                                             # KeyError for a new key
+    inner[keys[-1]] = value
+    return obj
+
+
+VARIANT_MODULES = ("query", "ranking")
+
+
+def _evaluate_variant(eng, queries, audiences_for, settings):
+    """Our engine with ``settings`` applied (restored afterwards), the snapshot's caches cleared
+    before and after so neither run sees the other's results."""
+    import importlib
+
+    from indexer.evaluation import evaluate
+
+    saved = {}
+    try:
+        for (module, name, *keys), value in settings.items():
+            mod = importlib.import_module(f"indexer.{module}")
+            saved.setdefault((module, name), getattr(mod, name))
+            setattr(mod, name, _with_item(getattr(mod, name), tuple(keys), value))
+        eng._state().clear_caches(terms=True)
+        return evaluate(eng, queries, audiences_for)
+    finally:
+        for (module, name), value in saved.items():
+            setattr(importlib.import_module(f"indexer.{module}"), name, value)
+        eng._state().clear_caches(terms=True)
+
+
+def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str,
+         folds: int | None = None, variants=()) -> None:
     from indexer.baselines import BASELINES
-    from indexer.evaluation import compare, evaluate, evaluate_baseline
+    from indexer.evaluation import compare, evaluate, evaluate_baseline, fold_scores, fold_table
 
     from ..articles.search import engine, published_documents
     from ..visibility import audiences_for
 
+    settings = [(v, parse_variant(v)) for v in variants]
+    tried = {}
     with app.app_context():
         ours = evaluate(engine(), queries, audiences_for)
+        for text, setting in settings:
+            tried[text] = _evaluate_variant(engine(), queries, audiences_for, setting)
         others = {}
         if baselines:
             docs = published_documents()
@@ -80,6 +166,23 @@ def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str) 
                 others[cls.name] = evaluate_baseline(baseline, queries, audiences_for)
                 if not as_json:
                     click.echo(f"基线 {cls.name}：{len(docs)} 篇文档，准备用时 {built:.1f} 秒", err=True)
+    if folds or tried:
+        runs = {"当前": ours, **{f"试验{i + 1}": ev for i, ev in enumerate(tried.values())}, **others}
+        if as_json:
+            body = {"folds": folds or 4,
+                    "runs": {name: {"overall": ev.overall.as_dict(),
+                                    "by_fold": [s.as_dict() for s in fold_scores(ev, folds or 4)],
+                                    "by_kind": {k: v.as_dict() for k, v in sorted(ev.by_kind.items())}}
+                             for name, ev in zip(["ours", *tried, *(cls.key for cls in BASELINES if cls.name in others)],
+                                                 runs.values())}}
+            click.echo(json.dumps(body, ensure_ascii=False, indent=2))
+            return
+        if note:
+            click.echo(note)
+        for i, text in enumerate(tried):
+            click.echo(f"试验{i + 1}：{text}")
+        click.echo(fold_table(runs, folds or 4, reference="当前"))
+        return
     if as_json:
         if others:
             body = {"ours": ours.as_json(), **{cls.key: others[cls.name].as_json() for cls in BASELINES}}

@@ -8,7 +8,8 @@ import pytest
 
 from indexer.baselines import Fts5Trigram, JiebaBM25
 from indexer.documents import IndexDocument
-from indexer.evaluation import LabelledQuery, Scores, compare, evaluate_ranked, load_queries
+from indexer.evaluation import (LabelledQuery, Scores, compare, evaluate_ranked, fold_table, folds,
+                                load_queries)
 
 
 def q(expected, kind="colloquial", half="", text="x"):
@@ -109,3 +110,33 @@ def test_bm25_counts_are_cached_by_document_content(tmp_path):
     assert cached.search("重置密码", {"public"})[0] == "account/reset"
     JiebaBM25([DOCS[0], replace(DOCS[1], body="别的内容"), DOCS[2]], cache_dir=tmp_path)
     assert len(list(tmp_path.glob("bm25-jieba-*.pickle"))) == 2
+
+
+def test_folds_are_stratified_by_kind_deterministic_and_independent_of_the_text():
+    queries = [LabelledQuery(query=f"q{i}", expected=("a",), kind=kind, id=f"{kind}-{i}")
+               for kind, n in (("keyword", 9), ("code", 6), ("long", 3)) for i in range(n)]
+    assign = folds(queries, 3)
+    assert set(assign.values()) == {0, 1, 2}
+    for kind in ("keyword", "code", "long"):   # every fold gets its share of every kind
+        per = [sum(1 for x in queries if x.kind == kind and assign[x] == f) for f in range(3)]
+        assert max(per) - min(per) <= 1, (kind, per)
+    sizes = [list(assign.values()).count(f) for f in range(3)]
+    assert sizes == [6, 6, 6]
+    assert folds(list(reversed(queries)), 3) == assign          # order of the files does not matter
+    renamed = [replace(x, query=x.query + "（改）") for x in queries]
+    assert [folds(renamed, 3)[x] for x in renamed] == [assign[x] for x in queries]   # text does not either
+
+
+def test_fold_table_gives_each_run_per_fold_and_its_difference_to_the_reference():
+    queries = [LabelledQuery(query=f"q{i}", expected=("a",), kind="keyword" if i % 2 else "code", id=f"k-{i}")
+               for i in range(8)]
+    assign = folds(queries, 2)
+    ours = evaluate_ranked(queries, lambda x: ["a"])                        # MRR 1 everywhere
+    other = evaluate_ranked(queries, lambda x: ["b", "a"] if assign[x] == 0 else ["a"])  # fold 1: rank 2
+    text = fold_table({"当前": ours, "试验1": other}, 2, reference="当前")
+    rows = {line.split()[0]: line.split() for line in text.splitlines() if line.strip()}
+    assert rows["1"][:6] == ["1", "4", "1.000", "1.000", "0.500", "1.000"] and rows["1"][-1] == "-0.500"
+    assert rows["2"][-1] == "+0.000"
+    assert rows["mean"][-1] == "-0.250" and rows["min"][-1] == "-0.500"
+    assert rows["ahead"][-3:] == ["0/2", "(behind", "1)"]
+    assert rows["code"][1:] == ["4", "1.000", "0.750", "-0.250"]
