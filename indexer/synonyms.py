@@ -3,7 +3,8 @@
 Files hold one group per line; entries are separated by whitespace or commas; ``#`` starts a
 comment.  Each entry is analysed with the query pipeline, so an entry can be several words
 (``虚拟专用网络`` → matched when its words appear in sequence in the query) and Traditional or
-full-width spellings need no entries of their own.  The built-in ``data/synonyms.txt`` is
+full-width spellings need no entries of their own.  Whitespace separates entries, so a Latin
+phrase is written with hyphens (``windows-10`` → ``windows`` + ``10``).  The built-in ``data/synonyms.txt`` is
 always read; an optional extra file (the app passes ``<articles dir>/synonyms.txt``) is merged
 and re-read when its modification time changes, so writers extend synonyms without code
 changes or re-indexing.  A word in several groups gets the union of them.

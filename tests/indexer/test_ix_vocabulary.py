@@ -1,0 +1,99 @@
+"""The general colloquial-IT vocabulary of ``indexer/data/synonyms.txt`` and ``variants.txt``
+(issue 8, round 4): how employees say it → how help pages say it, weighted below the word typed."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from indexer import SearchEngine
+from indexer.analysis import words
+from indexer.query import parse
+from indexer.synonyms import (BUILTIN_SYNONYMS, BUILTIN_VARIANTS, SYNONYM_WEIGHT, VARIANT_WEIGHT,
+                              SynonymTable)
+from ixhelpers import make_doc, slugs
+
+FILLER = "其他说明文字，与问题无关。" * 12
+
+
+@pytest.fixture(scope="module")
+def table():
+    return SynonymTable()
+
+
+def _alts(table, q):
+    groups = parse(q, table)
+    assert len(groups) == 1, [g.words for g in groups]
+    return dict(groups[0].alts)
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("win10", ("windows", "10")),
+    ("Win11", ("windows", "11")),
+    ("o365", ("office", "365")),
+    ("office365", ("microsoft", "365")),
+    ("ppt", ("powerpoint",)),
+    ("用不了", ("无法", "使用")),
+])
+def test_product_tokens_and_fused_complaints_map_to_the_written_form(table, typed, written):
+    alts = _alts(table, typed)
+    assert alts[written] == VARIANT_WEIGHT
+    assert max(w for a, w in alts.items() if a != written) == 1.0   # the typed word itself
+
+
+@pytest.mark.parametrize("colloquial, written", [
+    ("暗黑模式", ("深色", "模式")),
+    ("插件", ("加载", "项")),
+    ("插件", ("扩展",)),
+    ("拉黑", ("阻止",)),
+    ("投屏", ("投影",)),
+    ("闪退", ("崩溃",)),
+    ("卡死", tuple(words("无响应"))),
+    ("U盘", tuple(words("可移动磁盘"))),
+    ("閃退", ("崩溃",)),                  # Traditional input needs no entry of its own
+])
+def test_colloquial_words_expand_to_the_words_pages_use_below_the_word_itself(table, colloquial, written):
+    alts = _alts(table, colloquial)
+    assert alts[written] == SYNONYM_WEIGHT
+    own = [w for a, w in alts.items() if w == 1.0]
+    assert own, alts
+
+
+def test_the_page_that_says_it_the_users_way_ranks_first_and_the_pages_way_is_found(tmp_path):
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path)
+    eng.rebuild([
+        make_doc("a/dark", "在 Windows 10 中开启深色模式", "设置 > 个性化 > 颜色，选择深色。" + FILLER),
+        make_doc("b/colloquial", "暗黑模式怎么开", "设置 > 个性化 > 颜色。" + FILLER),
+        make_doc("c/addin", "在 Outlook 中管理加载项", "文件 > 选项 > 加载项，禁用不需要的加载项。" + FILLER),
+        make_doc("d/block", "阻止发件人", "在 Outlook 中将发件人添加到阻止的发件人列表。" + FILLER),
+        *[make_doc(f"o/{i}", f"其他文章 {i}", "Windows 设置 模式 " + FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("暗黑模式"))[:2] == ["b/colloquial", "a/dark"]   # weighted below
+    assert slugs(eng.search("win10 暗黑模式"))[0] == "a/dark"    # both words, the pages' way
+    assert slugs(eng.search("outlook 插件"))[0] == "c/addin"
+    assert slugs(eng.search("拉黑"))[0] == "d/block"
+    eng.close()
+
+
+_SECTION = re.compile(r"round 4")
+
+
+def _round4_entries(path):
+    lines = path.read_text("utf-8").splitlines()
+    start = next(i for i, line in enumerate(lines) if _SECTION.search(line))
+    for line in lines[start:]:
+        line = line.split("#", 1)[0].strip()
+        for entry in re.split(r"[\s,，、;；>]+", line):
+            if entry:
+                yield entry
+
+
+@pytest.mark.parametrize("path", [BUILTIN_SYNONYMS, BUILTIN_VARIANTS], ids=["synonyms", "variants"])
+def test_no_entry_silently_shrinks_to_one_character(path):
+    """An entry whose stop word is dropped by the query pipeline must not become a lone
+    character that then expands every query holding it (被黑 → 黑 would match 拉黑, 黑屏 …)."""
+    for entry in _round4_entries(path):
+        toks = words(entry)
+        assert toks, entry
+        if len(toks) == 1 and len(toks[0]) == 1 and not toks[0].isascii():
+            assert entry == toks[0], f"{entry} → {toks}"
