@@ -41,6 +41,8 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--tickets", type=int, default=5000)
     ap.add_argument("--searches", type=int, default=50000)
+    ap.add_argument("--profile", type=int, default=0, metavar="N",
+                    help="after the timed runs, cProfile one page render and print its N costliest functions")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-reports-"))
     base = os.environ.get("KB_BENCH_DATABASE_URL")
@@ -110,6 +112,38 @@ def main() -> None:
               f"{pct(cpu, 0.95):8.1f}")
     page = statistics.median(v[0] for v in timings[names[0]])
     print(f"ratio page / baseline (wall): {page / statistics.median(v[0] for v in timings[names[2]]):.1f}×")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        from sqlalchemy import event
+
+        engine = app.extensions["kb.engine"]
+        sql = []
+
+        def before(conn, cursor, statement, parameters, context, executemany):
+            conn.info.setdefault("bench_t", []).append(time.perf_counter())
+
+        def after(conn, cursor, statement, parameters, context, executemany):
+            sql.append((time.perf_counter() - conn.info["bench_t"].pop(), " ".join(statement.split())))
+
+        event.listen(engine, "before_cursor_execute", before)
+        event.listen(engine, "after_cursor_execute", after)
+        client.get(f"/reports/?{q}")  # SQL timings without the profiler's overhead
+        event.remove(engine, "before_cursor_execute", before)
+        event.remove(engine, "after_cursor_execute", after)
+        print(f"\nSQL of one GET /reports/ ({db}): {len(sql)} statements, {sum(t for t, _ in sql) * 1000:.1f} ms "
+              "(execute only; fetching is in the profile below)")
+        for t, stmt in sorted(sql, reverse=True)[:12]:
+            print(f"{t * 1000:8.1f} ms  {stmt[:150]}")
+        prof = cProfile.Profile()
+        prof.enable()
+        client.get(f"/reports/?{q}")
+        prof.disable()
+        print(f"\ncProfile of one GET /reports/ ({db}), by cumulative time:")
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(args.profile)
+        print("by own time:")
+        pstats.Stats(prof).sort_stats("tottime").print_stats(args.profile)
     app.extensions["kb.engine"].dispose()
     if drop:
         drop()

@@ -20,9 +20,10 @@ import datetime as dt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Article, SearchLog, Ticket
+from ..models import Article, Ticket
 from ..requests.visits import OUTCOMES, DeflectionStats, visit_outcomes
 from ..visibility import can_view
+from . import rollup
 from .period import Period
 
 TOP = 10
@@ -55,8 +56,7 @@ def selfservice_metrics(session: Session, period: Period, tickets_scope, role: s
     total = total.as_json()
     window = (Ticket.created_at >= period.start, Ticket.created_at < period.end)
     if search_sessions is None:  # build() passes the search family's count: one scan fewer
-        search_sessions = session.scalar(select(func.count(func.distinct(SearchLog.session_key))).where(
-            SearchLog.created_at >= period.start, SearchLog.created_at < period.end)) or 0
+        search_sessions = rollup.sessions(session, period)
     visits_shown = total["with_suggestions"]  # form visits shown at least one article (counted above)
     rows = session.execute(tickets_scope(select(
         Ticket.id, Ticket.requester_id, Ticket.contact_email, Ticket.article_id, Ticket.opened_articles
