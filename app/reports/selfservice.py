@@ -46,12 +46,11 @@ def selfservice_metrics(session: Session, period: Period, tickets_scope, role: s
     total = DeflectionStats(start=period.start, end=period.end)
     spans = buckets(period)
     per = {label: dict.fromkeys(OUTCOMES, 0) for label, _, _ in spans}
-    starts = [(first, label) for label, first, _ in spans]
+    label_of = {first + dt.timedelta(days=i): label for label, first, last in spans
+                for i in range((last - first).days + 1)}  # each local day → its bucket
     for visit, outcome, ticketed in visit_outcomes(session, period.start, period.end, now):
         total.add(visit, outcome, ticketed)
-        day = period.day_of(visit.started_at)
-        label = next(lab for first, lab in reversed(starts) if first <= day)
-        per[label][outcome] += 1
+        per[label_of[period.day_of(visit.started_at)]][outcome] += 1
     trend = [{"day": label, **per[label]} for label, _, _ in spans]
     total = total.as_json()
     window = (Ticket.created_at >= period.start, Ticket.created_at < period.end)

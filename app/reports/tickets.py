@@ -268,8 +268,7 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
         titles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(list(article_ids))))}
     codes = Counter()
     for r in created:
-        cased, low = normalise_pair(f"{r.subject}\n{r.description or ''}")
-        codes.update({c.main for c in find_codes(low, cased, strong_only=True)})
+        codes.update(ticket_codes(r.id, r.subject, r.description))
 
     def pct(a, b):
         return round(100 * a / b, 1) if b else None
@@ -326,10 +325,30 @@ def _rows(cols, rows) -> list:
         values = list(r)
         for i in idx:
             v = values[i]
-            if v is not None and v.tzinfo is None:
-                values[i] = v.replace(tzinfo=UTC)
+            if v is not None and v.tzinfo is None:  # the constructor: ~4× cheaper than .replace()
+                values[i] = _dt(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, UTC)
         out.append(make(values))
     return out
+
+
+_dt = dt.datetime
+_CODES: dict[tuple[int, int, int], frozenset] = {}
+_CODES_MAX = 20_000
+
+
+def ticket_codes(ticket_id: int, subject: str, description: str | None) -> frozenset:
+    """The strong error codes of a ticket's text (``indexer.codes``), remembered per ticket and
+    text (its hash: the cache holds no ticket text): a pure function of the text, so the month's
+    ~2,300 texts are segmented once per process, not once per page."""
+    key = (ticket_id, hash(subject), hash(description))
+    hit = _CODES.get(key)
+    if hit is None:
+        cased, low = normalise_pair(f"{subject}\n{description or ''}")
+        hit = frozenset(c.main for c in find_codes(low, cased, strong_only=True))
+        if len(_CODES) >= _CODES_MAX:
+            _CODES.clear()
+        _CODES[key] = hit
+    return hit
 
 
 def _r(value):
