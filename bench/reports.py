@@ -1,7 +1,7 @@
 """Benchmark: /reports/ for one month of a generated data set (kb demo-data: 3 months, 5,000
 tickets, 50,000 searches) on SQLite, or on PostgreSQL with KB_BENCH_DATABASE_URL.
 
-    nice -n 10 .venv/bin/python bench/reports.py [--runs 15] [--tickets 5000] [--searches 50000]
+    nice -n 10 .venv/bin/python bench/reports.py [--runs 15] [--tickets 5000] [--searches 50000] [--log-cost 300] [--profile 40]
     KB_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test nice -n 10 .venv/bin/python bench/reports.py
 
 Prints medians and p95 (wall clock and this process's CPU time) of: the whole /reports/ page over
@@ -10,6 +10,10 @@ plain baseline beside them — the existing ``kb stats`` deflection count for th
 query family over one table; it shares ``visit_outcomes`` with the report, so it got faster too).
 On a shared machine the CPU time is the steadier figure; on PostgreSQL it leaves out the
 server's work, so read the wall clock there.
+
+``--log-cost N``: what the search log's daily rollup (app/reports/rollup.py) adds to each search
+(``searchlog.record`` + commit, with and without the upsert, alternating). ``--profile N``: per
+statement SQL times (median of 5 pages) and a cProfile of one page (its N costliest functions).
 """
 
 from __future__ import annotations
@@ -36,11 +40,43 @@ def pct(values, q):
     return s[max(0, int(round(q * len(s) + 0.5)) - 1)]
 
 
+def log_cost(app, n: int) -> None:
+    """What the daily rollup adds to a search: ``searchlog.record`` + commit (the request's own
+    transaction) with the upsert and without it, alternating so both see the same load."""
+    from flask import session as flask_session
+
+    from app.db import get_session
+    from app.reports import rollup, searchlog
+
+    real = rollup.add
+    got = {"with rollup upsert": [], "without (search_log only)": []}
+    try:
+        for i in range(2 * n):
+            name = list(got)[i % 2]
+            rollup.add = real if i % 2 == 0 else (lambda *a, **k: None)
+            with app.test_request_context("/search"):
+                session = get_session()
+                t, c = time.perf_counter(), time.process_time()
+                searchlog.record(session, flask_session, f"VPN 错误 {i % 40}", i % 7, "requester", "page")
+                session.commit()
+                got[name].append(((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000))
+    finally:
+        rollup.add = real
+    print(f"\nlogging one search, {n} each (ms):")
+    for name, values in got.items():
+        wall, cpu = [v[0] for v in values], [v[1] for v in values]
+        print(f"{name:42} {statistics.median(wall):11.2f} {pct(wall, 0.95):9.2f} {statistics.median(cpu):11.2f} "
+              f"{pct(cpu, 0.95):8.2f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--tickets", type=int, default=5000)
     ap.add_argument("--searches", type=int, default=50000)
+    ap.add_argument("--log-cost", type=int, default=0, metavar="N",
+                    help="also time logging one search (record + commit) N times with the rollup upsert and "
+                         "N times without it, alternating")
     ap.add_argument("--profile", type=int, default=0, metavar="N",
                     help="after the timed runs, cProfile one page render and print its N costliest functions")
     args = ap.parse_args()
@@ -112,6 +148,8 @@ def main() -> None:
               f"{pct(cpu, 0.95):8.1f}")
     page = statistics.median(v[0] for v in timings[names[0]])
     print(f"ratio page / baseline (wall): {page / statistics.median(v[0] for v in timings[names[2]]):.1f}×")
+    if args.log_cost:
+        log_cost(app, args.log_cost)
     if args.profile:
         import cProfile
         import pstats

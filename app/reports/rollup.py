@@ -55,35 +55,41 @@ def local_day(when: dt.datetime, tz: ZoneInfo) -> dt.date:
     return _aware(when).astimezone(tz).date()
 
 
-def _insert(session: Session):
+_UPSERTS: dict[str, object] = {}
+
+
+def _upsert(session: Session):
+    """The upsert statement of this dialect, built once (values come as parameters)."""
     dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:  # pragma: no cover - the project runs on SQLite and PostgreSQL only
-        raise NotImplementedError(f"search_log_daily: no upsert for {dialect}")
-    return insert
+    stmt = _UPSERTS.get(dialect)
+    if stmt is None:
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        elif dialect == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:  # pragma: no cover - the project runs on SQLite and PostgreSQL only
+            raise NotImplementedError(f"search_log_daily: no upsert for {dialect}")
+        t = SearchLogDaily.__table__
+        ins = insert(t)
+        ex = ins.excluded
+        stmt = _UPSERTS[dialect] = ins.on_conflict_do_update(index_elements=list(_KEY), set_={
+            "searches": t.c.searches + ex.searches,
+            "zero": t.c.zero + ex.zero,
+            "with_results": t.c.with_results + ex.with_results,
+            "clicked": t.c.clicked + ex.clicked,
+            "last_seen": case((ex.last_seen > t.c.last_seen, ex.last_seen), else_=t.c.last_seen),
+        })
+    return stmt
 
 
 def add(session: Session, row: SearchLog, tz: ZoneInfo) -> None:
     """Fold one new ``search_log`` row (flushed: ``created_at`` set) into its day's line."""
-    insert = _insert(session)
-    t = SearchLogDaily.__table__
     results, clicks = int(row.results or 0), int(row.clicks or 0)
-    stmt = insert(t).values(
-        tz=tz.key, day=local_day(row.created_at, tz), norm=row.norm, query=row.query, searches=1,
-        zero=int(results == 0), with_results=int(results > 0), clicked=int(results > 0 and clicks > 0),
-        last_seen=_aware(row.created_at),
-    )
-    ex = stmt.excluded
-    session.execute(stmt.on_conflict_do_update(index_elements=list(_KEY), set_={
-        "searches": t.c.searches + ex.searches,
-        "zero": t.c.zero + ex.zero,
-        "with_results": t.c.with_results + ex.with_results,
-        "clicked": t.c.clicked + ex.clicked,
-        "last_seen": case((ex.last_seen > t.c.last_seen, ex.last_seen), else_=t.c.last_seen),
-    }))
+    session.execute(_upsert(session), {
+        "tz": tz.key, "day": local_day(row.created_at, tz), "norm": row.norm, "query": row.query, "searches": 1,
+        "zero": int(results == 0), "with_results": int(results > 0), "clicked": int(results > 0 and clicks > 0),
+        "last_seen": _aware(row.created_at),
+    })
 
 
 def first_click(session: Session, created_at: dt.datetime, norm: str, query: str, tz: ZoneInfo) -> None:
