@@ -153,3 +153,14 @@ def test_rollup_command(app, runner):
     assert result.exit_code == 0 and "无需重建" in result.output
     result = runner.invoke(args=["kb", "reports-rollup"])
     assert result.exit_code == 0 and "已重建" in result.output
+
+
+def test_kb_init_builds_the_rollup_once(app, runner):
+    with app.app_context(), session_scope() as s:
+        _log(s, dt.datetime(2026, 11, 2, 9, 0, tzinfo=TZ), "VPN 809")
+        assert not rollup.ready(s, TZ)
+    first = runner.invoke(args=["kb", "init"])
+    assert first.exit_code == 0 and "搜索日汇总：1 行" in first.output, first.output
+    with app.app_context(), session_scope() as s:
+        assert rollup.ready(s, TZ)
+    assert "搜索日汇总" not in runner.invoke(args=["kb", "init"]).output  # already built: nothing to do
