@@ -687,3 +687,16 @@ class SearchLogRollup(Base):
 
     tz: Mapped[str] = mapped_column(String(64), primary_key=True)
     built_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ArticleViewDaily(Base):
+    """Article views per local day of ``tz`` (``KB_TIMEZONE``): one upsert with each counted view
+    (beside ``articles.view_count``, which stays the all-time figure), so the report can give
+    the views of a period. Counting starts with this table: earlier views are all-time only."""
+
+    __tablename__ = "article_views_daily"
+
+    tz: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)

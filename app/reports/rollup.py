@@ -40,7 +40,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import case, delete, func, select, text
 from sqlalchemy.orm import Session
 
-from ..models import SearchLog, SearchLogDaily, SearchLogDay, SearchLogRollup, utcnow
+from ..models import ArticleViewDaily, SearchLog, SearchLogDaily, SearchLogDay, SearchLogRollup, utcnow
 from .period import UTC, Period, quarter_hour, quarter_start
 
 DEFAULT_KEEP_DAYS = 400
@@ -163,6 +163,34 @@ def rebuild(session: Session, tz: ZoneInfo) -> int:
 def ensure(session: Session, tz: ZoneInfo) -> int | None:
     """Build the rollup of ``tz`` if it is not ready; lines written, or None when it was."""
     return None if ready(session, tz) else rebuild(session, tz)
+
+
+# --- article views per day ------------------------------------------------------------------
+
+_VIEW_UPSERTS: dict[str, object] = {}
+
+
+def count_view(session: Session, article_id: int, tz: ZoneInfo, now: dt.datetime | None = None) -> None:
+    """One view of the article today (local day of ``tz``), in the caller's transaction."""
+    dialect = session.get_bind().dialect.name
+    stmt = _VIEW_UPSERTS.get(dialect)
+    if stmt is None:
+        from sqlalchemy.dialects import postgresql, sqlite
+
+        ins = (postgresql if dialect == "postgresql" else sqlite).insert(ArticleViewDaily.__table__)
+        t = ArticleViewDaily.__table__
+        stmt = _VIEW_UPSERTS[dialect] = ins.on_conflict_do_update(
+            index_elements=["tz", "day", "article_id"], set_={"views": t.c.views + ins.excluded.views})
+    session.execute(stmt, {"tz": tz.key, "day": local_day(now or utcnow(), tz), "article_id": article_id, "views": 1})
+
+
+def view_counts(session: Session, period: Period) -> tuple[dict[int, int], dt.date | None]:
+    """Views per article in the period, and the first day views were counted per day (None: never)."""
+    c = ArticleViewDaily
+    views = {aid: int(n) for aid, n in session.execute(
+        select(c.article_id, func.sum(c.views))
+        .where(c.tz == period.tz.key, c.day >= period.first, c.day <= period.last).group_by(c.article_id))}
+    return views, session.scalar(select(func.min(c.day)).where(c.tz == period.tz.key))
 
 
 # --- reading ----------------------------------------------------------------------------------

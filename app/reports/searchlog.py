@@ -94,6 +94,11 @@ def count_click(session: Session, flask_session, slug: str) -> bool:
     return True
 
 
+def count_view_per_day(session: Session, article_id: int) -> None:
+    """One more view of the article today in ``article_views_daily`` (the caller commits)."""
+    rollup.count_view(session, article_id, _zone())
+
+
 def log_search(query: str, results: int, source: str, slugs=()) -> None:
     """From a view: log the search in its own commit; a failure is logged, never shown."""
     import logging

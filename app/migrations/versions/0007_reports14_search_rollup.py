@@ -1,5 +1,6 @@
 """reports14: the search log rolled up per local day (search_log_daily), the sessions of expired
-days (search_log_days), the rollup's state (search_log_rollup), an index for distinct sessions.
+days (search_log_days), the rollup's state (search_log_rollup), an index for distinct sessions,
+article views per local day (article_views_daily: the report's views of a period).
 
 The rollup is filled by ``kb reports-rollup`` (run by ``kb init``, ``kb demo-data`` and the
 worker's ``search_log_retention`` job when it is missing): it needs ``KB_TIMEZONE``, which a
@@ -47,9 +48,18 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('search_log', schema=None) as batch_op:
         batch_op.create_index('ix_search_log_created_session', ['created_at', 'session_key'], unique=False)
+    op.create_table('article_views_daily',
+    sa.Column('tz', sa.String(length=64), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('article_id', sa.Integer(), nullable=False),
+    sa.Column('views', sa.Integer(), nullable=False),
+    sa.ForeignKeyConstraint(['article_id'], ['articles.id'], name=op.f('fk_article_views_daily_article_id_articles'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('tz', 'day', 'article_id', name=op.f('pk_article_views_daily'))
+    )
 
 
 def downgrade() -> None:
+    op.drop_table('article_views_daily')
     with op.batch_alter_table('search_log', schema=None) as batch_op:
         batch_op.drop_index('ix_search_log_created_session')
     op.drop_table('search_log_rollup')
