@@ -2,6 +2,7 @@
 tickets, 50,000 searches) on SQLite, or on PostgreSQL with KB_BENCH_DATABASE_URL.
 
     nice -n 10 .venv/bin/python bench/reports.py [--runs 15] [--tickets 5000] [--searches 50000] [--log-cost 300] [--profile 40]
+    .venv/bin/python bench/reports.py --db URL [--code DIR]   # existing demo data; another revision's code
     KB_BENCH_DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test nice -n 10 .venv/bin/python bench/reports.py
 
 Prints medians and p95 (wall clock and this process's CPU time) of: the whole /reports/ page over
@@ -27,7 +28,20 @@ import time
 import uuid
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+HERE = Path(__file__).resolve().parents[1]
+
+
+def _code_dir() -> str:
+    """``--code DIR`` (read before the app is imported): time another revision's code."""
+    for i, arg in enumerate(sys.argv):
+        if arg == "--code" and i + 1 < len(sys.argv):
+            return str(Path(sys.argv[i + 1]).resolve())
+        if arg.startswith("--code="):
+            return str(Path(arg.split("=", 1)[1]).resolve())
+    return str(HERE)
+
+
+sys.path.insert(0, _code_dir())
 
 from sqlalchemy import create_engine, text  # noqa: E402
 
@@ -74,6 +88,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=15)
     ap.add_argument("--tickets", type=int, default=5000)
     ap.add_argument("--searches", type=int, default=50000)
+    ap.add_argument("--db", metavar="URL",
+                    help="an existing database that already holds kb demo-data (nothing generated, migrated or "
+                         "dropped): the same data for several runs or revisions")
+    ap.add_argument("--code", metavar="DIR", help="import the app from DIR (e.g. `git archive REV | tar -x -C DIR`) "
+                    "instead of this checkout: with --db, an A/B of two revisions on one data set")
     ap.add_argument("--log-cost", type=int, default=0, metavar="N",
                     help="also time logging one search (record + commit) N times with the rollup upsert and "
                          "N times without it, alternating")
@@ -81,9 +100,11 @@ def main() -> None:
                     help="after the timed runs, cProfile one page render and print its N costliest functions")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="bench-reports-"))
-    base = os.environ.get("KB_BENCH_DATABASE_URL")
+    base = None if args.db else os.environ.get("KB_BENCH_DATABASE_URL")
     drop = None
-    if base:
+    if args.db:
+        url = args.db
+    elif base:
         schema = f"bench_{uuid.uuid4().hex[:10]}"
         admin = create_engine(base)
         with admin.begin() as c:
@@ -96,25 +117,33 @@ def main() -> None:
     else:
         url = f"sqlite:///{tmp / 'kb.sqlite3'}"
     app = create_app({"KB_INSTANCE_DIR": str(tmp), "KB_DATABASE_URL": url, "WTF_CSRF_ENABLED": False,
-                      "RATELIMIT_ENABLED": False, "KB_ARTICLES_DIR": str(Path(__file__).resolve().parents[1] / "articles")})
-    migrate.upgrade(app.extensions["kb.engine"])
-    runner = app.test_cli_runner()
-    t = time.perf_counter()
-    out = runner.invoke(args=["kb", "sync"])
-    assert out.exit_code == 0, out.output
-    out = runner.invoke(args=["kb", "demo-data", "--tickets", str(args.tickets), "--searches", str(args.searches)])
-    assert out.exit_code == 0, out.output
-    print(out.output.strip(), f"(with sync: {time.perf_counter() - t:.1f} s)")
+                      "RATELIMIT_ENABLED": False, "KB_ARTICLES_DIR": str(HERE / "articles")})
+    import app as app_package
+
+    print(f"code: {Path(app_package.__file__).parent.parent}")
+    if not args.db:
+        migrate.upgrade(app.extensions["kb.engine"])
+        runner = app.test_cli_runner()
+        t = time.perf_counter()
+        out = runner.invoke(args=["kb", "sync"])
+        assert out.exit_code == 0, out.output
+        out = runner.invoke(args=["kb", "demo-data", "--tickets", str(args.tickets), "--searches", str(args.searches)])
+        assert out.exit_code == 0, out.output
+        print(out.output.strip(), f"(with sync: {time.perf_counter() - t:.1f} s)")
     from app.models import User
     from app.reports.period import last_month
     from app.reports.summary import build
     from app.requests.visits import deflection_stats
     from app.tickets.sla import timezone_from_config
 
+    from sqlalchemy import select
+
     with app.app_context(), session_scope() as s:
-        u = User(username="bench_agent", role="agent", email="b@example.com")
+        u = s.scalar(select(User).where(User.username == "bench_agent"))
+        if u is None:
+            u = User(username="bench_agent", role="agent", email="b@example.com")
+            s.add(u)
         u.set_password("bench-password-1")
-        s.add(u)
     client = app.test_client()
     assert client.post("/login", data={"username": "bench_agent", "password": "bench-password-1"}).status_code == 302
     period = last_month(timezone_from_config(app.config))
@@ -139,7 +168,7 @@ def main() -> None:
         with app.app_context(), session_scope() as s:
             timed(names[1], lambda: build(s, period, "agent"))
             timed(names[2], lambda: deflection_stats(s, period.start, period.end))
-    db = "PostgreSQL" if base else "SQLite"
+    db = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"\n{db}, {args.runs} runs, load average {os.getloadavg()[0]:.1f}; page size {len(resp.data) // 1024} KB")
     print(f"{'measure':42} {'wall median':>11} {'wall p95':>9} {'CPU median':>11} {'CPU p95':>8}  (ms)")
     for name, values in timings.items():
