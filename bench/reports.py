@@ -54,6 +54,41 @@ def pct(values, q):
     return s[max(0, int(round(q * len(s) + 0.5)) - 1)]
 
 
+class ServerCPU:
+    """CPU time of this process's PostgreSQL backends (same machine: ``/proc/<pid>/stat``), so
+    the figures on PostgreSQL include the server's work; None on SQLite or a remote server."""
+
+    def __init__(self, engine):
+        self.pids: set[int] = set()
+        self.hz = os.sysconf("SC_CLK_TCK")
+        if engine.dialect.name != "postgresql":
+            return
+        from sqlalchemy import event
+
+        @event.listens_for(engine, "connect")
+        def _pid(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            cur.execute("SELECT pg_backend_pid()")
+            self.pids.add(cur.fetchone()[0])
+            cur.close()
+
+        engine.dispose()  # connections opened from now on report their backend
+        with engine.connect():
+            pass
+
+    def ms(self) -> float | None:
+        if not self.pids:
+            return None
+        total = 0
+        for pid in self.pids:
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                return None
+            total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14, 15 of stat)
+        return total * 1000 / self.hz
+
+
 def log_cost(app, n: int) -> None:
     """What the daily rollup adds to a search: ``searchlog.record`` + commit (the request's own
     transaction) with the upsert and without it, alternating so both see the same load."""
@@ -156,10 +191,14 @@ def main() -> None:
     timings = {name: [] for name in names}  # (wall ms, CPU ms): the machine is shared, CPU time is the steadier
     client.get(f"/reports/?{q}")  # warm-up
 
+    server = ServerCPU(app.extensions["kb.engine"])
+
     def timed(name, fn):
-        t, c = time.perf_counter(), time.process_time()
+        t, c, sc = time.perf_counter(), time.process_time(), server.ms()
         out = fn()
-        timings[name].append(((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000))
+        after = server.ms()
+        timings[name].append(((time.perf_counter() - t) * 1000, (time.process_time() - c) * 1000,
+                              None if sc is None or after is None else after - sc))
         return out
 
     for _ in range(args.runs):
@@ -170,11 +209,19 @@ def main() -> None:
             timed(names[2], lambda: deflection_stats(s, period.start, period.end))
     db = "PostgreSQL" if url.startswith("postgresql") else "SQLite"
     print(f"\n{db}, {args.runs} runs, load average {os.getloadavg()[0]:.1f}; page size {len(resp.data) // 1024} KB")
-    print(f"{'measure':42} {'wall median':>11} {'wall p95':>9} {'CPU median':>11} {'CPU p95':>8}  (ms)")
+    with_server = all(v[2] is not None for values in timings.values() for v in values)
+    print(f"{'measure':42} {'wall median':>11} {'wall p95':>9} {'CPU median':>11} {'CPU p95':>8}"
+          + (f" {'server CPU median':>17} {'p95':>6}" if with_server else "") + "  (ms)")
     for name, values in timings.items():
         wall, cpu = [v[0] for v in values], [v[1] for v in values]
-        print(f"{name:42} {statistics.median(wall):11.1f} {pct(wall, 0.95):9.1f} {statistics.median(cpu):11.1f} "
-              f"{pct(cpu, 0.95):8.1f}")
+        line = (f"{name:42} {statistics.median(wall):11.1f} {pct(wall, 0.95):9.1f} {statistics.median(cpu):11.1f} "
+                f"{pct(cpu, 0.95):8.1f}")
+        if with_server:
+            sc = [v[2] for v in values]
+            line += f" {statistics.median(sc):17.0f} {pct(sc, 0.95):6.0f}"
+        print(line)
+    if with_server:
+        print(f"(server CPU: the PostgreSQL backends of this process, /proc utime + stime, {1000 // server.hz} ms ticks)")
     page = statistics.median(v[0] for v in timings[names[0]])
     print(f"ratio page / baseline (wall): {page / statistics.median(v[0] for v in timings[names[2]]):.1f}×")
     if args.log_cost:
