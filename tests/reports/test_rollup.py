@@ -164,3 +164,24 @@ def test_kb_init_builds_the_rollup_once(app, runner):
     with app.app_context(), session_scope() as s:
         assert rollup.ready(s, TZ)
     assert "搜索日汇总" not in runner.invoke(args=["kb", "init"]).output  # already built: nothing to do
+
+
+def test_a_new_time_zone_reads_the_raw_rows_until_the_job_rebuilds(app):
+    with app.app_context(), session_scope() as s:
+        _log(s, dt.datetime(2026, 11, 30, 23, 30, tzinfo=TZ), "VPN 809")  # Nov 30 in Shanghai, Nov 30 16:30 in Berlin
+        _log(s, dt.datetime(2026, 12, 1, 6, 30, tzinfo=TZ), "打印机")  # Dec 1 in Shanghai, Nov 30 23:30 in Berlin
+        rollup.rebuild(s, TZ)
+    berlin = ZoneInfo("Europe/Berlin")
+    app.config["KB_TIMEZONE"] = "Europe/Berlin"
+    nov = Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30), berlin)
+    with app.app_context(), session_scope() as s:
+        assert not rollup.ready(s, berlin)
+        assert search_metrics(s, nov)["searches"] == 2  # the raw rows, by Berlin's days
+    with app.app_context():
+        run = run_due_jobs("w1", now=dt.datetime.now(UTC), jobs=[j for j in JOBS if j.name == "search_log_retention"])
+        assert run[0].error is None
+    with app.app_context(), session_scope() as s:
+        assert rollup.ready(s, berlin) and not rollup.ready(s, TZ)  # one zone is kept up to date
+        with_rollup, raw = _both(s, nov)
+        assert with_rollup == raw and with_rollup["searches"] == 2
+        assert [d["searches"] for d in with_rollup["daily"]][-1] == 2
