@@ -165,6 +165,13 @@ def init_command() -> None:
         count = reindex_tickets(session)
     if count:
         click.echo(f"已为 {count:,} 张工单建立搜索词（控制台上线前提交的工单）。")
+    from .reports import rollup
+    from .tickets.sla import timezone_from_config
+
+    with session_scope() as session:  # the reports' search rollup (app/reports/rollup.py), once per zone
+        lines = rollup.ensure(session, timezone_from_config(current_app.config))
+    if lines:
+        click.echo(f"已建立搜索日汇总：{lines:,} 行。")
     with session_scope() as session:
         has_admin = session.scalar(select(func.count()).select_from(User).where(User.role == "admin"))
         if not has_admin:  # a temporary password: it must be changed at the first login
@@ -274,7 +281,8 @@ from .console.cli import tickets_cli  # noqa: E402 - `kb tickets reindex`
 
 kb_cli.add_command(tickets_cli)
 
-from .reports.cli import demo_data_command, report_command  # noqa: E402 - monthly review, demo data
+from .reports.cli import demo_data_command, report_command, rollup_command  # noqa: E402 - monthly review, demo data
 
 kb_cli.add_command(report_command)
 kb_cli.add_command(demo_data_command)
+kb_cli.add_command(rollup_command)

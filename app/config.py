@@ -49,6 +49,7 @@ SETTINGS = (
     "KB_STAGING_TOTAL_MB",
     "KB_STAGING_LIMIT",
     "KB_STAGING_MAX_HOURS",
+    "KB_SEARCH_LOG_DAYS",  # reports: whole days of raw search rows kept (app/reports/README.md)
 )
 
 

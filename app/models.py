@@ -624,7 +624,11 @@ class SearchLog(Base):
     """
 
     __tablename__ = "search_log"
-    __table_args__ = (Index("ix_search_log_norm", "norm", "created_at"),)
+    __table_args__ = (
+        Index("ix_search_log_norm", "norm", "created_at"),
+        # distinct sessions of a period read from the index alone (reports14)
+        Index("ix_search_log_created_session", "created_at", "session_key"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
@@ -637,3 +641,62 @@ class SearchLog(Base):
     # "page" (/search) or "api" (/api/search)
     source: Mapped[str] = mapped_column(String(10), default="page")
     session_key: Mapped[str | None] = mapped_column(String(32))
+
+
+class SearchLogDaily(Base):
+    """The search log rolled up per local day (``tz`` = ``KB_TIMEZONE``) and spelling: what the
+    report's search and content-gap figures read instead of the raw rows (app/reports/rollup.py).
+
+    Written in the same transaction as each ``search_log`` row (an upsert) and on a first click;
+    rebuilt from the raw rows by ``kb reports-rollup``; kept when raw rows expire.
+    """
+
+    __tablename__ = "search_log_daily"
+    __table_args__ = (UniqueConstraint("tz", "day", "norm", "query", name="uq_search_log_daily_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tz: Mapped[str] = mapped_column(String(64))
+    day: Mapped[dt.date] = mapped_column(Date)
+    norm: Mapped[str] = mapped_column(String(200))
+    query: Mapped[str] = mapped_column(String(200))
+    searches: Mapped[int] = mapped_column(Integer, default=0)
+    zero: Mapped[int] = mapped_column(Integer, default=0)  # with 0 results
+    with_results: Mapped[int] = mapped_column(Integer, default=0)  # with results
+    clicked: Mapped[int] = mapped_column(Integer, default=0)  # with results and at least one click
+    last_seen: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SearchLogDay(Base):
+    """Per local day of ``tz``: the distinct search sessions of a day whose raw rows expired
+    (``KB_SEARCH_LOG_DAYS``), counted just before they were deleted. A row here means the raw
+    rows of that day are gone."""
+
+    __tablename__ = "search_log_days"
+
+    tz: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class SearchLogRollup(Base):
+    """The rollup's state: one row per time zone whose ``search_log_daily`` rows are complete
+    (built from the raw rows, then kept by every write). The report reads the rollup only when
+    its period's zone has a row here; otherwise it reads ``search_log`` (exact, slower)."""
+
+    __tablename__ = "search_log_rollup"
+
+    tz: Mapped[str] = mapped_column(String(64), primary_key=True)
+    built_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class ArticleViewDaily(Base):
+    """Article views per local day of ``tz`` (``KB_TIMEZONE``): one upsert with each counted view
+    (beside ``articles.view_count``, which stays the all-time figure), so the report can give
+    the views of a period. Counting starts with this table: earlier views are all-time only."""
+
+    __tablename__ = "article_views_daily"
+
+    tz: Mapped[str] = mapped_column(String(64), primary_key=True)
+    day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True)
+    views: Mapped[int] = mapped_column(Integer, default=0)

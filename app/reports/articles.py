@@ -10,6 +10,9 @@ For every published article the viewer may read (``app/visibility.py``):
 * in the period: ``votes``, ``not_helpful`` (votes cast or changed in the period),
   ``escalations`` (「转人工处理」 tickets from the article), ``reuse`` (tickets resolved in the
   period with the article as their solution, ``tickets.resolution_article_id``);
+* ``period_views`` — views in the period (``article_views_daily``, one upsert per counted view
+  since reports14; ``views_counted_since`` = the first day counted, so a period that starts
+  earlier shows only the views from that day on);
 * ``stale`` — past its review-by date (:func:`app.writer.review.is_overdue`) on the period's last
   day, or today when the period is not over.
 
@@ -26,6 +29,7 @@ from ..feedback.health import health_table
 from ..models import Article, Feedback, Ticket
 from ..visibility import audiences_for
 from ..writer import review
+from . import rollup
 from .period import Period
 
 TOP = 50
@@ -45,6 +49,7 @@ def article_metrics(session: Session, period: Period, role: str, tickets_scope) 
         .where(Ticket.resolution_article_id.is_not(None), Ticket.resolved_at >= period.start,
                Ticket.resolved_at < period.end)
         .group_by(Ticket.resolution_article_id))).all())
+    period_views, since = rollup.view_counts(session, period)
     today = min(period.last, review.today())  # stale as of the period's last day (or today)
     rows, stale = [], []
     for a in articles:
@@ -53,6 +58,7 @@ def article_metrics(session: Session, period: Period, role: str, tickets_scope) 
         row = {
             "slug": a.slug, "title": a.title, "category": a.category, "audience": a.audience,
             "views": a.view_count or 0, "version_views": a.version_views or 0,
+            "period_views": period_views.get(a.id, 0),
             "helpful_pct": h.helpful_pct, "health_score": h.score,
             "votes": v[0], "not_helpful": v[1], "escalations": v[2], "reuse": int(reuse.get(a.id, 0)),
             "review_by": review.due_date(a).isoformat(), "stale": review.is_overdue(a, today),
@@ -66,16 +72,18 @@ def article_metrics(session: Session, period: Period, role: str, tickets_scope) 
     return {
         "published": len(articles),
         "stale_count": len(stale),
+        "views_counted_since": since.isoformat() if since else None,
         "votes": sum(v[0] for aid, v in votes.items() if aid in health),
         "escalations": sum(v[2] for aid, v in votes.items() if aid in health),
         "reuse": sum(int(n) for aid, n in reuse.items() if aid in health),
         "table": rows[:TOP],
         "stale": stale[:TOP],
-        "most_viewed": sorted(({k: r[k] for k in ("slug", "title", "views", "helpful_pct")}
-                               for r in (_row_min(a, health[a.id]) for a in articles)),
+        "most_viewed": sorted(({k: r[k] for k in ("slug", "title", "views", "period_views", "helpful_pct")}
+                               for r in (_row_min(a, health[a.id], period_views) for a in articles)),
                               key=lambda r: (-r["views"], r["slug"]))[:10],
     }
 
 
-def _row_min(a: Article, h) -> dict:
-    return {"slug": a.slug, "title": a.title, "views": a.view_count or 0, "helpful_pct": h.helpful_pct}
+def _row_min(a: Article, h, period_views: dict[int, int]) -> dict:
+    return {"slug": a.slug, "title": a.title, "views": a.view_count or 0, "period_views": period_views.get(a.id, 0),
+            "helpful_pct": h.helpful_pct}

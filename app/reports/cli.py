@@ -78,3 +78,21 @@ def demo_data_command(months, tickets, searches, seed, yes) -> None:
     took = (dt.datetime.now() - started).total_seconds()
     click.echo(f"已生成 {result.first} 至 {result.last} 的演示数据（{took:.1f} 秒）：工单 {result.tickets}（事件 "
                f"{result.events}）、搜索 {result.searches}、表单访问 {result.visits}、文章投票 {result.votes}。")
+
+
+@click.command("reports-rollup", help="重建搜索日汇总表（报表读取的按天汇总；修改 KB_TIMEZONE 后或汇总缺失时运行）。")
+@click.option("--if-missing", is_flag=True, help="只在当前时区的汇总还没有建立时重建。")
+@with_appcontext
+def rollup_command(if_missing) -> None:
+    from flask import current_app
+
+    from ..tickets.sla import timezone_from_config
+    from . import rollup
+
+    tz = timezone_from_config(current_app.config)
+    with session_scope() as session:
+        lines = rollup.ensure(session, tz) if if_missing else rollup.rebuild(session, tz)
+    if lines is None:
+        click.echo(f"搜索日汇总（{tz.key}）已是最新，无需重建。")
+    else:
+        click.echo(f"已重建搜索日汇总（{tz.key}）：{lines:,} 行。")

@@ -17,6 +17,7 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..models import SearchLog
+from . import rollup
 from .period import UTC, Period, quarter_hour, quarter_start
 
 TOP = 20
@@ -26,19 +27,19 @@ def _aware(when):
     return when.replace(tzinfo=UTC) if when is not None and when.tzinfo is None else when
 
 
-def search_metrics(session: Session, period: Period, top: int = TOP) -> dict:
-    window = (SearchLog.created_at >= period.start, SearchLog.created_at < period.end)
-    zero = case((SearchLog.results == 0, 1), else_=0)
-    clicked = case(((SearchLog.results > 0) & (SearchLog.clicks > 0), 1), else_=0)
-    sessions = session.scalar(select(func.count(func.distinct(SearchLog.session_key))).where(*window)) or 0
-    # per spelling: count, zero, clicked, last → folded into lines per norm; the totals are the
-    # sums of these groups (one scan of the month's searches, not two)
-    rows = session.execute(
-        select(
-            SearchLog.norm, SearchLog.query, func.count(), func.sum(zero), func.sum(clicked),
-            func.sum(case((SearchLog.results > 0, 1), else_=0)), func.max(SearchLog.created_at),
-        ).where(*window).group_by(SearchLog.norm, SearchLog.query)
-    ).all()
+def search_metrics(session: Session, period: Period, top: int = TOP, use_rollup: bool = True) -> dict:
+    """The search family. Reads the daily rollup (:mod:`.rollup`) when it is built for the
+    period's zone, else the raw rows (``use_rollup=False`` forces the raw path: the tests compare
+    the two); the distinct sessions always come from :func:`.rollup.sessions`."""
+    sessions = rollup.sessions(session, period)
+    if use_rollup and rollup.ready(session, period.tz):
+        rows = rollup.spelling_rows(session, period)
+        per = rollup.daily_rows(session, period)
+        daily = [{"day": d.isoformat(), "searches": per.get(d, (0, 0))[0], "zero_results": per.get(d, (0, 0))[1]}
+                 for d in period.days]
+    else:
+        rows = _raw_spellings(session, period)
+        daily = _daily(session, period)
     searches = sum(int(r[2]) for r in rows)
     zeros = sum(int(r[3] or 0) for r in rows)
     clicks = sum(int(r[4] or 0) for r in rows)
@@ -46,6 +47,7 @@ def search_metrics(session: Session, period: Period, top: int = TOP) -> dict:
     lines: dict[str, dict] = {}
     best: dict[str, tuple] = {}
     for key, query, count, z, c, wr, last in rows:
+        count = int(count)
         line = lines.setdefault(key, {"norm": key, "query": query, "count": 0, "zero": 0, "no_click": 0,
                                       "clicked": 0, "last_seen": None, "spellings": 0})
         last = _aware(last)
@@ -67,7 +69,6 @@ def search_metrics(session: Session, period: Period, top: int = TOP) -> dict:
     zero_results = sorted((x for x in all_lines if x["zero"]), key=lambda x: (-x["zero"], -x["count"], x["norm"]))[:top]
     no_click = sorted((x for x in all_lines if x["no_click"] and not x["zero"]),
                       key=lambda x: (-x["no_click"], -x["count"], x["norm"]))[:top]
-    daily = _daily(session, period)
     return {
         "searches": int(searches),
         "sessions": int(sessions),
@@ -80,6 +81,20 @@ def search_metrics(session: Session, period: Period, top: int = TOP) -> dict:
         "no_click": no_click,
         "daily": daily,
     }
+
+
+def _raw_spellings(session: Session, period: Period) -> list[tuple]:
+    """Per spelling: count, zero, clicked, with results, last — folded into lines per norm by the
+    caller; the totals are the sums of these groups (one scan of the period's searches)."""
+    zero = case((SearchLog.results == 0, 1), else_=0)
+    clicked = case(((SearchLog.results > 0) & (SearchLog.clicks > 0), 1), else_=0)
+    return session.execute(
+        select(
+            SearchLog.norm, SearchLog.query, func.count(), func.sum(zero), func.sum(clicked),
+            func.sum(case((SearchLog.results > 0, 1), else_=0)), func.max(SearchLog.created_at),
+        ).where(SearchLog.created_at >= period.start, SearchLog.created_at < period.end)
+        .group_by(SearchLog.norm, SearchLog.query)
+    ).all()
 
 
 def _daily(session: Session, period: Period) -> list[dict]:

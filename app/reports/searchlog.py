@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from indexer.text import normalise
 
 from ..models import SearchLog
+from . import rollup
 
 MAX_QUERY = 200
 SESSION_KEY = "kb_search_session"
@@ -51,9 +52,18 @@ def _session_key(flask_session, now: float) -> str:
     return key
 
 
+def _zone():
+    from flask import current_app
+
+    from ..tickets.sla import timezone_from_config
+
+    return timezone_from_config(current_app.config)
+
+
 def record(session: Session, flask_session, query: str, results: int, role: str, source: str,
            slugs=()) -> SearchLog | None:
-    """Log one search (flushes; the caller commits). Nothing for an empty or unsearchable query."""
+    """Log one search and fold it into the daily rollup (:mod:`.rollup`) in the same transaction
+    (flushes; the caller commits). Nothing for an empty or unsearchable query."""
     text = clean(query)
     key = norm(text)
     if not key:
@@ -62,6 +72,7 @@ def record(session: Session, flask_session, query: str, results: int, role: str,
                     session_key=_session_key(flask_session, time.time()) if flask_session is not None else None)
     session.add(row)
     session.flush()
+    rollup.add(session, row, _zone())
     if flask_session is not None and source == "page":
         flask_session[LAST_KEY] = {"id": row.id, "slugs": [str(s)[:300] for s in list(slugs)[:20]]}
     return row
@@ -72,9 +83,20 @@ def count_click(session: Session, flask_session, slug: str) -> bool:
     last = flask_session.get(LAST_KEY)
     if not isinstance(last, dict) or slug not in (last.get("slugs") or []) or not isinstance(last.get("id"), int):
         return False
-    session.execute(update(SearchLog).where(SearchLog.id == last["id"]).values(clicks=SearchLog.clicks + 1))
+    hit = session.execute(
+        update(SearchLog).where(SearchLog.id == last["id"]).values(clicks=SearchLog.clicks + 1)
+        .returning(SearchLog.clicks, SearchLog.results, SearchLog.created_at, SearchLog.norm, SearchLog.query)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if hit is not None and hit.clicks == 1 and hit.results > 0:  # this click made it a clicked search
+        rollup.first_click(session, hit.created_at, hit.norm, hit.query, _zone())
     flask_session[LAST_KEY] = {"id": last["id"], "slugs": [s for s in last["slugs"] if s != slug]}
     return True
+
+
+def count_view_per_day(session: Session, article_id: int) -> None:
+    """One more view of the article today in ``article_views_daily`` (the caller commits)."""
+    rollup.count_view(session, article_id, _zone())
 
 
 def log_search(query: str, results: int, source: str, slugs=()) -> None:

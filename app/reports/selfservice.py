@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Article, SearchLog, Ticket
+from ..models import Article, Ticket
 from ..requests.visits import OUTCOMES, DeflectionStats, visit_outcomes
 from ..visibility import can_view
+from . import rollup
 from .period import Period
 
 TOP = 10
@@ -45,18 +46,16 @@ def selfservice_metrics(session: Session, period: Period, tickets_scope, role: s
     total = DeflectionStats(start=period.start, end=period.end)
     spans = buckets(period)
     per = {label: dict.fromkeys(OUTCOMES, 0) for label, _, _ in spans}
-    starts = [(first, label) for label, first, _ in spans]
+    label_of = {first + dt.timedelta(days=i): label for label, first, last in spans
+                for i in range((last - first).days + 1)}  # each local day → its bucket
     for visit, outcome, ticketed in visit_outcomes(session, period.start, period.end, now):
         total.add(visit, outcome, ticketed)
-        day = period.day_of(visit.started_at)
-        label = next(lab for first, lab in reversed(starts) if first <= day)
-        per[label][outcome] += 1
+        per[label_of[period.day_of(visit.started_at)]][outcome] += 1
     trend = [{"day": label, **per[label]} for label, _, _ in spans]
     total = total.as_json()
     window = (Ticket.created_at >= period.start, Ticket.created_at < period.end)
     if search_sessions is None:  # build() passes the search family's count: one scan fewer
-        search_sessions = session.scalar(select(func.count(func.distinct(SearchLog.session_key))).where(
-            SearchLog.created_at >= period.start, SearchLog.created_at < period.end)) or 0
+        search_sessions = rollup.sessions(session, period)
     visits_shown = total["with_suggestions"]  # form visits shown at least one article (counted above)
     rows = session.execute(tickets_scope(select(
         Ticket.id, Ticket.requester_id, Ticket.contact_email, Ticket.article_id, Ticket.opened_articles

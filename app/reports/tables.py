@@ -43,10 +43,12 @@ def tables(report: dict) -> dict[str, tuple[str, list[str], list[list]]]:
     out["articles_to_tickets"] = ("最常引出工单的文章", ["文章", "地址", "工单", "其中转人工", "其中提交前打开过"],
                                   [[x["title"], f"/articles/{x['slug']}", x["tickets"], x["escalated"],
                                     x["opened_before_ticket"]] for x in ss["articles_leading_to_tickets"]])
-    art_head = ["文章", "地址", "类别", "累计浏览", "当前版本浏览", "有帮助 %", "健康分（越高越需要关注）",
+    since = a.get("views_counted_since")
+    period_views = "期间浏览" if since is None or since <= report["from"] else f"期间浏览（{since} 起）"
+    art_head = ["文章", "地址", "类别", "累计浏览", period_views, "当前版本浏览", "有帮助 %", "健康分（越高越需要关注）",
                 "期间投票", "期间“没有帮助”", "期间转人工", "期间作为解决方案", "复核日期", "待复核"]
     out["articles"] = ("文章", art_head, [[x["title"], f"/articles/{x['slug']}", x["category"], x["views"],
-                                         x["version_views"], _pct(x["helpful_pct"]), x["health_score"], x["votes"],
+                                         x["period_views"], x["version_views"], _pct(x["helpful_pct"]), x["health_score"], x["votes"],
                                          x["not_helpful"], x["escalations"], x["reuse"], x["review_by"],
                                          "是" if x["stale"] else ""] for x in a["table"]])
     out["stale_articles"] = ("待复核（已过复核日期）", ["文章", "地址", "复核日期", "累计浏览"],

@@ -43,7 +43,7 @@ from bisect import bisect_right
 from collections import Counter, defaultdict, namedtuple
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import JSON, String, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from indexer.codes import find_codes
@@ -148,14 +148,7 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
         .group_by(TicketEvent.ticket_id)).all()))
     # the only status changes that matter: into or out of pending (pauses), resolved → open
     # (reopenings); the database reads the JSON, Python gets four plain columns
-    was = TicketEvent.changes[("status", 0)].as_string()
-    became = TicketEvent.changes[("status", 1)].as_string()
-    for tid, created_at, old, new in session.execute(
-        select(TicketEvent.ticket_id, TicketEvent.created_at, was, became)
-        .where(TicketEvent.ticket_id.in_(need), TicketEvent.kind != "created",
-               or_(was == "pending", became == "pending", and_(was == "resolved", became == "open")))
-        .order_by(TicketEvent.ticket_id, TicketEvent.id)
-    ):
+    for tid, created_at, old, new in session.execute(_status_changes(session, need)):
         events[tid].append((created_at, old, new))
         if old == "resolved" and new == "open":
             reopened.add(tid)
@@ -268,8 +261,7 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
         titles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(list(article_ids))))}
     codes = Counter()
     for r in created:
-        cased, low = normalise_pair(f"{r.subject}\n{r.description or ''}")
-        codes.update({c.main for c in find_codes(low, cased, strong_only=True)})
+        codes.update(ticket_codes(r.id, r.subject, r.description))
 
     def pct(a, b):
         return round(100 * a / b, 1) if b else None
@@ -313,6 +305,30 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
     }
 
 
+def _status_changes(session: Session, need):
+    """(ticket, time, from, to) of the measured tickets' status changes into or out of pending
+    and resolved → open, in order. PostgreSQL: ``changes`` is ``json`` (text, parsed by every
+    operator), so ``changes -> 'status'`` is taken once per event in a fenced subquery
+    (``OFFSET 0``: not flattened into the filter) and its two elements read from that small
+    value — ~40 % less time than four ``#>>`` on the whole document. SQLite's ``json_extract``
+    is cheap: the plain form."""
+    if session.get_bind().dialect.name == "postgresql":
+        inner = (select(TicketEvent.id, TicketEvent.ticket_id, TicketEvent.created_at,
+                        TicketEvent.changes.op("->", return_type=JSON)("status").label("st"))
+                 .where(TicketEvent.ticket_id.in_(need), TicketEvent.kind != "created").offset(0).subquery())
+        was = inner.c.st.op("->>", return_type=String)(0)
+        became = inner.c.st.op("->>", return_type=String)(1)
+        return (select(inner.c.ticket_id, inner.c.created_at, was, became)
+                .where(or_(was == "pending", became == "pending", and_(was == "resolved", became == "open")))
+                .order_by(inner.c.ticket_id, inner.c.id))
+    was = TicketEvent.changes[("status", 0)].as_string()
+    became = TicketEvent.changes[("status", 1)].as_string()
+    return (select(TicketEvent.ticket_id, TicketEvent.created_at, was, became)
+            .where(TicketEvent.ticket_id.in_(need), TicketEvent.kind != "created",
+                   or_(was == "pending", became == "pending", and_(was == "resolved", became == "open")))
+            .order_by(TicketEvent.ticket_id, TicketEvent.id))
+
+
 _TIMES = {"created_at", "resolved_at", "closed_at", "first_response_at", "sla_response_due", "sla_resolve_due",
           "response_breached_at", "resolve_breached_at", "csat_at"}
 
@@ -326,10 +342,30 @@ def _rows(cols, rows) -> list:
         values = list(r)
         for i in idx:
             v = values[i]
-            if v is not None and v.tzinfo is None:
-                values[i] = v.replace(tzinfo=UTC)
+            if v is not None and v.tzinfo is None:  # the constructor: ~4× cheaper than .replace()
+                values[i] = _dt(v.year, v.month, v.day, v.hour, v.minute, v.second, v.microsecond, UTC)
         out.append(make(values))
     return out
+
+
+_dt = dt.datetime
+_CODES: dict[tuple[int, int, int], frozenset] = {}
+_CODES_MAX = 20_000
+
+
+def ticket_codes(ticket_id: int, subject: str, description: str | None) -> frozenset:
+    """The strong error codes of a ticket's text (``indexer.codes``), remembered per ticket and
+    text (its hash: the cache holds no ticket text): a pure function of the text, so the month's
+    ~2,300 texts are segmented once per process, not once per page."""
+    key = (ticket_id, hash(subject), hash(description))
+    hit = _CODES.get(key)
+    if hit is None:
+        cased, low = normalise_pair(f"{subject}\n{description or ''}")
+        hit = frozenset(c.main for c in find_codes(low, cased, strong_only=True))
+        if len(_CODES) >= _CODES_MAX:
+            _CODES.clear()
+        _CODES[key] = hit
+    return hit
 
 
 def _r(value):

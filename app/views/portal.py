@@ -12,7 +12,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from ..db import get_session
 from ..models import Article
 from ..articles.rendering import render_markdown
-from ..reports.searchlog import count_click
+from ..reports.searchlog import count_click, count_view_per_day
 from ..visibility import audiences_for, can_view, current_role
 
 bp = Blueprint("portal", __name__)
@@ -100,6 +100,7 @@ def count_view(article: Article) -> None:
             view_count=Article.view_count + 1, version_views=Article.version_views + 1
         ))
         count_click(session, flask_session, article.slug)  # opened from the last search's results
+        count_view_per_day(session, article.id)  # the reports' views of a period (app/reports/rollup.py)
         session.commit()
     except SQLAlchemyError as exc:
         session.rollback()

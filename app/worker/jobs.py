@@ -65,6 +65,8 @@ JOBS: list[Job] = [
         help="已解决未确认：KB_AUTO_CLOSE_REMIND_DAYS 个工作日后提醒，KB_AUTO_CLOSE_DAYS 个工作日后自动关闭"),
     Job("staging_cleanup", "app.requests.staging:run_cleanup", dt.timedelta(minutes=15),
         help="删除请求表单暂存超过 KB_STAGING_MAX_HOURS 小时的附件"),
+    Job("search_log_retention", "app.reports.rollup:retention_job", dt.timedelta(hours=1),
+        help="搜索日汇总缺失时重建；删除 KB_SEARCH_LOG_DAYS 天之前的原始搜索记录（汇总保留）"),
 ]
 
 

@@ -8,10 +8,20 @@ from __future__ import annotations
 import pytest
 
 from app.db import session_scope
+from app.reports import rollup
 from app.reports.period import month as month_period
 from app.reports.summary import build
 
 from .conftest import NOW, SECRET_COMMENT, SECRET_SUBJECT, TZ
+
+
+@pytest.fixture(params=["raw", "rollup"])
+def month(request, app, month):
+    """Every figure on both paths: the raw search log, and the daily rollup built from it."""
+    if request.param == "rollup":
+        with app.app_context(), session_scope() as s:
+            assert rollup.rebuild(s, TZ) > 0
+    return month
 
 
 def report(app, role="admin", group=None):
