@@ -39,7 +39,7 @@ def build(session: Session, period: Period, user, group_id: int | None = None, n
     scope = group_scope(group_id)
     group = session.get(AgentGroup, group_id) if group_id is not None else None
     search = search_metrics(session, period)
-    return {
+    report = {
         "schema": SCHEMA_VERSION,
         "from": period.first.isoformat(),
         "to": period.last.isoformat(),
@@ -54,3 +54,20 @@ def build(session: Session, period: Period, user, group_id: int | None = None, n
         "articles": article_metrics(session, period, role, scope),
         "tickets": ticket_metrics(session, period, scope, show_text, now),
     }
+    today = now.astimezone(period.tz).date()
+    if period.last > today:
+        _stop_series_at(report, today)
+    return report
+
+
+# The day-by-day series of a period that runs past today (「本月」 on the 2nd) end today: the
+# days to come are not days with no searches and no tickets (a trend line fell to 0 on the 3rd).
+SERIES = (("search", "daily"), ("self_service", "trend"), ("tickets", "daily"), ("tickets", "category_by_day"))
+
+
+def _stop_series_at(report: dict, today: dt.date) -> None:
+    cut = today.isoformat()
+    for section, key in SERIES:
+        rows = report[section].get(key)
+        if isinstance(rows, list):
+            report[section][key] = [row for row in rows if str(row.get("day", "")) <= cut]

@@ -55,3 +55,25 @@ def test_daylight_saving_change_and_half_hour_zone(app):
         s.flush()
         daily = search_metrics(s, Period(dt.date(2026, 10, 25), dt.date(2026, 10, 26), kolkata))["daily"]
         assert [d["searches"] for d in daily] == [4, 2]
+
+
+def test_a_period_that_runs_past_today_draws_its_series_up_to_today_only(app):
+    """「本月」 on the 2nd: two days in every day-by-day series, not 30 with 28 zeros after today."""
+    from app.reports.summary import build
+
+    tz = ZoneInfo("Asia/Shanghai")
+    now = dt.datetime(2026, 12, 2, 15, 0, tzinfo=tz)
+    with app.app_context(), session_scope() as s:
+        _log(s, dt.datetime(2026, 12, 1, 9, 0, tzinfo=tz))
+        _log(s, dt.datetime(2026, 12, 2, 9, 0, tzinfo=tz), results=0)
+        s.flush()
+        month = build(s, Period(dt.date(2026, 12, 1), dt.date(2026, 12, 31), tz), "agent", now=now)
+        assert [d["day"] for d in month["search"]["daily"]] == ["2026-12-01", "2026-12-02"]
+        assert [d["searches"] for d in month["search"]["daily"]] == [1, 1]
+        for section, key in (("self_service", "trend"), ("tickets", "daily"), ("tickets", "category_by_day")):
+            assert [d["day"] for d in month[section][key]] == ["2026-12-01", "2026-12-02"], (section, key)
+        assert (month["from"], month["to"]) == ("2026-12-01", "2026-12-31")  # the period itself is unchanged
+        assert month["search"]["searches"] == 2
+        # a finished period keeps every day
+        november = build(s, Period(dt.date(2026, 11, 1), dt.date(2026, 11, 30), tz), "agent", now=now)
+        assert len(november["search"]["daily"]) == 30 and len(november["tickets"]["daily"]) == 30
