@@ -302,25 +302,20 @@ def fold_table(runs: dict[str, Evaluation], k: int, reference: str | None = None
             ref = subsets[reference].overall.mrr_at_10
             row += [f"{subsets[name].overall.mrr_at_10 - ref:+.3f}" for name in names if name != reference]
         rows.append(tuple(row))
+    # per-fold differences of each variant against the reference
+    deltas = {name: [a - b for a, b in zip(per_fold[name], per_fold[reference])]
+              for name in names if reference and name != reference}
     for label, fn in (("mean", lambda xs: sum(xs) / len(xs)), ("min", min),
                       ("spread", lambda xs: max(xs) - min(xs))):
         row = [label, ""]
         for name in names:
             row += [f"{fn(per_fold[name]):.3f}", ""]
-        if reference:
-            for name in names:
-                if name == reference:
-                    continue
-                diffs = [a - b for a, b in zip(per_fold[name], per_fold[reference])]
-                row.append(f"{fn(diffs):+.3f}")
+        row += [f"{fn(diffs):+.3f}" for diffs in deltas.values()]
         rows.append(tuple(row))
     if reference:
         row = ["ahead", ""] + ["", ""] * len(names)
-        for name in names:
-            if name == reference:
-                continue
-            diffs = [a - b for a, b in zip(per_fold[name], per_fold[reference])]
-            row.append(f"{sum(d > 1e-9 for d in diffs)}/{k} (behind {sum(d < -1e-9 for d in diffs)})")
+        row += [f"{sum(d > 1e-9 for d in diffs)}/{k} (behind {sum(d < -1e-9 for d in diffs)})"
+                for diffs in deltas.values()]
         rows.append(tuple(row))
     kinds = ["kind", "n"] + [f"{name} MRR@10" for name in names]
     if reference:
