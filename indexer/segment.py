@@ -67,6 +67,44 @@ def dictionary_fingerprint() -> str:
     return hashlib.sha256(USERDICT_PATH.read_bytes()).hexdigest()[:16]
 
 
+def _rjieba_class():
+    """rjieba's ``Jieba`` class, without running ``rjieba/__init__.py``.
+
+    That ``__init__`` builds a module-level default ``Jieba()`` (its own copy of the whole
+    dictionary: 0.13 CPU-s and memory in every process) which we never use — the segmenter
+    needs its own instance for the user dictionary.  The compiled module is loaded under its
+    usual name ``rjieba.rjieba``, so a later ``import rjieba`` finds it and does not initialise
+    the extension twice.  Any surprise (another layout of the wheel): plain ``import rjieba``.
+    """
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    mod = sys.modules.get("rjieba.rjieba")
+    if mod is None and "rjieba" not in sys.modules:
+        try:
+            spec = importlib.util.find_spec("rjieba")
+            folders = list(spec.submodule_search_locations or ()) if spec else []
+            for folder in folders:
+                for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                    path = Path(folder) / f"rjieba{suffix}"
+                    if path.is_file():
+                        loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(path))
+                        ext = importlib.util.spec_from_file_location("rjieba.rjieba", path,
+                                                                     loader=loader)
+                        mod = importlib.util.module_from_spec(ext)
+                        loader.exec_module(mod)
+                        sys.modules["rjieba.rjieba"] = mod
+                        break
+                if mod is not None:
+                    break
+        except (ImportError, OSError, AttributeError):  # pragma: no cover - other layout
+            mod = None
+    if mod is None:
+        import rjieba as mod  # noqa: PLC0415
+    return mod.Jieba
+
+
 class Segmenter:
     """Accurate-mode cut + dictionary lookups, HMM off."""
 
@@ -75,9 +113,7 @@ class Segmenter:
         self.backend = None
         if backend in ("auto", "rjieba"):
             try:
-                import rjieba
-
-                self._r = rjieba.Jieba()
+                self._r = _rjieba_class()()
                 self.backend = "rjieba"
             except ImportError:  # pragma: no cover - rjieba is a dependency
                 if backend == "rjieba":

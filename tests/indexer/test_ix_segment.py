@@ -64,3 +64,18 @@ def test_user_dictionary_is_case_insensitive_through_normalisation():
     seg = segment.get()
     assert seg.cut(normalise("Wi-Fi 连不上")) [0] == "wi-fi"
     assert "wi-fi" in seg.terms and "outlook" in seg.terms
+
+
+def test_segmenter_does_not_build_rjiebas_unused_default_instance():
+    """``import rjieba`` builds a module-level ``Jieba()`` (its own dictionary: 0.13 CPU-s of a
+    worker's start and its memory); the segmenter loads the class without it (issue 15)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from indexer import segment; seg = segment.get(); "
+            "assert seg.backend == 'rjieba', seg.backend; "
+            "assert 'rjieba' not in sys.modules, 'rjieba/__init__ ran'; "
+            "import rjieba; assert rjieba.Jieba is type(seg._r); "
+            "assert seg.cut('打印机脱机') == rjieba.cut('打印机脱机') == ['打印机', '脱机']")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
