@@ -79,3 +79,14 @@ def test_segmenter_does_not_build_rjiebas_unused_default_instance():
             "assert seg.cut('打印机脱机') == rjieba.cut('打印机脱机') == ['打印机', '脱机']")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
+def test_remembered_subwords_equal_rjiebas_search_mode():
+    """``cut_for_search`` takes each word's sub-words from ``subwords`` (remembered per word);
+    it must give what rjieba's own search mode aligned with the accurate cut gave (issue 15)."""
+    prod = segment.get()
+    for path in _sample_files(300):
+        text = normalise(path.read_text("utf-8"))
+        assert prod.cut_for_search(text) == prod._cut_for_search_rjieba(text), path.name
+    assert prod.cut_for_search("中华人民共和国") == prod._cut_for_search_rjieba("中华人民共和国")
