@@ -2,7 +2,7 @@
 browser without a session cookie must not change what anyone sees."""
 from __future__ import annotations
 
-from conftest import login
+from tests.conftest import login
 
 
 def _suggest(client, q, **kw):
