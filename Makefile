@@ -17,6 +17,9 @@ $(STAMP): pyproject.toml
 	@touch $@
 
 init: $(STAMP)
+	@# bytecode of our own modules, written even under PYTHONDONTWRITEBYTECODE: otherwise every
+	@# gunicorn start compiles ~130 modules again (0.2-0.3 CPU-s of "worker ready", issue 15)
+	@$(BIN)/python -m compileall -q app indexer wsgi.py > /dev/null
 	$(BIN)/flask --app wsgi kb init
 
 run: export KB_BASE_URL ?= http://$(HOST):$(PORT)

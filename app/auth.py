@@ -111,6 +111,10 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
     def open_session(self, app, req):
         if bearer_token(req) is not None:
             return self.session_class()
+        if app.secret_key and not req.cookies.get(self.get_cookie_name(app)):
+            # what Flask returns for a browser without a session cookie, without deriving the
+            # signing key first (most suggest/search calls are anonymous: issue 15)
+            return self.session_class()
         return super().open_session(app, req)
 
     def save_session(self, app, session, response):

@@ -8,6 +8,9 @@ TARGETS = {   # issue 15 ("Done when"): 10k unless the 100k column has its own
     "suggest_p95": ("<=", 3.0, "≤ 3 ms"),
     "http_suggest_p95": ("<=", 25.0, "≤ 25 ms"),
     "http_search_p95": ("<=", 60.0, "≤ 60 ms"),
+    "load_suggest_10": ("<=", 25.0, "≤ 25 ms"),
+    "load_suggest_50": ("<=", 100.0, "≤ 100 ms"),
+    "load_search_10": ("<=", 60.0, "≤ 60 ms"),
     "search_p95": ("<=", 15.0, "≤ 15 ms (100k: ≤ 60 ms)"),
     "build_per_s": (">=", 400.0, "≥ 400/s (100k: ≥ 250/s)"),
     "visible_p50": ("<=", 1000.0, "≤ 1 s"),
@@ -152,6 +155,17 @@ def rows(results: dict) -> list[tuple[str, dict, str]]:
     row("HTTP /api/search p50 / p95 / p99 ms",
         lambda r: _trio(r["http"]["search"]) + _ok("http_search_p95", r["http"]["search"]["p95"]),
         "http_search_p95")
+    for kind in ("suggest", "search"):
+        for n in (10, 50):
+            key = f"load_{kind}_{n}"
+            row(f"HTTP /api/{kind}, {n} concurrent clients: p50 / p95 / p99 ms · req/s · "
+                "server CPU ms/req",
+                lambda r, k=f"{kind}_{n}", t=key: _trio(r["http"]["load"][k])
+                + _ok(t, r["http"]["load"][k]["p95"])
+                + f" · {r['http']['load'][k]['rps']:.0f}/s · "
+                  f"{r['http']['load'][k].get('server_cpu_ms_per_req', float('nan')):.1f}"
+                + (f" · {r['http']['load'][k]['errors']} errors" if r["http"]["load"][k]["errors"] else ""),
+                key if key in TARGETS else None)
     row("worker ready (gunicorn start → first 200) s",
         lambda r: f"{r['http']['ready_s']:.2f}{_ok('ready_s', r['http']['ready_s'])}", "ready_s")
     row("fresh process: import app · open index · 1st suggest · 1st search s",

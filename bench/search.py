@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench import datasets, inproc, report, server  # noqa: E402
+from bench import datasets, inproc, load, report, server  # noqa: E402
 from bench import tantivy_engine  # noqa: E402
 from bench.fts5 import Fts5  # noqa: E402
 from bench.queries import TEXTS  # noqa: E402
@@ -41,9 +41,11 @@ def log(msg: str) -> None:
 def settings(quick: bool) -> dict:
     if quick:
         return {"suggest_rounds": 1, "search_rounds": 1, "updates": 5, "fts_rounds": 1,
-                "http_suggest_rounds": 1, "http_search_rounds": 1, "commits": 5}
+                "http_suggest_rounds": 1, "http_search_rounds": 1, "commits": 5,
+                "load_requests": {"suggest": 300, "search": 150}}
     return {"suggest_rounds": 3, "search_rounds": 2, "updates": 20, "fts_rounds": 3,
-            "http_suggest_rounds": 3, "http_search_rounds": 2, "commits": 10}
+            "http_suggest_rounds": 3, "http_search_rounds": 2, "commits": 10,
+            "load_requests": {"suggest": 1000, "search": 500}}
 
 
 def fts5(aset, folder: Path, rounds: int) -> dict:
@@ -142,12 +144,15 @@ def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
             log(f"{aset.name}: wrote {n:,} Markdown files in {time.perf_counter() - t0:.1f} s")
         log(f"{aset.name}: importing through the app (kb init) …")
         res["http"] = server.measure(tmp / "instance", articles, tmp / "server.log",
-                                     cfg["http_suggest_rounds"], cfg["http_search_rounds"])
+                                     cfg["http_suggest_rounds"], cfg["http_search_rounds"],
+                                     cfg["load_requests"], production=not cfg.get("sync_server"))
         h = res["http"]
         log(f"{aset.name}: kb init {h['import']['seconds']:.1f} s ({h['import']['created']} created, "
             f"{h['import']['errors']} rejected); ready {h['ready_s']:.2f} s; HTTP suggest p95 "
             f"{h['suggest']['p95']:.1f} ms, search p95 {h['search']['p95']:.1f} ms; "
-            f"reconnects {h['keepalive']['reconnects']}/{h['keepalive']['requests']}")
+            f"reconnects {h['keepalive']['reconnects']}/{h['keepalive']['requests']} ({h['server']})")
+        for line in load.lines(h.get("load") or {}):
+            log(f"{aset.name}: {line}")
     finally:
         if keep:
             log(f"{aset.name}: kept {tmp}")
@@ -165,6 +170,8 @@ def main(argv=None) -> int:
     ap.add_argument("--http-all", action="store_true", help="HTTP part for every set (30k/100k too)")
     ap.add_argument("--quick", action="store_true", help="fewer repetitions")
     ap.add_argument("--keep", action="store_true", help="keep the temporary folders")
+    ap.add_argument("--sync-server", action="store_true", help="HTTP part with gunicorn sync "
+                    "workers (the former bench server) instead of the production gevent settings")
     args = ap.parse_args(argv)
     names = [s.strip() for s in args.sets.split(",") if s.strip()]
     if args.big and "100k" not in names:
@@ -178,6 +185,7 @@ def main(argv=None) -> int:
         no_http = {n.strip() for n in args.no_http.split(",") if n.strip()}
     logging.basicConfig(level=logging.WARNING)
     cfg = settings(args.quick)
+    cfg["sync_server"] = args.sync_server
     started = time.perf_counter()
     load_before = os.getloadavg()
 

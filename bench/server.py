@@ -100,17 +100,25 @@ def free_port() -> int:
 
 
 class Server:
+    """gunicorn on a free port: by default with the production settings ``make run`` uses
+    (``app/serving/gunicorn_conf.py``: gevent workers, ``--preload``, access log); with
+    ``production=False`` sync workers with ``--preload`` (the bench's server before issue 15's
+    concurrent clients: one connection per worker at a time, no keep-alive)."""
+
     def __init__(self, instance: Path, articles: Path, log: Path, workers: int = 2,
-                 entry: str = "wsgi:app"):
+                 entry: str = "wsgi:app", production: bool = True):
         self.port = free_port()
         self.entry = entry
+        self.production = production
+        self.kind = "gevent (app/serving/gunicorn_conf.py)" if production else "sync, --preload"
         self.instance, self.articles, self.log, self.workers = instance, articles, log, workers
         self.proc: subprocess.Popen | None = None
         self.started = 0.0
 
     def start(self) -> None:
-        cmd = _bin("gunicorn") + ["-w", str(self.workers), "--preload", "--bind",
-                                  f"127.0.0.1:{self.port}", self.entry]
+        conf = ["-c", "python:app.serving.gunicorn_conf"] if self.production else ["--preload"]
+        cmd = _bin("gunicorn") + conf + ["-w", str(self.workers), "--bind",
+                                         f"127.0.0.1:{self.port}", self.entry]
         self._err = open(self.log, "a", encoding="utf-8")
         self.started = time.monotonic()
         self.proc = subprocess.Popen(cmd, cwd=REPO, env=app_env(self.instance, self.articles),
@@ -238,13 +246,27 @@ def time_api(client: Client, kind: str, rounds: int) -> dict:
                              "server_p50": summary(server)["p50"], "server_p95": summary(server)["p95"]}
 
 
-def measure(instance: Path, articles: Path, log: Path, suggest_rounds: int, search_rounds: int) -> dict:
+def precompile(log: Path) -> dict:
+    """What ``make init`` does before ``make run``: bytecode for app/, indexer/ and wsgi.py
+    (written even when PYTHONDONTWRITEBYTECODE is set, as on this machine; without it every
+    server start compiles our ~130 modules again)."""
+    res, wall, cpu = _run([sys.executable, "-m", "compileall", "-q", "app", "indexer", "wsgi.py"],
+                          dict(os.environ), log, 300)
+    return {"seconds": wall, "cpu": cpu, "exit": res.returncode}
+
+
+def measure(instance: Path, articles: Path, log: Path, suggest_rounds: int, search_rounds: int,
+            load_requests: dict | None = None, production: bool = True) -> dict:
+    """``load_requests`` ({"suggest": n, "search": m}): also run the concurrent phases
+    (``bench/load.py``, 10 and 50 clients) after the one-client ones."""
     out: dict = {}
+    out["compile"] = precompile(log)
     out["import"] = import_set(instance, articles, log)
     out["cold_start"] = cold_start(instance, articles, log)
     entry = "wsgi:app"
     out["entry"] = entry
-    srv = Server(instance, articles, log, entry=entry)
+    srv = Server(instance, articles, log, entry=entry, production=production)
+    out["server"] = srv.kind
     try:
         srv.start()
         out["ready_s"] = srv.wait_ready(_path("suggest", "VPN"))
@@ -259,6 +281,9 @@ def measure(instance: Path, articles: Path, log: Path, suggest_rounds: int, sear
         finally:
             client.close()
         master, workers = srv.pids()
+        if load_requests:
+            from . import load
+            out["load"] = load.run("127.0.0.1", srv.port, [master, *workers], load_requests)
         out["memory"] = {"master": memory(master), "workers": [memory(p) for p in workers]}
     finally:
         srv.stop()

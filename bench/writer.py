@@ -106,7 +106,7 @@ def main() -> int:
         server._run(flask + ["user", "create", "bench-writer", "--role", "writer", "--password", "bench-pass-123"],
                     server.app_env(instance, articles), log, 120)
         for _ in range(2):
-            s = server.Server(instance, articles, log, workers=1)
+            s = server.Server(instance, articles, log, workers=1, production=False)  # as measured before
             s.start()
             s.wait_ready("/api/suggest?q=VPN")
             servers.append(s)

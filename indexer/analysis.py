@@ -66,21 +66,44 @@ def _keep(w: str) -> bool:
     return w.isalnum() or _WORDLIKE.search(w) is not None
 
 
+#: word → 0 (dropped: space, punctuation, too long), 1 (a stop word), 2 (kept): the same
+#: answer as ``w.isspace() or not _keep(w)`` / ``w in STOPWORDS``, remembered per distinct word
+#: (a rebuild asks it for every word of every article; issue 15)
+_KIND_MEMO: dict[str, int] = {}
+_KIND_MEMO_MAX = 300_000
+
+
+def _word_kind(w: str) -> int:
+    k = 0 if (w.isspace() or not _keep(w)) else (1 if w in STOPWORDS else 2)
+    if len(_KIND_MEMO) < _KIND_MEMO_MAX:
+        _KIND_MEMO[w] = k
+    return k
+
+
 def _segment(chunk: str, pos: int, out: list, subwords: bool, keep_stop: bool) -> int:
     seg = segment.get()
+    least = 1 if keep_stop else 2
+    kinds = _KIND_MEMO
+    append = out.append
     if not subwords:
         for w in seg.cut(chunk):
-            if w.isspace() or not _keep(w) or (not keep_stop and w in STOPWORDS):
+            k = kinds.get(w)
+            if k is None:
+                k = _word_kind(w)
+            if k < least:
                 continue
-            out.append(Tok(w, pos, WORD))
+            append(Tok(w, pos, WORD))
             pos += 1
         return pos
     for w, subs in seg.cut_for_search(chunk):
-        if w.isspace() or not _keep(w) or (not keep_stop and w in STOPWORDS):
+        k = kinds.get(w)
+        if k is None:
+            k = _word_kind(w)
+        if k < least:
             continue
         for sw in subs:
-            out.append(Tok(sw, pos, SUB))
-        out.append(Tok(w, pos, WORD))
+            append(Tok(sw, pos, SUB))
+        append(Tok(w, pos, WORD))
         pos += 1
     return pos
 

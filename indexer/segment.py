@@ -37,6 +37,9 @@ USERDICT_PATH = DATA_DIR / "userdict.txt"
 
 
 _PLAIN_LATIN = re.compile(r"[a-z0-9]+")
+#: distinct words whose search-mode sub-words are remembered (a few MB at most)
+SUBWORDS_MEMO_MAX = 200_000
+_NO_SUBWORDS: list[str] = []
 _HAS_LATIN = re.compile(r"[A-Za-z0-9]")
 
 
@@ -67,6 +70,44 @@ def dictionary_fingerprint() -> str:
     return hashlib.sha256(USERDICT_PATH.read_bytes()).hexdigest()[:16]
 
 
+def _rjieba_class():
+    """rjieba's ``Jieba`` class, without running ``rjieba/__init__.py``.
+
+    That ``__init__`` builds a module-level default ``Jieba()`` (its own copy of the whole
+    dictionary: 0.13 CPU-s and memory in every process) which we never use — the segmenter
+    needs its own instance for the user dictionary.  The compiled module is loaded under its
+    usual name ``rjieba.rjieba``, so a later ``import rjieba`` finds it and does not initialise
+    the extension twice.  Any surprise (another layout of the wheel): plain ``import rjieba``.
+    """
+    import importlib.machinery
+    import importlib.util
+    import sys
+
+    mod = sys.modules.get("rjieba.rjieba")
+    if mod is None and "rjieba" not in sys.modules:
+        try:
+            spec = importlib.util.find_spec("rjieba")
+            folders = list(spec.submodule_search_locations or ()) if spec else []
+            for folder in folders:
+                for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+                    path = Path(folder) / f"rjieba{suffix}"
+                    if path.is_file():
+                        loader = importlib.machinery.ExtensionFileLoader("rjieba.rjieba", str(path))
+                        ext = importlib.util.spec_from_file_location("rjieba.rjieba", path,
+                                                                     loader=loader)
+                        mod = importlib.util.module_from_spec(ext)
+                        loader.exec_module(mod)
+                        sys.modules["rjieba.rjieba"] = mod
+                        break
+                if mod is not None:
+                    break
+        except (ImportError, OSError, AttributeError):  # pragma: no cover - other layout
+            mod = None
+    if mod is None:
+        import rjieba as mod  # noqa: PLC0415
+    return mod.Jieba
+
+
 class Segmenter:
     """Accurate-mode cut + dictionary lookups, HMM off."""
 
@@ -75,9 +116,7 @@ class Segmenter:
         self.backend = None
         if backend in ("auto", "rjieba"):
             try:
-                import rjieba
-
-                self._r = rjieba.Jieba()
+                self._r = _rjieba_class()()
                 self.backend = "rjieba"
             except ImportError:  # pragma: no cover - rjieba is a dependency
                 if backend == "rjieba":
@@ -92,7 +131,7 @@ class Segmenter:
                 self._j.tmp_dir = str(cache_dir)
             self._j.initialize()
             self.backend = "jieba"
-        self._latin_subwords: dict[str, list[str]] = {}
+        self._subwords_memo: dict[str, list[str]] = {}
         #: the exact (word, freq, tag) triples added, in order (for parity checks)
         self.entries: list[tuple[str, int, str | None]] = []
         #: every user-dictionary word, including plain Latin ones (dictionary terms)
@@ -131,10 +170,29 @@ class Segmenter:
 
         Flattened (each word preceded by its sub-words) this equals jieba's
         ``lcut_for_search(text, HMM=False)``: dictionary 2-grams of words longer than 2
-        characters, then 3-grams of words longer than 3.  rjieba's own search mode splits Latin
-        words differently (``sign-in`` → ``sign``, ``in``), so for words with Latin letters the
-        sub-words are computed here the jieba way.
+        characters, then 3-grams of words longer than 3 — which is exactly ``subwords(w)`` of
+        each accurate-mode word.  The sub-words of a word never change, so they are computed
+        once per distinct word and remembered (issue 15: asking rjieba's own search mode and
+        re-aligning its output with the accurate cut in Python was a fifth of a rebuild's
+        analysis time).  The lists are shared: callers must not modify them.
         """
+        out = []
+        memo = self._subwords_memo
+        for w in self.cut(text):
+            if len(w) > 2:
+                subs = memo.get(w)
+                if subs is None:
+                    subs = self.subwords(w)
+                    if len(memo) < SUBWORDS_MEMO_MAX:
+                        memo[w] = subs
+                out.append((w, subs))
+            else:
+                out.append((w, _NO_SUBWORDS))
+        return out
+
+    def _cut_for_search_rjieba(self, text: str) -> list[tuple[str, list[str]]]:
+        """The former way (rjieba's search mode aligned with the accurate cut), kept for the
+        parity test of ``cut_for_search``."""
         full = self.cut(text)
         if self.backend != "rjieba":
             return [(w, self.subwords(w)) for w in full]
@@ -142,7 +200,6 @@ class Segmenter:
         j = 0
         nfull = len(full)
         pending: list[str] = []
-        cache = self._latin_subwords
         for w in self._r.cut_for_search(text, False):
             if j < nfull and w == full[j]:
                 j += 1
@@ -150,15 +207,7 @@ class Segmenter:
                     out.append((w, pending))
                     pending = []
                 else:
-                    if len(w) > 2:
-                        subs = cache.get(w)
-                        if subs is None:
-                            subs = self.subwords(w)
-                            if len(cache) < 100_000:
-                                cache[w] = subs
-                    else:
-                        subs = []
-                    out.append((w, subs))
+                    out.append((w, self.subwords(w) if len(w) > 2 else []))
                     pending = []
             else:
                 pending.append(w)

@@ -16,6 +16,12 @@ document field length (to keep each block's min/max length): Whoosh reads it fro
 column again for each posting — about 12 % of a full build.  :class:`MemoLengths` asks once per
 (field, document) and remembers the answer (same values: the column does not change while a
 segment is written).
+
+And, for our own analyzers only (``analysis._Base``), the formats' ``word_values`` read the
+analyzer's ``(text, position, boost)`` items directly instead of through Whoosh's ``Token``
+object, ``__call__`` and ``unstopped`` generators — the same dictionaries are filled in the
+same order, so the postings are identical; the per-token plumbing was about a tenth of a
+rebuild (issue 15).  Any other analyzer, a list value or extra options take Whoosh's own path.
 """
 from __future__ import annotations
 
@@ -122,11 +128,82 @@ class MemoLengths:
         return getattr(self._inner, name)
 
 
+_OURS: list[type] = []
+#: Whoosh's own ``word_values`` by format class name (the parity test compares with them)
+ORIGINAL_WORD_VALUES: dict[str, object] = {}
+
+
+def _items(analyzer, value, kwargs):
+    """``analyzer._items(value)`` when the fast path gives what Whoosh's path gives, else None."""
+    if not _OURS:
+        from .analysis import _Base
+
+        _OURS.append(_Base)
+    if type(value) is str and isinstance(analyzer, _OURS[0]) and set(kwargs) <= {"mode"}:
+        return analyzer._items(value)
+    return None
+
+
+def _patch_word_values() -> None:
+    from collections import defaultdict
+
+    from whoosh import formats
+    from whoosh.system import emptybytes, pack_uint
+
+    if getattr(formats.Positions.word_values, "_kb_fast", False):
+        return
+    positions, frequency, existence = (formats.Positions.word_values,
+                                       formats.Frequency.word_values,
+                                       formats.Existence.word_values)
+    ORIGINAL_WORD_VALUES.update(Positions=positions, Frequency=frequency, Existence=existence)
+
+    def positions_word_values(self, value, analyzer, **kwargs):
+        items = _items(analyzer, value, kwargs)
+        if items is None:
+            yield from positions(self, value, analyzer, **kwargs)
+            return
+        fb = self.field_boost
+        poses = defaultdict(list)
+        weights = defaultdict(float)
+        for text, pos, boost in items:
+            poses[text].append(pos)
+            weights[text] += boost
+        for w, poslist in poses.items():
+            yield (w, len(poslist), weights[w] * fb, self.encode(poslist))
+
+    def frequency_word_values(self, value, analyzer, **kwargs):
+        items = _items(analyzer, value, kwargs)
+        if items is None:
+            return frequency(self, value, analyzer, **kwargs)
+        fb = self.field_boost
+        freqs = defaultdict(int)
+        weights = defaultdict(float)
+        for text, _pos, boost in items:
+            freqs[text] += 1
+            weights[text] += boost
+        return ((w, freq, weights[w] * fb, pack_uint(freq)) for w, freq in freqs.items())
+
+    def existence_word_values(self, value, analyzer, **kwargs):
+        items = _items(analyzer, value, kwargs)
+        if items is None:
+            return existence(self, value, analyzer, **kwargs)
+        fb = self.field_boost
+        wordset = set(text for text, _pos, _boost in items)
+        return ((w, 1, fb, emptybytes) for w in wordset)
+
+    for fn in (positions_word_values, frequency_word_values, existence_word_values):
+        fn._kb_fast = True
+    formats.Positions.word_values = positions_word_values
+    formats.Frequency.word_values = frequency_word_values
+    formats.Existence.word_values = existence_word_values
+
+
 def apply() -> None:
     from whoosh.codec import base
     from whoosh.filedb import structfile
 
     structfile.BufferFile.__init__ = _buffer_file_init
+    _patch_word_values()
     if getattr(base.FieldWriter.add_postings, "_kb_memo", False):
         return
     original = base.FieldWriter.add_postings

@@ -64,3 +64,29 @@ def test_user_dictionary_is_case_insensitive_through_normalisation():
     seg = segment.get()
     assert seg.cut(normalise("Wi-Fi 连不上")) [0] == "wi-fi"
     assert "wi-fi" in seg.terms and "outlook" in seg.terms
+
+
+def test_segmenter_does_not_build_rjiebas_unused_default_instance():
+    """``import rjieba`` builds a module-level ``Jieba()`` (its own dictionary: 0.13 CPU-s of a
+    worker's start and its memory); the segmenter loads the class without it (issue 15)."""
+    import subprocess
+    import sys
+
+    code = ("import sys; from indexer import segment; seg = segment.get(); "
+            "assert seg.backend == 'rjieba', seg.backend; "
+            "assert 'rjieba' not in sys.modules, 'rjieba/__init__ ran'; "
+            "import rjieba; assert rjieba.Jieba is type(seg._r); "
+            "assert seg.cut('打印机脱机') == rjieba.cut('打印机脱机') == ['打印机', '脱机']")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
+def test_remembered_subwords_equal_rjiebas_search_mode():
+    """``cut_for_search`` takes each word's sub-words from ``subwords`` (remembered per word);
+    it must give what rjieba's own search mode aligned with the accurate cut gave (issue 15)."""
+    prod = segment.get()
+    for path in _sample_files(300):
+        text = normalise(path.read_text("utf-8"))
+        assert prod.cut_for_search(text) == prod._cut_for_search_rjieba(text), path.name
+    assert prod.cut_for_search("中华人民共和国") == prod._cut_for_search_rjieba("中华人民共和国")

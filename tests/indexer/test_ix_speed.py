@@ -114,3 +114,30 @@ def test_whoosh_reads_mmapped_segments_through_a_view(fresh):
     f.seek(1)
     assert f.tell() == 1 and f.get(4, 3) == b"def"
     assert fresh.search("VPN").total > 0
+
+
+def test_fast_word_values_give_whooshs_postings():
+    """whooshfix reads our analyzers' items directly (issue 15): every indexed field of real
+    documents must give exactly the (word, frequency, weight, value) tuples of Whoosh's path."""
+    from indexer import whooshfix
+    from indexer.documents import to_fields
+    from indexer.schema import make_schema
+
+    schema = make_schema()
+    docs = [make_doc("a/1", title="VPN 连接提示错误 809 怎么办", body="## 原因\n中华人民共和国的网络。"
+                     "错误 0x80070005，ERR_CONNECTION_RESET；打印机脱机了。", tags=("网络", "VPN")),
+            make_doc("a/2", title="帳號被鎖定", body="忘記密碼 Outlook 一直提示输入密码 " * 40,
+                     codes=("0x800CCC0E",))]
+    checked = 0
+    for d in docs:
+        for name, value in to_fields(d).items():
+            field = schema[name]
+            if not field.indexed or not isinstance(value, str) or not value:
+                continue
+            fmt = field.format
+            fast = sorted(fmt.word_values(value, field.analyzer, mode="index"))
+            orig = sorted(whooshfix.ORIGINAL_WORD_VALUES[type(fmt).__name__](
+                fmt, value, field.analyzer, mode="index"))
+            assert fast == orig, name
+            checked += 1
+    assert checked >= 10
