@@ -156,3 +156,14 @@ def chromium():
         browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def run_async(coro):
+    """``asyncio.run(coro)`` in a thread of its own: the session's Playwright (sync API) keeps an
+    event loop running in the main thread once a browser test has started, and asyncio.run()
+    refuses to start a second one there."""
+    import asyncio
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()

@@ -2,7 +2,6 @@
 keep-alive reused, servers that close connections handled, no query repeated in a phase."""
 from __future__ import annotations
 
-import asyncio
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -10,6 +9,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bench import load
+from tests.conftest import run_async
 
 
 def _server(keep_alive: bool):
@@ -43,7 +43,7 @@ def test_phase_counts_every_request_and_status(keep_alive):
     srv, seen = _server(keep_alive)
     try:
         pool = load.search_pool()
-        res = asyncio.run(load._phase("127.0.0.1", srv.server_address[1], "search", 7, pool, 0, 120))
+        res = run_async(load._phase("127.0.0.1", srv.server_address[1], "search", 7, pool, 0, 120))
     finally:
         srv.shutdown()
         srv.server_close()
@@ -72,5 +72,5 @@ def test_unreachable_server_is_an_error_not_a_crash():
     s.bind(("127.0.0.1", 0))
     port = s.getsockname()[1]
     s.close()
-    res = asyncio.run(load._phase("127.0.0.1", port, "suggest", 3, ["a b"], 0, 6))
+    res = run_async(load._phase("127.0.0.1", port, "suggest", 3, ["a b"], 0, 6))
     assert res["requests"] == 6 and res["errors"] == 6 and res["statuses"] == {"0": 6}

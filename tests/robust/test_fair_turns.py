@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import pytest
 
+from tests.conftest import run_async
+
 from .conftest import start_server
 
 CLIENTS, TOTAL = 50, 2500
@@ -52,7 +54,7 @@ async def _closed_loop(host: str, port: int) -> collections.Counter:
 
 def test_every_keep_alive_client_gets_its_turn(one_worker):
     host, port = one_worker.url.removeprefix("http://").split(":")
-    answered = asyncio.run(_closed_loop(host, int(port)))
+    answered = run_async(_closed_loop(host, int(port)))
     shares = sorted(answered[i] for i in range(CLIENTS))
     fair = TOTAL // CLIENTS
     assert shares[0] >= fair // 2 and shares[-1] <= fair * 3, shares
