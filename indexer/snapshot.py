@@ -19,7 +19,7 @@ from whoosh.filedb.filestore import FileStorage
 
 import numpy as np
 
-from . import ranking
+from . import lru, ranking
 from .doctable import DocTable
 from .segcache import SegmentCache
 from .spelling import Vocabulary
@@ -115,24 +115,8 @@ class Snapshot:
         if segments:
             self.segments.clear_postings()
 
-    @staticmethod
-    def cache_get(cache: OrderedDict, key):
-        v = cache.get(key)
-        if v is not None:
-            try:
-                cache.move_to_end(key)
-            except KeyError:   # evicted by another thread meanwhile
-                pass
-        return v
-
-    @staticmethod
-    def cache_put(cache: OrderedDict, key, value, maxsize: int) -> None:
-        cache[key] = value
-        while len(cache) > maxsize:
-            try:
-                cache.popitem(last=False)
-            except KeyError:
-                break
+    cache_get = staticmethod(lru.get)
+    cache_put = staticmethod(lru.put)
 
     # -- searchers ------------------------------------------------------------------------
     def acquire(self):

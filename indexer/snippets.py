@@ -16,6 +16,7 @@ import re
 from array import array
 from collections import OrderedDict
 
+from . import lru
 from .text import normalise_with_map
 
 __all__ = ["make_snippet", "highlight_all"]
@@ -115,21 +116,12 @@ def _normalised(head: str):
     """``normalise_with_map(head)``, remembered for the last few texts: the slow path is NFKC +
     OpenCC over up to 20,000 characters (≈ 5 ms), and the same Traditional-Chinese articles
     come back in the hits of query after query."""
-    got = _NORM_CACHE.get(head)
+    got = lru.get(_NORM_CACHE, head)
     if got is not None:
-        try:
-            _NORM_CACHE.move_to_end(head)
-        except KeyError:          # evicted by another thread meanwhile
-            pass
         return got
     norm, offsets = normalise_with_map(head)
     got = (norm, None if offsets is None else array("i", offsets))
-    _NORM_CACHE[head] = got
-    while len(_NORM_CACHE) > NORM_CACHE_SIZE:
-        try:
-            _NORM_CACHE.popitem(last=False)
-        except KeyError:
-            break
+    lru.put(_NORM_CACHE, head, got, NORM_CACHE_SIZE)
     return got
 
 
