@@ -166,6 +166,7 @@ def run(host: str, port: int, server_pids=(), requests: dict | None = None,
         for n in clients:
             pool = pools[kind]
             cpu0, srv0 = time.process_time(), _cpu_seconds(server_pids)
+            each0 = [_cpu_seconds([pid]) for pid in server_pids]
             res = asyncio.run(_phase(host, port, kind, n, pool, offset[kind], requests[kind]))
             offset[kind] += requests[kind]
             res["client_cpu_s"] = time.process_time() - cpu0
@@ -173,6 +174,9 @@ def run(host: str, port: int, server_pids=(), requests: dict | None = None,
                 srv = _cpu_seconds(server_pids) - srv0
                 res["server_cpu_s"] = srv
                 res["server_cpu_ms_per_req"] = srv * 1000 / max(1, res["requests"])
+                # per process (master first): an uneven share means one worker was the queue
+                res["server_cpu_s_each"] = [round(_cpu_seconds([pid]) - c0, 2)
+                                            for pid, c0 in zip(server_pids, each0)]
             res["pool"] = len(pool)
             res["repeats"] = max(0, offset[kind] - len(pool))
             out[f"{kind}_{n}"] = res
@@ -189,7 +193,8 @@ def lines(res: dict) -> list[str]:
         target = TARGETS.get(key)
         mark = "" if target is None else (f"  target p95 ≤ {target:.0f} ms "
                                           + ("✓" if r["p95"] <= target else "✗"))
-        srv = (f", server CPU {r['server_cpu_ms_per_req']:.1f} ms/req"
+        srv = (f", server CPU {r['server_cpu_ms_per_req']:.1f} ms/req "
+               f"(s per process {r.get('server_cpu_s_each')})"
                if "server_cpu_ms_per_req" in r else "")
         kind, n = key.rsplit("_", 1)
         out.append(f"HTTP {kind:7s} {n:>2} clients: p50/p95/p99 {r['p50']:.1f}/{r['p95']:.1f}/"

@@ -18,7 +18,7 @@ from gevent import monkey
 
 monkey.patch_all()
 
-worker_class = "gevent"
+worker_class = "app.serving.worker.GeventWorker"  # gunicorn's gevent worker, connections shared (worker.py)
 workers = 2  # make run passes --workers $(WORKERS)
 # connections (slow ones included) one worker keeps at once; more wait in the listen backlog
 worker_connections = int(os.environ.get("KB_WEB_CONNECTIONS") or 500)
@@ -42,3 +42,4 @@ def post_request(worker, req, environ, resp):
     482 → 121 ms, p99 1,725 → 203 ms at 50 clients (p50 2 → 71 ms: the same queue, shared fairly).
     ``bench/load.py``; app/serving/README.md."""
     gevent.sleep(0)
+
