@@ -361,17 +361,23 @@ def correctable(g: Group) -> bool:
 
 
 def highlight_terms(groups) -> list[str]:
-    """Words to mark in snippets: every alternative of the query's groups except filler words
-    and English stand-ins for Chinese words (weight below ``HIGHLIGHT_MIN_WEIGHT``), longest
-    first."""
+    """Words to mark in snippets: every alternative of the query's groups except filler words,
+    English stand-ins for Chinese words (weight below ``HIGHLIGHT_MIN_WEIGHT``) and single Chinese
+    characters split off a longer typed word; a Chinese alternative of several words also as
+    one phrase. Longest first."""
     terms: dict[str, None] = {}
     for g in groups:
         if getattr(g, "weight", 1.0) <= FILLER_WEIGHT:
             continue
+        typed = "".join(g.words)
         for ws, wt in g.alts:
             if wt < HIGHLIGHT_MIN_WEIGHT:
                 continue
+            if len(ws) > 1 and not any(w.isascii() for w in ws):
+                terms.setdefault("".join(ws), None)   # 连+上: the phrase as written
             for w in ws:
+                if len(w) == 1 and not w.isascii() and len(typed) > 1:
+                    continue   # a lone character of a longer word (上, 机) lights up everywhere
                 terms.setdefault(w, None)
     return sorted(terms, key=len, reverse=True)
 

@@ -231,6 +231,17 @@ def test_snippet_is_chinese_aware_and_bounded(fresh):
     assert 40 <= len(plain) <= 140
 
 
+def test_snippet_marks_words_not_lone_characters_split_off_them(fresh):
+    # 连不上 and 打印机 are matched through their parts; a lone 上 or 机 would light up in
+    # 「Windows 上」 and 「一体机」, which have nothing to do with the question
+    fresh.update([make_doc("x/chars", "VPN 连不上怎么办",
+                           "在 Windows 上打开设置。如果热点下能连上，换网络。一体机在三楼，打印机脱机时重启。")])
+    for q, wanted, lone in (("vpn 连不上", "<mark>连上</mark>", "Windows <mark>上"),
+                            ("打印机脱机", "<mark>打印机", "一体<mark>机")):
+        hit = next(h for h in fresh.search(q).hits if h.slug == "x/chars")
+        assert wanted in hit.snippet and lone not in hit.snippet, (q, hit.snippet)
+
+
 def test_markdown_is_stripped_from_snippets(engine):
     snip = engine.search("错误 809").hits[0].snippet
     assert "**" not in snip and "#" not in snip
