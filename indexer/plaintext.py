@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["markdown_to_text"]
+__all__ = ["markdown_to_text", "heading_anchors"]
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -72,6 +72,30 @@ def _inline(s: str) -> str:
     if codes:
         s = re.sub("\x00(\\d+)\x00", lambda m: codes[int(m.group(1))], s)
     return _SPACES.sub(" ", s).strip()
+
+
+_ANCHOR = re.compile(r"""<a\s+(?:name|id)\s*=\s*["']([^"'<>]{2,200})["']|\{#([A-Za-z][\w-]{1,200})\}""")
+_ANCHOR_SPLIT = re.compile(r"[-_.:/]+")
+
+
+def heading_anchors(md: str) -> list[str]:
+    """The words of the headings' anchor ids (``# <a name="using-a-shared-mailbox"></a>在…上使用
+    共享邮箱``, ``## 标题 {#shared-mailbox}``), one string per heading, hyphens as spaces.
+
+    An anchor id is the heading's name in the page's source language: a translated page keeps
+    the English one (``shared mailbox`` for 共享邮箱), which is how users type product terms.
+    Ids without a letter, or auto-numbered ones (``_toc123``), say nothing and are skipped."""
+    if not md or ("<a" not in md and "{#" not in md):
+        return []
+    out = []
+    for line in md.split("\n"):
+        if not _ATX.match(line):
+            continue
+        for m in _ANCHOR.finditer(line):
+            words = _ANCHOR_SPLIT.sub(" ", m.group(1) or m.group(2)).strip()
+            if re.search(r"[A-Za-z]{2}", words) and not re.fullmatch(r"_?toc\d*|[a-z]?\d+", (m.group(1) or m.group(2)).lower()):
+                out.append(words)
+    return out
 
 
 def markdown_to_text(md: str) -> tuple[str, list[str]]:

@@ -141,3 +141,29 @@ def test_the_library_has_no_markdown_syntax_left_in_its_snippets():
         text, _ = markdown_to_text(doc.body)
         for marker in ("!!! ", "??? ", "](", "```"):
             assert marker not in text, (doc.slug, marker)
+
+
+def test_heading_anchor_ids_are_indexed_as_the_headings_source_language_name():
+    """A translated page keeps each heading's English anchor id (``<a name="using-a-shared-
+    mailbox">``); its words are body tokens after the text (weight ``ANCHOR_BOOST``), never in
+    the stored text that snippets show."""
+    import datetime
+
+    from indexer.analysis import ANCHOR_BOOST, BodyAnalyzer
+    from indexer.documents import IndexDocument, to_fields
+    from indexer.plaintext import heading_anchors
+
+    md = ('# <a name="using-a-shared-mailbox-on-a-mobile-device"></a>在移动设备上使用共享邮箱\n\n'
+          '正文 <a name="not-a-heading"></a>\n\n## 步骤 {#add_it}\n\n## <a id="_toc12"></a>目录\n')
+    assert heading_anchors(md) == ["using a shared mailbox on a mobile device", "add it"]
+    assert heading_anchors("# 标题\n\n正文") == []
+    doc = IndexDocument("s", "在移动设备上使用共享邮箱", "c", (), (), "public", md,
+                        datetime.date(2026, 1, 1), "h")
+    fields = to_fields(doc)
+    assert "shared" not in fields["stored_text"] and "mailbox" not in fields["stored_text"]
+    toks: dict[str, float] = {}
+    for t in BodyAnalyzer()(fields["body"], boosts=True):
+        toks[t.text] = max(toks.get(t.text, 0.0), t.boost)
+    assert toks["shared"] == ANCHOR_BOOST and toks["mailbox"] == ANCHOR_BOOST
+    assert "not" not in toks and "heading" not in toks      # an anchor outside a heading
+    assert toks["共享"] > ANCHOR_BOOST                        # the heading itself still weighs more
