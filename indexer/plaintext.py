@@ -4,7 +4,9 @@ Not a Markdown renderer: it removes syntax and keeps readable text.  Code blocks
 content (error messages live there), links keep their text, images their alt text, HTML tags
 and comments disappear, entities are decoded, tables become space-separated cells.
 ``ERR_CONNECTION_RESET`` keeps its underscores (only ``_emphasis_`` at word boundaries is
-removed).
+removed).  ``heading_anchors`` and ``link_words`` return the words of heading anchor ids and of
+link targets, which the text drops: the body field indexes them after the text (English names
+of translated pages and of the pages they point to).
 """
 from __future__ import annotations
 
@@ -95,6 +97,29 @@ def heading_anchors(md: str) -> list[str]:
             words = _ANCHOR_SPLIT.sub(" ", m.group(1) or m.group(2)).strip()
             if re.search(r"[A-Za-z]{2}", words) and not re.fullmatch(r"_?toc\d*|[a-z]?\d+", (m.group(1) or m.group(2)).lower()):
                 out.append(words)
+    return out
+
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_IMAGE_FILE = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|bmp|ico)$", re.I)
+_LINK_WORD = re.compile(r"[A-Za-z]+[0-9]{0,2}|[0-9]{1,4}")
+_LINK_URL = re.compile(r"\]\((?:https?://[^/)\s]+)?/?([^)\s#?]*)")
+
+
+def link_words(md: str) -> list[str]:
+    """The words of the last path segment of each link target (``Add-a-shared-mailbox-to-
+    Outlook-mobile-f866242c…`` → ``add a shared mailbox to outlook mobile``)."""
+    if not md or "](" not in md:
+        return []
+    out = []
+    for m in _LINK_URL.finditer(md):
+        seg = m.group(1).rstrip("/").rsplit("/", 1)[-1]
+        if _IMAGE_FILE.search(seg):
+            continue
+        seg = _GUID.sub(" ", re.sub(r"\.(?:md|html?|aspx?|php)$", "", seg, flags=re.I))
+        ws = [w for w in _ANCHOR_SPLIT.split(seg) if _LINK_WORD.fullmatch(w)]
+        if len(ws) >= 2:
+            out.append(" ".join(ws))
     return out
 
 

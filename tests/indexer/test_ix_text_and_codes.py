@@ -167,3 +167,22 @@ def test_heading_anchor_ids_are_indexed_as_the_headings_source_language_name():
     assert toks["shared"] == ANCHOR_BOOST and toks["mailbox"] == ANCHOR_BOOST
     assert "not" not in toks and "heading" not in toks      # an anchor outside a heading
     assert toks["共享"] > ANCHOR_BOOST                        # the heading itself still weighs more
+
+
+def test_link_targets_words_are_body_tokens_without_ids_images_or_fragments():
+    from indexer.analysis import LINK_BOOST, BodyAnalyzer
+    from indexer.documents import IndexDocument, to_fields
+    from indexer.plaintext import link_words
+
+    md = ("见[Outlook 移动版](https://support.office.com/article/Add-a-shared-mailbox-to-Outlook-mobile-"
+          "f866242c-81b2-472e-8776-6c49c5473c9f)和[设置](/intune/vpn-settings-windows-10.md)。\n\n"
+          "![截图](./media/ScreenShot-01.png) [顶部](#top) [单词](x)")
+    assert link_words(md) == ["Add a shared mailbox to Outlook mobile", "vpn settings windows 10"]
+    doc = IndexDocument("s", "标题", "c", (), (), "public", md, None, "h")
+    fields = to_fields(doc)
+    assert "mailbox" not in fields["stored_text"]
+    toks: dict[str, float] = {}
+    for t in BodyAnalyzer()(fields["body"], boosts=True):
+        toks[t.text] = max(toks.get(t.text, 0.0), t.boost)
+    assert toks["mailbox"] == LINK_BOOST and "intune" not in toks   # the last path segment only
+    assert "screenshot" not in toks and "f866242c" not in toks and "81b2" not in toks
