@@ -192,3 +192,22 @@ def test_an_unfinished_last_character_is_still_a_fragment(tmp_path):
     p = _plan(eng, "密码重至")
     assert [g.weight for g in p.groups if g.words == ("至",)] == [0.5]
     eng.close()
+
+
+def test_characters_of_a_word_no_article_holds_do_not_match_by_accident(tmp_path):
+    """放假 is in no article: its characters (放, 假 — no word variant) score nothing when the
+    query has other words, so a page holding a stray 假 does not beat the page about the need;
+    alone they are all the query has and keep the one-character weight."""
+    eng = _engine(tmp_path, [
+        make_doc("lib/remote", "校外访问图书馆数据库", "在校外先连接 VPN，再打开图书馆数据库。" + FILLER),
+        make_doc("x/fake", "识别假冒网站", "假网站会要求输入图书馆账号，放心的做法是手动输入网址。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    p = _plan(eng, "放假了怎么访问图书馆数据库")
+    weights = {g.words[0]: g.weight for g in p.groups}
+
+    assert weights["假"] == 0 and weights["图书馆"] == 1.0
+    assert slugs(eng.search("放假了怎么访问图书馆数据库"))[0] == "lib/remote"
+    alone = {g.words[0]: g.weight for g in _plan(eng, "放假").groups}
+    assert alone == {"假": 0.5}
+    eng.close()
