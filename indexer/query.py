@@ -52,6 +52,7 @@ SAME_WORD_WEIGHT = 0.5     # alternatives at least this heavy count as the same 
 MAX_GROUPS = 32
 FILLER_WEIGHT = 0.2
 SINGLE_CHAR_WEIGHT = 0.5
+CODE_WEIGHT = 1.5            # an error code is the most specific thing a query holds
 SPLIT_CHAR_WEIGHT = 0.0      # a character of a word no article holds, without a word variant
 COVER_IDF_EXP = 0.0
 MIN_DF_SHARE = 0.01
@@ -302,7 +303,7 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
             # 输入): its own document frequency says little about how informative it is
             weight, cover = SINGLE_CHAR_WEIGHT, SINGLE_CHAR_WEIGHT * idf ** COVER_IDF_EXP
         elif i in keep:
-            weight, cover = 1.0, idf ** COVER_IDF_EXP
+            weight, cover = (CODE_WEIGHT if g.kind == CODE else 1.0), idf ** COVER_IDF_EXP
         elif i in informative:
             weight, cover = LONG_REST_WEIGHT, 0.0
         else:

@@ -211,3 +211,22 @@ def test_characters_of_a_word_no_article_holds_do_not_match_by_accident(tmp_path
     alone = {g.words[0]: g.weight for g in _plan(eng, "放假").groups}
     assert alone == {"假": 0.5}
     eng.close()
+
+
+def test_the_page_with_the_error_code_beats_pages_rich_in_the_other_words(tmp_path):
+    """拨号 vpn 错误 720: the reference table that lists 720 once comes before a page that only
+    talks about dial-up VPN at length (an error code weighs ``CODE_WEIGHT``)."""
+    from indexer.query import CODE_WEIGHT
+
+    eng = _engine(tmp_path, [
+        make_doc("ras/codes", "路由和远程访问错误代码",
+                 "VPN 和拨号连接的错误代码。错误 720：没有配置 PPP 控制协议。错误 721：远程计算机没有响应。"
+                 + FILLER * 3),
+        make_doc("nps/dialup", "配置网络策略",
+                 "拨号 VPN 连接的网络策略。VPN 拨号用户。拨号 VPN 服务器。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    p = _plan(eng, "拨号 vpn 错误 720")
+    assert [g.weight for g in p.groups if g.kind == "code"] == [CODE_WEIGHT]
+    assert slugs(eng.search("拨号 vpn 错误 720"))[0] == "ras/codes"
+    eng.close()
