@@ -210,6 +210,8 @@ class _Base(Tokenizer):
 SEP = "\x1e"
 TAG_BOOST = 0.6       # a tag word weighs 0.6 of a title word (title 5 → tags 3)
 HEADING_BOOST = 2.0   # a heading word counts 1 (body) + 2 (heading)
+LINK_BOOST = 1.0      # a word of a link target's last path segment (plaintext.link_words)
+ANCHOR_BOOST = 1.0    # a word of a heading's anchor id (its source-language name, plaintext.heading_anchors)
 FM_CODE_BOOST = 4.0   # token weight of a front-matter code (a strong body code: 1)
 PART_GAP = 100        # position gap between parts: phrases never span two parts
 
@@ -247,11 +249,15 @@ class TitleAnalyzer(_Base):
 
 
 class BodyAnalyzer(_Base):
-    """``body``: ``headings SEP plain text``; heading words weigh ``HEADING_BOOST``."""
+    """``body``: ``headings SEP plain text [SEP anchor ids [SEP link targets]]``; heading words
+    weigh ``HEADING_BOOST``, the words of the headings' anchor ids ``ANCHOR_BOOST``, those of
+    the links' targets ``LINK_BOOST`` (``plaintext.heading_anchors``, ``link_words``)."""
 
     def _items(self, value):
-        headings, _, text = value.partition(SEP)
-        yield from _weighted([headings, text], [HEADING_BOOST, 1.0])
+        headings, _, rest = value.partition(SEP)
+        text, _, rest = rest.partition(SEP)
+        anchors, _, links = rest.partition(SEP)
+        yield from _weighted([headings, text, anchors, links], [HEADING_BOOST, 1.0, ANCHOR_BOOST, LINK_BOOST])
 
 
 class CodesAnalyzer(_Base):

@@ -5,7 +5,7 @@ import datetime
 from dataclasses import asdict, dataclass
 
 from .analysis import SEP
-from .plaintext import markdown_to_text
+from .plaintext import heading_anchors, link_words, markdown_to_text
 
 __all__ = ["IndexDocument", "AUDIENCES", "to_fields", "to_json", "from_json"]
 
@@ -38,7 +38,9 @@ def to_fields(doc: IndexDocument) -> dict:
         slug=doc.slug,
         title=SEP.join((title, *tags)),
         codes="\n".join(codes) + SEP + text,
-        body="\n".join(h.replace(SEP, " ") for h in headings) + SEP + text,
+        body=("\n".join(h.replace(SEP, " ") for h in headings) + SEP + text + SEP
+              + "\n".join(a.replace(SEP, " ") for a in heading_anchors(doc.body or "")) + SEP
+              + "\n".join(link_words(doc.body or ""))),
         prefix="\n".join((title, *tags, *codes)),
         audience=audience,
         category=doc.category or "",

@@ -4,14 +4,16 @@ Not a Markdown renderer: it removes syntax and keeps readable text.  Code blocks
 content (error messages live there), links keep their text, images their alt text, HTML tags
 and comments disappear, entities are decoded, tables become space-separated cells.
 ``ERR_CONNECTION_RESET`` keeps its underscores (only ``_emphasis_`` at word boundaries is
-removed).
+removed).  ``heading_anchors`` and ``link_words`` return the words of heading anchor ids and of
+link targets, which the text drops: the body field indexes them after the text (English names
+of translated pages and of the pages they point to).
 """
 from __future__ import annotations
 
 import html
 import re
 
-__all__ = ["markdown_to_text"]
+__all__ = ["markdown_to_text", "heading_anchors"]
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
@@ -72,6 +74,53 @@ def _inline(s: str) -> str:
     if codes:
         s = re.sub("\x00(\\d+)\x00", lambda m: codes[int(m.group(1))], s)
     return _SPACES.sub(" ", s).strip()
+
+
+_ANCHOR = re.compile(r"""<a\s+(?:name|id)\s*=\s*["']([^"'<>]{2,200})["']|\{#([A-Za-z][\w-]{1,200})\}""")
+_ANCHOR_SPLIT = re.compile(r"[-_.:/]+")
+
+
+def heading_anchors(md: str) -> list[str]:
+    """The words of the headings' anchor ids (``# <a name="using-a-shared-mailbox"></a>在…上使用
+    共享邮箱``, ``## 标题 {#shared-mailbox}``), one string per heading, hyphens as spaces.
+
+    An anchor id is the heading's name in the page's source language: a translated page keeps
+    the English one (``shared mailbox`` for 共享邮箱), which is how users type product terms.
+    Ids without a letter, or auto-numbered ones (``_toc123``), say nothing and are skipped."""
+    if not md or ("<a" not in md and "{#" not in md):
+        return []
+    out = []
+    for line in md.split("\n"):
+        if not _ATX.match(line):
+            continue
+        for m in _ANCHOR.finditer(line):
+            words = _ANCHOR_SPLIT.sub(" ", m.group(1) or m.group(2)).strip()
+            if re.search(r"[A-Za-z]{2}", words) and not re.fullmatch(r"_?toc\d*|[a-z]?\d+", (m.group(1) or m.group(2)).lower()):
+                out.append(words)
+    return out
+
+
+_GUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
+_IMAGE_FILE = re.compile(r"\.(?:png|jpe?g|gif|svg|webp|bmp|ico)$", re.I)
+_LINK_WORD = re.compile(r"[A-Za-z]+[0-9]{0,2}|[0-9]{1,4}")
+_LINK_URL = re.compile(r"\]\((?:https?://[^/)\s]+)?/?([^)\s#?]*)")
+
+
+def link_words(md: str) -> list[str]:
+    """The words of the last path segment of each link target (``Add-a-shared-mailbox-to-
+    Outlook-mobile-f866242c…`` → ``add a shared mailbox to outlook mobile``)."""
+    if not md or "](" not in md:
+        return []
+    out = []
+    for m in _LINK_URL.finditer(md):
+        seg = m.group(1).rstrip("/").rsplit("/", 1)[-1]
+        if _IMAGE_FILE.search(seg):
+            continue
+        seg = _GUID.sub(" ", re.sub(r"\.(?:md|html?|aspx?|php)$", "", seg, flags=re.I))
+        ws = [w for w in _ANCHOR_SPLIT.split(seg) if _LINK_WORD.fullmatch(w)]
+        if len(ws) >= 2:
+            out.append(" ".join(ws))
+    return out
 
 
 def markdown_to_text(md: str) -> tuple[str, list[str]]:

@@ -52,6 +52,8 @@ SAME_WORD_WEIGHT = 0.5     # alternatives at least this heavy count as the same 
 MAX_GROUPS = 32
 FILLER_WEIGHT = 0.2
 SINGLE_CHAR_WEIGHT = 0.5
+CODE_WEIGHT = 1.5            # an error code is the most specific thing a query holds
+SPLIT_CHAR_WEIGHT = 0.0      # a character of a word no article holds, without a word variant
 COVER_IDF_EXP = 0.0
 MIN_DF_SHARE = 0.01
 LONG_FROM = 8
@@ -254,16 +256,20 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
         return max(same) if same else max(alt_df(ws) for ws, _ in alts)
 
     live: list[tuple[Group, list, int]] = []
+    chars: set[int] = set()          # indices in live of the characters of an unknown word
     for g in groups:
         alts = [(ws, wt) for ws, wt in g.alts if alt_df(ws) > 0]
         own = alt_df(g.words) if (g.words, 1.0) in g.alts else 0
-        if not alts and g.split is None and _unknown_cjk(g):
+        unknown = not alts and g.split is None and _unknown_cjk(g)
+        if unknown:
             # a Chinese word no article holds (误删, a typo, a rare compound): its characters
             g.split = _groups(" ".join(g.words[0]), synonyms, glued=False)
         if g.split and own == 0:
             for h in g.split:
                 halts = [(ws, wt) for ws, wt in h.alts if alt_df(ws) > 0]
                 if halts:
+                    if unknown or _unknown_cjk(g):
+                        chars.add(len(live))
                     live.append((h, halts, group_df(halts)))
             continue
         if alts:
@@ -281,14 +287,23 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
         keep = {i for i in informative
                 if live[i][0].kind == CODE or live[i][2] <= LONG_COMMON_SHARE * ndocs}
     floor = MIN_DF_SHARE * ndocs
+    others = any(i not in chars for i in informative)
     for i, (g, alts, d) in enumerate(live):
         idf = _idf(max(d, floor), ndocs)
-        if i in keep and _single_char(g) and not (SINGLE_CHAR_VARIANT and _has_word_variant(alts)):
+        plain_char = _single_char(g) and not (SINGLE_CHAR_VARIANT and _has_word_variant(alts))
+        if i in keep and plain_char and i in chars and others:
+            # a character of a word no article holds (放 of 放假), without a word variant
+            # (删 of 误删 → 删除 has one): a rare character matches pages by accident, so it
+            # weighs SPLIT_CHAR_WEIGHT when the query has other words (0: it scores nothing
+            # but keeps its place, so the words around it are not taken for neighbours)
+            weight = SPLIT_CHAR_WEIGHT
+            cover = weight if weight > FILLER_WEIGHT else 0.0
+        elif i in keep and plain_char:
             # one Chinese character is usually part of a word the index holds whole (输 of
             # 输入): its own document frequency says little about how informative it is
             weight, cover = SINGLE_CHAR_WEIGHT, SINGLE_CHAR_WEIGHT * idf ** COVER_IDF_EXP
         elif i in keep:
-            weight, cover = 1.0, idf ** COVER_IDF_EXP
+            weight, cover = (CODE_WEIGHT if g.kind == CODE else 1.0), idf ** COVER_IDF_EXP
         elif i in informative:
             weight, cover = LONG_REST_WEIGHT, 0.0
         else:

@@ -14,6 +14,9 @@ Hit@10 0.887 / 0.803. Round 2 (ranking2): 0.758 / 0.624 on the
 original halves, Hit@10 0.875 / 0.811; round 1 0.712 / 0.623; when the set was written
 0.551 / 0.538; the baselines scored 0.520 / 0.460 with jieba+BM25 and 0.399 / 0.419 with FTS5
 on the original halves.
+Round 5 (rel: heading anchor ids and link targets indexed, codes 1.5, characters of unknown
+words 0, 网盘/云盘): tune half MRR@10 0.817, R@1 0.764, R@5 0.704, Hit@10 0.908 (only the
+tune row was raised; the test half and the kinds wait for the lead's test-half run).
 Ranking work raises them — edit the table, nothing else.
 """
 
@@ -41,7 +44,7 @@ KINDS = {"colloquial", "keyword", "code", "traditional", "mixed", "typo", "long"
 
 # scope -> metric -> floor. "tune"/"test": all queries of that half; a kind: both halves.
 FLOORS = {
-    "tune": {"R@1": 0.70, "R@5": 0.66, "MRR@10": 0.76, "Hit@10": 0.88},
+    "tune": {"R@1": 0.74, "R@5": 0.68, "MRR@10": 0.79, "Hit@10": 0.89},
     "test": {"R@1": 0.52, "R@5": 0.52, "MRR@10": 0.60, "Hit@10": 0.80},
     "campus": {"MRR@10": 0.79},
     "code": {"MRR@10": 0.90},

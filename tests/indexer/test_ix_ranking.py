@@ -192,3 +192,41 @@ def test_an_unfinished_last_character_is_still_a_fragment(tmp_path):
     p = _plan(eng, "密码重至")
     assert [g.weight for g in p.groups if g.words == ("至",)] == [0.5]
     eng.close()
+
+
+def test_characters_of_a_word_no_article_holds_do_not_match_by_accident(tmp_path):
+    """放假 is in no article: its characters (放, 假 — no word variant) score nothing when the
+    query has other words, so a page holding a stray 假 does not beat the page about the need;
+    alone they are all the query has and keep the one-character weight."""
+    eng = _engine(tmp_path, [
+        make_doc("lib/remote", "校外访问图书馆数据库", "在校外先连接 VPN，再打开图书馆数据库。" + FILLER),
+        make_doc("x/fake", "识别假冒网站", "假网站会要求输入图书馆账号，放心的做法是手动输入网址。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    p = _plan(eng, "放假了怎么访问图书馆数据库")
+    weights = {g.words[0]: g.weight for g in p.groups}
+
+    assert weights["假"] == 0 and weights["图书馆"] == 1.0
+    assert slugs(eng.search("放假了怎么访问图书馆数据库"))[0] == "lib/remote"
+    alone = {g.words[0]: g.weight for g in _plan(eng, "放假").groups}
+    assert alone == {"假": 0.5}
+    eng.close()
+
+
+def test_the_page_with_the_error_code_beats_pages_rich_in_the_other_words(tmp_path):
+    """拨号 vpn 错误 720: the reference table that lists 720 once comes before a page that only
+    talks about dial-up VPN at length (an error code weighs ``CODE_WEIGHT``)."""
+    from indexer.query import CODE_WEIGHT
+
+    eng = _engine(tmp_path, [
+        make_doc("ras/codes", "路由和远程访问错误代码",
+                 "VPN 和拨号连接的错误代码。错误 720：没有配置 PPP 控制协议。错误 721：远程计算机没有响应。"
+                 + FILLER * 3),
+        make_doc("nps/dialup", "配置网络策略",
+                 "拨号 VPN 连接的网络策略。VPN 拨号用户。拨号 VPN 服务器。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    p = _plan(eng, "拨号 vpn 错误 720")
+    assert [g.weight for g in p.groups if g.kind == "code"] == [CODE_WEIGHT]
+    assert slugs(eng.search("拨号 vpn 错误 720"))[0] == "ras/codes"
+    eng.close()

@@ -141,3 +141,48 @@ def test_the_library_has_no_markdown_syntax_left_in_its_snippets():
         text, _ = markdown_to_text(doc.body)
         for marker in ("!!! ", "??? ", "](", "```"):
             assert marker not in text, (doc.slug, marker)
+
+
+def test_heading_anchor_ids_are_indexed_as_the_headings_source_language_name():
+    """A translated page keeps each heading's English anchor id (``<a name="using-a-shared-
+    mailbox">``); its words are body tokens after the text (weight ``ANCHOR_BOOST``), never in
+    the stored text that snippets show."""
+    import datetime
+
+    from indexer.analysis import ANCHOR_BOOST, BodyAnalyzer
+    from indexer.documents import IndexDocument, to_fields
+    from indexer.plaintext import heading_anchors
+
+    md = ('# <a name="using-a-shared-mailbox-on-a-mobile-device"></a>在移动设备上使用共享邮箱\n\n'
+          '正文 <a name="not-a-heading"></a>\n\n## 步骤 {#add_it}\n\n## <a id="_toc12"></a>目录\n')
+    assert heading_anchors(md) == ["using a shared mailbox on a mobile device", "add it"]
+    assert heading_anchors("# 标题\n\n正文") == []
+    doc = IndexDocument("s", "在移动设备上使用共享邮箱", "c", (), (), "public", md,
+                        datetime.date(2026, 1, 1), "h")
+    fields = to_fields(doc)
+    assert "shared" not in fields["stored_text"] and "mailbox" not in fields["stored_text"]
+    toks: dict[str, float] = {}
+    for t in BodyAnalyzer()(fields["body"], boosts=True):
+        toks[t.text] = max(toks.get(t.text, 0.0), t.boost)
+    assert toks["shared"] == ANCHOR_BOOST and toks["mailbox"] == ANCHOR_BOOST
+    assert "not" not in toks and "heading" not in toks      # an anchor outside a heading
+    assert toks["共享"] > ANCHOR_BOOST                        # the heading itself still weighs more
+
+
+def test_link_targets_words_are_body_tokens_without_ids_images_or_fragments():
+    from indexer.analysis import LINK_BOOST, BodyAnalyzer
+    from indexer.documents import IndexDocument, to_fields
+    from indexer.plaintext import link_words
+
+    md = ("见[Outlook 移动版](https://support.office.com/article/Add-a-shared-mailbox-to-Outlook-mobile-"
+          "f866242c-81b2-472e-8776-6c49c5473c9f)和[设置](/intune/vpn-settings-windows-10.md)。\n\n"
+          "![截图](./media/ScreenShot-01.png) [顶部](#top) [单词](x)")
+    assert link_words(md) == ["Add a shared mailbox to Outlook mobile", "vpn settings windows 10"]
+    doc = IndexDocument("s", "标题", "c", (), (), "public", md, None, "h")
+    fields = to_fields(doc)
+    assert "mailbox" not in fields["stored_text"]
+    toks: dict[str, float] = {}
+    for t in BodyAnalyzer()(fields["body"], boosts=True):
+        toks[t.text] = max(toks.get(t.text, 0.0), t.boost)
+    assert toks["mailbox"] == LINK_BOOST and "intune" not in toks   # the last path segment only
+    assert "screenshot" not in toks and "f866242c" not in toks and "81b2" not in toks

@@ -97,3 +97,15 @@ def test_no_entry_silently_shrinks_to_one_character(path):
         assert toks, entry
         if len(toks) == 1 and len(toks[0]) == 1 and not toks[0].isascii():
             assert entry == toks[0], f"{entry} → {toks}"
+
+
+def test_english_function_words_are_filler_and_a_bare_lian_means_connect(table):
+    """In a mixed query (``wifi连上了但是no internet``) the English function word weighs as
+    filler, and 连 (jieba leaves 连/上/了) stands for 连接 (a word variant: it weighs as a word)."""
+    from indexer.query import FILLER
+
+    groups = {g.words: g for g in parse("wifi连上了但是no internet", table)}
+    assert groups[("no",)].filler and not groups[("internet",)].filler
+    assert not groups[("wifi",)].filler
+    assert dict(groups[("连",)].alts)[("连接",)] == VARIANT_WEIGHT
+    assert {"not", "with", "your"} <= FILLER and "vpn" not in FILLER
