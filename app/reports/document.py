@@ -18,6 +18,7 @@ CSS = Path(__file__).resolve().parents[1] / "static" / "reports.css"
 
 def render_html(report: dict, charts: dict) -> str:
     return render_template("reports/document.html", report=report, tables=tables(report), charts=charts,
+                           definitions=DEFINITIONS,
                            css=CSS.read_text(encoding="utf-8"))
 
 
@@ -53,11 +54,15 @@ SECTIONS = (
 )
 
 
+#: where the portal explains every figure (a path, not a link: the document stays self-contained)
+DEFINITIONS = "各项指标的算法见门户报表页上的「报表口径说明」（/reports/definitions）。"
+
+
 def render_markdown(report: dict, charts: dict) -> str:
     all_tables = tables(report)
     lines = [f"# IT 服务台月度回顾：{report['label']}", "",
              f"{report['from']} 至 {report['to']}（{report['timezone']}），生成于 {report['generated_at'][:16]}。"
-             "口径见 app/reports/README.md。", ""]
+             + DEFINITIONS, ""]
     for title, chart_keys, names in SECTIONS:
         lines += [f"## {title}", ""]
         for key, alt in chart_keys:

@@ -72,6 +72,22 @@ def index():
     ), 200, {"Cache-Control": "private, no-store"}
 
 
+@bp.get("/definitions")
+def definitions():
+    """What every figure of the report means (the same people as the report)."""
+    denied = _allowed_or_abort()
+    if denied is not None:
+        return denied
+    from ..reports.rollup import keep_days
+
+    try:
+        days = str(keep_days(current_app.config))
+    except ValueError:
+        days = "KB_SEARCH_LOG_DAYS 设置的"
+    return render_template("reports/definitions.html", search_log_days=days,
+                           timezone=current_app.config["KB_TIMEZONE"])
+
+
 def _presets(tz):
     return {"this_month": this_month(tz), "last_month": last_month(tz)}
 

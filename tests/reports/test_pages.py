@@ -97,6 +97,20 @@ def test_searches_are_logged_and_clicks_counted(app, synced, client):
         assert last.clicks == 1 and last.session_key == rows[0].session_key
 
 
+def test_definitions_page_explains_every_figure_to_the_same_people(app, client, month):
+    assert client.get("/reports/definitions").status_code == 302  # to the login page
+    login(client, app, "rq3", "requester")
+    assert client.get("/reports/definitions").status_code == 403
+    client.post("/logout")
+    login(client, app, "wr2", "writer")
+    report = client.get(f"/reports/?{NOV}").get_data(as_text=True)
+    assert 'href="/reports/definitions"' in report and "README" not in report
+    page = client.get("/reports/definitions").get_data(as_text=True)
+    for figure in ("零结果比例", "有结果时的点击率", "自助服务指数", "健康分", "SLA 达成率", "一次解决率",
+                   "重开率", "积压账龄", "满意度", "高频问题", "原始记录保留 400 天"):
+        assert figure in page, figure
+
+
 def test_writer_editor_takes_a_title(app, synced, client):
     login(client, app, "wr", "writer")
     page = client.get("/writer/articles/new?title=企业微信打卡").get_data(as_text=True)
@@ -111,9 +125,11 @@ def test_kb_report_writes_one_document(app, runner, month, tmp_path):
     assert html.count("<svg") >= 5 and "<link" not in html and "<script" not in html and "http://" not in html.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")
     assert "2026 年 11 月" in html and BREACHED in html  # for the desk's own review (admin view)
+    assert "/reports/definitions" in html and "README" not in html
     md = tmp_path / "r.md"
     assert runner.invoke(args=["kb", "report", "--month", "2026-11", "--format", "md", "-o", str(md)]).exit_code == 0
     text = md.read_text(encoding="utf-8")
     assert "| 日期 | 新建 | 解决 | 日终积压 |" in text and "data:image/svg+xml;base64," in text
+    assert "/reports/definitions" in text and "README" not in text
     bad = runner.invoke(args=["kb", "report", "--month", "2026-13"])
     assert bad.exit_code != 0 and "YYYY-MM" in bad.output
