@@ -1,15 +1,23 @@
 """Suggestions for the request form: which articles might solve what is being typed.
 
-The text searched is the title plus the start of the description (``query_text``). Measured
-on the 181 public relevance queries in tests/relevance (request-style text: natural sentences,
-Traditional Chinese, synonyms, typos, codes, long descriptions), recall@5 was 0.315 with
-``engine.suggest`` alone (title words must all match), 0.961 with ``engine.search`` and 0.972
-with suggest's hits first, then search's (median 42 ms) — so the form uses both: suggest
-catches the word still being typed, search understands the sentence. The chosen category
-boosts matching articles but never hides the others (people often pick the wrong one):
-recall@1 0.895 without a category, 0.917 with the right one, 0.895 with a wrong one.
-The numbers came from a
-script looping over tests/relevance/*.yaml with ``suggest(query, "", category, PUBLIC)``.
+The text searched is the title plus the start of the description (``query_text``). Search's
+ranking comes first; the title suggestions (``engine.suggest``: titles, the last word as a
+prefix) fill the remaining places, so a word still being typed (``打印机脱``) finds 脱机 too.
+The chosen category boosts matching articles but never hides the others (people often pick the
+wrong one).
+
+Measured (``bench/form_suggestions.py``, top 5, anonymous; MRR@10 / recall@5), the whole query
+and the query with its last 1–3 characters not typed yet:
+
+| set | order | whole | −1 | −2 | −3 |
+| --- | --- | --- | --- | --- | --- |
+| tests/relevance (230) | suggest first (before 2026-12-02) | 0.821 / 0.917 | 0.780 / 0.890 | 0.705 / 0.807 | 0.689 / 0.779 |
+| | search first | 0.977 / 0.998 | 0.902 / 0.962 | 0.884 / 0.947 | 0.868 / 0.929 |
+| corpus tuning half (192) | suggest first | 0.513 / 0.468 | 0.415 / 0.358 | 0.419 / 0.431 | 0.385 / 0.387 |
+| | search first | 0.813 / 0.705 | 0.695 / 0.629 | 0.656 / 0.594 | 0.644 / 0.589 |
+
+(Suggest first was chosen when search was weaker: recall@5 0.972 against 0.961 for search alone
+on 181 queries then; search has improved since, title suggestions have not.)
 """
 
 from __future__ import annotations
@@ -68,10 +76,11 @@ def suggest(title: str, description: str, category: str | None, audiences, limit
     query = query_text(title, description)
     if not long_enough(query):
         return Suggestions(query, [], 0.0)
-    typed = list(suggest_articles(query, audiences=audiences, limit=limit, category=category).hits)
-    searched = boost_category(list(search_articles(query, audiences=audiences, per_page=CANDIDATES).hits), category)
-    seen = {h.slug for h in typed}
-    hits = (typed + [h for h in searched if h.slug not in seen])[:limit]
+    searched = boost_category(list(search_articles(query, audiences=audiences, per_page=CANDIDATES).hits),
+                              category)[:limit]
+    seen = {h.slug for h in searched}
+    typed = suggest_articles(query, audiences=audiences, limit=limit, category=category).hits
+    hits = (searched + [h for h in typed if h.slug not in seen])[:limit]
     return Suggestions(query, hits, (time.perf_counter() - started) * 1000)
 
 
