@@ -12,6 +12,8 @@
   ``synonyms.py``).  Synonym entries may span several query words;
 * filler words (``data/filler.txt``: 老是, 突然, 一直 …) are marked;
 * letters glued to digits (``vpn809``) remember their two halves;
+* a bare number of 3-5 digits that is not a year (``L2TP 789``) is an error code
+  (``NUMBER_CODES``): users type the code without 错误/error;
 * at most ``MAX_GROUPS`` groups are kept.
 
 ``plan(groups, df, ndocs)`` then decides, with the index's document frequencies, what the
@@ -65,11 +67,15 @@ PAIRS_MAX_GROUPS = 8         # (measured: no better than neighbours; kept for ex
 SINGLE_CHAR_VARIANT = True   # a one-character word with a word variant (忘 → 忘记) weighs as a word
 COMPOUND_WEIGHT = 1.0        # neighbouring words forming a dictionary word (密码忘了 → 忘记密码)
 COMPOUND_MAX_CHARS = 6
+#: a bare number of 3-5 digits typed in a query (``L2TP 789``, ``outlook 0x…`` is a code
+#: already) is taken for an error code unless it looks like a year (19xx, 20xx)
+NUMBER_CODES = True
 #: minimum share of the plan's coverage weight a page must match, by number of informative
 #: groups (more groups than listed: the last value)
 MIN_SHARE = {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}
 
 _LATIN_WORD = re.compile(r"[a-z][a-z\-]{3,}")
+_NUMBER = re.compile(r"(?!19[0-9]{2}$|20[0-9]{2}$)[0-9]{3,5}")
 _GLUED = re.compile(r"([a-z]{2,})([0-9]+)|([0-9]+)([a-z]{2,})")
 FILLER_PATH = Path(__file__).resolve().with_name("data") / "filler.txt"
 
@@ -173,8 +179,9 @@ def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:
     positions: list[Group] = []
     for t in toks:
         if t.kind in (WORD, CODE):
-            g = Group((t.text,), t.kind, [((t.text,), 1.0)])
-            if t.kind == WORD:
+            kind = CODE if NUMBER_CODES and t.kind == WORD and _NUMBER.fullmatch(t.text) else t.kind
+            g = Group((t.text,), kind, [((t.text,), 1.0)])
+            if g.kind == WORD:
                 cov = _cover(t.text)
                 if cov:
                     g.alts.append((cov, COVER_WEIGHT))

@@ -230,3 +230,24 @@ def test_the_page_with_the_error_code_beats_pages_rich_in_the_other_words(tmp_pa
     assert [g.weight for g in p.groups if g.kind == "code"] == [CODE_WEIGHT]
     assert slugs(eng.search("拨号 vpn 错误 720"))[0] == "ras/codes"
     eng.close()
+
+
+def test_a_bare_number_in_a_query_is_an_error_code_but_not_a_year(tmp_path):
+    """L2TP 789: a 3-5 digit number typed without 错误/error is still taken for an error code
+    (code weight, no length normalisation), so the long reference table that lists it once
+    beats a short page about the other word; a year (2019) stays a word."""
+    from indexer.query import CODE_WEIGHT
+
+    eng = _engine(tmp_path, [
+        make_doc("ras/codes", "路由和远程访问错误代码",
+                 "VPN 连接的错误代码。789：L2TP 连接尝试失败，因为安全层在初始协商时遇到错误。"
+                 + FILLER * 6),
+        make_doc("vpn/l2tp", "配置 L2TP 连接", "L2TP 连接的设置步骤。L2TP 需要证书。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    p = _plan(eng, "L2TP 789")
+    assert [(g.words, g.kind, g.weight) for g in p.groups if g.kind == "code"] == [
+        (("789",), "code", CODE_WEIGHT)]
+    assert slugs(eng.search("L2TP 789"))[0] == "ras/codes"
+    assert all(g.kind == "word" for g in parse("exchange 2019 升级"))
+    eng.close()
