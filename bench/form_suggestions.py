@@ -2,8 +2,9 @@
 
 For each labelled query (anonymous ones) the form's top 5 are scored — MRR@10 (of 5) and
 recall@5 — for the whole query and for the query with its last 1, 2, 3 characters not typed
-yet, three orders side by side: title suggestions first (the form before 2026-12-02), search
-alone, search first then title suggestions (the form now)::
+yet: the header's typeahead (``/api/suggest``: title suggestions alone) and three orders of the
+form side by side: title suggestions first (the form before 2026-12-02), search alone, search
+first then title suggestions (the form now)::
 
     # our own articles: an instance made by `kb init` (KB_INSTANCE_DIR)
     .venv/bin/python -m bench.form_suggestions --instance instance --queries 'tests/relevance/*.yaml'
@@ -61,8 +62,11 @@ def main(argv=None) -> int:
         first = searched(t)
         return (first + [s for s in typed(t) if s not in first])[:LIMIT]
 
-    orders = (("suggest first", suggest_first), ("search alone", search_alone),
-              ("search first (now)", search_first))
+    def typeahead(q):                 # /api/suggest, the header's typeahead
+        return typed(query_text(q.query))
+
+    orders = (("typeahead", typeahead), ("suggest first", suggest_first),
+              ("search alone", search_alone), ("search first (now)", search_first))
     app = create_app()
     with app.app_context():
         print(f"{len(queries)} anonymous queries from {args.queries}; MRR@10 / recall@5 of the top {LIMIT}")

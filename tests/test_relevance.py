@@ -72,6 +72,26 @@ def test_what_a_new_user_typed_finds_the_right_article_first(library, query, exp
     assert hits and hits[0].slug.startswith(expected), [h.slug for h in hits[:3]]
 
 
+@pytest.mark.parametrize("query, expected", [
+    ("vpn 连不上", "vpn/"), ("连不上vpn", "vpn/"), ("vpn连不上", "vpn/"),
+    ("密码忘了怎么办", "account/self-service-password-reset"),
+    ("ＶＰＮ８０９", "vpn/error-809"), ("VPN809", "vpn/error-809"),
+    ("teams 没声音", "collaboration/teams-meeting-audio-video"),
+    ("打印机脱机了怎么办", "printing/printer-offline-queue-stuck"),   # 怎么办 is said, not typed
+    ("打印机脱", "printing/printer-offline-queue-stuck"),              # 脱 is being typed
+])
+def test_the_typeahead_finds_them_first_too(library, query, expected):
+    """/api/suggest (the header's typeahead) for the same queries: with the last word required
+    as a title prefix, 「vpn连不上」 listed remote-desktop and Bluetooth pages (no VPN title holds
+    连不上) and 「…了怎么办」 every title ending in 怎么办."""
+    from app.articles.search import engine
+    from app.visibility import audiences_for
+
+    with library.app_context():
+        hits = engine().suggest(query, audiences=audiences_for("anonymous"), limit=5).hits
+    assert hits and hits[0].slug.startswith(expected), [h.slug for h in hits[:3]]
+
+
 COMPETITORS = Path(__file__).parent / "fixtures" / "competitors"
 
 
