@@ -85,7 +85,7 @@ def _upsert(session: Session):
 def add(session: Session, row: SearchLog, tz: ZoneInfo) -> None:
     """Fold one new ``search_log`` row (flushed: ``created_at`` set) into its day's line."""
     results, clicks = int(row.results or 0), int(row.clicks or 0)
-    session.execute(_upsert(session), {
+    session.connection().execute(_upsert(session), {
         "tz": tz.key, "day": local_day(row.created_at, tz), "norm": row.norm, "query": row.query, "searches": 1,
         "zero": int(results == 0), "with_results": int(results > 0), "clicked": int(results > 0 and clicks > 0),
         "last_seen": _aware(row.created_at),

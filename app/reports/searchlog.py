@@ -14,16 +14,18 @@ A click is an article opened from the results of the browser's last logged searc
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import secrets
 import time
+from typing import NamedTuple
 
-from sqlalchemy import update
+from sqlalchemy import insert, update
 from sqlalchemy.orm import Session
 
 from indexer.text import normalise
 
-from ..models import SearchLog
+from ..models import SearchLog, utcnow
 from . import rollup
 
 MAX_QUERY = 200
@@ -60,18 +62,41 @@ def _zone():
     return timezone_from_config(current_app.config)
 
 
+class Logged(NamedTuple):
+    """What :func:`record` wrote (the columns :func:`.rollup.add` reads, and the id)."""
+    id: int
+    created_at: dt.datetime
+    query: str
+    norm: str
+    results: int
+    clicks: int
+
+
+_INSERT = insert(SearchLog).returning(SearchLog.id)
+
+
 def record(session: Session, flask_session, query: str, results: int, role: str, source: str,
-           slugs=()) -> SearchLog | None:
+           slugs=()) -> Logged | None:
     """Log one search and fold it into the daily rollup (:mod:`.rollup`) in the same transaction
     (flushes; the caller commits). Nothing for an empty or unsearchable query."""
     text = clean(query)
     key = norm(text)
     if not key:
         return None
-    row = SearchLog(query=text, norm=key, results=int(results), role=role, source=source,
-                    session_key=_session_key(flask_session, time.time()) if flask_session is not None else None)
-    session.add(row)
-    session.flush()
+    now = utcnow()
+    if flask_session is None or (source == "api" and SESSION_KEY not in flask_session):
+        # an API client without the browser's session (a script, another tool): no session of
+        # its own — every call would otherwise start one (and get a cookie it never sends back)
+        session_key = None
+    else:
+        session_key = _session_key(flask_session, time.time())
+    # a Core INSERT … RETURNING on the session's connection: session.add + flush (the ORM's unit
+    # of work) and even session.execute (its ORM layer) cost more than the statement itself
+    row_id = session.connection().execute(_INSERT, {
+        "created_at": now, "query": text, "norm": key, "results": int(results), "clicks": 0,
+        "role": role, "source": source, "session_key": session_key,
+    }).scalar_one()
+    row = Logged(row_id, now, text, key, int(results), 0)
     rollup.add(session, row, _zone())
     if flask_session is not None and source == "page":
         flask_session[LAST_KEY] = {"id": row.id, "slugs": [str(s)[:300] for s in list(slugs)[:20]]}

@@ -97,6 +97,20 @@ def test_searches_are_logged_and_clicks_counted(app, synced, client):
         assert last.clicks == 1 and last.session_key == rows[0].session_key
 
 
+def test_an_api_client_gets_no_search_session_of_its_own(app, synced, client):
+    """A script calling /api/search without the browser's session is logged without a session
+    (each call would otherwise count as a new one) and gets no cookie; a browser that has
+    searched on the portal keeps its session on the API too."""
+    response = client.get("/api/search?q=vpn")
+    assert "Set-Cookie" not in response.headers
+    client.get("/search?q=打印机")
+    client.get("/api/search?q=outlook")
+    with app.app_context(), session_scope() as s:
+        rows = s.scalars(select(SearchLog).order_by(SearchLog.id)).all()
+        assert [(r.source, r.session_key is None) for r in rows] == [("api", True), ("page", False), ("api", False)]
+        assert rows[1].session_key == rows[2].session_key
+
+
 def test_definitions_page_explains_every_figure_to_the_same_people(app, client, month):
     assert client.get("/reports/definitions").status_code == 302  # to the login page
     login(client, app, "rq3", "requester")
