@@ -70,6 +70,11 @@ COMPOUND_MAX_CHARS = 6
 #: a bare number of 3-5 digits typed in a query (``L2TP 789``, ``outlook 0x…`` is a code
 #: already) is taken for an error code unless it looks like a year (19xx, 20xx)
 NUMBER_CODES = True
+#: the employee's own context (公司的vpn, 公司邮箱, 公司账号): every question here is about work
+#: IT, so the word says little about which page answers.  It weighs CONTEXT_WEIGHT but keeps
+#: its coverage (a page titled 连接公司 Wi-Fi still gets the title credit)
+CONTEXT_WORDS = frozenset({"公司"})
+CONTEXT_WEIGHT = 0.3
 #: minimum share of the plan's coverage weight a page must match, by number of informative
 #: groups (more groups than listed: the last value)
 MIN_SHARE = {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}
@@ -315,6 +320,9 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
             weight, cover = LONG_REST_WEIGHT, 0.0
         else:
             weight, cover = FILLER_WEIGHT, 0.0
+        if (i in keep and len(keep) > 1 and g.kind == WORD and len(g.words) == 1
+                and g.words[0] in CONTEXT_WORDS):
+            weight *= CONTEXT_WEIGHT
         out.append(PlanGroup(g.words, g.kind, alts, weight, cover, idf))
     n = sum(1 for g in out if g.cover > 0)
     min_share = MIN_SHARE.get(n, MIN_SHARE[max(MIN_SHARE)]) if n else 0.0

@@ -251,3 +251,23 @@ def test_a_bare_number_in_a_query_is_an_error_code_but_not_a_year(tmp_path):
     assert slugs(eng.search("L2TP 789"))[0] == "ras/codes"
     assert all(g.kind == "word" for g in parse("exchange 2019 升级"))
     eng.close()
+
+
+def test_the_company_context_word_does_not_decide(tmp_path):
+    """公司的vpn连不上: every question at a helpdesk is about the company, so a page that talks
+    about the company at length does not beat the page about the failure (公司 weighs
+    ``CONTEXT_WEIGHT``); it keeps its coverage, and alone it is the whole query."""
+    from indexer.query import CONTEXT_WEIGHT
+
+    eng = _engine(tmp_path, [
+        make_doc("vpn/trouble", "VPN 连接问题疑难解答", "VPN 无法连接时，检查证书、账号和网络。" + FILLER),
+        make_doc("x/company", "公司 VPN 部署规划",
+                 "公司总部和分支机构的 VPN 服务器规划。公司网络的拓扑和公司的地址段。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    p = _plan(eng, "公司的vpn连不上")
+    company = [g for g in p.groups if g.words == ("公司",)]
+    assert [(g.weight, g.cover > 0) for g in company] == [(CONTEXT_WEIGHT, True)]
+    assert slugs(eng.search("公司的vpn连不上"))[0] == "vpn/trouble"
+    assert [g.weight for g in _plan(eng, "公司").groups] == [1.0]
+    eng.close()
