@@ -93,3 +93,16 @@ def wait_for(predicate, timeout: float, step: float = 0.1):
         if value or time.monotonic() > deadline:
             return value
         time.sleep(step)
+
+
+async def ask_suggest(reader, writer, q: str) -> None:
+    """One keep-alive ``GET /api/suggest?q=…`` on an open connection; the answer read whole."""
+    from urllib.parse import quote
+
+    writer.write(f"GET /api/suggest?q={quote(q)} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
+    await writer.drain()
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 200"), head[:80]
+    length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
+                  if line.lower().startswith(b"content-length"))
+    await reader.readexactly(length)

@@ -8,13 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import collections
-from urllib.parse import quote
-
 import pytest
 
 from tests.conftest import run_async
 
-from .conftest import start_server
+from .conftest import ask_suggest, start_server
 
 CLIENTS, TOTAL = 50, 2500
 
@@ -35,14 +33,7 @@ async def _closed_loop(host: str, port: int) -> collections.Counter:
         reader, writer = await asyncio.open_connection(host, port)
         k = 0
         while total[0] < TOTAL:
-            q = quote(f"vpn {i} {k}")
-            writer.write(f"GET /api/suggest?q={q} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
-            await writer.drain()
-            head = await reader.readuntil(b"\r\n\r\n")
-            assert head.startswith(b"HTTP/1.1 200"), head[:80]
-            length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                          if line.lower().startswith(b"content-length"))
-            await reader.readexactly(length)
+            await ask_suggest(reader, writer, f"vpn {i} {k}")
             answered[i] += 1
             total[0] += 1
             k += 1

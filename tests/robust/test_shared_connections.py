@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import run_async
 
-from .conftest import start_server
+from .conftest import ask_suggest, start_server
 
 CLIENTS, BURSTS = 10, 5
 
@@ -57,16 +57,7 @@ def _owner(pids, inode: int) -> int | None:
 async def _burst(host: str, port: int, pids) -> Counter:
     conns = await asyncio.gather(*(asyncio.open_connection(host, port) for _ in range(CLIENTS)))
 
-    async def ask(i, reader, writer):
-        writer.write(f"GET /api/suggest?q=vpn{i} HTTP/1.1\r\nHost: test\r\n\r\n".encode())
-        await writer.drain()
-        head = await reader.readuntil(b"\r\n\r\n")
-        assert head.startswith(b"HTTP/1.1 200"), head[:80]
-        length = next(int(line.split(b":")[1]) for line in head.split(b"\r\n")
-                      if line.lower().startswith(b"content-length"))
-        await reader.readexactly(length)
-
-    await asyncio.wait_for(asyncio.gather(*(ask(i, r, w) for i, (r, w) in enumerate(conns))), 60)
+    await asyncio.wait_for(asyncio.gather(*(ask_suggest(r, w, f"vpn{i}") for i, (r, w) in enumerate(conns))), 60)
     inodes = _server_inodes(port)
     held = Counter(_owner(pids, inodes.get(w.get_extra_info("sockname")[1], -1)) for _r, w in conns)
     for _r, w in conns:
