@@ -1,0 +1,127 @@
+"""Chinese typo tolerance: pinyin input-method slips (重至 → 重置, 容两 → 容量, 蓝压 → 蓝牙).
+
+Chinese users type through a pinyin IME, so a slip is a *homophone*: the right syllables, a
+wrong character.  jieba then cuts the slip into single characters (容两 → 容 / 两) or an
+unknown word, and the query loses its key word.
+
+A candidate is a word of the visible vocabulary (title and tag words, user dictionary and
+synonym terms — the did-you-mean vocabulary of ``spelling.py``) with the same toneless pinyin
+and the same length, differing in one character (two for words of 4+ characters); the
+candidate found in most visible articles wins (``searching.homophone_fixes``).
+
+Only the per-character table of ``pypinyin`` is read (``pinyin_dict.json``, loaded from the
+package folder *without importing the package*: ``import pypinyin`` loads its phrase table,
++55 MB per process), lazily, the first time a query needs it; it is kept as
+{character: toneless readings} for the CJK Unified Ideographs block only.
+"""
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import json
+import threading
+import unicodedata
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Mapping
+
+__all__ = ["HomophoneIndex", "readings", "is_cjk"]
+
+MAX_KEYS = 32         # reading combinations of a typed word looked up (polyphonic characters)
+MIN_LEN, MAX_LEN = 2, 4
+
+_table: dict[str, tuple[str, ...]] | None = None
+_lock = threading.Lock()
+
+
+def is_cjk(w: str) -> bool:
+    return bool(w) and all("\u4e00" <= c <= "\u9fff" for c in w)
+
+
+def _toneless(p: str) -> str:
+    out = []
+    for c in unicodedata.normalize("NFD", p):
+        if unicodedata.combining(c) and c != "\u0308":   # keep ü's diaeresis (lü ≠ lu)
+            continue
+        out.append(c)
+    return unicodedata.normalize("NFC", "".join(out)).replace("ü", "v")
+
+
+def _load() -> dict[str, tuple[str, ...]]:
+    spec = importlib.util.find_spec("pypinyin")   # finds the folder, runs no package code
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(list(spec.submodule_search_locations)[0]) / "pinyin_dict.json"
+    raw = json.loads(path.read_text("utf-8"))
+    table: dict[str, tuple[str, ...]] = {}
+    intern: dict[str, str] = {}
+    for code, ps in raw.items():
+        cp = int(code)
+        if 0x4E00 <= cp <= 0x9FFF:
+            rs = []
+            for p in ps.split(","):
+                t = _toneless(p.strip())
+                t = intern.setdefault(t, t)
+                if t and t not in rs:
+                    rs.append(t)
+            if rs:
+                table[chr(cp)] = tuple(rs)
+    return table
+
+
+def readings(c: str) -> tuple[str, ...]:
+    """Toneless pinyin readings of one character (empty when unknown)."""
+    global _table
+    if _table is None:
+        with _lock:
+            if _table is None:
+                _table = _load()
+    return _table.get(c, ())
+
+
+def _keys(word: str, cap: int) -> list[str]:
+    rs = [readings(c) for c in word]
+    if not all(rs):
+        return []
+    out = []
+    for combo in itertools.product(*rs):
+        out.append(" ".join(combo))
+        if len(out) >= cap:
+            break
+    return out
+
+
+class HomophoneIndex:
+    """{toneless pinyin key: vocabulary words}, built once per snapshot and audience."""
+
+    def __init__(self, words: Mapping[str, int] | Iterable[str]):
+        self._index: dict[str, list[str]] = defaultdict(list)
+        for w in words:
+            if MIN_LEN <= len(w) <= MAX_LEN and is_cjk(w):
+                rs = [readings(c) for c in w]
+                if all(rs):   # indexed by each character's first (most common) reading
+                    self._index[" ".join(r[0] for r in rs)].append(w)
+        self._index = dict(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def candidates(self, typed: str) -> list[str]:
+        """Vocabulary words sounding like ``typed`` (toneless), of its length, differing in 1
+        character (up to 2 from 4 characters on).  A differing character of the candidate
+        must have its *first* (most common) reading among the typed character's readings:
+        the user typed the syllable of the character meant (重置 is typed chong zhi, 至 reads
+        zhi), while 传 read zhuan (传记) is not what 转 stands for."""
+        if not (MIN_LEN <= len(typed) <= MAX_LEN and is_cjk(typed)):
+            return []
+        maxd = 2 if len(typed) >= 4 else 1
+        found: dict[str, None] = {}
+        for k in _keys(typed, MAX_KEYS):
+            for w in self._index.get(k, ()):
+                if w == typed or w in found:
+                    continue
+                diff = [i for i in range(len(w)) if w[i] != typed[i]]
+                if 1 <= len(diff) <= maxd and all(
+                        readings(w[i])[0] in readings(typed[i]) for i in diff):
+                    found[w] = None
+        return list(found)
