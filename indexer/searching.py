@@ -165,7 +165,7 @@ def homophone_fixes(ctx, snap, s, tv, groups, auds) -> list[tuple[int, int, str]
             i += 1
             continue
         done = False
-        for j in range(min(len(groups), i + 4), i + 1, -1):
+        for j in range(min(len(groups), i + 4), i, -1):
             if any(u is None for u in units[i:j]):
                 continue
             w = "".join(units[i:j])
