@@ -17,7 +17,6 @@ package folder *without importing the package*: ``import pypinyin`` loads its ph
 from __future__ import annotations
 
 import importlib.util
-import itertools
 import json
 import threading
 import unicodedata
@@ -25,9 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Mapping
 
-__all__ = ["HomophoneIndex", "readings", "is_cjk"]
+__all__ = ["HomophoneIndex", "key", "readings", "is_cjk"]
 
-MAX_KEYS = 32         # reading combinations of a typed word looked up (polyphonic characters)
 MIN_LEN, MAX_LEN = 2, 4
 
 _table: dict[str, tuple[str, ...]] | None = None
@@ -79,16 +77,16 @@ def readings(c: str) -> tuple[str, ...]:
     return _table.get(c, ())
 
 
-def _keys(word: str, cap: int) -> list[str]:
-    rs = [readings(c) for c in word]
-    if not all(rs):
-        return []
+def key(word: str) -> str | None:
+    """The word's toneless pinyin, each character by its first (most common) reading; None
+    when a character has none."""
     out = []
-    for combo in itertools.product(*rs):
-        out.append(" ".join(combo))
-        if len(out) >= cap:
-            break
-    return out
+    for c in word:
+        rs = readings(c)
+        if not rs:
+            return None
+        out.append(rs[0])
+    return " ".join(out)
 
 
 class HomophoneIndex:
@@ -98,9 +96,9 @@ class HomophoneIndex:
         self._index: dict[str, list[str]] = defaultdict(list)
         for w in words:
             if MIN_LEN <= len(w) <= MAX_LEN and is_cjk(w):
-                rs = [readings(c) for c in w]
-                if all(rs):   # indexed by each character's first (most common) reading
-                    self._index[" ".join(r[0] for r in rs)].append(w)
+                k = key(w)
+                if k is not None:
+                    self._index[k].append(w)
         self._index = dict(self._index)
 
     def __len__(self) -> int:
@@ -108,20 +106,19 @@ class HomophoneIndex:
 
     def candidates(self, typed: str) -> list[str]:
         """Vocabulary words sounding like ``typed`` (toneless), of its length, differing in 1
-        character (up to 2 from 4 characters on).  A differing character of the candidate
-        must have its *first* (most common) reading among the typed character's readings:
-        the user typed the syllable of the character meant (重置 is typed chong zhi, 至 reads
-        zhi), while 传 read zhuan (传记) is not what 转 stands for."""
+        character (up to 2 from 4 characters on).  Characters are compared by their *first*
+        (most common) reading: the user typed the syllable of the character meant and picked
+        a wrong one listed under it (重置 is typed chong zhi, 至 reads zhi), while 受 has a
+        rare reading dao and 传 a rare zhuan (传记) — 不受 is no slip of 不到, nor 转到 of 传到."""
         if not (MIN_LEN <= len(typed) <= MAX_LEN and is_cjk(typed)):
             return []
+        k = key(typed)
+        if k is None:
+            return []
         maxd = 2 if len(typed) >= 4 else 1
-        found: dict[str, None] = {}
-        for k in _keys(typed, MAX_KEYS):
-            for w in self._index.get(k, ()):
-                if w == typed or w in found:
-                    continue
-                diff = [i for i in range(len(w)) if w[i] != typed[i]]
-                if 1 <= len(diff) <= maxd and all(
-                        readings(w[i])[0] in readings(typed[i]) for i in diff):
-                    found[w] = None
-        return list(found)
+        out = []
+        for w in self._index.get(k, ()):
+            d = sum(1 for a, b in zip(w, typed) if a != b)
+            if 1 <= d <= maxd:
+                out.append(w)
+        return out

@@ -72,3 +72,11 @@ def test_pypinyin_package_is_not_imported():
 def test_readings_are_toneless():
     assert homophones.readings("绿") == ("lv", "lu")
     assert homophones.readings("a") == ()
+
+
+def test_a_rare_reading_is_not_a_slip(fresh):
+    # pypinyin lists dao among the readings of 受: 不受 is still no slip of 不到
+    fresh.update([make_doc("x/miss", "收不到邮件", "说明。")])
+    assert "dao" in homophones.readings("受")
+    assert fresh.search("不受").did_you_mean is None
+    assert fresh.search("不道").did_you_mean == "不到"     # 道 reads dao first: a slip
