@@ -75,6 +75,8 @@ NUMBER_CODES = True
 #: its coverage (a page titled 连接公司 Wi-Fi still gets the title credit)
 CONTEXT_WORDS = frozenset({"公司"})
 CONTEXT_WEIGHT = 0.3
+#: pinyin slips (容两 → 容量) are corrected like Latin typos (``searching.homophone_fixes``)
+HOMOPHONES = True
 #: minimum share of the plan's coverage weight a page must match, by number of informative
 #: groups (more groups than listed: the last value)
 MIN_SHARE = {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}
@@ -383,6 +385,38 @@ def with_corrections(groups: list[Group], corrections: dict[int, str],
         fixed = _groups(c, synonyms, glued=False)
         out.append(fixed[0] if len(fixed) == 1 else Group((c,), WORD, [((c,), 1.0)]))
     return out
+
+
+def with_span_corrections(groups: list[Group], spans: list[tuple[int, int, str]],
+                          synonyms: SynonymTable | None = None) -> list[Group]:
+    """Copy of ``groups`` where groups ``i..j-1`` become the groups of the word ``c`` for each
+    ``(i, j, c)`` of ``spans`` (sorted, not overlapping): a pinyin slip spans several groups
+    (容两 → 容 / 两 → 容量)."""
+    out: list[Group] = []
+    k = 0
+    for i, j, c in spans:
+        out.extend(groups[k:i])
+        fixed = _groups(c, synonyms, glued=False)
+        out.append(fixed[0] if len(fixed) == 1 else Group((c,), WORD, [((c,), 1.0)]))
+        k = j
+    out.extend(groups[k:])
+    return out
+
+
+def slip_unit(g: Group, df) -> str | None:
+    """The characters a group lends to a possible pinyin slip: a single Chinese character, or a
+    Chinese word of 2-3 characters that no visible article holds (nor any alternative of it);
+    None otherwise."""
+    if g.kind != WORD or len(g.words) != 1:
+        return None
+    w = g.words[0]
+    if not w or not all("\u4e00" <= c <= "\u9fff" for c in w) or len(w) > 3:
+        return None
+    if len(w) == 1:
+        return w
+    if any(df(x) > 0 for ws, _wt in g.alts for x in ws):
+        return None
+    return w
 
 
 def correctable(g: Group) -> bool:

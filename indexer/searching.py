@@ -11,7 +11,10 @@ from __future__ import annotations
 import numpy as np
 
 from .hits import make_hit, signal
-from .query import correctable, display, highlight_terms, plan, with_corrections
+from . import query
+from .homophones import HomophoneIndex
+from .query import (correctable, display, highlight_terms, plan, slip_unit, with_corrections,
+                    with_span_corrections)
 from .ranking import Terms, rank, ranked_order
 from .results import SearchResults
 from .snippets import make_snippet
@@ -106,6 +109,10 @@ def _match(ctx, snap, s, groups, auds, allowed):
     fixes = corrections(ctx, snap, s, tv, groups, auds)
     if fixes:
         groups = with_corrections(groups, fixes, ctx.synonyms)
+    spans = homophone_fixes(ctx, snap, s, tv, groups, auds) if query.HOMOPHONES else []
+    if spans:
+        groups = with_span_corrections(groups, spans, ctx.synonyms)
+    if fixes or spans:
         corrected, dym = True, display(groups)
     p = plan(groups, tv.df, tv.ndocs, ctx.synonyms)
     if not p.groups:
@@ -140,3 +147,41 @@ def corrections(ctx, snap, s, tv, groups, auds) -> dict[int, str]:
             continue
         fixes[i] = c
     return fixes
+
+
+def homophone_fixes(ctx, snap, s, tv, groups, auds) -> list[tuple[int, int, str]]:
+    """[(first group, end group, correction)] for pinyin slips: a window of 2-4 characters made
+    of neighbouring query groups that are single Chinese characters or Chinese words no
+    visible article holds (容两 → 容/两, 蓝压 → 蓝/压), which is itself no word the index holds,
+    becomes the visible vocabulary word that sounds the same (toneless) and differs in one
+    character (two from four on) — the one found in most visible articles.  Windows are tried
+    left to right, longest first.  Nothing is read unless such a window exists."""
+    units = [slip_unit(g, tv.df) for g in groups]
+    out: list[tuple[int, int, str]] = []
+    index: HomophoneIndex | None = None
+    i = 0
+    while i < len(groups):
+        if units[i] is None:
+            i += 1
+            continue
+        done = False
+        for j in range(min(len(groups), i + 4), i, -1):
+            if any(u is None for u in units[i:j]):
+                continue
+            w = "".join(units[i:j])
+            if not (2 <= len(w) <= 4) or tv.df(w) > 0:
+                continue
+            if index is None:
+                index = snap.homophones(s, auds, ctx.dictionary_terms)
+            best, best_df = None, 0
+            for c in index.candidates(w):
+                d = tv.df(c)
+                if d > best_df or (d == best_df and best is not None and c < best):
+                    best, best_df = c, d
+            if best is not None:
+                out.append((i, j, best))
+                i, done = j, True
+                break
+        if not done:
+            i += 1
+    return out

@@ -210,6 +210,23 @@ class SegmentInfo:
             self._vocab[field] = v
         return v
 
+    def cjk_terms(self, segreader, field: str) -> list[str]:
+        """The field's Chinese terms of 2-4 characters (homophone vocabulary), read from the
+        first CJK term on."""
+        key = "\x00cjk:" + field
+        v = self._vocab.get(key)
+        if v is None:
+            v = []
+            if field in self._reader_fields:
+                for btext, _ti in segreader.iter_field(field, "\u4e00"):
+                    t = btext.decode("utf-8")
+                    if t[:1] > "\u9fff":
+                        break
+                    if 2 <= len(t) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in t):
+                        v.append(t)
+            self._vocab[key] = v
+        return v
+
 
 class SegmentCache:
     """Segment infos and term postings of every live segment, shared by all snapshots."""

@@ -22,6 +22,7 @@ import numpy as np
 from . import lru, ranking
 from .doctable import DocTable
 from .segcache import SegmentCache
+from .homophones import HomophoneIndex
 from .spelling import Vocabulary
 
 __all__ = ["Snapshot", "close_quietly"]
@@ -90,6 +91,22 @@ class Snapshot:
             for w in dictionary_terms():
                 freqs.setdefault(w, 1)
             v = self.vocab[key] = Vocabulary(freqs)
+        return v
+
+    def homophones(self, s, audiences: frozenset, dictionary_terms) -> HomophoneIndex:
+        """Homophone keys of the Chinese did-you-mean vocabulary (title/tag words of the
+        articles ``audiences`` may see, plus ``dictionary_terms()``), built on first need."""
+        key = ("homophones", _vocab_fields(audiences))
+        v = self.vocab.get(key)
+        if v is None:
+            words: set[str] = set()
+            r = s.reader()
+            for leaf, _offset in (r.leaf_readers() if r.doc_count_all() else []):
+                info = self.segments.info(leaf)
+                for f in sorted(key[1]):
+                    words.update(info.cjk_terms(leaf, f))
+            words.update(dictionary_terms())
+            v = self.vocab[key] = HomophoneIndex(sorted(words))
         return v
 
     def visible_term(self, s, audiences: frozenset, term: str) -> bool:

@@ -1,4 +1,4 @@
-"""Typo tolerance and "您是不是要找" for Latin words.
+"""Typo tolerance and "您是不是要找" for Latin words (Chinese pinyin slips: ``homophones.py``).
 
 The vocabulary is built from title and tag words of the articles the caller may see (the
 ``dym_<audience>`` fields) plus the dictionary terms (user dictionary, synonyms) — never from

@@ -97,3 +97,10 @@ def test_missing_article_says_what_is_missing_in_html_and_json(synced, client):
     assert page.status_code == 404 and "文章不存在或您无权查看" in page.get_data(as_text=True)
     body = client.get("/api/articles/internal/ad-unlock").get_json()
     assert body == {"error": "not_found", "message": "文章不存在或您无权查看。"}
+
+
+def test_search_page_offers_the_word_a_pinyin_slip_meant(synced, client):
+    # 重至 (chong zhi) is an IME slip for 重置, a word of the title 忘记密码时自助重置
+    page = client.get("/search?q=重至密码").get_data(as_text=True)
+    assert "您是不是要找" in page and "重置密码" in page
+    assert "忘记密码时自助重置" in page

@@ -1,0 +1,142 @@
+"""Chinese typo tolerance: pinyin input-method slips (重至 → 重置, 容两 → 容量, 蓝压 → 蓝牙).
+
+Chinese users type through a pinyin IME, so a slip is a *homophone*: the right syllables, a
+wrong character.  jieba then cuts the slip into single characters (容两 → 容 / 两) or an
+unknown word, and the query loses its key word.
+
+A candidate is a word of the visible vocabulary (title and tag words, user dictionary and
+synonym terms — the did-you-mean vocabulary of ``spelling.py``) with the same toneless pinyin
+and the same length, differing in one character (two for words of 4+ characters); the
+candidate found in most visible articles wins (``searching.homophone_fixes``).
+
+Only the per-character table of ``pypinyin`` is read (``pinyin_dict.json``, loaded from the
+package folder *without importing the package*: ``import pypinyin`` loads its phrase table,
++55 MB per process), lazily, the first time a query needs it; it is kept as
+{character: toneless readings} for the CJK Unified Ideographs block only (about 21,000
+characters; +72 ms CPU once per process, see README).
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import threading
+import unicodedata
+from collections import defaultdict
+from pathlib import Path
+from typing import Iterable, Mapping
+
+__all__ = ["HomophoneIndex", "key", "readings", "is_cjk"]
+
+MIN_LEN, MAX_LEN = 2, 4
+
+_table: dict[str, str] | None = None
+_lock = threading.Lock()
+
+
+def is_cjk(w: str) -> bool:
+    return bool(w) and all("\u4e00" <= c <= "\u9fff" for c in w)
+
+
+def _toneless(p: str) -> str:
+    out = []
+    for c in unicodedata.normalize("NFD", p):
+        if unicodedata.combining(c) and c != "\u0308":   # keep ü's diaeresis (lü ≠ lu)
+            continue
+        out.append(c)
+    return unicodedata.normalize("NFC", "".join(out)).replace("ü", "v")
+
+
+_LINE = re.compile(r'\s*"(\d+)"\s*:\s*"([^"]*)"\s*,?\s*')
+
+
+def _load() -> dict[str, str]:
+    """{character: toneless readings joined by commas, most common first}, CJK Unified
+    Ideographs only.  The JSON file holds one entry per line: it is read line by line (the
+    whole document parsed at once peaks 4 MB higher and leaves the freed memory behind),
+    falling back to a full parse if its layout ever changes."""
+    spec = importlib.util.find_spec("pypinyin")   # finds the folder, runs no package code
+    if spec is None or not spec.submodule_search_locations:
+        return {}
+    path = Path(list(spec.submodule_search_locations)[0]) / "pinyin_dict.json"
+    table: dict[str, str] = {}
+    shared: dict[str, str] = {}
+
+    def add(code: int, ps: str) -> None:
+        if 0x4E00 <= code <= 0x9FFF:
+            rs: list[str] = []
+            for p in ps.split(","):
+                t = _toneless(p.strip())
+                if t and t not in rs:
+                    rs.append(t)
+            if rs:
+                v = ",".join(rs)
+                table[chr(code)] = shared.setdefault(v, v)
+
+    with path.open(encoding="utf-8") as f:
+        for line in f:
+            m = _LINE.fullmatch(line)
+            if m:
+                add(int(m.group(1)), m.group(2))
+    if not table:
+        for code, ps in json.loads(path.read_text("utf-8")).items():
+            add(int(code), ps)
+    return table
+
+
+def readings(c: str) -> tuple[str, ...]:
+    """Toneless pinyin readings of one character (empty when unknown)."""
+    global _table
+    if _table is None:
+        with _lock:
+            if _table is None:
+                _table = _load()
+    v = _table.get(c)
+    return tuple(v.split(",")) if v else ()
+
+
+def key(word: str) -> str | None:
+    """The word's toneless pinyin, each character by its first (most common) reading; None
+    when a character has none."""
+    out = []
+    for c in word:
+        rs = readings(c)
+        if not rs:
+            return None
+        out.append(rs[0])
+    return " ".join(out)
+
+
+class HomophoneIndex:
+    """{toneless pinyin key: vocabulary words}, built once per snapshot and audience."""
+
+    def __init__(self, words: Mapping[str, int] | Iterable[str]):
+        self._index: dict[str, list[str]] = defaultdict(list)
+        for w in words:
+            if MIN_LEN <= len(w) <= MAX_LEN and is_cjk(w):
+                k = key(w)
+                if k is not None:
+                    self._index[k].append(w)
+        self._index = dict(self._index)
+
+    def __len__(self) -> int:
+        return len(self._index)
+
+    def candidates(self, typed: str) -> list[str]:
+        """Vocabulary words sounding like ``typed`` (toneless), of its length, differing in 1
+        character (up to 2 from 4 characters on).  Characters are compared by their *first*
+        (most common) reading: the user typed the syllable of the character meant and picked
+        a wrong one listed under it (重置 is typed chong zhi, 至 reads zhi), while 受 has a
+        rare reading dao and 传 a rare zhuan (传记) — 不受 is no slip of 不到, nor 转到 of 传到."""
+        if not (MIN_LEN <= len(typed) <= MAX_LEN and is_cjk(typed)):
+            return []
+        k = key(typed)
+        if k is None:
+            return []
+        maxd = 2 if len(typed) >= 4 else 1
+        out = []
+        for w in self._index.get(k, ()):
+            d = sum(1 for a, b in zip(w, typed) if a != b)
+            if 1 <= d <= maxd:
+                out.append(w)
+        return out

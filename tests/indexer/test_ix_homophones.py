@@ -1,0 +1,82 @@
+"""Pinyin slips (IME homophone typos) in Chinese queries: ``indexer/homophones.py`` and
+``searching.homophone_fixes``."""
+from __future__ import annotations
+
+import sys
+
+from indexer import homophones
+from ixhelpers import make_doc
+
+
+def slugs(r):
+    return [h.slug for h in r.hits]
+
+
+def test_a_homophone_slip_is_corrected_with_did_you_mean(engine):
+    # 重至 is typed chong zhi like 重置 (a title word); jieba cuts it into 重 / 至
+    r = engine.search("重至密码")
+    assert r.corrected and r.did_you_mean == "重置密码"
+    assert slugs(r)[0] == "account/password-reset"
+
+
+def test_a_correct_query_is_not_corrected(engine):
+    r = engine.search("重置密码")
+    assert not r.corrected and r.did_you_mean is None
+
+
+def test_traditional_input_still_works(engine):
+    r = engine.search("重置密碼")            # Traditional 碼: converted, not "corrected"
+    assert not r.corrected and r.did_you_mean is None
+    assert slugs(r)[0] == "account/password-reset"
+    r = engine.search("重至密碼")            # a slip in a Traditional query
+    assert r.did_you_mean == "重置密码"
+
+
+def test_a_correct_rare_word_is_not_rewritten(fresh):
+    # 权利 is held by one article; 权力 (same toneless pinyin quan li) by three titles
+    fresh.update([make_doc(f"x/power-{i}", f"权力配置说明 {i}", "说明。") for i in range(3)]
+                 + [make_doc("x/rights", "员工须知", "员工的权利与义务。")])
+    r = fresh.search("权利")
+    assert not r.corrected and r.did_you_mean is None
+    assert slugs(r) == ["x/rights"]
+
+
+def test_the_most_frequent_homophone_wins(fresh):
+    # 公试 (gong shi, cut 公 / 试) sounds like 公式 and 公事; 公事 is in more articles
+    fresh.update([make_doc("x/formula", "公式编辑", "说明。")]
+                 + [make_doc(f"x/affairs-{i}", f"公事出差 {i}", "说明。") for i in range(2)])
+    assert fresh.search("公试").did_you_mean == "公事"
+
+
+def test_a_secondary_reading_is_not_a_slip(fresh):
+    # 转 reads zhuan; 传 reads chuan and only rarely zhuan (传记): 转到 is not a slip of 传到
+    fresh.update([make_doc("x/upload", "传到网盘", "说明。")])
+    assert homophones.readings("传")[0] == "chuan" and "zhuan" in homophones.readings("传")
+    assert fresh.search("转到").did_you_mean is None
+
+
+def test_no_correction_from_internal_titles(fresh):
+    fresh.update([make_doc("x/internal", "堡垒机登录", "说明。", audience="internal")])
+    assert fresh.search("堡垒机").total == 0
+    assert fresh.search("宝垒机").did_you_mean is None
+    staff = frozenset({"public", "internal"})
+    assert fresh.search("宝垒机", audiences=staff).did_you_mean == "堡垒机"
+
+
+def test_pypinyin_package_is_not_imported():
+    # only its character table is read: importing the package loads its phrase table (+55 MB)
+    assert homophones.readings("置") == ("zhi",)
+    assert "pypinyin" not in sys.modules
+
+
+def test_readings_are_toneless():
+    assert homophones.readings("绿") == ("lv", "lu")
+    assert homophones.readings("a") == ()
+
+
+def test_a_rare_reading_is_not_a_slip(fresh):
+    # pypinyin lists dao among the readings of 受: 不受 is still no slip of 不到
+    fresh.update([make_doc("x/miss", "收不到邮件", "说明。")])
+    assert "dao" in homophones.readings("受")
+    assert fresh.search("不受").did_you_mean is None
+    assert fresh.search("不道").did_you_mean == "不到"     # 道 reads dao first: a slip
