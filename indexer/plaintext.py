@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import re
 
-__all__ = ["markdown_to_text", "heading_anchors"]
+__all__ = ["markdown_to_text", "heading_anchors", "link_words"]
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _ATX = re.compile(r"^\s{0,3}(#{1,6})\s+(.*?)\s*#*\s*$")

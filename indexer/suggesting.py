@@ -69,12 +69,14 @@ def suggest(snap, s, base: SearchResults, q: str, auds, limit, category, signals
     return res
 
 
-def _fragment(last: str, chunks: list[str], have_words: bool) -> tuple[Group | None, list[str]]:
-    """The required group for the fragment being typed, and the complete words it holds."""
+def _fragment(last: str, chunks: list[str], have_words: bool) -> tuple[Group | None, list[str], str]:
+    """The required group for the fragment being typed, the complete words it holds, and the
+    last word jieba cuts from it when that is Chinese (``''`` otherwise)."""
     key = prefix_key(last)
     if not key or (key.isascii() and len(key) < 2 and not have_words):
-        return None, []
+        return None, [], ""
     lw = words(last, keep_stop=True)
+    ending = lw[-1] if lw and not lw[-1].isascii() and not last.isascii() else ""
     keys = [key]
     if len(lw) > 1:
         keys.append(lw[-1][:PREFIX_MAX])
@@ -87,7 +89,7 @@ def _fragment(last: str, chunks: list[str], have_words: bool) -> tuple[Group | N
     for k in dict.fromkeys(k for k in keys if k):
         alts.append(((prefix_term(k),), 1.0))
     inner = [w for w in lw[:-1] if w not in STOPWORDS]
-    return Group((key,), "prefix", alts), inner
+    return Group((key,), "prefix", alts), inner, ending
 
 
 def _rank(tv, groups, frag, synonyms):
@@ -115,15 +117,14 @@ def _candidates(snap, s, qn: str, auds, synonyms) -> tuple[list, list[str]]:
     chunks = stripped.split()[:12]
     full_text = " ".join(chunks if complete else chunks[:-1])
     groups = parse(full_text, synonyms) if full_text else []
-    frag = None
+    frag, ending = None, ""
     if not complete:
-        frag, inner = _fragment(chunks[-1], chunks, bool(groups))
+        frag, inner, ending = _fragment(chunks[-1], chunks, bool(groups))
         if inner:
             groups += parse(" ".join(inner), synonyms)
     if not groups and frag is None:
         return [], []
     tv = Terms(snap.rank, s, allowed, model="titles")
-    ending = _last_word(chunks[-1]) if frag is not None else ""
     if ending in FILLER:
         # 打印机脱机了怎么办: 怎么办 is said, not being typed; requiring a title word that starts
         # with it listed every 「…怎么办」 title and hid the printer page
@@ -155,10 +156,3 @@ def _top(ranked) -> list[tuple[float, int]]:
     n = min(SUGGEST_CANDIDATES, len(ranked))
     return list(zip(ranked.scores[:n].tolist(), ranked.ids[:n].tolist()))
 
-
-def _last_word(chunk: str) -> str:
-    """The last word jieba cuts from a Chinese fragment ('' for a Latin one)."""
-    if chunk.isascii():
-        return ""
-    lw = words(chunk, keep_stop=True)
-    return lw[-1] if lw and not lw[-1].isascii() else ""
