@@ -26,16 +26,14 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Mapping
 
-__all__ = ["HomophoneIndex", "key", "readings", "is_cjk"]
+from .text import is_cjk
+
+__all__ = ["HomophoneIndex", "key", "readings"]
 
 MIN_LEN, MAX_LEN = 2, 4
 
 _table: dict[str, str] | None = None
 _lock = threading.Lock()
-
-
-def is_cjk(w: str) -> bool:
-    return bool(w) and all("\u4e00" <= c <= "\u9fff" for c in w)
 
 
 def _toneless(p: str) -> str:

@@ -37,7 +37,7 @@ from . import segment
 from .analysis import CODE, VARIANT, WORD, tokens, words
 from .ranking import PREFIX_MARK, prefix_term
 from .synonyms import SynonymTable
-from .text import QUERY_MAX_CHARS, normalise
+from .text import QUERY_MAX_CHARS, is_cjk, normalise
 
 __all__ = ["FIELD_WEIGHTS", "Group", "Plan", "PlanGroup", "parse", "plan", "highlight_terms",
            "FILLER"]
@@ -234,7 +234,7 @@ def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:
 def _unknown_cjk(g: Group) -> bool:
     w = g.words[0]
     return (g.kind == WORD and len(g.words) == 1 and 2 <= len(w) <= 4
-            and all("\u4e00" <= c <= "\u9fff" for c in w))
+            and is_cjk(w))
 
 
 def _single_char(g: Group) -> bool:
@@ -410,7 +410,7 @@ def slip_unit(g: Group, df) -> str | None:
     if g.kind != WORD or len(g.words) != 1:
         return None
     w = g.words[0]
-    if not w or not all("\u4e00" <= c <= "\u9fff" for c in w) or len(w) > 3:
+    if not is_cjk(w) or len(w) > 3:
         return None
     if len(w) == 1:
         return w

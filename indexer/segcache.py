@@ -25,6 +25,8 @@ from collections import OrderedDict
 import numpy as np
 from whoosh.matching.wrappers import FilterMatcher
 
+from .text import is_cjk
+
 __all__ = ["SegmentCache", "SegmentInfo", "SegPostings", "segment_key", "segment_lengths",
            "POSTINGS_BYTES"]
 
@@ -222,7 +224,7 @@ class SegmentInfo:
                     t = btext.decode("utf-8")
                     if t[:1] > "\u9fff":
                         break
-                    if 2 <= len(t) <= 4 and all("\u4e00" <= c <= "\u9fff" for c in t):
+                    if 2 <= len(t) <= 4 and is_cjk(t):
                         v.append(t)
             self._vocab[key] = v
         return v

@@ -18,7 +18,7 @@ import unicodedata
 
 import opencc
 
-__all__ = ["fold", "normalise", "normalise_pair", "normalise_with_map", "QUERY_MAX_CHARS"]
+__all__ = ["fold", "is_cjk", "normalise", "normalise_pair", "normalise_with_map", "QUERY_MAX_CHARS"]
 
 #: queries are cut to this many characters after normalisation
 QUERY_MAX_CHARS = 200
@@ -42,6 +42,11 @@ def _t2s(s: str) -> str:
     if s.isascii():
         return s
     return _converter().convert(s)
+
+
+def is_cjk(w: str) -> bool:
+    """Every character of ``w`` (not empty) is a CJK Unified Ideograph (U+4E00–U+9FFF)."""
+    return bool(w) and all("\u4e00" <= c <= "\u9fff" for c in w)
 
 
 def fold(s: str) -> str:
