@@ -81,9 +81,9 @@ def definitions():
     from ..reports.rollup import keep_days
 
     try:
-        days = str(keep_days(current_app.config))
-    except ValueError:
-        days = "KB_SEARCH_LOG_DAYS 设置的"
+        days = keep_days(current_app.config)
+    except ValueError:   # the worker job reports the bad setting; the page says it is invalid
+        days = None
     return render_template("reports/definitions.html", search_log_days=days,
                            timezone=current_app.config["KB_TIMEZONE"])
 

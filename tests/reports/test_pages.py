@@ -125,6 +125,17 @@ def test_definitions_page_explains_every_figure_to_the_same_people(app, client, 
         assert figure in page, figure
 
 
+def test_definitions_page_with_a_bad_retention_setting_says_so(app, client, month):
+    before = app.config.get("KB_SEARCH_LOG_DAYS")
+    app.config["KB_SEARCH_LOG_DAYS"] = "forever"
+    try:
+        login(client, app, "wr3", "writer")
+        page = client.get("/reports/definitions").get_data(as_text=True)
+    finally:
+        app.config["KB_SEARCH_LOG_DAYS"] = before
+    assert "当前的设置无效" in page and "保留 forever" not in page
+
+
 def test_writer_editor_takes_a_title(app, synced, client):
     login(client, app, "wr", "writer")
     page = client.get("/writer/articles/new?title=企业微信打卡").get_data(as_text=True)
