@@ -141,3 +141,80 @@ def test_fast_word_values_give_whooshs_postings():
             assert fast == orig, name
             checked += 1
     assert checked >= 10
+
+
+def _whoosh_postings(lr, field, text):
+    """Every posting of ``text`` through Whoosh's own matcher (deleted documents included)."""
+    from indexer.segcache import _raw_leaf
+
+    m = _raw_leaf(lr, field, text)
+    m.reset()                                   # undo the deletion filter's first skip
+    ids, weights, values = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        values.append(m.value())
+        m.next()
+    return ids, weights, values
+
+
+def test_posting_blocks_read_directly_equal_whooshs_matcher(fresh):
+    """segcache reads Whoosh 3 posting blocks itself (one read per block, ids decoded by numpy):
+    the same ids, weights and position values as Whoosh's matcher, for long multi-block terms,
+    single postings, and after deletions (kept in the postings; the snapshot masks them)."""
+    from indexer import segcache
+
+    fresh.update([make_doc(f"bulk/p-{i}", f"打印机 说明 {i}", "打印机 脱机 " * (1 + i % 7) + f"zqp{i % 3}")
+                  for i in range(300)])                    # 打印机: several 128-posting blocks
+    fresh.update(delete=[f"bulk/p-{i}" for i in range(0, 300, 7)])
+    fresh.search("打印机")                                # opens the snapshot
+    s = fresh._gen.acquire()
+    try:
+        checked = multi = 0
+        for lr, _off in s.reader().leaf_readers():
+            for field in ("title", "body", "codes", "audience"):
+                if field not in lr.schema.names():
+                    continue
+                for btext, _ti in lr.iter_field(field):
+                    text = btext.decode("utf-8")
+                    m = segcache._raw_leaf(lr, field, text)
+                    if not segcache._fast_w3(m):
+                        continue
+                    keep = field in ("title", "body")
+                    got = segcache.read_postings(lr, field, text, keep)
+                    ids, weights, values = _whoosh_postings(lr, field, text)
+                    assert got.ids.tolist() == ids and got.ids.dtype == np.int32, (field, text)
+                    assert got.weights.tolist() == np.array(weights, dtype=np.float32).tolist()
+                    if keep:
+                        assert [v for block in got.values for v in block] == values
+                        assert got.starts.tolist() == list(range(0, len(ids), 128))[:len(got.values)]
+                        multi += len(got.values) > 1
+                    checked += 1
+        assert checked > 100 and multi >= 2               # multi-block terms were among them
+    finally:
+        fresh._gen.release(s)
+    assert slugs(fresh.search("zqp1", per_page=200)) and "bulk/p-7" not in slugs(fresh.search("zqp1", per_page=200))
+
+
+def test_group_scores_keep_each_documents_best_alternative(engine):
+    """group_scores merges alternatives in a dense array: the same (ids, scores) as sorting the
+    concatenated alternatives and keeping each document's best."""
+    engine.search("VPN")                                  # opens the snapshot
+    snap = engine._gen
+    s = snap.acquire()
+    try:
+        allowed = snap.allowed_mask(s, PUBLIC)
+        tv = ranking.Terms(snap.rank, s, allowed)
+        alts = [(("vpn",), 1.0), (("连接",), 0.6), (("失败",), 0.35), (("错误",), 0.0)]
+        ids, sc = ranking.group_scores(tv, alts)
+        parts = [(i, v * w) for (terms, w) in alts for i, v in [ranking.alternative_scores(tv, terms)]
+                 if len(i)]
+        assert len(parts) > 2
+        best: dict[int, float] = {}
+        for i, v in parts:
+            for d, x in zip(i.tolist(), v.tolist()):
+                best[d] = max(best.get(d, -1.0), x)
+        assert ids.tolist() == sorted(best) and ids.dtype == np.int32
+        assert sc.tolist() == [best[d] for d in sorted(best)]
+    finally:
+        snap.release(s)
