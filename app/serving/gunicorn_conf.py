@@ -31,6 +31,12 @@ keepalive = 5
 limit_request_line = 32768
 limit_request_field_size = 16384
 accesslog = "-"
+# gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl by default: every portal of a
+# user (make run, a second instance, the benchmarks' servers) bound the same path, the last one
+# took it over and the first to stop unlinked it under the others, and a read-only home logged
+# an error at each start.  The portal is stopped and restarted with signals (app/worker/
+# supervise.py, README.md); nothing here uses gunicornc.  Older gunicorn ignores the name.
+control_socket_disable = True
 
 
 def post_request(worker, req, environ, resp):

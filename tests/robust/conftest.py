@@ -58,6 +58,7 @@ def start_server(tmp: Path, pg_ok: bool, *, articles: Path | None = None, worker
         "KB_DATABASE_URL": database_url,
         "KB_ARTICLES_DIR": str(articles or FIXTURES / "articles"),
         "KB_SECRET_KEY": "robust-test-secret",
+        "HOME": str(tmp / "home"),          # gunicorn must leave the user's home alone
         **(extra_env or {}),
     }
     init = subprocess.run([str(BIN / "flask"), "--app", "wsgi", "kb", "init"], cwd=ROOT, env=env,
