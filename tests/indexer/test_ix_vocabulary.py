@@ -137,3 +137,16 @@ def test_a_one_character_verb_with_a_variant_weighs_as_the_word(tmp_path):
     ])
     assert slugs(eng.search("office卸不掉"))[0] == "office/uninstall"
     eng.close()
+
+
+@pytest.mark.parametrize("taiwan, written", [
+    ("憑證", ("证书",)),
+    ("當機", ("死机",)),
+    ("快取", ("缓存",)),
+    ("寄信", tuple(words("发送邮件"))),
+    ("共用", ("共享",)),
+    ("試算表", ("电子表格",)),
+])
+def test_round_9_taiwan_words_reach_the_mainland_word(table, taiwan, written):
+    """t2s converts characters, not words: 憑證 becomes 凭证, which mainland pages call 证书."""
+    assert _alts(table, taiwan)[written] == SYNONYM_WEIGHT
