@@ -118,6 +118,9 @@ def test_english_function_words_are_filler_and_a_bare_lian_means_connect(table):
     ("卸", ("卸载",)),
     ("收", ("接收",)),
     ("认", ("识别",)),
+    ("没有声音", ("音频",)),
+    ("没声音", ("音频",)),
+    ("打不出字", ("无法", "输入")),
 ])
 def test_round_9_failure_words_and_one_character_verbs(table, typed, written):
     """「卸不掉」, 「无法收信」, 「ping不通」: jieba cuts the phrase, leaving a one-character verb
