@@ -266,7 +266,8 @@ def _idf(df: int, ndocs: int) -> float:
     return math.log(1.0 + (ndocs - df + 0.5) / (df + 0.5))
 
 
-def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = None) -> Plan:
+def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = None,
+         titles: bool = False) -> Plan:
     """The executable plan.  ``df(word) -> int``: documents holding the word in any field.
 
     A group's document frequency is that of its broadest *same-word* alternative (weight ≥
@@ -274,7 +275,10 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
     if they were one term: the rare colloquial ``连不上`` is as common as the ``连接`` it
     stands for, and a page that happens to use the colloquial word is not lifted by its
     rarity.  The group's idf (from that frequency) caps every alternative's idf and is its
-    coverage weight."""
+    coverage weight.
+
+    ``titles``: ``df`` counts titles (suggest), where a word in one title is the title's
+    topic, not a long description's phrasing (no ``LONG_RARE_SHARE`` rule)."""
     def alt_df(ws):
         return min(df(w) for w in ws)
 
@@ -321,7 +325,8 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
         keep = {i for i in informative
                 if kinds[i] == CODE
                 or (live[i][2] <= LONG_COMMON_SHARE * ndocs
-                    and (live[i][2] >= LONG_RARE_SHARE * ndocs or not _rare_phrasing(live[i][0])))}
+                    and (titles or live[i][2] >= LONG_RARE_SHARE * ndocs
+                         or not _rare_phrasing(live[i][0])))}
     floor = MIN_DF_SHARE * ndocs
     others = any(i not in chars for i in informative)
     for i, (g, alts, d) in enumerate(live):

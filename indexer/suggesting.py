@@ -101,7 +101,7 @@ def _fragment(last: str, chunks: list[str], have_words: bool) -> tuple[Group | N
 
 
 def _rank(tv, groups, frag, synonyms):
-    p = plan(groups, tv.df, tv.ndocs, synonyms) if groups else Plan([])
+    p = plan(groups, tv.df, tv.ndocs, synonyms, titles=True) if groups else Plan([])
     terms = highlight_terms(p.groups)
     if frag is not None:
         live = [(ws, w) for ws, w in frag.alts if tv.df(ws[0]) > 0]
