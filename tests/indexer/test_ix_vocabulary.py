@@ -117,7 +117,6 @@ def test_english_function_words_are_filler_and_a_bare_lian_means_connect(table):
     ("不通", ("连接", "失败")),
     ("卸", ("卸载",)),
     ("收", ("接收",)),
-    ("认", ("识别",)),
     ("没有声音", ("音频",)),
     ("没声音", ("音频",)),
     ("打不出字", ("无法", "输入")),
