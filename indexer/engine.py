@@ -456,7 +456,7 @@ class SearchEngine:
             auds = frozenset(a for a in (audiences or ()) if isinstance(a, str))
             if auds and isinstance(q, str):
                 res = self._read(lambda snap, s: suggesting.suggest(
-                    snap, s, res, q, auds, limit, category, signals, self.synonyms))
+                    snap, s, res, q, auds, limit, category, signals, self.synonyms, self))
         except IndexUnavailable:
             res = SearchResults(query=res.query, page=1, per_page=limit)
         except Exception:  # noqa: BLE001

@@ -60,6 +60,7 @@ COVER_IDF_EXP = 0.0
 MIN_DF_SHARE = 0.01
 LONG_FROM = 8
 LONG_COMMON_SHARE = 0.2
+LONG_RARE_SHARE = 0.01        # = MIN_DF_SHARE: the words whose idf is floored
 LONG_REST_WEIGHT = 0.3
 HIGHLIGHT_MIN_WEIGHT = 0.5
 PAIRS_ALL = False            # proximity pairs: every two informative groups, not only neighbours
@@ -77,6 +78,11 @@ CONTEXT_WORDS = frozenset({"公司"})
 CONTEXT_WEIGHT = 0.3
 #: pinyin slips (容两 → 容量) are corrected like Latin typos (``searching.homophone_fixes``)
 HOMOPHONES = True
+#: a bare number found in more than this share of the visible articles is part of product
+#: names (Microsoft 365: 884 of the corpus's 4,128 articles; the error numbers users type are in
+#: at most 14), not an error code: it is planned as an ordinary word
+NUMBER_WORD_SHARE = 0.05
+NUMBER_WORD_MIN_DF = 20      # …and in more articles than this (a small library's 809 stays a code)
 #: minimum share of the plan's coverage weight a page must match, by number of informative
 #: groups (more groups than listed: the last value)
 MIN_SHARE = {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}
@@ -107,6 +113,7 @@ class Group:
     alts: list[tuple[tuple[str, ...], float]] = field(default_factory=list)
     filler: bool = False
     split: list["Group"] | None = None           # ``vpn809`` → groups of ``vpn`` and ``809``
+    number: bool = False                         # a bare number taken for a code (NUMBER_CODES)
 
     @property
     def text(self) -> str:
@@ -187,7 +194,7 @@ def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:
     for t in toks:
         if t.kind in (WORD, CODE):
             kind = CODE if NUMBER_CODES and t.kind == WORD and _NUMBER.fullmatch(t.text) else t.kind
-            g = Group((t.text,), kind, [((t.text,), 1.0)])
+            g = Group((t.text,), kind, [((t.text,), 1.0)], number=kind != t.kind)
             if g.kind == WORD:
                 cov = _cover(t.text)
                 if cov:
@@ -237,6 +244,12 @@ def _unknown_cjk(g: Group) -> bool:
             and is_cjk(w))
 
 
+def _rare_phrasing(g: Group) -> bool:
+    """A Chinese word of two characters or more (what a long description's rare words are)."""
+    return (g.kind == WORD and len(g.words) == 1 and len(g.words[0]) > 1
+            and not any(c.isascii() for c in g.words[0]))
+
+
 def _single_char(g: Group) -> bool:
     return g.kind == WORD and len(g.words) == 1 and len(g.words[0]) == 1 and not g.words[0].isascii()
 
@@ -253,7 +266,8 @@ def _idf(df: int, ndocs: int) -> float:
     return math.log(1.0 + (ndocs - df + 0.5) / (df + 0.5))
 
 
-def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = None) -> Plan:
+def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = None,
+         titles: bool = False) -> Plan:
     """The executable plan.  ``df(word) -> int``: documents holding the word in any field.
 
     A group's document frequency is that of its broadest *same-word* alternative (weight ≥
@@ -261,7 +275,10 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
     if they were one term: the rare colloquial ``连不上`` is as common as the ``连接`` it
     stands for, and a page that happens to use the colloquial word is not lifted by its
     rarity.  The group's idf (from that frequency) caps every alternative's idf and is its
-    coverage weight."""
+    coverage weight.
+
+    ``titles``: ``df`` counts titles (suggest), where a word in one title is the title's
+    topic, not a long description's phrasing (no ``LONG_RARE_SHARE`` rule)."""
     def alt_df(ws):
         return min(df(w) for w in ws)
 
@@ -294,16 +311,27 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
     informative = [i for i, (g, _a, _d) in enumerate(live) if not g.filler]
     if not informative:                       # only filler words: they are the query
         informative = list(range(len(live)))
+    # a bare number in many articles is part of product names (Microsoft 365), not a code
+    product = max(NUMBER_WORD_SHARE * ndocs, NUMBER_WORD_MIN_DF)
+    kinds = [WORD if g.kind == CODE and g.number and d > product else g.kind for g, _a, d in live]
     keep = set(informative)
     if len(informative) > LONG_FROM:
         # a long description: its generic words (found in more than LONG_COMMON_SHARE of the
-        # articles) count little; codes always count fully
+        # articles) count little, and so do its Chinese words found in (nearly) no article
+        # (fewer than LONG_RARE_SHARE: 几次, 里面, 之类, 区别 — the writer's phrasing, not the
+        # topic; round 2 measured the opposite, keeping only the rarest words, and lost);
+        # codes, Latin words (product names) and single characters (their own rules below)
+        # are never taken for phrasing
         keep = {i for i in informative
-                if live[i][0].kind == CODE or live[i][2] <= LONG_COMMON_SHARE * ndocs}
+                if kinds[i] == CODE
+                or (live[i][2] <= LONG_COMMON_SHARE * ndocs
+                    and (titles or live[i][2] >= LONG_RARE_SHARE * ndocs
+                         or not _rare_phrasing(live[i][0])))}
     floor = MIN_DF_SHARE * ndocs
     others = any(i not in chars for i in informative)
     for i, (g, alts, d) in enumerate(live):
         idf = _idf(max(d, floor), ndocs)
+        kind = kinds[i]
         plain_char = _single_char(g) and not (SINGLE_CHAR_VARIANT and _has_word_variant(alts))
         if i in keep and plain_char and i in chars and others:
             # a character of a word no article holds (放 of 放假), without a word variant
@@ -317,7 +345,7 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
             # 输入): its own document frequency says little about how informative it is
             weight, cover = SINGLE_CHAR_WEIGHT, SINGLE_CHAR_WEIGHT * idf ** COVER_IDF_EXP
         elif i in keep:
-            weight, cover = (CODE_WEIGHT if g.kind == CODE else 1.0), idf ** COVER_IDF_EXP
+            weight, cover = (CODE_WEIGHT if kind == CODE else 1.0), idf ** COVER_IDF_EXP
         elif i in informative:
             weight, cover = LONG_REST_WEIGHT, 0.0
         else:
@@ -325,7 +353,7 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
         if (i in keep and len(keep) > 1 and g.kind == WORD and len(g.words) == 1
                 and g.words[0] in CONTEXT_WORDS):
             weight *= CONTEXT_WEIGHT
-        out.append(PlanGroup(g.words, g.kind, alts, weight, cover, idf))
+        out.append(PlanGroup(g.words, kind, alts, weight, cover, idf))
     n = sum(1 for g in out if g.cover > 0)
     min_share = MIN_SHARE.get(n, MIN_SHARE[max(MIN_SHARE)]) if n else 0.0
     if PAIRS_ALL:

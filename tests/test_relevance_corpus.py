@@ -25,6 +25,9 @@ code 0.989, colloquial 0.530, keyword 0.902, long 0.584, mixed 0.894, traditiona
 Rounds 7–8 (rel3: 公司 a context word; pinyin: homophone slips corrected): tune / test MRR@10
 0.842 / 0.679, R@1 0.795 / 0.591, R@5 0.719 / 0.592, Hit@10 0.938 / 0.843 (jieba+BM25 0.574 / 0.470,
 Hit@10 0.703 / 0.661 in the same run); typo over both halves 0.773, colloquial 0.532.
+Round 9 (rel9: product numbers are words, long descriptions' nearly-absent words count little,
+failure-word vocabulary, typeahead slips): tune MRR@10 0.844, R@1 0.800, R@5 0.721, Hit@10 0.938
+(jieba+BM25 0.574 / 0.703); the test half was not run.
 Ranking work raises them — edit the table, nothing else.
 """
 
@@ -52,7 +55,7 @@ KINDS = {"colloquial", "keyword", "code", "traditional", "mixed", "typo", "long"
 
 # scope -> metric -> floor. "tune"/"test": all queries of that half; a kind: both halves.
 FLOORS = {
-    "tune": {"R@1": 0.77, "R@5": 0.70, "MRR@10": 0.82, "Hit@10": 0.92},
+    "tune": {"R@1": 0.78, "R@5": 0.70, "MRR@10": 0.82, "Hit@10": 0.92},
     "test": {"R@1": 0.57, "R@5": 0.57, "MRR@10": 0.66, "Hit@10": 0.83},
     "campus": {"MRR@10": 0.83},
     "code": {"MRR@10": 0.97},

@@ -80,3 +80,17 @@ def test_a_rare_reading_is_not_a_slip(fresh):
     assert "dao" in homophones.readings("受")
     assert fresh.search("不受").did_you_mean is None
     assert fresh.search("不道").did_you_mean == "不到"     # 道 reads dao first: a slip
+
+
+
+def test_the_typeahead_corrects_a_slip_too(fresh):
+    # titles that hold the slip's characters as typed (重至…, 至…) and titles with 密码 alone
+    # compete; the slip is corrected in the words typed so far (重至 → 重置) and at the end of
+    # the text, where 至 is no start of the word meant: the corrected text is ranked as
+    # complete words too (before: 重至科技简介 first, and 密码重至 found no password page)
+    fresh.update([make_doc(f"x/policy-{i}", f"密码策略与复杂度要求 {i}", "说明。") for i in range(3)]
+                 + [make_doc("x/xeon", "至强处理器的服务器", "说明。"),
+                    make_doc("x/company", "重至科技简介", "说明。")])
+    for text in ("重至密码", "密码重至", "重至密码 ", "邮箱重至密码"):
+        got = slugs(fresh.suggest(text, limit=5))
+        assert got and got[0] == "account/password-reset", (text, got)

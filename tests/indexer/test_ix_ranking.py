@@ -271,3 +271,49 @@ def test_the_company_context_word_does_not_decide(tmp_path):
     assert slugs(eng.search("公司的vpn连不上"))[0] == "vpn/trouble"
     assert [g.weight for g in _plan(eng, "公司").groups] == [1.0]
     eng.close()
+
+
+def test_a_number_in_many_articles_is_part_of_product_names_not_a_code(tmp_path):
+    """microsoft 365 忘记密码: 365 is in a fifth of a Microsoft library (product names), so it
+    is an ordinary word (``NUMBER_WORD_SHARE``, and at least ``NUMBER_WORD_MIN_DF`` articles, so a
+    small library's error codes stay codes); as an error code (weight 1.5, no length
+    normalisation) it put every 「Microsoft 365 …」 title above the password pages."""
+    from indexer.query import CODE_WEIGHT, NUMBER_WORD_MIN_DF, NUMBER_WORD_SHARE
+
+    eng = _engine(tmp_path, [
+        make_doc("acct/forgot", "忘记密码时如何重置", "忘记密码后在自助门户重置 Microsoft 365 账户密码。" + FILLER),
+        *[make_doc(f"m365/{i}", f"Microsoft 365 订阅说明 {i}",
+                   "Microsoft 365 的 365 天订阅。Microsoft 365 商业版。" + FILLER) for i in range(24)],
+        make_doc("ras/codes", "远程访问错误代码", "789：L2TP 连接尝试失败。" + FILLER * 3),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(60)],
+    ])
+    assert 25 / 86 > NUMBER_WORD_SHARE and 25 > NUMBER_WORD_MIN_DF
+    p = _plan(eng, "microsoft 365 忘记密码")
+    assert [g.kind for g in p.groups if g.words == ("365",)] == ["word"]
+    assert slugs(eng.search("microsoft 365 忘记密码"))[0] == "acct/forgot"
+    # a number in few articles is still an error code
+    assert [(g.kind, g.weight) for g in _plan(eng, "L2TP 789").groups if g.words == ("789",)] == [
+        ("code", CODE_WEIGHT)]
+    eng.close()
+
+
+def test_a_long_description_does_not_hang_on_words_no_article_holds(tmp_path):
+    """In a description of more than ``LONG_FROM`` words, a Chinese word found in (nearly) no
+    article (两年, 越来越, 剩下, 东西: under ``LONG_RARE_SHARE``) is the writer's phrasing: it
+    weighs ``LONG_REST_WEIGHT`` without coverage, like the generic words; product names and
+    codes keep their weight."""
+    from indexer.query import LONG_REST_WEIGHT
+
+    eng = _engine(tmp_path, [
+        make_doc("disk/free", "释放磁盘空间", "磁盘空间不足时，删除临时文件和旧的系统更新；outlook 的数据文件也可以移走。" + FILLER),
+        *[make_doc(f"disk/{i}", f"磁盘管理 {i}", "磁盘空间的分配和扩展卷。" + FILLER) for i in range(3)],
+        make_doc("x/story", "用户来信", "用了两年的笔记本越来越旧，剩下的东西都很慢，开机也慢。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER + "电脑 开机 系统") for i in range(150)],
+    ])
+    q = "电脑用了两年越来越慢，开机要好几分钟，系统提示磁盘空间不足，剩下哪些东西可以删掉，outlook 也打不开"
+    p = _plan(eng, q)
+    weights = {"".join(g.words): (g.weight, g.cover) for g in p.groups}
+    assert weights["两年"] == (LONG_REST_WEIGHT, 0.0) and weights["剩下"] == (LONG_REST_WEIGHT, 0.0)
+    assert weights["磁盘空间"][0] == 1.0 and weights["outlook"][0] == 1.0   # outlook: in one article
+    assert slugs(eng.search(q))[0] == "disk/free"
+    eng.close()

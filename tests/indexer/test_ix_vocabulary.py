@@ -109,3 +109,46 @@ def test_english_function_words_are_filler_and_a_bare_lian_means_connect(table):
     assert not groups[("wifi",)].filler
     assert dict(groups[("连",)].alts)[("连接",)] == VARIANT_WEIGHT
     assert {"not", "with", "your"} <= FILLER and "vpn" not in FILLER
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("关不上", ("无法", "关闭")),
+    ("起不来", ("无法", "启动")),
+    ("不通", ("连接", "失败")),
+    ("卸", ("卸载",)),
+    ("收", ("接收",)),
+    ("没有声音", ("音频",)),
+    ("没声音", ("音频",)),
+    ("打不出字", ("无法", "输入")),
+])
+def test_round_9_failure_words_and_one_character_verbs(table, typed, written):
+    """「卸不掉」, 「无法收信」, 「ping不通」: jieba cuts the phrase, leaving a one-character verb
+    (or keeps a fused "cannot V" word) that stands for the word help pages use."""
+    assert _alts(table, typed)[written] == VARIANT_WEIGHT
+
+
+def test_a_one_character_verb_with_a_variant_weighs_as_the_word(tmp_path):
+    """office 卸不掉: 卸 stands for 卸载 (weight 1, not the 0.5 of a stray character), so the
+    uninstall page beats pages that say office more often."""
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path)
+    eng.rebuild([
+        make_doc("office/uninstall", "从电脑卸载 Office", "在设置中卸载 Office。" + FILLER),
+        *[make_doc(f"office/{i}", f"Office 使用技巧 {i}", "Office 的 Office 功能。掉线时重试。" + FILLER)
+          for i in range(4)],
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("office卸不掉"))[0] == "office/uninstall"
+    eng.close()
+
+
+@pytest.mark.parametrize("taiwan, written", [
+    ("憑證", ("证书",)),
+    ("當機", ("死机",)),
+    ("快取", ("缓存",)),
+    ("寄信", tuple(words("发送邮件"))),
+    ("共用", ("共享",)),
+    ("試算表", ("电子表格",)),
+])
+def test_round_9_taiwan_words_reach_the_mainland_word(table, taiwan, written):
+    """t2s converts characters, not words: 憑證 becomes 凭证, which mainland pages call 证书."""
+    assert _alts(table, taiwan)[written] == SYNONYM_WEIGHT
