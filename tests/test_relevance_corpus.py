@@ -27,7 +27,10 @@ Rounds 7–8 (rel3: 公司 a context word; pinyin: homophone slips corrected): t
 Hit@10 0.703 / 0.661 in the same run); typo over both halves 0.773, colloquial 0.532.
 Round 9 (rel9: product numbers are words, long descriptions' nearly-absent words count little,
 failure-word vocabulary, typeahead slips): tune MRR@10 0.844, R@1 0.800, R@5 0.721, Hit@10 0.938
-(jieba+BM25 0.574 / 0.703); the test half was not run.
+(jieba+BM25 0.574 / 0.703). The test half, run once by the lead after the round was merged:
+MRR@10 0.690, R@1 0.606, R@5 0.602, Hit@10 0.866 (jieba+BM25 0.470 / 0.661); per kind over both
+halves campus 0.848, code 0.989, colloquial 0.536, keyword 0.902, long 0.599, mixed 0.894,
+traditional 0.806, typo 0.773.
 Ranking work raises them — edit the table, nothing else.
 """
 
@@ -56,14 +59,14 @@ KINDS = {"colloquial", "keyword", "code", "traditional", "mixed", "typo", "long"
 # scope -> metric -> floor. "tune"/"test": all queries of that half; a kind: both halves.
 FLOORS = {
     "tune": {"R@1": 0.78, "R@5": 0.70, "MRR@10": 0.82, "Hit@10": 0.92},
-    "test": {"R@1": 0.57, "R@5": 0.57, "MRR@10": 0.66, "Hit@10": 0.83},
+    "test": {"R@1": 0.59, "R@5": 0.59, "MRR@10": 0.68, "Hit@10": 0.85},
     "campus": {"MRR@10": 0.83},
     "code": {"MRR@10": 0.97},
     "colloquial": {"MRR@10": 0.51},
     "keyword": {"MRR@10": 0.88},
-    "long": {"MRR@10": 0.56},
+    "long": {"MRR@10": 0.58},
     "mixed": {"MRR@10": 0.87},
-    "traditional": {"MRR@10": 0.74},
+    "traditional": {"MRR@10": 0.79},
     "typo": {"MRR@10": 0.75},
 }
 ATTRS = {"R@1": "r_at_1", "R@5": "r_at_5", "MRR@10": "mrr_at_10", "Hit@10": "hit_at_10"}
