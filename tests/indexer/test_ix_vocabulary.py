@@ -204,3 +204,29 @@ def test_round_10_an_english_stub_title_does_not_beat_the_chinese_page(tmp_path)
     assert slugs(eng.search("邮件被隔离了"))[0] == "zh/quarantine"
     assert "zh/quarantine" in slugs(eng.search("outlook quarantine 邮件"))[:2]
     eng.close()
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("统一认证", ("统一身份认证",)),
+    ("一卡通", ("校园卡",)),
+    ("寝室", ("宿舍",)),
+    ("本校", ("我校",)),
+    ("校内网", ("校园网",)),
+    ("信息中心", ("网络信息中心",)),
+    ("缴费", ("续费",)),
+    ("老师", ("教职工",)),
+    ("审计", ("审核",)),
+    ("排错", ("疑难解答",)),
+    ("域控", ("域控制器",)),
+    ("邮件追踪", ("邮件", "跟踪")),
+])
+def test_round_10_campus_and_agent_wording_reaches_the_pages_word(typed, written):
+    """A university's (or a company's) own names for its services, and the words agents use
+    for admin features (审计 where the translated pages say 审核), at SYNONYM_WEIGHT."""
+    groups = parse(typed, SynonymTable())
+    alts = {a: w for g in groups for a, w in g.alts}
+    assert alts[written] == SYNONYM_WEIGHT
+
+
+def test_round_10_a_firewall_lets_through_what_pages_allow(table):
+    assert _alts(table, "放行")[("允许",)] == VARIANT_WEIGHT
