@@ -172,6 +172,10 @@ def test_round_9_taiwan_words_reach_the_mainland_word(table, taiwan, written):
     ("autofill", ("自动", "填充")),
     ("spell check", ("拼写", "检查")),
     ("app", ("应用程序",)),
+    ("dock", ("扩展坞",)),
+    ("enroll", ("注册",)),
+    ("disable", ("禁用",)),
+    ("export", ("导出",)),
 ])
 def test_round_10_english_words_typed_inside_chinese_reach_the_chinese_word(typed, written):
     """「outlook quarantine 里的邮件」, 「shared mailbox 权限」: the translated pages say 隔离,
