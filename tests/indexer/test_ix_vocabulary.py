@@ -172,7 +172,7 @@ def test_round_9_taiwan_words_reach_the_mainland_word(table, taiwan, written):
     ("autofill", ("自动", "填充")),
     ("spell check", ("拼写", "检查")),
     ("app", ("应用程序",)),
-    ("dock", ("扩展坞",)),
+    ("dock", ("扩展", "坞")),
     ("enroll", ("注册",)),
     ("disable", ("禁用",)),
     ("export", ("导出",)),
