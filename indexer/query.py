@@ -70,6 +70,7 @@ PAIRS_MAX_GROUPS = 8         # (measured: no better than neighbours; kept for ex
 SINGLE_CHAR_VARIANT = True   # a one-character word with a word variant (忘 → 忘记) weighs as a word
 COMPOUND_WEIGHT = 1.0        # neighbouring words forming a dictionary word (密码忘了 → 忘记密码)
 COMPOUND_MAX_CHARS = 6
+COMPOUND_OWN_IDF = True      # merged, the compound keeps its own idf (the group cap rises to it)
 COMPOUND_MERGE = True        # the compound is an alternative of the rarer of its two words, not a group of its own
 #: a bare number of 3-5 digits typed in a query (``L2TP 789``, ``outlook 0x…`` is a code
 #: already) is taken for an error code unless it looks like a year (19xx, 20xx)
@@ -370,7 +371,8 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
             for at, c in compounds:
                 g = out[at]
                 out[at] = PlanGroup(g.words, g.kind, g.alts + [a for a in c.alts if a not in g.alts],
-                                    g.weight, g.cover, g.idf, g.required)
+                                    g.weight, g.cover, max(g.idf, c.idf) if COMPOUND_OWN_IDF else g.idf,
+                                    g.required)
         else:
             out.extend(c for _, c in compounds)
     return Plan(out, min_share, pairs)
