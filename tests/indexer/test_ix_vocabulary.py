@@ -191,6 +191,7 @@ def test_round_10_english_words_typed_inside_chinese_reach_the_chinese_word(type
     ("隔离", ("quarantine",)),
     ("安装", ("install",)),
     ("会议", ("meeting",)),
+    ("活动目录", ("active", "directory")),
 ])
 def test_round_10_a_chinese_word_reaches_the_english_word_only_as_a_stand_in(table, chinese, english):
     from indexer.synonyms import CROSS_SCRIPT_WEIGHT
@@ -227,6 +228,9 @@ def test_round_10_an_english_stub_title_does_not_beat_the_chinese_page(tmp_path)
     ("排错", ("疑难解答",)),
     ("域控", ("域控制器",)),
     ("邮件追踪", ("邮件", "跟踪")),
+    ("集群", ("群集",)),
+    ("负载均衡", ("负载平衡",)),
+    ("终端服务", ("远程桌面", "服务")),
 ])
 def test_round_10_campus_and_agent_wording_reaches_the_pages_word(typed, written):
     """A university's (or a company's) own names for its services, and the words agents use
