@@ -21,8 +21,10 @@ engine executes (``ranking.rank``): alternatives found nowhere are dropped; a gl
 nowhere becomes its two halves (``vpn`` + ``809``); every group gets a *weight* (1, filler
 ``FILLER_WEIGHT``) and a *coverage* weight (its idf; 0 for filler), and the plan a minimum
 share of coverage a page must reach (``MIN_SHARE``); neighbouring words that together are
-one dictionary word the index holds, in either order (``密码忘了`` → ``忘记密码``), add a
-group for that compound (``COMPOUND_WEIGHT``, no coverage).  Long descriptions keep their
+one dictionary word the index holds, in either order (``密码忘了`` → ``忘记密码``), add that
+compound as an alternative (weight 1) of the rarer of the two words (``COMPOUND_MERGE``; before
+round 10 it was a group of its own, ``COMPOUND_WEIGHT``, no coverage, which counted the need
+twice on pages holding the compound).  Long descriptions keep their
 ``LONG_KEEP`` most informative groups (codes first, then by idf) at full weight; the other
 words still count, at ``LONG_REST_WEIGHT``, without coverage.
 """
@@ -68,6 +70,8 @@ PAIRS_MAX_GROUPS = 8         # (measured: no better than neighbours; kept for ex
 SINGLE_CHAR_VARIANT = True   # a one-character word with a word variant (忘 → 忘记) weighs as a word
 COMPOUND_WEIGHT = 1.0        # neighbouring words forming a dictionary word (密码忘了 → 忘记密码)
 COMPOUND_MAX_CHARS = 6
+COMPOUND_OWN_IDF = True      # merged, the compound keeps its own idf (the group cap rises to it)
+COMPOUND_MERGE = True        # the compound is an alternative of the rarer of its two words, not a group of its own
 #: a bare number of 3-5 digits typed in a query (``L2TP 789``, ``outlook 0x…`` is a code
 #: already) is taken for an error code unless it looks like a year (19xx, 20xx)
 NUMBER_CODES = True
@@ -362,20 +366,29 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
     else:
         pairs = [(i, i + 1) for i in range(len(out) - 1) if out[i].cover > 0 and out[i + 1].cover > 0]
     if COMPOUND_WEIGHT:
-        out.extend(_compounds(out, df, ndocs))
+        compounds = _compounds(out, df, ndocs)
+        if COMPOUND_MERGE:
+            for at, c in compounds:
+                g = out[at]
+                out[at] = PlanGroup(g.words, g.kind, g.alts + [a for a in c.alts if a not in g.alts],
+                                    g.weight, g.cover, max(g.idf, c.idf) if COMPOUND_OWN_IDF else g.idf,
+                                    g.required)
+        else:
+            out.extend(c for _, c in compounds)
     return Plan(out, min_share, pairs)
 
 
-def _compounds(groups: list[PlanGroup], df, ndocs: int) -> list[PlanGroup]:
+def _compounds(groups: list[PlanGroup], df, ndocs: int) -> list[tuple[int, PlanGroup]]:
     """Neighbouring query words that together are one dictionary word the index holds, in
-    either order (``密码忘了`` → ``忘记密码``, ``打印 双面`` → ``双面打印``): an extra group for
-    that word, without coverage.  Chinese puts the topic first (密码忘了), articles name the
+    either order (``密码忘了`` → ``忘记密码``, ``打印 双面`` → ``双面打印``): (index of the rarer
+    of the two groups, a group for that word without coverage) — ``plan`` merges it into that
+    group as an alternative (``COMPOUND_MERGE``) or adds it as a group.  Chinese puts the topic first (密码忘了), articles name the
     need (忘记密码); the page that uses the compound is about it, a page that merely holds
     both words somewhere is not."""
     seg = segment.get()
     out = []
     have = {g.words for g in groups}
-    for a, b in zip(groups, groups[1:]):
+    for i, (a, b) in enumerate(zip(groups, groups[1:])):
         if a.cover <= 0 or b.cover <= 0 or a.kind != WORD or b.kind != WORD:
             continue
         found = {}
@@ -389,8 +402,9 @@ def _compounds(groups: list[PlanGroup], df, ndocs: int) -> list[PlanGroup]:
                             found[c] = d
         if found:
             idf = _idf(max(max(found.values()), MIN_DF_SHARE * ndocs), ndocs)
-            out.append(PlanGroup(tuple(found)[:1], WORD, [((c,), 1.0) for c in found],
-                                 COMPOUND_WEIGHT, 0.0, idf))
+            rarer = i if a.idf >= b.idf else i + 1
+            out.append((rarer, PlanGroup(tuple(found)[:1], WORD, [((c,), 1.0) for c in found],
+                                         COMPOUND_WEIGHT, 0.0, idf)))
     return out
 
 

@@ -152,3 +152,93 @@ def test_a_one_character_verb_with_a_variant_weighs_as_the_word(tmp_path):
 def test_round_9_taiwan_words_reach_the_mainland_word(table, taiwan, written):
     """t2s converts characters, not words: 憑證 becomes 凭证, which mainland pages call 证书."""
     assert _alts(table, taiwan)[written] == SYNONYM_WEIGHT
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("install", ("安装",)),
+    ("quarantine", ("隔离",)),
+    ("invite", ("邀请",)),
+    ("unlock", ("解锁",)),
+    ("rename", ("重命名",)),
+    ("delete", ("删除",)),
+    ("guest", ("来宾",)),
+    ("reminder", ("提醒",)),
+    ("meeting", ("会议",)),
+    ("failed", ("失败",)),
+    ("policy", ("策略",)),
+    ("shared mailbox", ("共享", "邮箱")),
+    ("safe senders", ("安全", "发件人")),
+    ("cookies", ("缓存",)),
+    ("autofill", ("自动", "填充")),
+    ("spell check", ("拼写", "检查")),
+    ("app", ("应用程序",)),
+    ("dock", ("扩展", "坞")),
+    ("enroll", ("注册",)),
+    ("disable", ("禁用",)),
+    ("export", ("导出",)),
+])
+def test_round_10_english_words_typed_inside_chinese_reach_the_chinese_word(typed, written):
+    """「outlook quarantine 里的邮件」, 「shared mailbox 权限」: the translated pages say 隔离,
+    共享邮箱; the English word reaches them at TO_CHINESE_WEIGHT, below the word typed."""
+    from indexer.synonyms import TO_CHINESE_WEIGHT
+
+    groups = parse(typed, SynonymTable())
+    alts = {a: w for g in groups for a, w in g.alts}
+    assert alts[written] == TO_CHINESE_WEIGHT
+
+
+@pytest.mark.parametrize("chinese, english", [
+    ("隔离", ("quarantine",)),
+    ("安装", ("install",)),
+    ("会议", ("meeting",)),
+    ("活动目录", ("active", "directory")),
+])
+def test_round_10_a_chinese_word_reaches_the_english_word_only_as_a_stand_in(table, chinese, english):
+    from indexer.synonyms import CROSS_SCRIPT_WEIGHT
+
+    assert _alts(table, chinese)[english] == CROSS_SCRIPT_WEIGHT
+
+
+def test_round_10_an_english_stub_title_does_not_beat_the_chinese_page(tmp_path):
+    """邮件 被隔离: the page about quarantined mail says 隔离 in its body; a three-word English
+    stub whose title holds the new synonym (quarantine) must stay below it, while the English
+    query finds the Chinese page through the synonym."""
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path)
+    eng.rebuild([
+        make_doc("zh/quarantine", "找不到的邮件怎么办",
+                 "被系统隔离的邮件在隔离区里，管理员可以从隔离区释放邮件。" + FILLER),
+        make_doc("en/stub", "Quarantine policy overview", "Quarantine policy overview."),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", "邮件 设置 " + FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("邮件被隔离了"))[0] == "zh/quarantine"
+    assert "zh/quarantine" in slugs(eng.search("outlook quarantine 邮件"))[:2]
+    eng.close()
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("统一认证", ("统一身份认证",)),
+    ("一卡通", ("校园卡",)),
+    ("寝室", ("宿舍",)),
+    ("本校", ("我校",)),
+    ("校内网", ("校园网",)),
+    ("信息中心", ("网络信息中心",)),
+    ("缴费", ("续费",)),
+    ("老师", ("教职工",)),
+    ("审计", ("审核",)),
+    ("排错", ("疑难解答",)),
+    ("域控", ("域控制器",)),
+    ("邮件追踪", ("邮件", "跟踪")),
+    ("集群", ("群集",)),
+    ("负载均衡", ("负载平衡",)),
+    ("终端服务", ("远程桌面", "服务")),
+])
+def test_round_10_campus_and_agent_wording_reaches_the_pages_word(typed, written):
+    """A university's (or a company's) own names for its services, and the words agents use
+    for admin features (审计 where the translated pages say 审核), at SYNONYM_WEIGHT."""
+    groups = parse(typed, SynonymTable())
+    alts = {a: w for g in groups for a, w in g.alts}
+    assert alts[written] == SYNONYM_WEIGHT
+
+
+def test_round_10_a_firewall_lets_through_what_pages_allow(table):
+    assert _alts(table, "放行")[("允许",)] == VARIANT_WEIGHT
