@@ -33,7 +33,10 @@ halves campus 0.848, code 0.989, colloquial 0.536, keyword 0.902, long 0.599, mi
 traditional 0.806, typo 0.773.
 Round 10 (rel10: a compound is an alternative of its rarer word; vocabulary for English words typed
 inside Chinese, campus and admin wording): tune MRR@10 0.848, R@1 0.805, R@5 0.721, Hit@10 0.938
-(jieba+BM25 0.574 / 0.703); campus on the tuning half 0.817 -> 0.850. Test half not run.
+(jieba+BM25 0.574 / 0.703); campus on the tuning half 0.817 -> 0.850. The test half, run once by
+the lead after the merge: MRR@10 0.692, R@1 0.606, R@5 0.606, Hit@10 0.874 (jieba+BM25 0.470 /
+0.661); colloquial 0.438 -> 0.444 (Hit@10 0.625 -> 0.656), every other kind equal; per kind over
+both halves campus 0.868, colloquial 0.539.
 Ranking work raises them — edit the table, nothing else.
 """
 
@@ -62,8 +65,8 @@ KINDS = {"colloquial", "keyword", "code", "traditional", "mixed", "typo", "long"
 # scope -> metric -> floor. "tune"/"test": all queries of that half; a kind: both halves.
 FLOORS = {
     "tune": {"R@1": 0.79, "R@5": 0.70, "MRR@10": 0.83, "Hit@10": 0.92},
-    "test": {"R@1": 0.59, "R@5": 0.59, "MRR@10": 0.68, "Hit@10": 0.85},
-    "campus": {"MRR@10": 0.83},
+    "test": {"R@1": 0.59, "R@5": 0.59, "MRR@10": 0.68, "Hit@10": 0.86},
+    "campus": {"MRR@10": 0.85},
     "code": {"MRR@10": 0.97},
     "colloquial": {"MRR@10": 0.51},
     "keyword": {"MRR@10": 0.88},
