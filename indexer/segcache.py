@@ -26,6 +26,7 @@ from array import array
 from collections import OrderedDict
 
 import numpy as np
+from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 from whoosh.system import _INT_SIZE
 
@@ -154,8 +155,8 @@ def _w3_blocks(m):
 
 
 def _fast_w3(m) -> bool:
-    return (type(m).__name__ == "W3LeafMatcher" and not getattr(m, "_byteids", True)
-            and hasattr(m, "_baseoffset") and hasattr(m._postfile, "get_int"))
+    """A Whoosh 3 leaf matcher over integer document numbers (every field of our schema)."""
+    return type(m) is W3LeafMatcher and not m._byteids
 
 
 def read_postings(segreader, fieldname: str, text: str, keep_values: bool) -> SegPostings:
@@ -180,33 +181,20 @@ def read_postings(segreader, fieldname: str, text: str, keep_values: bool) -> Se
                            np.concatenate(w_parts) if w_parts else _EMPTY_F,
                            np.array(starts, dtype=np.int32) if keep_values else None,
                            values)
+    # any other matcher (inline postings of a term in one document, another codec): posting by
+    # posting, from the first one (the deletion filter may have skipped some; kept, as above)
+    m.reset()
     ids = array("i")
     ws = array("f")
     starts = array("i") if keep_values else None
     values = [] if keep_values else None
-    if hasattr(m, "_read_ids") and hasattr(m, "_next_block"):
-        while m.is_active():
-            if m._ids is None:
-                m._read_ids()
-            if m._weights is None:
-                m._read_weights()
-            if keep_values:
-                if m._values is None:
-                    m._read_values()
-                starts.append(len(ids))
-                values.append(m._values)
-            ids.extend(m._ids)
-            w = m._weights
-            ws.extend(w if isinstance(w, array) and w.typecode == "f" else array("f", w))
-            m._next_block()
-    else:                                   # generic matcher: posting by posting
-        while m.is_active():
-            if keep_values:
-                starts.append(len(ids))
-                values.append((m.value(),))
-            ids.append(m.id())
-            ws.append(m.weight())
-            m.next()
+    while m.is_active():
+        if keep_values:
+            starts.append(len(ids))
+            values.append((m.value(),))
+        ids.append(m.id())
+        ws.append(m.weight())
+        m.next()
     return SegPostings(np.frombuffer(ids, dtype=np.int32).copy(),
                        np.frombuffer(ws, dtype=np.float32).copy(),
                        np.frombuffer(starts, dtype=np.int32).copy() if keep_values else None,

@@ -177,9 +177,7 @@ def test_posting_blocks_read_directly_equal_whooshs_matcher(fresh):
                     continue
                 for btext, _ti in lr.iter_field(field):
                     text = btext.decode("utf-8")
-                    m = segcache._raw_leaf(lr, field, text)
-                    if not segcache._fast_w3(m):
-                        continue
+                    fast = segcache._fast_w3(segcache._raw_leaf(lr, field, text))
                     keep = field in ("title", "body")
                     got = segcache.read_postings(lr, field, text, keep)
                     ids, weights, values = _whoosh_postings(lr, field, text)
@@ -187,8 +185,9 @@ def test_posting_blocks_read_directly_equal_whooshs_matcher(fresh):
                     assert got.weights.tolist() == np.array(weights, dtype=np.float32).tolist()
                     if keep:
                         assert [v for block in got.values for v in block] == values
-                        assert got.starts.tolist() == list(range(0, len(ids), 128))[:len(got.values)]
-                        multi += len(got.values) > 1
+                        if fast:
+                            assert got.starts.tolist() == list(range(0, len(ids), 128))[:len(got.values)]
+                            multi += len(got.values) > 1
                     checked += 1
         assert checked > 100 and multi >= 2               # multi-block terms were among them
     finally:
