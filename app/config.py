@@ -12,6 +12,7 @@ from pathlib import Path
 SETTINGS = (
     "KB_INSTANCE_DIR",
     "KB_DATABASE_URL",
+    "KB_SQLITE_SYNCHRONOUS",  # SQLite only: NORMAL (default) or FULL — see app/db.py
     "KB_INDEX_DIR",
     "KB_ARTICLES_DIR",
     "KB_SECRET_KEY",
@@ -96,6 +97,7 @@ def resolve(app, overrides: dict | None) -> None:
 
     WorkerSettings.from_config(cfg)
     cfg["KB_TRUSTED_PROXIES"] = trusted_proxies(cfg.get("KB_TRUSTED_PROXIES"))
+    cfg["KB_SQLITE_SYNCHRONOUS"] = sqlite_synchronous(cfg.get("KB_SQLITE_SYNCHRONOUS"))
     from .requests.settings import RequesterSettings
 
     RequesterSettings.from_config(cfg)
@@ -103,6 +105,26 @@ def resolve(app, overrides: dict | None) -> None:
 
 class ProxySettingError(ValueError):
     pass
+
+
+class SqliteSettingError(ValueError):
+    pass
+
+
+#: ``PRAGMA synchronous`` levels offered for the SQLite database (OFF is not: a commit could
+#: be lost even when only the portal's process dies)
+SQLITE_SYNCHRONOUS = ("NORMAL", "FULL", "EXTRA")
+
+
+def sqlite_synchronous(value) -> str:
+    """``KB_SQLITE_SYNCHRONOUS``: when a SQLite commit waits for the disk (app/db.py)."""
+    if value is None or str(value).strip() == "":
+        return "NORMAL"
+    level = str(value).strip().upper()
+    if level not in SQLITE_SYNCHRONOUS:
+        raise SqliteSettingError(
+            f"KB_SQLITE_SYNCHRONOUS：应为 NORMAL、FULL 或 EXTRA，收到的是 {value!r}")
+    return level
 
 
 def trusted_proxies(value) -> int:

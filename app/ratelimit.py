@@ -43,6 +43,8 @@ class SqliteWindow:
         con = sqlite3.connect(self.path, timeout=10, isolation_level=None)
         con.execute("PRAGMA journal_mode=WAL")
         con.execute("PRAGMA busy_timeout=10000")
+        # counters, not records: a power cut may forget the last hits, no commit waits for the disk
+        con.execute("PRAGMA synchronous=NORMAL")
         return con
 
     def _run(self, work):
