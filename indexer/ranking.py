@@ -38,6 +38,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from .segcache import DECODED_PER_TERM
+from .synonyms import VARIANT_WEIGHT
 
 import numpy as np
 
@@ -69,6 +70,11 @@ PROXIMITY_WINDOW = 3
 PROXIMITY_WEIGHT = 0.5
 PROXIMITY_ORDERED = True     # neighbours must appear in query order
 PROXIMITY_SAME_POSITION = True   # distance 0 counts: a compound's pieces share its position
+#: a colloquial variant of several Chinese words (删不掉 → 无法 删除) scores the sum of its words,
+#: not their mean: it is how articles state the need, every word of it is part of it; with the
+#: mean it never beat the single-word variant beside it (删除), which pages about restoring
+#: deleted files hold too (round 11).  Product names (win10 → windows 10) keep the mean.
+PHRASE_VARIANT_SUM = True
 TERM_CACHE_BYTES = 32 * 1024 * 1024   # per snapshot: combined term scores (numpy)
 
 
@@ -285,8 +291,9 @@ class Terms:
 
 
 def alternative_scores(tv: Terms, terms: tuple[str, ...], cap=None,
-                       model=None) -> tuple[np.ndarray, np.ndarray]:
-    """One alternative: a word, or several words that must all occur (mean of their scores)."""
+                       model=None, phrase: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """One alternative: a word, or several words that must all occur (mean of their scores; the
+    sum when ``phrase``: a colloquial variant stated as several words)."""
     ids, sc = tv.scores(terms[0], cap, model)
     if len(terms) == 1 or not len(ids):
         return ids, sc
@@ -297,7 +304,7 @@ def alternative_scores(tv: Terms, terms: tuple[str, ...], cap=None,
         if not len(common):
             return _EMPTY_I, _EMPTY_F
         ids, total = common, total[i1] + sc2[i2]
-    return ids, total / len(terms)
+    return ids, (total if phrase else total / len(terms))
 
 
 def title_docs(tv: Terms, alts) -> np.ndarray:
@@ -330,7 +337,9 @@ def group_scores(tv: Terms, alts, cap=None, model=None) -> tuple[np.ndarray, np.
     n log n and the largest cost of a search at 100,000 articles)."""
     parts = []
     for terms, weight in alts:
-        ids, sc = alternative_scores(tv, terms, cap, model)
+        phrase = (PHRASE_VARIANT_SUM and len(terms) > 1 and weight == VARIANT_WEIGHT
+                  and not any(w.isascii() for w in terms))   # not a product name (windows 10)
+        ids, sc = alternative_scores(tv, terms, cap, model, phrase)
         if len(ids):
             parts.append((ids, sc * weight))
     if not parts:
