@@ -253,12 +253,17 @@ def test_round_10_a_firewall_lets_through_what_pages_allow(table):
     ("帐单", ("账单",)),
     ("高可用", ("高可用性",)),
     ("自己", ("自动",)),
+    ("好久", ("延迟",)),
+    ("秘书", ("委派",)),
+    ("助理", ("代理人",)),
+    ("粘贴", ("剪贴板",)),
 ])
 def test_round_11_the_other_spelling_and_the_written_word_are_variants(table, typed, written):
     """账 and 帐 spell the same words (the translated pages write 帐户 in 650 articles, 账户 in
     41): the other spelling is the same word at VARIANT_WEIGHT, not a synonym at 0.5 — it also
     counts for the title.  高可用 is 高可用性 cut short; a thing that updates or restarts 自己
-    (by itself) does so 自动."""
+    (by itself) does so 自动; mail that takes 好久 to arrive is delayed (延迟), the assistant
+    who manages your calendar is a delegate (委派), copy and paste goes through the clipboard."""
     assert _alts(table, typed)[written] == VARIANT_WEIGHT
 
 
