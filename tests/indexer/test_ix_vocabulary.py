@@ -293,3 +293,12 @@ def test_round_11_the_school_is_what_campus_pages_call_the_campus(table):
     alts = _alts(table, "学校")
     for written in ("校园", "校内", "我校", "大学"):
         assert alts[(written,)] == SYNONYM_WEIGHT
+
+
+@pytest.mark.parametrize("typed", ["失败", "无法"])
+def test_round_11_a_failure_is_answered_by_the_troubleshooting_page(table, typed):
+    """Autopilot 部署 失败: the page that answers is titled 「使用 AutoPilot 时 Windows 疑难解答」;
+    the translated pages title their troubleshooting articles 疑难解答 / 故障排除."""
+    alts = _alts(table, typed)
+    assert alts[("疑难解答",)] == VARIANT_WEIGHT
+    assert alts[("故障排除",)] == VARIANT_WEIGHT
