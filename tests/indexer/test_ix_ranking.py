@@ -359,3 +359,25 @@ def test_a_failure_phrase_variant_counts_every_word(tmp_path, monkeypatch):
     eng = _engine(tmp_path / "mean", docs)
     assert slugs(eng.search("sharepoint文件删不掉"))[0] == "sp/restore"
     eng.close()
+
+
+def test_a_failure_phrase_counts_every_word_only_where_they_stand_together(tmp_path, monkeypatch):
+    """摄像头打不开 → 无法 打开: a page saying 无法打开摄像头 answers; one that says 无法登录 in
+    one place and 打开摄像头 in another does not, and keeps only the mean of the phrase (round 11:
+    the corpus's 「不熟悉 Teams？」 beat the camera page through two far-apart words)."""
+    from indexer import ranking
+
+    docs = [
+        make_doc("cam/apart", "摄像头设置", "无法登录时请重启。" + FILLER + "打开摄像头。"),
+        make_doc("cam/together", "摄像头问题", "无法打开摄像头时检查权限。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", "摄像头 说明 " + FILLER) for i in range(6)],
+        *[make_doc(f"err/{i}", f"问题 {i}", "无法 登录 " + FILLER) for i in range(3)],
+        *[make_doc(f"open/{i}", f"打开 {i}", "打开 设置 " + FILLER) for i in range(3)],
+    ]
+    eng = _engine(tmp_path, docs)
+    assert slugs(eng.search("摄像头打不开"))[0] == "cam/together"
+    eng.close()
+    monkeypatch.setattr(ranking, "PHRASE_ADJACENT", False)
+    eng = _engine(tmp_path / "anywhere", docs)
+    assert slugs(eng.search("摄像头打不开"))[0] == "cam/apart"
+    eng.close()
