@@ -335,3 +335,49 @@ def test_a_long_description_does_not_hang_on_words_no_article_holds(tmp_path):
     assert weights["磁盘空间"][0] == 1.0 and weights["outlook"][0] == 1.0   # outlook: in one article
     assert slugs(eng.search(q))[0] == "disk/free"
     eng.close()
+
+
+def test_a_failure_phrase_variant_counts_every_word(tmp_path, monkeypatch):
+    """文件删不掉: the variant 无法 删除 states the failure as the pages do.  Scored as the mean
+    of its words it never beat the single-word variant 删除 beside it, so pages about restoring
+    deleted files (已删除, more often and in the title) won; summed, the page that says 无法删除
+    is first (round 11).  With the mean the restore page wins again."""
+    from indexer import ranking
+
+    docs = [
+        make_doc("sp/cannot-delete", "无法删除项目",
+                 "如果无法删除 SharePoint 中的文件，检查文件是否被签出或受保留策略保护。" + FILLER),
+        make_doc("sp/restore", "还原已删除的文件",
+                 "SharePoint 中已删除的文件会进入回收站，可以从回收站还原。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", "文件 说明 " + FILLER) for i in range(6)],
+        *[make_doc(f"err/{i}", f"问题 {i}", "无法 登录 " + FILLER) for i in range(3)],
+    ]
+    eng = _engine(tmp_path, docs)
+    assert slugs(eng.search("sharepoint文件删不掉"))[0] == "sp/cannot-delete"
+    eng.close()
+    monkeypatch.setattr(ranking, "PHRASE_VARIANT_SUM", False)
+    eng = _engine(tmp_path / "mean", docs)
+    assert slugs(eng.search("sharepoint文件删不掉"))[0] == "sp/restore"
+    eng.close()
+
+
+def test_a_failure_phrase_counts_every_word_only_where_they_stand_together(tmp_path, monkeypatch):
+    """摄像头打不开 → 无法 打开: a page saying 无法打开摄像头 answers; one that says 无法登录 in
+    one place and 打开摄像头 in another does not, and keeps only the mean of the phrase (round 11:
+    the corpus's 「不熟悉 Teams？」 beat the camera page through two far-apart words)."""
+    from indexer import ranking
+
+    docs = [
+        make_doc("cam/apart", "摄像头设置", "无法登录时请重启。" + FILLER + "打开摄像头。"),
+        make_doc("cam/together", "摄像头问题", "无法打开摄像头时检查权限。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", "摄像头 说明 " + FILLER) for i in range(6)],
+        *[make_doc(f"err/{i}", f"问题 {i}", "无法 登录 " + FILLER) for i in range(3)],
+        *[make_doc(f"open/{i}", f"打开 {i}", "打开 设置 " + FILLER) for i in range(3)],
+    ]
+    eng = _engine(tmp_path, docs)
+    assert slugs(eng.search("摄像头打不开"))[0] == "cam/together"
+    eng.close()
+    monkeypatch.setattr(ranking, "PHRASE_ADJACENT", False)
+    eng = _engine(tmp_path / "anywhere", docs)
+    assert slugs(eng.search("摄像头打不开"))[0] == "cam/apart"
+    eng.close()

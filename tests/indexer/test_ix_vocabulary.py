@@ -242,3 +242,63 @@ def test_round_10_campus_and_agent_wording_reaches_the_pages_word(typed, written
 
 def test_round_10_a_firewall_lets_through_what_pages_allow(table):
     assert _alts(table, "放行")[("允许",)] == VARIANT_WEIGHT
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("账户", ("帐户",)),
+    ("帐户", ("账户",)),
+    ("账号", ("帐号",)),
+    ("帐号", ("账号",)),
+    ("账单", ("帐单",)),
+    ("帐单", ("账单",)),
+    ("高可用", ("高可用性",)),
+    ("自己", ("自动",)),
+    ("好久", ("延迟",)),
+    ("秘书", ("委派",)),
+    ("助理", ("代理人",)),
+    ("粘贴", ("剪贴板",)),
+])
+def test_round_11_the_other_spelling_and_the_written_word_are_variants(table, typed, written):
+    """账 and 帐 spell the same words (the translated pages write 帐户 in 650 articles, 账户 in
+    41): the other spelling is the same word at VARIANT_WEIGHT, not a synonym at 0.5 — it also
+    counts for the title.  高可用 is 高可用性 cut short; a thing that updates or restarts 自己
+    (by itself) does so 自动; mail that takes 好久 to arrive is delayed (延迟), the assistant
+    who manages your calendar is a delegate (委派), copy and paste goes through the clipboard."""
+    assert _alts(table, typed)[written] == VARIANT_WEIGHT
+
+
+def test_round_11_gone_is_also_what_the_translated_pages_call_missing(table):
+    """不见了: the translated Microsoft pages render "missing" as 缺少 (缺少 OneNote 2016)."""
+    groups = parse("onenote不见了", table)
+    alts = {a: w for g in groups for a, w in g.alts}
+    assert alts[("缺少",)] == VARIANT_WEIGHT
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("teams webinar", ("网络", "研讨会")),
+    ("rds broker", ("连接", "代理")),
+    ("whiteboard", ("白板",)),
+    ("inbox-rule 审计", ("收件箱", "规则")),
+])
+def test_round_11_microsoft_365_feature_names_typed_in_english(typed, written):
+    from indexer.synonyms import TO_CHINESE_WEIGHT
+
+    groups = parse(typed, SynonymTable())
+    alts = {a: w for g in groups for a, w in g.alts}
+    assert alts[written] == TO_CHINESE_WEIGHT
+
+
+def test_round_11_the_school_is_what_campus_pages_call_the_campus(table):
+    """学校 → 校园 / 校内 / 我校 / 大学: words only the campus pages use."""
+    alts = _alts(table, "学校")
+    for written in ("校园", "校内", "我校", "大学"):
+        assert alts[(written,)] == SYNONYM_WEIGHT
+
+
+@pytest.mark.parametrize("typed", ["失败", "无法"])
+def test_round_11_a_failure_is_answered_by_the_troubleshooting_page(table, typed):
+    """Autopilot 部署 失败: the page that answers is titled 「使用 AutoPilot 时 Windows 疑难解答」;
+    the translated pages title their troubleshooting articles 疑难解答 / 故障排除."""
+    alts = _alts(table, typed)
+    assert alts[("疑难解答",)] == VARIANT_WEIGHT
+    assert alts[tuple(words("故障排除"))] == VARIANT_WEIGHT
