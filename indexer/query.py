@@ -115,6 +115,8 @@ FEEDBACK_PROPORTIONAL = True
 FEEDBACK_MAX_SPREAD = 1e9
 #: the first pass's best this many pages keep their places; feedback orders the rest
 FEEDBACK_KEEP_HEAD = 0
+#: …and only for queries that hold a filler word (老是, 怎么, 一直: typed as spoken)
+FEEDBACK_NEEDS_FILLER = False
 
 _LATIN_WORD = re.compile(r"[a-z][a-z\-]{3,}")
 _NUMBER = re.compile(r"(?!19[0-9]{2}$|20[0-9]{2}$)[0-9]{3,5}")
@@ -407,6 +409,8 @@ def wants_feedback(p: Plan) -> bool:
     """Pseudo-relevance feedback applies to a wordy query without an error code: at least
     ``FEEDBACK_MIN_GROUPS`` informative groups (coverage > 0)."""
     if FEEDBACK_TERMS <= 0 or any(g.kind == CODE for g in p.groups):
+        return False
+    if FEEDBACK_NEEDS_FILLER and not any(g.cover <= 0 and g.weight <= FILLER_WEIGHT for g in p.groups):
         return False
     return sum(1 for g in p.groups if g.cover > 0) >= FEEDBACK_MIN_GROUPS
 
