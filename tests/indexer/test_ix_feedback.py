@@ -87,3 +87,32 @@ def test_feedback_lifts_a_page_in_the_vocabulary_of_the_best_pages(tmp_path, mon
     assert on.index("mail/template") < on.index("hr/names")
     assert all("签名</mark>" not in h.snippet for h in r.hits)    # feedback words are not marked
     eng.close()
+
+
+def test_passage_coverage_lifts_the_page_that_answers_in_one_paragraph(tmp_path, monkeypatch):
+    """``ranking.PASSAGE_WEIGHT`` (round 12, measured and left off): two pages hold the same
+    query words as often; the one holding them within ``PASSAGE_WINDOW`` positions wins."""
+    from indexer import ranking
+
+    spread = "。".join(["其他说明文字与问题无关"] * 12)
+    docs = [
+        make_doc("guide/scattered", "部署指南",
+                 "打印机 " + spread + " 队列 " + spread + " 卡住 " + spread + " 清除"),
+        make_doc("fix/paragraph", "常见问题",
+                 spread + " 打印机 队列 卡住 时 清除 " + spread + "。" + spread),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(8)],
+    ]
+    q = "打印机 队列 卡住 清除"
+    monkeypatch.setattr(ranking, "PASSAGE_WEIGHT", 0.0)
+    monkeypatch.setattr(ranking, "PROXIMITY_WEIGHT", 0.0)
+    eng = SearchEngine(tmp_path / "off" / "index", cache_dir=tmp_path / "off")
+    eng.rebuild(docs)
+    off = {h.slug: h.score for h in eng.search(q).hits}
+    eng.close()
+    monkeypatch.setattr(ranking, "PASSAGE_WEIGHT", 0.3)
+    eng = SearchEngine(tmp_path / "on" / "index", cache_dir=tmp_path / "on")
+    eng.rebuild(docs)
+    on = {h.slug: h.score for h in eng.search(q).hits}
+    eng.close()
+    assert on["fix/paragraph"] / off["fix/paragraph"] == pytest.approx(1.3, rel=1e-3)
+    assert on["guide/scattered"] / off["guide/scattered"] < 1.3 - 0.1
