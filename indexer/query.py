@@ -118,6 +118,12 @@ FEEDBACK_KEEP_HEAD = 0
 #: …and only for queries that hold a filler word (老是, 怎么, 一直: typed as spoken)
 FEEDBACK_NEEDS_FILLER = False
 
+#: IDF-graded weights in wordy queries (round 12): with at least ``IDF_GRADE_FROM`` informative
+#: groups, each word group's weight × (its idf / the query's largest idf) ** ``IDF_GRADE_EXP``
+#: (codes keep theirs); BM25 already multiplies by idf once, this sharpens it.  0: off
+IDF_GRADE_EXP = 0.0
+IDF_GRADE_FROM = 5
+
 _LATIN_WORD = re.compile(r"[a-z][a-z\-]{3,}")
 _NUMBER = re.compile(r"(?!19[0-9]{2}$|20[0-9]{2}$)[0-9]{3,5}")
 _GLUED = re.compile(r"([a-z]{2,})([0-9]+)|([0-9]+)([a-z]{2,})")
@@ -385,6 +391,11 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
                 and g.words[0] in CONTEXT_WORDS):
             weight *= CONTEXT_WEIGHT
         out.append(PlanGroup(g.words, kind, alts, weight, cover, idf))
+    if IDF_GRADE_EXP and sum(1 for g in out if g.cover > 0) >= IDF_GRADE_FROM:
+        top = max(g.idf for g in out if g.cover > 0)
+        out = [PlanGroup(g.words, g.kind, g.alts,
+                         g.weight * (g.idf / top) ** IDF_GRADE_EXP if g.kind == WORD and top > 0 else g.weight,
+                         g.cover, g.idf, g.required) for g in out]
     n = sum(1 for g in out if g.cover > 0)
     min_share = MIN_SHARE.get(n, MIN_SHARE[max(MIN_SHARE)]) if n else 0.0
     if PAIRS_ALL:

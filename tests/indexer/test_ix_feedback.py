@@ -116,3 +116,24 @@ def test_passage_coverage_lifts_the_page_that_answers_in_one_paragraph(tmp_path,
     eng.close()
     assert on["fix/paragraph"] / off["fix/paragraph"] == pytest.approx(1.3, rel=1e-3)
     assert on["guide/scattered"] / off["guide/scattered"] < 1.3 - 0.1
+
+
+def test_idf_graded_weights_scale_word_groups_by_their_idf(monkeypatch):
+    """``query.IDF_GRADE_EXP`` (round 12, measured both ways and left off): in a query of at
+    least ``IDF_GRADE_FROM`` informative groups a word group weighs (idf / largest idf) ** exp."""
+    from indexer.query import Group, plan
+
+    words = ["打印机", "队列", "卡住", "清除", "设置"]
+    df = {"打印机": 40, "队列": 30, "卡住": 20, "清除": 100, "设置": 800}
+    groups = [Group((w,), "word", [((w,), 1.0)]) for w in words]
+    monkeypatch.setattr(query, "IDF_GRADE_EXP", 0.0)
+    flat = plan(groups, lambda w: df.get(w, 0), 4000)
+    assert [g.weight for g in flat.groups] == [1.0] * 5
+    monkeypatch.setattr(query, "IDF_GRADE_EXP", 1.0)
+    monkeypatch.setattr(query, "IDF_GRADE_FROM", 5)
+    graded = plan(groups, lambda w: df.get(w, 0), 4000)
+    top = max(g.idf for g in graded.groups)
+    assert [g.weight for g in graded.groups] == pytest.approx([g.idf / top for g in graded.groups])
+    assert graded.groups[2].weight == pytest.approx(1.0) and graded.groups[4].weight < 0.5
+    monkeypatch.setattr(query, "IDF_GRADE_FROM", 6)               # fewer groups: untouched
+    assert [g.weight for g in plan(groups, lambda w: df.get(w, 0), 4000).groups] == [1.0] * 5
