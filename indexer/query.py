@@ -27,6 +27,11 @@ round 10 it was a group of its own, ``COMPOUND_WEIGHT``, no coverage, which coun
 twice on pages holding the compound).  Long descriptions keep their
 ``LONG_KEEP`` most informative groups (codes first, then by idf) at full weight; the other
 words still count, at ``LONG_REST_WEIGHT``, without coverage.
+
+Measured in round 12 and left off (indexer/README.md): pseudo-relevance feedback
+(``wants_feedback``, ``feedback_plan``: a second plan derived from the first, executed by
+``searching._match``; ``FEEDBACK_TERMS = 0``) and IDF-graded weights in wordy queries
+(``IDF_GRADE_EXP = 0``).
 """
 from __future__ import annotations
 

@@ -24,6 +24,8 @@ numpy from the snapshot's postings:
 * **proximity**: the best ``PROXIMITY_TOP`` pages get a bonus for each pair of neighbouring
   query groups that appear next to each other (in order, at most ``PROXIMITY_WINDOW``
   positions apart) in the title or the body.
+* **passage coverage** (round 12, off: ``PASSAGE_WEIGHT = 0``): the share of the query found
+  within ``PASSAGE_WINDOW`` body positions; measured on the corpus tuning half and lost.
 
 Every visible match is scored (exact totals and facets; ranking signals may lift any of
 them).  The per-snapshot caches hold the field lengths (numpy arrays) and each term's
