@@ -30,8 +30,8 @@ words still count, at ``LONG_REST_WEIGHT``, without coverage.
 
 Measured in round 12 and left off (indexer/README.md): pseudo-relevance feedback
 (``wants_feedback``, ``feedback_plan``: a second plan derived from the first, executed by
-``searching._match``; ``FEEDBACK_TERMS = 0``) and IDF-graded weights in wordy queries
-(``IDF_GRADE_EXP = 0``).
+``searching._match``; ``FEEDBACK_TERMS = 0``), IDF-graded weights in wordy queries
+(``IDF_GRADE_EXP = 0``) and near-duplicate demotion (``DIVERSIFY = 0``).
 """
 from __future__ import annotations
 
@@ -122,6 +122,14 @@ FEEDBACK_MAX_SPREAD = 1e9
 FEEDBACK_KEEP_HEAD = 0
 #: …and only for queries that hold a filler word (老是, 怎么, 一直: typed as spoken)
 FEEDBACK_NEEDS_FILLER = False
+
+#: near-duplicate demotion (round 12, MMR-style): among the first pass's best ``DIVERSIFY_TOP``
+#: pages, one whose title words overlap a better page's by at least ``DIVERSIFY_SIMILAR``
+#: (Jaccard) scores × (1 − ``DIVERSIFY``), so copies (zh-Hans / zh-TW, renamed duplicates) leave
+#: room in the top 10 for other pages.  0: off
+DIVERSIFY = 0.0
+DIVERSIFY_TOP = 30
+DIVERSIFY_SIMILAR = 0.6
 
 #: IDF-graded weights in wordy queries (round 12): with at least ``IDF_GRADE_FROM`` informative
 #: groups, each word group's weight × (its idf / the query's largest idf) ** ``IDF_GRADE_EXP``

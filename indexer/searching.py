@@ -123,7 +123,35 @@ def _match(ctx, snap, s, groups, auds, allowed):
         fp = query.feedback_plan(p, _feedback_pages(s, ranked), tv.df, tv.ndocs)
         if fp is not None:
             ranked = _keep_head(ranked, rank(tv, fp), query.FEEDBACK_KEEP_HEAD)
+    if query.DIVERSIFY and len(ranked) > 1:
+        ranked = _diversify(s, ranked)
     return ranked, p.groups, not ranked.full and len(p.groups) > 1, corrected, dym
+
+
+def _diversify(s, ranked):
+    """Near-duplicate demotion (``query.DIVERSIFY``): among the best ``DIVERSIFY_TOP`` matches,
+    a page whose title words overlap a better page's by ``DIVERSIFY_SIMILAR`` (Jaccard) or more
+    scores × (1 − ``DIVERSIFY``); the head is sorted again."""
+    from .ranking import Ranked
+
+    k = min(query.DIVERSIFY_TOP, ranked.head, len(ranked))
+    ids = ranked.ids.copy()
+    scores = ranked.scores.copy()
+    titles = []
+    for i, docnum in enumerate(ids[:k].tolist()):
+        t = set(words(s.stored_fields(docnum).get("stored_title") or ""))
+        if t and any(len(t & u) / len(t | u) >= query.DIVERSIFY_SIMILAR for u in titles):
+            scores[i] *= 1.0 - query.DIVERSIFY
+        titles.append(t)
+    order = np.lexsort((ids[:k], -scores[:k]))
+    ids[:k], scores[:k] = ids[:k][order], scores[:k][order]
+    head = ranked.sorted_upto
+    if len(ids) > k:
+        # the demoted may now score below pages after the first k: sort those in too
+        m = min(len(ids), (head or len(ids)))
+        order = np.lexsort((ids[:m], -scores[:m]))
+        ids[:m], scores[:m] = ids[:m][order], scores[:m][order]
+    return Ranked(ids, scores, ranked.full, head)
 
 
 def _keep_head(first, second, head: int):

@@ -137,3 +137,27 @@ def test_idf_graded_weights_scale_word_groups_by_their_idf(monkeypatch):
     assert graded.groups[2].weight == pytest.approx(1.0) and graded.groups[4].weight < 0.5
     monkeypatch.setattr(query, "IDF_GRADE_FROM", 6)               # fewer groups: untouched
     assert [g.weight for g in plan(groups, lambda w: df.get(w, 0), 4000).groups] == [1.0] * 5
+
+
+def test_near_duplicate_titles_make_room_for_other_pages(tmp_path, monkeypatch):
+    """``query.DIVERSIFY`` (round 12, measured and left off): a copy of a better page (the same
+    title words) is demoted below a different page; the first page keeps its place."""
+    docs = [
+        make_doc("a/reset", "重置 Outlook 密码", "重置 outlook 密码 的步骤，重置 密码 后重新登录。" + FILLER),
+        make_doc("a/reset-tw", "重置 Outlook 密码", "重置 outlook 密码 的步骤，重置 密码 后登录。" + FILLER),
+        make_doc("b/forgot", "Outlook 忘记密码", "忘记 密码 时 outlook 可以 重置 密码。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ]
+    q = "outlook 重置 密码"
+    eng = SearchEngine(tmp_path / "off" / "index", cache_dir=tmp_path / "off")
+    eng.rebuild(docs)
+    off = slugs(eng.search(q))
+    eng.close()
+    assert off.index("a/reset-tw") < off.index("b/forgot")
+    monkeypatch.setattr(query, "DIVERSIFY", 0.5)
+    eng = SearchEngine(tmp_path / "on" / "index", cache_dir=tmp_path / "on")
+    eng.rebuild(docs)
+    on = slugs(eng.search(q))
+    eng.close()
+    assert on[0] == off[0]
+    assert on.index("b/forgot") < on.index("a/reset-tw")
