@@ -122,6 +122,8 @@ FEEDBACK_MAX_SPREAD = 1e9
 FEEDBACK_KEEP_HEAD = 0
 #: …and only for queries that hold a filler word (老是, 怎么, 一直: typed as spoken)
 FEEDBACK_NEEDS_FILLER = False
+#: …and only when no page matches every informative group (the query's words are not the pages')
+FEEDBACK_ONLY_RELAXED = False
 
 #: near-duplicate demotion (round 12, MMR-style): among the first pass's best ``DIVERSIFY_TOP``
 #: pages, one whose title words overlap a better page's by at least ``DIVERSIFY_SIMILAR``

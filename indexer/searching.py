@@ -119,7 +119,8 @@ def _match(ctx, snap, s, groups, auds, allowed):
     if not p.groups:
         return _empty(), p.groups, False, corrected, dym
     ranked = rank(tv, p)
-    if query.wants_feedback(p) and len(ranked) and query.unsure(ranked.scores[:10]):
+    if (query.wants_feedback(p) and len(ranked) and query.unsure(ranked.scores[:10])
+            and not (query.FEEDBACK_ONLY_RELAXED and ranked.full)):
         fp = query.feedback_plan(p, _feedback_pages(s, ranked), tv.df, tv.ndocs)
         if fp is not None:
             ranked = _keep_head(ranked, rank(tv, fp), query.FEEDBACK_KEEP_HEAD)
