@@ -27,11 +27,6 @@ round 10 it was a group of its own, ``COMPOUND_WEIGHT``, no coverage, which coun
 twice on pages holding the compound).  Long descriptions keep their
 ``LONG_KEEP`` most informative groups (codes first, then by idf) at full weight; the other
 words still count, at ``LONG_REST_WEIGHT``, without coverage.
-
-Measured in round 12 and left off (indexer/README.md): pseudo-relevance feedback
-(``wants_feedback``, ``feedback_plan``: a second plan derived from the first, executed by
-``searching._match``; ``FEEDBACK_TERMS = 0``), IDF-graded weights in wordy queries
-(``IDF_GRADE_EXP = 0``) and near-duplicate demotion (``DIVERSIFY = 0``).
 """
 from __future__ import annotations
 
@@ -95,49 +90,6 @@ NUMBER_WORD_MIN_DF = 20      # …and in more articles than this (a small librar
 #: minimum share of the plan's coverage weight a page must match, by number of informative
 #: groups (more groups than listed: the last value)
 MIN_SHARE = {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}
-
-#: pseudo-relevance feedback (round 12, RM3-style): a wordy query (at least
-#: ``FEEDBACK_MIN_GROUPS`` informative groups, no error code) is ranked once, the words the
-#: best ``FEEDBACK_DOCS`` pages share (title ×``FEEDBACK_TITLE_TF``, first ``FEEDBACK_BODY_CHARS``
-#: characters of the text) are weighed by how much of those pages they make up (each page by its
-#: share of the first-pass score) × their idf, and the best ``FEEDBACK_TERMS`` of them, found in
-#: at least ``FEEDBACK_MIN_DOCS`` of the pages and in at most ``FEEDBACK_MAX_SHARE`` of the
-#: visible articles, are added as extra groups of weight ``FEEDBACK_WEIGHT`` (the best; the
-#: others in proportion) without coverage; the derived plan is ranked again
-#: (``searching._match``).  0 terms: off.
-FEEDBACK_TERMS = 0
-FEEDBACK_DOCS = 5
-FEEDBACK_WEIGHT = 0.3
-FEEDBACK_MIN_GROUPS = 4
-FEEDBACK_MIN_DOCS = 2
-FEEDBACK_MAX_SHARE = 0.2
-FEEDBACK_TITLE_TF = 3
-FEEDBACK_BODY_CHARS = 1500
-FEEDBACK_PROPORTIONAL = True
-#: …and only when the first pass is unsure: its best score is less than this many times its
-#: tenth best (a flat head; on the tuning half the queries under 1.7 have MRR@10 0.64, the
-#: others 0.93)
-FEEDBACK_MAX_SPREAD = 1e9
-#: the first pass's best this many pages keep their places; feedback orders the rest
-FEEDBACK_KEEP_HEAD = 0
-#: …and only for queries that hold a filler word (老是, 怎么, 一直: typed as spoken)
-FEEDBACK_NEEDS_FILLER = False
-#: …and only when no page matches every informative group (the query's words are not the pages')
-FEEDBACK_ONLY_RELAXED = False
-
-#: near-duplicate demotion (round 12, MMR-style): among the first pass's best ``DIVERSIFY_TOP``
-#: pages, one whose title words overlap a better page's by at least ``DIVERSIFY_SIMILAR``
-#: (Jaccard) scores × (1 − ``DIVERSIFY``), so copies (zh-Hans / zh-TW, renamed duplicates) leave
-#: room in the top 10 for other pages.  0: off
-DIVERSIFY = 0.0
-DIVERSIFY_TOP = 30
-DIVERSIFY_SIMILAR = 0.6
-
-#: IDF-graded weights in wordy queries (round 12): with at least ``IDF_GRADE_FROM`` informative
-#: groups, each word group's weight × (its idf / the query's largest idf) ** ``IDF_GRADE_EXP``
-#: (codes keep theirs); BM25 already multiplies by idf once, this sharpens it.  0: off
-IDF_GRADE_EXP = 0.0
-IDF_GRADE_FROM = 5
 
 _LATIN_WORD = re.compile(r"[a-z][a-z\-]{3,}")
 _NUMBER = re.compile(r"(?!19[0-9]{2}$|20[0-9]{2}$)[0-9]{3,5}")
@@ -406,11 +358,6 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
                 and g.words[0] in CONTEXT_WORDS):
             weight *= CONTEXT_WEIGHT
         out.append(PlanGroup(g.words, kind, alts, weight, cover, idf))
-    if IDF_GRADE_EXP and sum(1 for g in out if g.cover > 0) >= IDF_GRADE_FROM:
-        top = max(g.idf for g in out if g.cover > 0)
-        out = [PlanGroup(g.words, g.kind, g.alts,
-                         g.weight * (g.idf / top) ** IDF_GRADE_EXP if g.kind == WORD and top > 0 else g.weight,
-                         g.cover, g.idf, g.required) for g in out]
     n = sum(1 for g in out if g.cover > 0)
     min_share = MIN_SHARE.get(n, MIN_SHARE[max(MIN_SHARE)]) if n else 0.0
     if PAIRS_ALL:
@@ -429,71 +376,6 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
         else:
             out.extend(c for _, c in compounds)
     return Plan(out, min_share, pairs)
-
-
-def wants_feedback(p: Plan) -> bool:
-    """Pseudo-relevance feedback applies to a wordy query without an error code: at least
-    ``FEEDBACK_MIN_GROUPS`` informative groups (coverage > 0)."""
-    if FEEDBACK_TERMS <= 0 or any(g.kind == CODE for g in p.groups):
-        return False
-    if FEEDBACK_NEEDS_FILLER and not any(g.cover <= 0 and g.weight <= FILLER_WEIGHT for g in p.groups):
-        return False
-    return sum(1 for g in p.groups if g.cover > 0) >= FEEDBACK_MIN_GROUPS
-
-
-def unsure(top_scores) -> bool:
-    """The first pass's best ``FEEDBACK_DOCS``…10 scores (best first) are flat enough for
-    feedback: the best is less than ``FEEDBACK_MAX_SPREAD`` × the last of them."""
-    if len(top_scores) < 2:
-        return False
-    last = float(top_scores[-1])
-    return last > 0 and float(top_scores[0]) < FEEDBACK_MAX_SPREAD * last
-
-
-def feedback_plan(p: Plan, pages: list[tuple[float, list[str], list[str]]], df,
-                  ndocs: int) -> Plan | None:
-    """The derived plan of pseudo-relevance feedback: ``p`` plus up to ``FEEDBACK_TERMS``
-    groups (no coverage, no proximity pairs) for the words the first pass's best pages share.
-    ``pages``: (first-pass score, title words, text words) of each of those pages, best first;
-    ``df`` as for ``plan``.  None when no word qualifies."""
-    if not pages:
-        return None
-    query_words = {w for g in p.groups for ws, _wt in g.alts for w in ws}
-    total = sum(max(sc, 0.0) for sc, _t, _b in pages) or 1.0
-    mass: dict[str, float] = {}
-    seen_in: dict[str, int] = {}
-    for sc, title, body in pages:
-        tf: dict[str, float] = {}
-        for w in title:
-            tf[w] = tf.get(w, 0.0) + FEEDBACK_TITLE_TF
-        for w in body:
-            tf[w] = tf.get(w, 0.0) + 1.0
-        length = sum(tf.values()) or 1.0
-        pd = max(sc, 0.0) / total
-        for w, n in tf.items():
-            mass[w] = mass.get(w, 0.0) + pd * n / length
-            seen_in[w] = seen_in.get(w, 0) + 1
-    floor = MIN_DF_SHARE * ndocs
-    scored = []
-    for w, m in mass.items():
-        if (seen_in[w] < FEEDBACK_MIN_DOCS or w in query_words or w in FILLER
-                or w.startswith(PREFIX_MARK) or w.isdigit()
-                or (len(w) == 1 and not w.isascii()) or (w.isascii() and len(w) < 2)):
-            continue
-        d = df(w)
-        if d <= 1 or d > FEEDBACK_MAX_SHARE * ndocs:
-            continue
-        idf = _idf(max(d, floor), ndocs)
-        scored.append((m * idf, w, idf))
-    if not scored:
-        return None
-    scored.sort(key=lambda x: (-x[0], x[1]))
-    best = scored[0][0]
-    extra = []
-    for v, w, idf in scored[:FEEDBACK_TERMS]:
-        weight = FEEDBACK_WEIGHT * (v / best if FEEDBACK_PROPORTIONAL else 1.0)
-        extra.append(PlanGroup((w,), WORD, [((w,), 1.0)], weight, 0.0, idf))
-    return Plan(p.groups + extra, p.min_share, list(p.pairs))
 
 
 def _compounds(groups: list[PlanGroup], df, ndocs: int) -> list[tuple[int, PlanGroup]]:

@@ -24,8 +24,6 @@ numpy from the snapshot's postings:
 * **proximity**: the best ``PROXIMITY_TOP`` pages get a bonus for each pair of neighbouring
   query groups that appear next to each other (in order, at most ``PROXIMITY_WINDOW``
   positions apart) in the title or the body.
-* **passage coverage** (round 12, off: ``PASSAGE_WEIGHT = 0``): the share of the query found
-  within ``PASSAGE_WINDOW`` body positions; measured on the corpus tuning half and lost.
 
 Every visible match is scored (exact totals and facets; ranking signals may lift any of
 them).  The per-snapshot caches hold the field lengths (numpy arrays) and each term's
@@ -81,16 +79,6 @@ PHRASE_VARIANT_SUM = True
 #: the title or the body; checked for the PROXIMITY_TOP best candidates of a search (not of
 #: suggest's title model), elsewhere the mean
 PHRASE_ADJACENT = True
-#: passage (window) coverage, round 12: for the ``PASSAGE_TOP`` best candidates of a query
-#: with at least ``PASSAGE_MIN_GROUPS`` informative groups, the largest share of the query's
-#: coverage found within ``PASSAGE_WINDOW`` consecutive positions of the body multiplies the
-#: score by (1 + PASSAGE_WEIGHT × share): the page whose words answer the query in one
-#: paragraph, not scattered over a long guide.  0: off
-PASSAGE_WEIGHT = 0.0
-PASSAGE_WINDOW = 30
-PASSAGE_TOP = 15
-PASSAGE_MIN_GROUPS = 3
-PASSAGE_TITLE = True
 TERM_CACHE_BYTES = 32 * 1024 * 1024   # per snapshot: combined term scores (numpy)
 
 
@@ -429,9 +417,6 @@ def rank(tv: Terms, plan) -> Ranked:
         scores = _apart_phrases(rx, s, phrased, cand, scores, total[cand], ("title", "body"))
     if PROXIMITY_WEIGHT and len(plan.pairs):
         scores = _proximity(rx, s, plan, cand, scores)
-    if (PASSAGE_WEIGHT and tv.model == "search"
-            and sum(1 for g in plan.groups if g.cover > 0) >= PASSAGE_MIN_GROUPS):
-        scores = _passage(rx, s, plan, cand, scores, cover_total)
     order, head = ranked_order(cand, scores)
     return Ranked(cand[order].astype(np.int32), scores[order], full, head)
 
@@ -504,57 +489,6 @@ def _near(psa: np.ndarray, psb: np.ndarray) -> bool:
     i = np.searchsorted(psb, psa, side="left" if PROXIMITY_SAME_POSITION else "right")
     ok = i < len(psb)
     return bool(ok.any() and (psb[i[ok]] - psa[ok] <= PROXIMITY_WINDOW).any())
-
-
-def _passage(rx, s, plan, cand, scores, cover_total) -> np.ndarray:
-    """Bonus for the share of the query's coverage found within ``PASSAGE_WINDOW``
-    consecutive body positions, for the best ``PASSAGE_TOP`` candidates."""
-    k = min(PASSAGE_TOP, len(cand))
-    top = np.argpartition(-scores, k - 1)[:k] if len(cand) > k else np.arange(len(cand))
-    where = dict(zip(cand[top].tolist(), top.tolist()))
-    docs = np.sort(cand[top])
-    hits: dict[int, list[tuple[int, int]]] = {}
-    titled: dict[int, set[int]] = {}     # a title word belongs to every passage of its page
-    covers = []
-    for gi, g in enumerate(plan.groups):
-        if g.cover <= 0:
-            continue
-        covers.append(g.cover)
-        ci = len(covers) - 1
-        for terms, weight in g.alts:
-            if len(terms) == 1 and weight >= PROXIMITY_ALT_WEIGHT and not terms[0].startswith(PREFIX_MARK):
-                for d, ps in rx.positions(s, "body", terms[0], docs).items():
-                    hits.setdefault(d, []).extend((p, ci) for p in ps)
-                if PASSAGE_TITLE:
-                    for d in rx.positions(s, "title", terms[0], docs):
-                        titled.setdefault(d, set()).add(ci)
-    if not hits:
-        return scores
-    out = scores.copy()
-    for d in set(hits) | set(titled):
-        found = sorted(hits.get(d, ()))
-        count = [0] * len(covers)
-        have = 0.0
-        for ci in titled.get(d, ()):
-            count[ci] += 1
-            have += covers[ci]
-        best = have
-        j = 0
-        for p, ci in found:
-            if count[ci] == 0:
-                have += covers[ci]
-            count[ci] += 1
-            while p - found[j][0] >= PASSAGE_WINDOW:
-                cj = found[j][1]
-                count[cj] -= 1
-                if count[cj] == 0:
-                    have -= covers[cj]
-                j += 1
-            if have > best:
-                best = have
-        i = where[d]
-        out[i] = out[i] * (1.0 + PASSAGE_WEIGHT * best / cover_total)
-    return out
 
 
 def _proximity(rx, s, plan, cand, scores) -> np.ndarray:

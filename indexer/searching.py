@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from .analysis import words
 from .hits import make_hit, signal
 from . import query
 from .homophones import HomophoneIndex
@@ -119,71 +118,7 @@ def _match(ctx, snap, s, groups, auds, allowed):
     if not p.groups:
         return _empty(), p.groups, False, corrected, dym
     ranked = rank(tv, p)
-    if (query.wants_feedback(p) and len(ranked) and query.unsure(ranked.scores[:10])
-            and not (query.FEEDBACK_ONLY_RELAXED and ranked.full)):
-        fp = query.feedback_plan(p, _feedback_pages(s, ranked), tv.df, tv.ndocs)
-        if fp is not None:
-            ranked = _keep_head(ranked, rank(tv, fp), query.FEEDBACK_KEEP_HEAD)
-    if query.DIVERSIFY and len(ranked) > 1:
-        ranked = _diversify(s, ranked)
     return ranked, p.groups, not ranked.full and len(p.groups) > 1, corrected, dym
-
-
-def _diversify(s, ranked):
-    """Near-duplicate demotion (``query.DIVERSIFY``): among the best ``DIVERSIFY_TOP`` matches,
-    a page whose title words overlap a better page's by ``DIVERSIFY_SIMILAR`` (Jaccard) or more
-    scores × (1 − ``DIVERSIFY``); the head is sorted again."""
-    from .ranking import Ranked
-
-    k = min(query.DIVERSIFY_TOP, ranked.head, len(ranked))
-    ids = ranked.ids.copy()
-    scores = ranked.scores.copy()
-    titles = []
-    for i, docnum in enumerate(ids[:k].tolist()):
-        t = set(words(s.stored_fields(docnum).get("stored_title") or ""))
-        if t and any(len(t & u) / len(t | u) >= query.DIVERSIFY_SIMILAR for u in titles):
-            scores[i] *= 1.0 - query.DIVERSIFY
-        titles.append(t)
-    order = np.lexsort((ids[:k], -scores[:k]))
-    ids[:k], scores[:k] = ids[:k][order], scores[:k][order]
-    head = ranked.sorted_upto
-    if len(ids) > k:
-        # the demoted may now score below pages after the first k: sort those in too
-        m = min(len(ids), (head or len(ids)))
-        order = np.lexsort((ids[:m], -scores[:m]))
-        ids[:m], scores[:m] = ids[:m][order], scores[:m][order]
-    return Ranked(ids, scores, ranked.full, head)
-
-
-def _keep_head(first, second, head: int):
-    """``second`` (the feedback ranking) with ``first``'s best ``head`` matches in front, in
-    their first-pass order and scores raised above the rest."""
-    head = min(head, len(first))
-    if head <= 0:
-        return second
-    from .ranking import Ranked
-
-    top = first.ids[:head]
-    rest = ~np.isin(second.ids, top)
-    ids = np.concatenate([top, second.ids[rest]])
-    lift = float(second.scores[0]) if len(second.scores) else 0.0
-    scores = np.concatenate([first.scores[:head] - first.scores[head - 1] + lift + 1.0,
-                             second.scores[rest]]).astype(np.float32)
-    upto = None if second.sorted_upto is None else head + int(np.count_nonzero(rest[:second.sorted_upto]))
-    return Ranked(ids.astype(np.int32), scores, second.full, upto)
-
-
-def _feedback_pages(s, ranked) -> list[tuple[float, list[str], list[str]]]:
-    """(first-pass score, title and tag words, words of the first ``FEEDBACK_BODY_CHARS``
-    characters of the text) of the ``FEEDBACK_DOCS`` best matches, for ``query.feedback_plan``."""
-    out = []
-    k = min(query.FEEDBACK_DOCS, len(ranked))
-    for docnum, score in zip(ranked.ids[:k].tolist(), ranked.scores[:k].tolist()):
-        stored = s.stored_fields(docnum)
-        title = words(" ".join((stored.get("stored_title") or "", *(stored.get("stored_tags") or ()))))
-        text = (stored.get("stored_text") or "")[:query.FEEDBACK_BODY_CHARS]
-        out.append((score, title, words(text) if text else []))
-    return out
 
 
 def _empty():
