@@ -23,7 +23,7 @@ from typing import Callable, Iterable, Mapping
 from whoosh import index as windex
 from whoosh import query as wq
 
-from . import searching, segment, suggesting
+from . import poststore, searching, segment, suggesting
 from .analysis import words
 from . import doctable
 from .documents import IndexDocument, from_json, to_fields, to_json
@@ -156,16 +156,20 @@ class SearchEngine:
                     if not s.search(q, limit=1):
                         raise IndexUnavailable(f"probe query {ws!r} found nothing")
 
+    def _procs(self, ndocs: int, procs: int | None = None) -> int:
+        procs = self.procs if procs is None else procs
+        if procs is None:
+            procs = 2 if ((os.cpu_count() or 1) >= 2 and ndocs >= 1000
+                          and threading.active_count() == 1) else 1
+        return procs if ndocs >= 200 else 1
+
     def _bulk_writer(self, ix, ndocs: int, procs: int | None = None):
         """Writer for a full build: 2 processes when it pays off and is safe (measured: the
         build is CPU-bound in Python, ~5.5 CPU-s per 1,000 corpus articles, so two worker
         processes on two cores nearly halve the wall time).  Forking is only done from a
         single-threaded process (a CLI), never inside a threaded web worker."""
-        procs = self.procs if procs is None else procs
-        if procs is None:
-            procs = 2 if ((os.cpu_count() or 1) >= 2 and ndocs >= 1000
-                          and threading.active_count() == 1) else 1
-        if procs > 1 and ndocs >= 200:
+        procs = self._procs(ndocs, procs)
+        if procs > 1:
             return ix.writer(procs=procs, limitmb=max(32, self.limitmb // procs), multisegment=True)
         return ix.writer(limitmb=self.limitmb)
 
@@ -198,6 +202,7 @@ class SearchEngine:
                     w.cancel()
                     raise
                 w.commit()
+                self._write_stores(build_dir, self._procs(len(unique), procs))
                 probe = next(iter(unique.values()), None)
                 self._verify(build_dir, len(unique), probe)
                 with self.store.write_lock():
@@ -208,6 +213,7 @@ class SearchEngine:
                         for entry in replay:
                             _apply_entry(w, entry)
                         w.commit()
+                        self._write_stores(build_dir)
                         log.info("replayed %d update(s) made during the rebuild", len(replay))
                     self.store.write_meta(build_dir, {
                         "fingerprint": pipeline_fingerprint(), "docs": len(unique),
@@ -260,6 +266,7 @@ class SearchEngine:
                 w.cancel()
                 raise
             w.commit()
+            self._write_stores(path)
             if self.store.rebuild_in_progress():
                 self.store.journal_append(entry)
             self.store.touch_stamp()
@@ -289,7 +296,27 @@ class SearchEngine:
             dels = [s for s in have if s not in want]
             stats.deleted = len(dels)
             self.update(ups, dels)
+            # an index written before posting stores existed gets them here (kb index, kb init)
+            if self._write_stores(self.store.current()):
+                self.store.touch_stamp()
             return stats
+
+    @staticmethod
+    def _write_stores(folder, procs: int = 1) -> list[str]:
+        """Posting stores (``poststore``) for the segments of ``folder`` that have none.  Never
+        fails the commit it follows: without a store, readers read Whoosh's blocks."""
+        if folder is None:
+            return []
+        try:
+            t = time.perf_counter()
+            done = poststore.write_missing(folder, procs=procs)
+            if done:
+                log.info("posting stores written for %d segment(s) in %.2fs", len(done),
+                         time.perf_counter() - t)
+            return done
+        except Exception:  # noqa: BLE001
+            log.exception("posting stores not written in %s: searches read the segments", folder)
+            return []
 
     def _stored_hashes(self) -> dict[str, str]:
         ix = _open_for_reading(self.store.current())

@@ -18,18 +18,17 @@ snapshot after a commit only reads what the new segment adds:
 """
 from __future__ import annotations
 
-import io
-import pickle
 import threading
-import zlib
 from array import array
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.system import _INT_SIZE
 
+from .poststore import EMPTY as _STORE_EMPTY
+from .poststore import PostingStore, read_blocks, store_path
 from .text import is_cjk
 
 __all__ = ["SegmentCache", "SegmentInfo", "SegPostings", "segment_key", "segment_lengths",
@@ -93,15 +92,24 @@ class SegPostings:
             n += starts.nbytes + sum(56 + 8 * len(v) + sum(map(len, v)) for v in values)
         self.nbytes = n
 
-    def value(self, local: int):
-        """The raw value (positions) of document ``local``, or None when it has none."""
+    @property
+    def has_values(self) -> bool:
+        """Raw values were kept (or there is no posting to keep them for)."""
+        return self.values is not None or not len(self.ids)
+
+    def raw(self, k: int):
+        """The raw value of the ``k``-th posting, or None when values were not kept."""
         if self.values is None:
-            return None
-        k = int(np.searchsorted(self.ids, local))
-        if k >= len(self.ids) or self.ids[k] != local:
             return None
         b = int(np.searchsorted(self.starts, k, side="right")) - 1
         return self.values[b][k - int(self.starts[b])]
+
+    def value(self, local: int):
+        """The raw value (positions) of document ``local``, or None when it has none."""
+        k = int(np.searchsorted(self.ids, local))
+        if k >= len(self.ids) or self.ids[k] != local:
+            return None
+        return self.raw(k)
 
 
 _NONE = SegPostings(_EMPTY_I, _EMPTY_F)
@@ -112,46 +120,6 @@ def _raw_leaf(segreader, fieldname, text):
     while isinstance(m, FilterMatcher):      # deletions: filtered by the visible set
         m = m.child
     return m
-
-
-def _w3_blocks(m):
-    """(ids, weights, values) of every posting block of a Whoosh 3 leaf matcher, read straight
-    from the postings file: one read per block instead of Whoosh's reader, whose
-    ``pickle.load`` of each block's info tuple pulls the file opcode by opcode (about 25
-    reads per block) and whose ids are delta-decoded by a Python generator.  Same block
-    layout as ``W3LeafMatcher._goto``/``_read_data``: an int length (negative on the last
-    block), the pickled info tuple, then the (optionally zlib-compressed) pickled data."""
-    pf = m._postfile
-    pos = m._baseoffset
-    fixed = m._fixedsize
-    while True:
-        length = pf.get_int(pos)
-        last = length < 0
-        length = abs(length)
-        block = pf.get(pos + _INT_SIZE, length)
-        bio = io.BytesIO(block)
-        count, _maxid, _maxw, comp = pickle.load(bio)[:4]
-        data = block[bio.tell():]
-        if comp:
-            data = zlib.decompress(data)
-        deltas, weights, vs = pickle.loads(data)
-        ids = np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32)
-        if weights is None:
-            ws = np.ones(count, dtype=np.float32)
-        elif isinstance(weights, float):
-            ws = np.full(count, weights, dtype=np.float32)
-        else:
-            ws = np.asarray(weights, dtype=np.float32)
-        if fixed is None or fixed < 0:
-            values = vs
-        elif fixed == 0:
-            values = (None,) * count
-        else:
-            values = tuple(vs[i:i + fixed] for i in range(0, len(vs), fixed))
-        yield ids, ws, values
-        if last:
-            return
-        pos += _INT_SIZE + length
 
 
 def _fast_w3(m) -> bool:
@@ -170,7 +138,7 @@ def read_postings(segreader, fieldname: str, text: str, keep_values: bool) -> Se
         starts = [] if keep_values else None
         values = [] if keep_values else None
         n = 0
-        for ids, ws, vs in _w3_blocks(m):
+        for ids, ws, vs in read_blocks(m._postfile, m._baseoffset, m._fixedsize, keep_values):
             id_parts.append(ids)
             w_parts.append(ws)
             if keep_values:
@@ -210,8 +178,9 @@ def column_values(segreader, fieldname: str) -> list:
 class SegmentInfo:
     """What one segment holds per document number (deletions excluded, see module doc)."""
 
-    def __init__(self, segreader):
+    def __init__(self, segreader, read=None):
         self.key = segment_key(segreader)
+        self._read = read or read_postings     # (segreader, field, text, keep_values) -> postings
         self.n = segreader.doc_count_all()
         self.slugs: list[str] = column_values(segreader, "slug")
         cats = column_values(segreader, "category")
@@ -237,7 +206,7 @@ class SegmentInfo:
         v = self._audiences.get(audience)
         if v is None:
             v = np.zeros(self.n, dtype=bool)
-            p = read_postings(segreader, "audience", audience, False)
+            p = self._read(segreader, "audience", audience, False)
             if len(p.ids):
                 v[p.ids] = True
             self._audiences[audience] = v
@@ -284,33 +253,78 @@ class SegmentInfo:
 
 
 class SegmentCache:
-    """Segment infos and term postings of every live segment, shared by all snapshots."""
+    """Segment infos and term postings of every live segment, shared by all snapshots.
 
-    def __init__(self, max_bytes: int = POSTINGS_BYTES):
+    Postings come from the segment's posting store (``poststore``, mmapped) when the
+    generation folder has a valid one, else from Whoosh's blocks, cached (LRU, ``max_bytes``).
+    A segment found without a store is looked at again on the next snapshot (``retain`` with
+    its folder): a store written after this process first read the segment is picked up."""
+
+    def __init__(self, max_bytes: int = POSTINGS_BYTES, use_stores: bool = True):
         self.max_bytes = max_bytes
+        self.use_stores = use_stores
         self._infos: dict[str, SegmentInfo] = {}
         self._postings: OrderedDict = OrderedDict()
         self.nbytes = 0
+        self._folders: dict[str, Path] = {}
+        #: segment id -> PostingStore, or None (looked for, not usable: Whoosh's blocks)
+        self._stores: dict[str, PostingStore | None] = {}
         self._lock = threading.Lock()
 
     def info(self, segreader) -> SegmentInfo:
         key = segment_key(segreader)
         v = self._infos.get(key)
         if v is None:
-            v = SegmentInfo(segreader)
+            v = SegmentInfo(segreader, self.read)
             with self._lock:
                 v = self._infos.setdefault(key, v)
         return v
 
-    def postings(self, segreader, field: str, text: str, keep_values: bool = False) -> SegPostings:
+    def read(self, segreader, field: str, text: str, keep_values: bool = False):
+        """One term's postings, from the store when there is one, not cached."""
+        st = self.store(segreader)
+        v = st.postings(segreader, field, text) if st is not None else None
+        return v if v is not None else read_postings(segreader, field, text, keep_values)
+
+    def store(self, segreader) -> PostingStore | None:
+        """The segment's posting store, opened on first use (None: no usable store)."""
+        key = segment_key(segreader)
+        try:
+            return self._stores[key]
+        except KeyError:
+            pass
+        folder = self._folders.get(key)
+        st = None
+        if folder is not None and self.use_stores:
+            st = PostingStore.open(store_path(folder, key), key, segreader.doc_count_all())
+        with self._lock:
+            if key in self._stores:
+                return self._stores[key]
+            if folder is not None:        # not known (no snapshot named its folder): ask again
+                self._stores[key] = st
+            if st is not None:
+                # postings read from the blocks before the store was there: the store has them
+                for k in [k for k in self._postings if k[0] == key]:
+                    self.nbytes -= self._postings.pop(k).nbytes
+        return st
+
+    def postings(self, segreader, field: str, text: str, keep_values: bool = False):
+        """One term's postings in one segment: ``SegPostings`` (Whoosh's blocks) or
+        ``poststore.MappedPostings`` (the store); both have ``ids``, ``weights``,
+        ``has_values``, ``raw``/``value`` and ``decoded``."""
+        st = self.store(segreader)       # first: a store found now drops the blocks' copies
         key = (segment_key(segreader), field, text)
         v = self._postings.get(key)
-        if v is not None and (not keep_values or v.values is not None or not len(v.ids)):
+        if v is not None and (not keep_values or v.has_values):
             with self._lock:
                 if key in self._postings:
                     self._postings.move_to_end(key)
             return v
-        v = read_postings(segreader, field, text, keep_values)
+        v = st.postings(segreader, field, text) if st is not None else None
+        if v is None:
+            v = read_postings(segreader, field, text, keep_values)
+        elif v is _STORE_EMPTY:
+            return v
         with self._lock:
             old = self._postings.pop(key, None)
             if old is not None:
@@ -322,20 +336,33 @@ class SegmentCache:
                 self.nbytes -= gone.nbytes
         return v
 
-    def retain(self, segment_ids) -> None:
-        """Forget segments that are no longer in the index (merged away or replaced)."""
+    def retain(self, segment_ids, folder=None) -> None:
+        """Forget segments that are no longer in the index (merged away or replaced).  With
+        ``folder`` (the generation the ids belong to): remember where their posting stores
+        are, and look again for those found missing or unusable before."""
         keep = set(segment_ids)
         with self._lock:
             for k in [k for k in self._infos if k not in keep]:
                 del self._infos[k]
             for k in [k for k in self._postings if k[0] not in keep]:
                 self.nbytes -= self._postings.pop(k).nbytes
+            for k in [k for k in self._stores if k not in keep or self._stores[k] is None]:
+                del self._stores[k]
+            for k in [k for k in self._folders if k not in keep]:
+                del self._folders[k]
+            if folder is not None:
+                for k in keep:
+                    if self._folders.get(k) != Path(folder):
+                        self._folders[k] = Path(folder)
+                        self._stores.pop(k, None)
 
     def clear_postings(self) -> None:
-        """Forget every cached posting (benchmarks: a cold process)."""
+        """Forget every cached posting and open store (benchmarks: a cold process)."""
         with self._lock:
             self._postings.clear()
+            self._stores.clear()
             self.nbytes = 0
 
     def stats(self) -> dict:
-        return {"segments": len(self._infos), "terms": len(self._postings), "bytes": self.nbytes}
+        return {"segments": len(self._infos), "terms": len(self._postings), "bytes": self.nbytes,
+                "stores": sum(1 for v in self._stores.values() if v is not None)}
