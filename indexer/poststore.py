@@ -393,9 +393,10 @@ class PostingStore:
     """One segment's store, mmapped read-only; ``open`` returns None (and logs why) when the
     file cannot be used."""
 
-    def __init__(self, path: Path, mm: mmap.mmap, head: tuple):
+    def __init__(self, path: Path, mm: mmap.mmap, head: tuple, ident=None):
         self.path = path
         self._mm = mm
+        self.ident = ident          # (inode, size, mtime) of the file that was mapped
         (_magic, _v, self.ndocs, nterms, npost, nvoff, nblob, _sid, _f, _crc) = head
         buf = memoryview(mm)
         arrs = {}
@@ -430,13 +431,23 @@ class PostingStore:
                 log.warning("posting store %s not used (%s): postings read from the segment",
                             path, problem)
                 return None
+            st = os.fstat(fd)
             mm = mmap.mmap(fd, size, prot=mmap.PROT_READ)
         except (OSError, ValueError) as e:
             log.warning("posting store %s unreadable (%s): postings read from the segment", path, e)
             return None
         finally:
             os.close(fd)
-        return cls(path, mm, _HEAD.unpack(head))
+        return cls(path, mm, _HEAD.unpack(head), (st.st_ino, st.st_size, st.st_mtime_ns))
+
+    def unchanged(self) -> bool:
+        """The file is still the one mapped (our writers never rewrite one in place; a restore
+        with ``cp`` over the folder does — see README "Index lifecycle")."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return (st.st_ino, st.st_size, st.st_mtime_ns) == self.ident
 
     def term(self, offset: int) -> int:
         """Index of the term whose Whoosh posting list starts at ``offset``, or -1."""

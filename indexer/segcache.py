@@ -9,12 +9,17 @@ snapshot after a commit only reads what the new segment adds:
   lengths (numpy), which documents carry each audience (boolean arrays), the ASCII
   did-you-mean terms.  Deletions are *not* in it: they change from generation to generation
   and are applied by the snapshot (``live_mask``).
-* ``postings`` — one term's postings in one field of one segment as numpy arrays (document
-  numbers local to the segment, weights) plus, for fields with positions, the raw position
-  values of each block, so proximity decodes the positions of a document without re-reading
-  (unpickling, decompressing) posting blocks.  Bounded by memory (``max_bytes``, LRU).
+* ``postings`` — one term's postings in one field of one segment: document numbers local to
+  the segment and weights as numpy arrays, plus, for fields with positions, each posting's
+  raw position value, so proximity decodes the positions of a document without re-reading
+  anything.  From the segment's posting store (``poststore``: a file written after the commit,
+  mmapped — views, no copies) when the generation folder has a valid one; otherwise read
+  from Whoosh's posting blocks (each block unpickled and decompressed once) and kept in a
+  memory-bounded LRU (``max_bytes``).
 
-``retain(segment ids)`` drops segments merged away (called when a snapshot opens).
+``retain(segment ids, folder)`` drops segments merged away and says where their stores are
+(called when a snapshot opens); a segment that had no usable store is looked at again then,
+and a store whose file changed (inode, size, mtime) is dropped and reopened.
 """
 from __future__ import annotations
 
@@ -346,8 +351,13 @@ class SegmentCache:
                 del self._infos[k]
             for k in [k for k in self._postings if k[0] not in keep]:
                 self.nbytes -= self._postings.pop(k).nbytes
-            for k in [k for k in self._stores if k not in keep or self._stores[k] is None]:
-                del self._stores[k]
+            dropped = set()
+            for k in [k for k, st in self._stores.items()
+                      if k not in keep or st is None or not st.unchanged()]:
+                if self._stores.pop(k) is not None:
+                    dropped.add(k)
+            for k in [k for k in self._postings if k[0] in dropped]:
+                self.nbytes -= self._postings.pop(k).nbytes   # views of a file that changed
             for k in [k for k in self._folders if k not in keep]:
                 del self._folders[k]
             if folder is not None:

@@ -251,3 +251,16 @@ def test_a_failed_store_write_never_fails_the_commit(fresh, monkeypatch, caplog)
     monkeypatch.undo()
     fresh.update([make_doc("f/2", "再写 zqfail2", "正文")])
     assert _store_files(fresh) == _toc_segments(fresh)       # the next commit catches up
+
+
+def test_a_store_replaced_under_a_running_reader_is_checked_again(fresh):
+    """A store file replaced behind the reader's back (a restore) is dropped at the next
+    snapshot and validated again: a broken one is not used, the results stay equal."""
+    _bulk(fresh)
+    want = _results(fresh)
+    n = fresh._segments.stats()["stores"]
+    biggest = max(_generation(fresh).glob("*" + poststore.EXT), key=lambda p: p.stat().st_size)
+    _break(biggest, "header")
+    fresh.store.touch_stamp()                     # any commit: the readers open a new snapshot
+    assert _results(fresh) == want
+    assert fresh._segments.stats()["stores"] == n - 1
