@@ -69,6 +69,9 @@ VALUE_FIELDS = frozenset({"title", "body"})
 #: magic, version, ndocs, nterms, npostings, nvoff, nblob, segment id, fields, CRC-32 of the rest
 _HEAD = struct.Struct("<8sIqqqqq64s128sI")
 _FLUSH = 4 * 1024 * 1024
+#: what one scattered read of a mapped store costs in RSS, roughly (a page and its neighbours
+#: mapped by the kernel's fault-around)
+TOUCH = 16 * 1024
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
 
@@ -410,6 +413,8 @@ class PostingStore:
         self.ids, self.weights = arrs["ids"], arrs["weights"]
         self.voff, self.blob = arrs["voff"], arrs["blob"]
         self.fields = frozenset(FIELDS)
+        #: bytes of the file read since the last ``trim`` (an estimate: the pages mapped)
+        self.touched = 0
 
     @classmethod
     def open(cls, path: Path, segid: str, ndocs: int) -> "PostingStore | None":
@@ -475,7 +480,19 @@ class PostingStore:
         if t < 0:
             return None
         a, b = int(self.tstart[t]), int(self.tstart[t + 1])
+        self.touched += 8 * (b - a) + 3 * TOUCH
         return MappedPostings(self, t, self.ids[a:b], self.weights[a:b])
+
+    def trim(self) -> None:
+        """Unmap the pages read so far from this process (``MADV_DONTNEED``; they stay in the
+        page cache, shared with the other workers, and are mapped again on the next read).
+        Without it every page ever read — and the kernel's fault-around neighbours, 64 KB per
+        fault — counts in the worker's RSS for as long as it runs."""
+        try:
+            self._mm.madvise(mmap.MADV_DONTNEED)
+        except (AttributeError, OSError, ValueError):   # closed, or no madvise here
+            pass
+        self.touched = 0
 
 
 class MappedPostings:
@@ -498,6 +515,7 @@ class MappedPostings:
         if self._vb < 0:
             return None
         st = self._store
+        st.touched += 2 * TOUCH
         s = self._blob + int(st.voff[self._vb + k])
         e = self._blob + int(st.voff[self._vb + k + 1])
         return st.blob[s:e].tobytes()

@@ -37,10 +37,12 @@ from .poststore import PostingStore, read_blocks, store_path
 from .text import is_cjk
 
 __all__ = ["SegmentCache", "SegmentInfo", "SegPostings", "segment_key", "segment_lengths",
-           "POSTINGS_BYTES"]
+           "POSTINGS_BYTES", "MAPPED_BYTES"]
 
 #: memory for cached postings per engine (numpy arrays + raw position values)
 POSTINGS_BYTES = 96 * 1024 * 1024
+#: pages of the posting stores read (estimated) before they are unmapped from the process
+MAPPED_BYTES = 64 * 1024 * 1024
 _ENTRY_OVERHEAD = 200          # dict/tuple/array headers per cached term
 DECODED_PER_TERM = 32          # decoded position lists kept per cached term
 _EMPTY_I = np.zeros(0, dtype=np.int32)
@@ -265,9 +267,12 @@ class SegmentCache:
     A segment found without a store is looked at again on the next snapshot (``retain`` with
     its folder): a store written after this process first read the segment is picked up."""
 
-    def __init__(self, max_bytes: int = POSTINGS_BYTES, use_stores: bool = True):
+    def __init__(self, max_bytes: int = POSTINGS_BYTES, use_stores: bool = True,
+                 mapped_bytes: int = MAPPED_BYTES):
         self.max_bytes = max_bytes
         self.use_stores = use_stores
+        #: pages of the stores read (estimated) before they are unmapped from this process
+        self.mapped_bytes = mapped_bytes
         self._infos: dict[str, SegmentInfo] = {}
         self._postings: OrderedDict = OrderedDict()
         self.nbytes = 0
@@ -318,6 +323,9 @@ class SegmentCache:
         ``poststore.MappedPostings`` (the store); both have ``ids``, ``weights``,
         ``has_values``, ``raw``/``value`` and ``decoded``."""
         st = self.store(segreader)       # first: a store found now drops the blocks' copies
+        if st is not None and sum(s.touched for s in self._stores.values() if s is not None) \
+                > self.mapped_bytes:
+            self.trim()
         key = (segment_key(segreader), field, text)
         v = self._postings.get(key)
         if v is not None and (not keep_values or v.has_values):
@@ -365,6 +373,13 @@ class SegmentCache:
                     if self._folders.get(k) != Path(folder):
                         self._folders[k] = Path(folder)
                         self._stores.pop(k, None)
+
+    def trim(self) -> None:
+        """Unmap the store pages read so far (``PostingStore.trim``): keeps the worker's RSS
+        bounded; the views stay valid (pages are mapped again when read)."""
+        for st in list(self._stores.values()):
+            if st is not None:
+                st.trim()
 
     def clear_postings(self) -> None:
         """Forget every cached posting and open store (benchmarks: a cold process)."""

@@ -264,3 +264,20 @@ def test_a_store_replaced_under_a_running_reader_is_checked_again(fresh):
     fresh.store.touch_stamp()                     # any commit: the readers open a new snapshot
     assert _results(fresh) == want
     assert fresh._segments.stats()["stores"] == n - 1
+
+
+def test_unmapping_read_pages_changes_no_result(fresh, monkeypatch):
+    """The store pages a worker read are unmapped past ``mapped_bytes`` (RSS bounded); views
+    handed out before stay valid and every result is the same."""
+    from indexer import poststore as ps
+
+    _bulk(fresh)
+    want = _results(fresh), _results(fresh, BOTH)
+    trims = []
+    original = ps.PostingStore.trim
+    monkeypatch.setattr(ps.PostingStore, "trim", lambda self: (trims.append(1), original(self)))
+    fresh._segments.mapped_bytes = 1              # unmap before every read
+    fresh._gen.clear_caches(segments=True)
+    assert (_results(fresh), _results(fresh, BOTH)) == want
+    assert len(trims) > 10
+    assert all(st.touched < 10 ** 6 for st in fresh._segments._stores.values() if st is not None)
