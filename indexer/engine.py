@@ -190,7 +190,10 @@ class SearchEngine:
                 for d in docs:
                     unique[d.slug] = d
                 ix = windex.create_in(str(build_dir), make_schema())
-                w = self._bulk_writer(ix, len(unique), procs)
+                # decided once, while this process is still single-threaded (the multi-process
+                # writer leaves a queue feeder thread behind)
+                nprocs = self._procs(len(unique), procs)
+                w = self._bulk_writer(ix, len(unique), nprocs)
                 try:
                     for i, d in enumerate(unique.values()):
                         w.add_document(**_clean(to_fields(d)))
@@ -202,7 +205,7 @@ class SearchEngine:
                     w.cancel()
                     raise
                 w.commit()
-                self._write_stores(build_dir, self._procs(len(unique), procs))
+                self._write_stores(build_dir, nprocs)
                 probe = next(iter(unique.values()), None)
                 self._verify(build_dir, len(unique), probe)
                 with self.store.write_lock():
