@@ -261,6 +261,7 @@ class SearchEngine:
             if path is None:
                 raise IndexUnavailable(f"no index at {self.index_dir}")
             ix = _open_for_writing(path)
+            before = {seg.segment_id() for seg in ix._read_toc().segments}
             w = ix.writer(timeout=60.0)
             entry = {"upsert": [to_json(d) for d in ups], "delete": dels}
             try:
@@ -269,7 +270,9 @@ class SearchEngine:
                 w.cancel()
                 raise
             w.commit()
-            self._write_stores(path)
+            # the stores of the segments this commit wrote (new, merged); an older segment
+            # without one is left to sync (kb index): never a long write on a request's path
+            self._write_stores(path, skip=before)
             if self.store.rebuild_in_progress():
                 self.store.journal_append(entry)
             self.store.touch_stamp()
@@ -305,14 +308,15 @@ class SearchEngine:
             return stats
 
     @staticmethod
-    def _write_stores(folder, procs: int = 1) -> list[str]:
-        """Posting stores (``poststore``) for the segments of ``folder`` that have none.  Never
-        fails the commit it follows: without a store, readers read Whoosh's blocks."""
+    def _write_stores(folder, procs: int = 1, skip=()) -> list[str]:
+        """Posting stores (``poststore``) for the segments of ``folder`` that have none (but
+        those in ``skip``).  Never fails the commit it follows: without a store, readers read
+        Whoosh's blocks."""
         if folder is None:
             return []
         try:
             t = time.perf_counter()
-            done = poststore.write_missing(folder, procs=procs)
+            done = poststore.write_missing(folder, procs=procs, skip=skip)
             if done:
                 log.info("posting stores written for %d segment(s) in %.2fs", len(done),
                          time.perf_counter() - t)

@@ -272,10 +272,11 @@ def _pack_head(segid: str, ndocs: int, nterms: int, npost: int, nvoff: int, nblo
     return body[:-4] + struct.pack("<I", crc)
 
 
-def write_missing(folder, *, procs: int = 1) -> list[str]:
-    """Write the store of every segment of the index in ``folder`` that has no valid one
-    (call with the write lock held, or on a build folder nobody else writes).  Leftover
-    temporary files of a crashed writer are removed.  Returns the segment ids written.
+def write_missing(folder, *, procs: int = 1, skip=()) -> list[str]:
+    """Write the store of every segment of the index in ``folder`` that has no valid one,
+    except the segments named in ``skip`` (call with the write lock held, or on a build folder
+    nobody else writes).  Leftover temporary files of a crashed writer are removed.  Returns
+    the segment ids written.
     ``procs`` > 1 writes several segments in forked processes (only from a single-threaded
     process: the bulk rebuild of a CLI)."""
     from whoosh.filedb.filestore import FileStorage
@@ -288,8 +289,9 @@ def write_missing(folder, *, procs: int = 1) -> list[str]:
             pass
     ix = FileStorage(str(folder), supports_mmap=False).open_index()
     toc = ix._read_toc()
+    skip = set(skip)
     todo = [seg for seg in toc.segments
-            if seg.doc_count_all() and check(store_path(folder, seg.segment_id()),
+            if seg.doc_count_all() and seg.segment_id() not in skip and check(store_path(folder, seg.segment_id()),
                                               seg.segment_id(), seg.doc_count_all()) is not None]
     if not todo:
         return []
