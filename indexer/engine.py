@@ -7,8 +7,10 @@ swap landing mid-search: ``ReaderClosed``, a vanished segment file …) is retri
 searcher; after the retries a search returns an empty result, never an exception.
 
 Writing (``update``/``sync``/``rebuild``) happens under the inter-process write lock, so Whoosh's
-``LockError`` never escapes.  See ``storage`` for the folder layout and README.md for the whole
-lifecycle.
+``LockError`` never escapes.  Every commit is followed by the posting stores of the segments it
+wrote (``poststore``; ``rebuild`` before verifying, in 2 processes when it forks anyway;
+``update`` before touching the STAMP; ``sync`` also for older segments without one).  See
+``storage`` for the folder layout and README.md for the whole lifecycle.
 """
 from __future__ import annotations
 
