@@ -63,17 +63,16 @@ def _bulk(eng):
     eng.update(delete=[f"bulk/p-{i}" for i in range(0, 300, 7)])
 
 
-def test_store_postings_equal_whooshs_matcher(fresh):
-    """Every term of the stored fields: the same ids, weights and raw values as Whoosh's
-    matcher (multi-block terms, deletions kept in the postings), positions decoded equal."""
-    _bulk(fresh)
-    assert _store_files(fresh) == _toc_segments(fresh)
-    fresh.search("打印机")
-    s = fresh._gen.acquire()
+def _check_every_term(eng) -> tuple[int, int, int]:
+    """Every term of every stored field of every segment: the store's ids, weights and raw
+    values equal Whoosh's matcher; positions decode equal.  Returns (terms, multi-block terms,
+    terms with values)."""
+    eng.search("打印机")
+    s = eng._gen.acquire()
     try:
         checked = multi = with_values = 0
         for lr, _off in s.reader().leaf_readers():
-            st = fresh._segments.store(lr)
+            st = eng._segments.store(lr)
             assert st is not None, "a segment without its store"
             for field in poststore.FIELDS:
                 if field not in lr.schema.names():
@@ -98,9 +97,18 @@ def test_store_postings_equal_whooshs_matcher(fresh):
                     checked += 1
             assert st.postings(lr, "body", "zqnotawordatall").ids.size == 0
             assert st.postings(lr, "slug", "bulk/p-1") is None      # not stored: Whoosh's path
-        assert checked > 300 and multi >= 2 and with_values > 100
+        return checked, multi, with_values
     finally:
-        fresh._gen.release(s)
+        eng._gen.release(s)
+
+
+def test_store_postings_equal_whooshs_matcher(fresh):
+    """Every term of the stored fields: the same ids, weights and raw values as Whoosh's
+    matcher (multi-block terms, deletions kept in the postings), positions decoded equal."""
+    _bulk(fresh)
+    assert _store_files(fresh) == _toc_segments(fresh)
+    checked, multi, with_values = _check_every_term(fresh)
+    assert checked > 300 and multi >= 2 and with_values > 100
     assert "bulk/p-7" not in slugs(fresh.search("zqp1", per_page=200))
     assert fresh._segments.stats()["stores"] == len(_toc_segments(fresh))
 
@@ -135,6 +143,8 @@ def test_every_update_and_merge_keeps_one_store_per_segment(fresh):
     gone = seen - _toc_segments(fresh)
     assert gone and not any((_generation(fresh) / (g + poststore.EXT)).exists() for g in gone)
     assert fresh._segments.stats()["stores"] == len(_toc_segments(fresh))
+    fresh.update(delete=["u/3"])
+    assert _check_every_term(fresh)[0] > 300            # merged segments' stores are right too
 
 
 def _break(path, how, other=None):
