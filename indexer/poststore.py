@@ -70,8 +70,8 @@ VALUE_FIELDS = frozenset({"title", "body"})
 _HEAD = struct.Struct("<8sIqqqqq64s128sI")
 _FLUSH = 4 * 1024 * 1024
 #: what one scattered read of a mapped store costs in RSS, roughly (a page and its neighbours
-#: mapped by the kernel's fault-around)
-TOUCH = 16 * 1024
+#: mapped by the kernel's fault-around); only used where /proc/self/statm is not there
+TOUCH = 64 * 1024
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
 

@@ -23,6 +23,7 @@ and a store whose file changed (inode, size, mtime) is dropped and reopened.
 """
 from __future__ import annotations
 
+import os
 import threading
 from array import array
 from collections import OrderedDict
@@ -43,10 +44,22 @@ __all__ = ["SegmentCache", "SegmentInfo", "SegPostings", "segment_key", "segment
 POSTINGS_BYTES = 96 * 1024 * 1024
 #: pages of the posting stores read (estimated) before they are unmapped from the process
 MAPPED_BYTES = 64 * 1024 * 1024
+#: postings asked of the stores between two looks at the process's file-backed RSS
+MAPPED_CHECK_EVERY = 32
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _ENTRY_OVERHEAD = 200          # dict/tuple/array headers per cached term
 DECODED_PER_TERM = 32          # decoded position lists kept per cached term
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
+
+
+def _shared_bytes() -> int | None:
+    """File-backed (and shared) resident bytes of this process, or None where unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[2]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _length_table() -> np.ndarray:
@@ -279,6 +292,8 @@ class SegmentCache:
         self._folders: dict[str, Path] = {}
         #: segment id -> PostingStore, or None (looked for, not usable: Whoosh's blocks)
         self._stores: dict[str, PostingStore | None] = {}
+        self._reads = 0                 # postings asked of a store (RSS checked every few)
+        self._shared_base: int | None = None   # file-backed RSS after the last trim
         self._lock = threading.Lock()
 
     def info(self, segreader) -> SegmentInfo:
@@ -323,9 +338,10 @@ class SegmentCache:
         ``poststore.MappedPostings`` (the store); both have ``ids``, ``weights``,
         ``has_values``, ``raw``/``value`` and ``decoded``."""
         st = self.store(segreader)       # first: a store found now drops the blocks' copies
-        if st is not None and sum(s.touched for s in self._stores.values() if s is not None) \
-                > self.mapped_bytes:
-            self.trim()
+        if st is not None:
+            self._reads += 1
+            if self._reads % MAPPED_CHECK_EVERY == 0 and self._mapped_now() > self.mapped_bytes:
+                self.trim()
         key = (segment_key(segreader), field, text)
         v = self._postings.get(key)
         if v is not None and (not keep_values or v.has_values):
@@ -374,12 +390,25 @@ class SegmentCache:
                         self._folders[k] = Path(folder)
                         self._stores.pop(k, None)
 
+    def _mapped_now(self) -> int:
+        """Bytes of store pages mapped into this process since the last trim: the growth of
+        its file-backed resident pages (``/proc/self/statm``; the kernel maps neighbours of
+        every page read, so counting reads would undercount), else an estimate of the bytes
+        read."""
+        shared = _shared_bytes()
+        if shared is None:
+            return sum(s.touched for s in list(self._stores.values()) if s is not None)
+        if self._shared_base is None:
+            self._shared_base = shared
+        return shared - self._shared_base
+
     def trim(self) -> None:
         """Unmap the store pages read so far (``PostingStore.trim``): keeps the worker's RSS
         bounded; the views stay valid (pages are mapped again when read)."""
         for st in list(self._stores.values()):
             if st is not None:
                 st.trim()
+        self._shared_base = _shared_bytes()
 
     def clear_postings(self) -> None:
         """Forget every cached posting and open store (benchmarks: a cold process)."""

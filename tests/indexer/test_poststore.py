@@ -295,8 +295,11 @@ def test_unmapping_read_pages_changes_no_result(fresh, monkeypatch):
     trims = []
     original = ps.PostingStore.trim
     monkeypatch.setattr(ps.PostingStore, "trim", lambda self: (trims.append(1), original(self)))
-    fresh._segments.mapped_bytes = 1              # unmap before every read
+    from indexer import segcache
+
+    monkeypatch.setattr(segcache, "MAPPED_CHECK_EVERY", 1)
+    fresh._segments.mapped_bytes = -1             # unmap before every read
     fresh._gen.clear_caches(segments=True)
     assert (_results(fresh), _results(fresh, BOTH)) == want
     assert len(trims) > 10
-    assert all(st.touched < 10 ** 6 for st in fresh._segments._stores.values() if st is not None)
+    assert fresh._segments._mapped_now() < 10 ** 6
