@@ -43,7 +43,7 @@ __all__ = ["SegmentCache", "SegmentInfo", "SegPostings", "segment_key", "segment
 #: memory for cached postings per engine (numpy arrays + raw position values)
 POSTINGS_BYTES = 96 * 1024 * 1024
 #: pages of the posting stores read (estimated) before they are unmapped from the process
-MAPPED_BYTES = 64 * 1024 * 1024
+MAPPED_BYTES = 32 * 1024 * 1024
 #: postings asked of the stores between two looks at the process's file-backed RSS
 MAPPED_CHECK_EVERY = 32
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
