@@ -7,8 +7,10 @@ swap landing mid-search: ``ReaderClosed``, a vanished segment file …) is retri
 searcher; after the retries a search returns an empty result, never an exception.
 
 Writing (``update``/``sync``/``rebuild``) happens under the inter-process write lock, so Whoosh's
-``LockError`` never escapes.  See ``storage`` for the folder layout and README.md for the whole
-lifecycle.
+``LockError`` never escapes.  Every commit is followed by the posting stores of the segments it
+wrote (``poststore``; ``rebuild`` before verifying, in 2 processes when it forks anyway;
+``update`` before touching the STAMP; ``sync`` also for older segments without one).  See
+``storage`` for the folder layout and README.md for the whole lifecycle.
 """
 from __future__ import annotations
 
@@ -23,7 +25,7 @@ from typing import Callable, Iterable, Mapping
 from whoosh import index as windex
 from whoosh import query as wq
 
-from . import searching, segment, suggesting
+from . import poststore, searching, segment, suggesting
 from .analysis import words
 from . import doctable
 from .documents import IndexDocument, from_json, to_fields, to_json
@@ -156,16 +158,20 @@ class SearchEngine:
                     if not s.search(q, limit=1):
                         raise IndexUnavailable(f"probe query {ws!r} found nothing")
 
+    def _procs(self, ndocs: int, procs: int | None = None) -> int:
+        procs = self.procs if procs is None else procs
+        if procs is None:
+            procs = 2 if ((os.cpu_count() or 1) >= 2 and ndocs >= 1000
+                          and threading.active_count() == 1) else 1
+        return procs if ndocs >= 200 else 1
+
     def _bulk_writer(self, ix, ndocs: int, procs: int | None = None):
         """Writer for a full build: 2 processes when it pays off and is safe (measured: the
         build is CPU-bound in Python, ~5.5 CPU-s per 1,000 corpus articles, so two worker
         processes on two cores nearly halve the wall time).  Forking is only done from a
         single-threaded process (a CLI), never inside a threaded web worker."""
-        procs = self.procs if procs is None else procs
-        if procs is None:
-            procs = 2 if ((os.cpu_count() or 1) >= 2 and ndocs >= 1000
-                          and threading.active_count() == 1) else 1
-        if procs > 1 and ndocs >= 200:
+        procs = self._procs(ndocs, procs)
+        if procs > 1:
             return ix.writer(procs=procs, limitmb=max(32, self.limitmb // procs), multisegment=True)
         return ix.writer(limitmb=self.limitmb)
 
@@ -186,7 +192,10 @@ class SearchEngine:
                 for d in docs:
                     unique[d.slug] = d
                 ix = windex.create_in(str(build_dir), make_schema())
-                w = self._bulk_writer(ix, len(unique), procs)
+                # decided once, while this process is still single-threaded (the multi-process
+                # writer leaves a queue feeder thread behind)
+                nprocs = self._procs(len(unique), procs)
+                w = self._bulk_writer(ix, len(unique), nprocs)
                 try:
                     for i, d in enumerate(unique.values()):
                         w.add_document(**_clean(to_fields(d)))
@@ -198,6 +207,7 @@ class SearchEngine:
                     w.cancel()
                     raise
                 w.commit()
+                self._write_stores(build_dir, nprocs)
                 probe = next(iter(unique.values()), None)
                 self._verify(build_dir, len(unique), probe)
                 with self.store.write_lock():
@@ -208,6 +218,7 @@ class SearchEngine:
                         for entry in replay:
                             _apply_entry(w, entry)
                         w.commit()
+                        self._write_stores(build_dir)
                         log.info("replayed %d update(s) made during the rebuild", len(replay))
                     self.store.write_meta(build_dir, {
                         "fingerprint": pipeline_fingerprint(), "docs": len(unique),
@@ -252,6 +263,7 @@ class SearchEngine:
             if path is None:
                 raise IndexUnavailable(f"no index at {self.index_dir}")
             ix = _open_for_writing(path)
+            before = {seg.segment_id() for seg in ix._read_toc().segments}
             w = ix.writer(timeout=60.0)
             entry = {"upsert": [to_json(d) for d in ups], "delete": dels}
             try:
@@ -260,6 +272,9 @@ class SearchEngine:
                 w.cancel()
                 raise
             w.commit()
+            # the stores of the segments this commit wrote (new, merged); an older segment
+            # without one is left to sync (kb index): never a long write on a request's path
+            self._write_stores(path, skip=before)
             if self.store.rebuild_in_progress():
                 self.store.journal_append(entry)
             self.store.touch_stamp()
@@ -289,7 +304,28 @@ class SearchEngine:
             dels = [s for s in have if s not in want]
             stats.deleted = len(dels)
             self.update(ups, dels)
+            # an index written before posting stores existed gets them here (kb index, kb init)
+            if self._write_stores(self.store.current()):
+                self.store.touch_stamp()
             return stats
+
+    @staticmethod
+    def _write_stores(folder, procs: int = 1, skip=()) -> list[str]:
+        """Posting stores (``poststore``) for the segments of ``folder`` that have none (but
+        those in ``skip``).  Never fails the commit it follows: without a store, readers read
+        Whoosh's blocks."""
+        if folder is None:
+            return []
+        try:
+            t = time.perf_counter()
+            done = poststore.write_missing(folder, procs=procs, skip=skip)
+            if done:
+                log.info("posting stores written for %d segment(s) in %.2fs", len(done),
+                         time.perf_counter() - t)
+            return done
+        except Exception:  # noqa: BLE001
+            log.exception("posting stores not written in %s: searches read the segments", folder)
+            return []
 
     def _stored_hashes(self) -> dict[str, str]:
         ix = _open_for_reading(self.store.current())

@@ -224,8 +224,8 @@ class RankIndex:
     # -- positions (proximity) ------------------------------------------------------------
     def positions(self, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
         """Positions of ``text`` in ``field`` for the (sorted) document numbers ``docs``,
-        decoded from the raw values the segment cache keeps per posting block (no block is
-        read again)."""
+        decoded from the raw values of the term's postings (the segment's posting store, or the
+        blocks the segment cache keeps: no block is read again)."""
         out: dict[int, list[int]] = {}
         fmt = s.schema[field].format
         self._setup(s)
@@ -244,13 +244,11 @@ class RankIndex:
             if not found.any():
                 continue
             ks = k[found]
-            blocks = np.searchsorted(p.starts, ks, side="right") - 1
-            starts = p.starts
             decoded = p.decoded
-            for d, kk, b in zip(local[found].tolist(), ks.tolist(), blocks.tolist()):
+            for d, kk in zip(local[found].tolist(), ks.tolist()):
                 ps = decoded.get(d)
                 if ps is None:
-                    ps = fmt.decode_as("positions", p.values[b][kk - int(starts[b])])
+                    ps = fmt.decode_as("positions", p.raw(kk))
                     if len(decoded) >= DECODED_PER_TERM:
                         decoded.clear()
                     decoded[d] = ps

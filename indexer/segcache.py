@@ -9,38 +9,57 @@ snapshot after a commit only reads what the new segment adds:
   lengths (numpy), which documents carry each audience (boolean arrays), the ASCII
   did-you-mean terms.  Deletions are *not* in it: they change from generation to generation
   and are applied by the snapshot (``live_mask``).
-* ``postings`` — one term's postings in one field of one segment as numpy arrays (document
-  numbers local to the segment, weights) plus, for fields with positions, the raw position
-  values of each block, so proximity decodes the positions of a document without re-reading
-  (unpickling, decompressing) posting blocks.  Bounded by memory (``max_bytes``, LRU).
+* ``postings`` — one term's postings in one field of one segment: document numbers local to
+  the segment and weights as numpy arrays, plus, for fields with positions, each posting's
+  raw position value, so proximity decodes the positions of a document without re-reading
+  anything.  From the segment's posting store (``poststore``: a file written after the commit,
+  mmapped — views, no copies) when the generation folder has a valid one; otherwise read
+  from Whoosh's posting blocks (each block unpickled and decompressed once) and kept in a
+  memory-bounded LRU (``max_bytes``).
 
-``retain(segment ids)`` drops segments merged away (called when a snapshot opens).
+``retain(segment ids, folder)`` drops segments merged away and says where their stores are
+(called when a snapshot opens); a segment that had no usable store is looked at again then,
+and a store whose file changed (inode, size, mtime) is dropped and reopened.
 """
 from __future__ import annotations
 
-import io
-import pickle
+import os
 import threading
-import zlib
 from array import array
 from collections import OrderedDict
+from pathlib import Path
 
 import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
-from whoosh.system import _INT_SIZE
 
+from .poststore import EMPTY as _STORE_EMPTY
+from .poststore import PostingStore, read_blocks, store_path
 from .text import is_cjk
 
 __all__ = ["SegmentCache", "SegmentInfo", "SegPostings", "segment_key", "segment_lengths",
-           "POSTINGS_BYTES"]
+           "POSTINGS_BYTES", "MAPPED_BYTES"]
 
 #: memory for cached postings per engine (numpy arrays + raw position values)
 POSTINGS_BYTES = 96 * 1024 * 1024
+#: pages of the posting stores read (estimated) before they are unmapped from the process
+MAPPED_BYTES = 32 * 1024 * 1024
+#: postings asked of the stores between two looks at the process's file-backed RSS
+MAPPED_CHECK_EVERY = 32
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _ENTRY_OVERHEAD = 200          # dict/tuple/array headers per cached term
 DECODED_PER_TERM = 32          # decoded position lists kept per cached term
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
+
+
+def _shared_bytes() -> int | None:
+    """File-backed (and shared) resident bytes of this process, or None where unknown."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[2]) * _PAGE
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _length_table() -> np.ndarray:
@@ -93,15 +112,24 @@ class SegPostings:
             n += starts.nbytes + sum(56 + 8 * len(v) + sum(map(len, v)) for v in values)
         self.nbytes = n
 
-    def value(self, local: int):
-        """The raw value (positions) of document ``local``, or None when it has none."""
+    @property
+    def has_values(self) -> bool:
+        """Raw values were kept (or there is no posting to keep them for)."""
+        return self.values is not None or not len(self.ids)
+
+    def raw(self, k: int):
+        """The raw value of the ``k``-th posting, or None when values were not kept."""
         if self.values is None:
-            return None
-        k = int(np.searchsorted(self.ids, local))
-        if k >= len(self.ids) or self.ids[k] != local:
             return None
         b = int(np.searchsorted(self.starts, k, side="right")) - 1
         return self.values[b][k - int(self.starts[b])]
+
+    def value(self, local: int):
+        """The raw value (positions) of document ``local``, or None when it has none."""
+        k = int(np.searchsorted(self.ids, local))
+        if k >= len(self.ids) or self.ids[k] != local:
+            return None
+        return self.raw(k)
 
 
 _NONE = SegPostings(_EMPTY_I, _EMPTY_F)
@@ -112,46 +140,6 @@ def _raw_leaf(segreader, fieldname, text):
     while isinstance(m, FilterMatcher):      # deletions: filtered by the visible set
         m = m.child
     return m
-
-
-def _w3_blocks(m):
-    """(ids, weights, values) of every posting block of a Whoosh 3 leaf matcher, read straight
-    from the postings file: one read per block instead of Whoosh's reader, whose
-    ``pickle.load`` of each block's info tuple pulls the file opcode by opcode (about 25
-    reads per block) and whose ids are delta-decoded by a Python generator.  Same block
-    layout as ``W3LeafMatcher._goto``/``_read_data``: an int length (negative on the last
-    block), the pickled info tuple, then the (optionally zlib-compressed) pickled data."""
-    pf = m._postfile
-    pos = m._baseoffset
-    fixed = m._fixedsize
-    while True:
-        length = pf.get_int(pos)
-        last = length < 0
-        length = abs(length)
-        block = pf.get(pos + _INT_SIZE, length)
-        bio = io.BytesIO(block)
-        count, _maxid, _maxw, comp = pickle.load(bio)[:4]
-        data = block[bio.tell():]
-        if comp:
-            data = zlib.decompress(data)
-        deltas, weights, vs = pickle.loads(data)
-        ids = np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32)
-        if weights is None:
-            ws = np.ones(count, dtype=np.float32)
-        elif isinstance(weights, float):
-            ws = np.full(count, weights, dtype=np.float32)
-        else:
-            ws = np.asarray(weights, dtype=np.float32)
-        if fixed is None or fixed < 0:
-            values = vs
-        elif fixed == 0:
-            values = (None,) * count
-        else:
-            values = tuple(vs[i:i + fixed] for i in range(0, len(vs), fixed))
-        yield ids, ws, values
-        if last:
-            return
-        pos += _INT_SIZE + length
 
 
 def _fast_w3(m) -> bool:
@@ -170,7 +158,7 @@ def read_postings(segreader, fieldname: str, text: str, keep_values: bool) -> Se
         starts = [] if keep_values else None
         values = [] if keep_values else None
         n = 0
-        for ids, ws, vs in _w3_blocks(m):
+        for ids, ws, vs in read_blocks(m._postfile, m._baseoffset, m._fixedsize, keep_values):
             id_parts.append(ids)
             w_parts.append(ws)
             if keep_values:
@@ -210,8 +198,9 @@ def column_values(segreader, fieldname: str) -> list:
 class SegmentInfo:
     """What one segment holds per document number (deletions excluded, see module doc)."""
 
-    def __init__(self, segreader):
+    def __init__(self, segreader, read=None):
         self.key = segment_key(segreader)
+        self._read = read or read_postings     # (segreader, field, text, keep_values) -> postings
         self.n = segreader.doc_count_all()
         self.slugs: list[str] = column_values(segreader, "slug")
         cats = column_values(segreader, "category")
@@ -237,7 +226,7 @@ class SegmentInfo:
         v = self._audiences.get(audience)
         if v is None:
             v = np.zeros(self.n, dtype=bool)
-            p = read_postings(segreader, "audience", audience, False)
+            p = self._read(segreader, "audience", audience, False)
             if len(p.ids):
                 v[p.ids] = True
             self._audiences[audience] = v
@@ -284,33 +273,87 @@ class SegmentInfo:
 
 
 class SegmentCache:
-    """Segment infos and term postings of every live segment, shared by all snapshots."""
+    """Segment infos and term postings of every live segment, shared by all snapshots.
 
-    def __init__(self, max_bytes: int = POSTINGS_BYTES):
+    Postings come from the segment's posting store (``poststore``, mmapped) when the
+    generation folder has a valid one, else from Whoosh's blocks, cached (LRU, ``max_bytes``).
+    A segment found without a store is looked at again on the next snapshot (``retain`` with
+    its folder): a store written after this process first read the segment is picked up."""
+
+    def __init__(self, max_bytes: int = POSTINGS_BYTES, use_stores: bool = True,
+                 mapped_bytes: int = MAPPED_BYTES):
         self.max_bytes = max_bytes
+        self.use_stores = use_stores
+        #: pages of the stores read (estimated) before they are unmapped from this process
+        self.mapped_bytes = mapped_bytes
         self._infos: dict[str, SegmentInfo] = {}
         self._postings: OrderedDict = OrderedDict()
         self.nbytes = 0
+        self._folders: dict[str, Path] = {}
+        #: segment id -> PostingStore, or None (looked for, not usable: Whoosh's blocks)
+        self._stores: dict[str, PostingStore | None] = {}
+        self._reads = 0                 # postings asked of a store (RSS checked every few)
+        self._shared_base: int | None = None   # file-backed RSS after the last trim
         self._lock = threading.Lock()
 
     def info(self, segreader) -> SegmentInfo:
         key = segment_key(segreader)
         v = self._infos.get(key)
         if v is None:
-            v = SegmentInfo(segreader)
+            v = SegmentInfo(segreader, self.read)
             with self._lock:
                 v = self._infos.setdefault(key, v)
         return v
 
-    def postings(self, segreader, field: str, text: str, keep_values: bool = False) -> SegPostings:
+    def read(self, segreader, field: str, text: str, keep_values: bool = False):
+        """One term's postings, from the store when there is one, not cached."""
+        st = self.store(segreader)
+        v = st.postings(segreader, field, text) if st is not None else None
+        return v if v is not None else read_postings(segreader, field, text, keep_values)
+
+    def store(self, segreader) -> PostingStore | None:
+        """The segment's posting store, opened on first use (None: no usable store)."""
+        key = segment_key(segreader)
+        try:
+            return self._stores[key]
+        except KeyError:
+            pass
+        folder = self._folders.get(key)
+        st = None
+        if folder is not None and self.use_stores:
+            st = PostingStore.open(store_path(folder, key), key, segreader.doc_count_all())
+        with self._lock:
+            if key in self._stores:
+                return self._stores[key]
+            if folder is not None:        # not known (no snapshot named its folder): ask again
+                self._stores[key] = st
+            if st is not None:
+                # postings read from the blocks before the store was there: the store has them
+                for k in [k for k in self._postings if k[0] == key]:
+                    self.nbytes -= self._postings.pop(k).nbytes
+        return st
+
+    def postings(self, segreader, field: str, text: str, keep_values: bool = False):
+        """One term's postings in one segment: ``SegPostings`` (Whoosh's blocks) or
+        ``poststore.MappedPostings`` (the store); both have ``ids``, ``weights``,
+        ``has_values``, ``raw``/``value`` and ``decoded``."""
+        st = self.store(segreader)       # first: a store found now drops the blocks' copies
+        if st is not None:
+            self._reads += 1
+            if self._reads % MAPPED_CHECK_EVERY == 0 and self._mapped_now() > self.mapped_bytes:
+                self.trim()
         key = (segment_key(segreader), field, text)
         v = self._postings.get(key)
-        if v is not None and (not keep_values or v.values is not None or not len(v.ids)):
+        if v is not None and (not keep_values or v.has_values):
             with self._lock:
                 if key in self._postings:
                     self._postings.move_to_end(key)
             return v
-        v = read_postings(segreader, field, text, keep_values)
+        v = st.postings(segreader, field, text) if st is not None else None
+        if v is None:
+            v = read_postings(segreader, field, text, keep_values)
+        elif v is _STORE_EMPTY:
+            return v
         with self._lock:
             old = self._postings.pop(key, None)
             if old is not None:
@@ -322,20 +365,58 @@ class SegmentCache:
                 self.nbytes -= gone.nbytes
         return v
 
-    def retain(self, segment_ids) -> None:
-        """Forget segments that are no longer in the index (merged away or replaced)."""
+    def retain(self, segment_ids, folder=None) -> None:
+        """Forget segments that are no longer in the index (merged away or replaced).  With
+        ``folder`` (the generation the ids belong to): remember where their posting stores
+        are, and look again for those found missing or unusable before."""
         keep = set(segment_ids)
         with self._lock:
             for k in [k for k in self._infos if k not in keep]:
                 del self._infos[k]
             for k in [k for k in self._postings if k[0] not in keep]:
                 self.nbytes -= self._postings.pop(k).nbytes
+            dropped = set()
+            for k in [k for k, st in self._stores.items()
+                      if k not in keep or st is None or not st.unchanged()]:
+                if self._stores.pop(k) is not None:
+                    dropped.add(k)
+            for k in [k for k in self._postings if k[0] in dropped]:
+                self.nbytes -= self._postings.pop(k).nbytes   # views of a file that changed
+            for k in [k for k in self._folders if k not in keep]:
+                del self._folders[k]
+            if folder is not None:
+                for k in keep:
+                    if self._folders.get(k) != Path(folder):
+                        self._folders[k] = Path(folder)
+                        self._stores.pop(k, None)
+
+    def _mapped_now(self) -> int:
+        """Bytes of store pages mapped into this process since the last trim: the growth of
+        its file-backed resident pages (``/proc/self/statm``; the kernel maps neighbours of
+        every page read, so counting reads would undercount), else an estimate of the bytes
+        read."""
+        shared = _shared_bytes()
+        if shared is None:
+            return sum(s.touched for s in list(self._stores.values()) if s is not None)
+        if self._shared_base is None:
+            self._shared_base = shared
+        return shared - self._shared_base
+
+    def trim(self) -> None:
+        """Unmap the store pages read so far (``PostingStore.trim``): keeps the worker's RSS
+        bounded; the views stay valid (pages are mapped again when read)."""
+        for st in list(self._stores.values()):
+            if st is not None:
+                st.trim()
+        self._shared_base = _shared_bytes()
 
     def clear_postings(self) -> None:
-        """Forget every cached posting (benchmarks: a cold process)."""
+        """Forget every cached posting and open store (benchmarks: a cold process)."""
         with self._lock:
             self._postings.clear()
+            self._stores.clear()
             self.nbytes = 0
 
     def stats(self) -> dict:
-        return {"segments": len(self._infos), "terms": len(self._postings), "bytes": self.nbytes}
+        return {"segments": len(self._infos), "terms": len(self._postings), "bytes": self.nbytes,
+                "stores": sum(1 for v in self._stores.values() if v is not None)}

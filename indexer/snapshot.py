@@ -43,7 +43,8 @@ class Snapshot:
         self.ix = FileStorage(str(path), supports_mmap=False).open_index()
         self._toc = self.ix._read_toc()   # pinned: every pooled searcher sees the same docnums
         # data of segments merged away since the last snapshot is not needed again
-        segments.retain(seg.segment_id() for seg in self._toc.segments)
+        # (and where this generation's posting stores are: see segcache)
+        segments.retain((seg.segment_id() for seg in self._toc.segments), folder=path)
         self.segments = segments
         self._pool: list = []
         self._lock = threading.Lock()

@@ -1,0 +1,532 @@
+"""Per-segment posting store: a sidecar file beside each Whoosh segment, read with mmap.
+
+Whoosh keeps a term's postings in pickled, zlib-compressed blocks, and each posting's
+positions as a separate pickled ``bytes``: reading a term in 25,000 articles costs ≈ 30 ms
+whoever reads it (``pickle.loads`` and ``zlib`` of every block), in every worker, after
+every start.  A segment never changes once written (deletions live in the TOC), so its
+postings can be written once more, flat, when the segment is committed:
+
+``<segment id>.kbp`` in the generation folder, e.g. ``MAIN_x3k9….kbp``.  The name matches
+Whoosh's segment file pattern (``MAIN_<id>.<ext>``), so Whoosh's own ``clean_files`` deletes
+it with its segment when a merge removes the segment; a rebuild's old generation goes with its
+folder.  It holds, for the fields search reads (``FIELDS``), every term's postings as numpy
+arrays in one file:
+
+====================  ==========================================================
+header (``_HEAD``)    magic, version, segment id, document count, counts, CRC-32
+``keys``   int64[T]   the term's posting offset in the segment's ``.pst`` (sorted;
+                      Whoosh's term table gives it: no term dictionary of our own)
+``tstart`` int64[T+1] first posting of each term in ``ids``/``weights``
+``vbase``  int64[T]   first entry of the term's value offsets in ``voff``, or -1
+``vblob``  int64[T]   the term's first byte in ``blob``, or -1
+``ids``    int32[P]   local document numbers (sorted per term; deleted ones included)
+``weights`` float32[P]
+``voff``   uint32[…]  per term with values: n+1 offsets of its values, relative to ``vblob``
+``blob``   uint8[…]   the raw Whoosh value bytes of each posting of ``VALUE_FIELDS``
+                      (``fmt.decode_as("positions", …)`` decodes exactly what it does today)
+tail                  8-byte end marker
+====================  ==========================================================
+
+Reading a term (``PostingStore.postings``) is one term-table look-up (Whoosh's, for the
+offset), one ``np.searchsorted`` and slices of the mmapped arrays: no copies, no Python loop.
+Written atomically (temporary name starting with ``.``, which Whoosh's cleanup ignores,
+fsync, rename).  A missing, truncated or foreign file (magic, version, header CRC, size, tail,
+segment id or document count wrong) is not used: the reader falls back to Whoosh's blocks
+(``segcache.read_postings``) with one log line.
+
+Writing: ``write_missing(folder)`` writes the store of every segment of the folder's index that
+has none (after a commit: ``SearchEngine.rebuild`` before verifying, ``update`` and ``sync``
+before touching the STAMP, so readers that see the new generation see its stores).  It reads
+each segment with the direct block reader (``read_blocks``).
+"""
+from __future__ import annotations
+
+import io
+import logging
+import mmap
+import os
+import pickle
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+from whoosh.system import _INT_SIZE
+
+__all__ = ["PostingStore", "write_segment", "write_missing", "store_path", "read_blocks",
+           "FIELDS", "VALUE_FIELDS", "EXT"]
+
+log = logging.getLogger("indexer")
+
+EXT = ".kbp"
+MAGIC = b"KBPOSTS\x01"
+TAIL = b"KBPSEND\x01"
+VERSION = 1
+#: fields whose postings the search reads (``ranking.MODELS``, audiences, did-you-mean terms)
+FIELDS = ("title", "codes", "body", "prefix", "audience", "dym_public", "dym_internal")
+#: fields whose raw posting values (positions) are kept, for proximity
+VALUE_FIELDS = frozenset({"title", "body"})
+#: magic, version, ndocs, nterms, npostings, nvoff, nblob, segment id, fields, CRC-32 of the rest
+_HEAD = struct.Struct("<8sIqqqqq64s128sI")
+_FLUSH = 4 * 1024 * 1024
+#: what one scattered read of a mapped store costs in RSS, roughly (a page and its neighbours
+#: mapped by the kernel's fault-around); only used where /proc/self/statm is not there
+TOUCH = 64 * 1024
+_EMPTY_I = np.zeros(0, dtype=np.int32)
+_EMPTY_F = np.zeros(0, dtype=np.float32)
+
+
+def store_path(folder, segment_id: str) -> Path:
+    return Path(folder) / (segment_id + EXT)
+
+
+def _align(n: int) -> int:
+    return (n + 7) & ~7
+
+
+def _layout(nterms: int, npost: int, nvoff: int) -> list[tuple[str, int, int, np.dtype]]:
+    """(name, byte offset, count, dtype) of every array section, then the blob's offset."""
+    out = []
+    pos = _align(_HEAD.size)
+    for name, count, dt in (("keys", nterms, np.int64), ("tstart", nterms + 1, np.int64),
+                            ("vbase", nterms, np.int64), ("vblob", nterms, np.int64),
+                            ("ids", npost, np.int32), ("weights", npost, np.float32),
+                            ("voff", nvoff, np.uint32)):
+        dt = np.dtype(dt)
+        out.append((name, pos, count, dt))
+        pos = _align(pos + count * dt.itemsize)
+    out.append(("blob", pos, -1, np.dtype(np.uint8)))
+    return out
+
+
+# -- reading Whoosh 3 blocks -------------------------------------------------------------------
+def read_blocks(postfile, baseoffset: int, fixed, keep_values: bool = True):
+    """(ids, weights, values) of every posting block of one Whoosh 3 posting list, read
+    straight from the postings file (``baseoffset``: after the 4-byte list header): one read
+    per block instead of Whoosh's reader, whose ``pickle.load`` of each block's info tuple
+    pulls the file opcode by opcode (about 25 reads per block) and whose ids are
+    delta-decoded by a Python generator (``values`` is None unless ``keep_values``).  Same
+    block layout as ``W3LeafMatcher._goto``/``_read_data``: an int length (negative on the
+    last block), the pickled info tuple, then the (optionally zlib-compressed) pickled data."""
+    pf = postfile
+    pos = baseoffset
+    while True:
+        length = pf.get_int(pos)
+        last = length < 0
+        length = abs(length)
+        block = pf.get(pos + _INT_SIZE, length)
+        bio = io.BytesIO(block)
+        count, _maxid, _maxw, comp = pickle.load(bio)[:4]
+        data = block[bio.tell():]
+        if comp:
+            data = zlib.decompress(data)
+        deltas, weights, vs = pickle.loads(data)
+        ids = np.cumsum(np.asarray(deltas, dtype=np.int64)).astype(np.int32)
+        if weights is None:
+            ws = np.ones(count, dtype=np.float32)
+        elif isinstance(weights, float):
+            ws = np.full(count, weights, dtype=np.float32)
+        else:
+            ws = np.asarray(weights, dtype=np.float32)
+        if not keep_values:
+            values = None
+        elif fixed is None or fixed < 0:
+            values = vs
+        elif fixed == 0:
+            values = (None,) * count
+        else:
+            values = tuple(vs[i:i + fixed] for i in range(0, len(vs), fixed))
+        yield ids, ws, values
+        if last:
+            return
+        pos += _INT_SIZE + length
+
+
+# -- writing -----------------------------------------------------------------------------------
+class _Section:
+    """Buffered writes of one section at its place in the file."""
+
+    def __init__(self, fh, pos: int):
+        self.fh, self.pos, self.buf = fh, pos, []
+        self.size = 0
+        self.written = 0
+
+    def add(self, b: bytes) -> None:
+        self.buf.append(b)
+        self.size += len(b)
+        if self.size >= _FLUSH:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.buf:
+            data = b"".join(self.buf)
+            os.pwrite(self.fh.fileno(), data, self.pos + self.written)
+            self.written += len(data)
+            self.buf, self.size = [], 0
+
+
+def _segment_terms(leaf):
+    """(offset, doc frequency, field, has values) of every term of ``FIELDS`` kept in the
+    postings file (Whoosh inlines none with its default codec; an inlined one is skipped and
+    read the old way)."""
+    terms = leaf._terms
+    out = []
+    names = leaf.schema.names()
+    for field in FIELDS:
+        if field not in names or field not in terms.indexed_field_names():
+            continue
+        fixed = leaf.schema[field].format.fixed_value_size()
+        values = field in VALUE_FIELDS and (fixed is None or fixed < 0)
+        for (fn, _btext), ti in terms.items_from(field, b""):
+            if fn != field:
+                break
+            if ti.is_inlined() or ti._offset is None:
+                continue
+            out.append((ti._offset, ti.doc_frequency(), field, values))
+    out.sort(key=lambda t: t[0])
+    return out
+
+
+def write_segment(folder, leaf) -> Path:
+    """Write the posting store of one segment reader ``leaf`` into ``folder`` (atomic)."""
+    from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+
+    folder = Path(folder)
+    segid = leaf.segment().segment_id()
+    final = store_path(folder, segid)
+    tmp = folder / f".{segid}{EXT}.tmp-{os.getpid()}"
+    terms = _segment_terms(leaf)
+    nterms = len(terms)
+    npost = sum(t[1] for t in terms)
+    nvoff = sum(t[1] + 1 for t in terms if t[3])
+    layout = _layout(nterms, npost, nvoff)
+    pos = {name: p for name, p, _c, _d in layout}
+    keys = np.fromiter((t[0] for t in terms), dtype=np.int64, count=nterms)
+    tstart = np.zeros(nterms + 1, dtype=np.int64)
+    vbase = np.full(nterms, -1, dtype=np.int64)
+    vblob = np.full(nterms, -1, dtype=np.int64)
+    postfile = leaf._terms._postfile
+    schema = leaf.schema
+    try:
+        with open(tmp, "wb") as fh:
+            s_ids = _Section(fh, pos["ids"])
+            s_w = _Section(fh, pos["weights"])
+            s_voff = _Section(fh, pos["voff"])
+            s_blob = _Section(fh, pos["blob"])
+            n = nv = nb = 0
+            for i, (offset, df, field, values) in enumerate(terms):
+                if postfile.get(offset, 4) != WHOOSH3_HEADER_MAGIC:
+                    raise ValueError(f"no posting list at {offset} in {segid}")
+                fixed = schema[field].format.fixed_value_size()
+                tstart[i] = n
+                got = 0
+                if values:
+                    vbase[i] = nv
+                    vblob[i] = nb
+                    rel = [np.zeros(1, dtype=np.int64)]
+                    tot = 0
+                for ids, ws, vs in read_blocks(postfile, offset + 4, fixed, values):
+                    s_ids.add(ids.tobytes())
+                    s_w.add(ws.astype(np.float32, copy=False).tobytes())
+                    got += len(ids)
+                    if values:
+                        lens = np.fromiter(map(len, vs), dtype=np.int64, count=len(vs))
+                        rel.append(tot + np.cumsum(lens))
+                        tot += int(lens.sum())
+                        s_blob.add(b"".join(vs))
+                if got != df:
+                    raise ValueError(f"term at {offset} in {segid}: {got} postings, expected {df}")
+                n += got
+                if values:
+                    if tot >= 2 ** 32:
+                        raise ValueError(f"term at {offset} in {segid}: values too long")
+                    s_voff.add(np.concatenate(rel).astype(np.uint32).tobytes())
+                    nv += got + 1
+                    nb += tot
+            tstart[nterms] = n
+            for s in (s_ids, s_w, s_voff, s_blob):
+                s.flush()
+            fd = fh.fileno()
+            for name, arr in (("keys", keys), ("tstart", tstart), ("vbase", vbase), ("vblob", vblob)):
+                os.pwrite(fd, arr.tobytes(), pos[name])
+            os.pwrite(fd, TAIL, pos["blob"] + nb)
+            head = _pack_head(segid, leaf.doc_count_all(), nterms, npost, nvoff, nb)
+            os.pwrite(fd, head, 0)
+            fh.flush()
+            os.fsync(fd)
+        os.replace(tmp, final)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return final
+
+
+def _pack_head(segid: str, ndocs: int, nterms: int, npost: int, nvoff: int, nblob: int) -> bytes:
+    fields = ",".join(FIELDS) + ";" + ",".join(sorted(VALUE_FIELDS))
+    body = _HEAD.pack(MAGIC, VERSION, ndocs, nterms, npost, nvoff, nblob,
+                      segid.encode("ascii"), fields.encode("ascii"), 0)
+    crc = zlib.crc32(body[:-4])
+    return body[:-4] + struct.pack("<I", crc)
+
+
+def write_missing(folder, *, procs: int = 1, skip=()) -> list[str]:
+    """Write the store of every segment of the index in ``folder`` that has no valid one,
+    except the segments named in ``skip`` (call with the write lock held, or on a build folder
+    nobody else writes).  Leftover temporary files of a crashed writer are removed.  Returns
+    the segment ids written.
+    ``procs`` > 1 writes several segments in forked processes (only from a single-threaded
+    process: the bulk rebuild of a CLI)."""
+    from whoosh.filedb.filestore import FileStorage
+
+    folder = Path(folder)
+    for p in folder.glob(f".*{EXT}.tmp-*"):
+        try:
+            p.unlink()
+        except OSError:
+            pass
+    ix = FileStorage(str(folder), supports_mmap=False).open_index()
+    toc = ix._read_toc()
+    skip = set(skip)
+    todo = [seg for seg in toc.segments
+            if seg.doc_count_all() and seg.segment_id() not in skip and check(store_path(folder, seg.segment_id()),
+                                              seg.segment_id(), seg.doc_count_all()) is not None]
+    if not todo:
+        return []
+    if procs > 1 and len(todo) > 1:
+        return _write_forked(folder, ix, toc, todo, procs)
+    done = []
+    for seg in todo:
+        _write_one(folder, ix, toc, seg)
+        done.append(seg.segment_id())
+    return done
+
+
+def _write_one(folder: Path, ix, toc, seg) -> None:
+    from whoosh.reading import SegmentReader
+
+    r = SegmentReader(ix.storage, toc.schema, seg, generation=toc.generation)
+    try:
+        write_segment(folder, r)
+    finally:
+        r.close()
+
+
+def _write_forked(folder: Path, ix, toc, todo, procs: int) -> list[str]:
+    """The largest segments first, ``procs`` children at a time; a failed child raises."""
+    todo = sorted(todo, key=lambda s: -s.doc_count_all())
+    running: dict[int, str] = {}
+    done = []
+    failed = []
+
+    def reap() -> None:
+        pid, status = os.wait()
+        segid = running.pop(pid, None)
+        if segid is None:
+            return
+        if os.waitstatus_to_exitcode(status) == 0:
+            done.append(segid)
+        else:
+            failed.append(segid)
+
+    for seg in todo:
+        while len(running) >= procs:
+            reap()
+        pid = os.fork()
+        if pid == 0:   # child: write one store, never return into the caller's code
+            code = 1
+            try:
+                _write_one(folder, ix, toc, seg)
+                code = 0
+            except BaseException:  # noqa: BLE001
+                log.exception("posting store of %s failed", seg.segment_id())
+            finally:
+                os._exit(code)
+        running[pid] = seg.segment_id()
+    while running:
+        reap()
+    if failed:
+        raise RuntimeError(f"posting store not written for {', '.join(failed)}")
+    return done
+
+
+# -- reading -----------------------------------------------------------------------------------
+def check(path: Path, segid: str, ndocs: int):
+    """None when ``path`` is a complete store of segment ``segid``, else the reason."""
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(_HEAD.size)
+            size = os.fstat(fh.fileno()).st_size
+            problem = _check_head(head, size, segid, ndocs)
+            if problem is None:
+                fh.seek(size - len(TAIL))
+                if fh.read(len(TAIL)) != TAIL:
+                    problem = "no end marker"
+            return problem
+    except FileNotFoundError:
+        return "missing"
+    except OSError as e:
+        return f"unreadable ({e})"
+
+
+def _check_head(head: bytes, size: int, segid: str, ndocs: int):
+    if len(head) < _HEAD.size:
+        return "truncated header"
+    (magic, version, n, nterms, npost, nvoff, nblob, sid, fields, crc) = _HEAD.unpack(head)
+    if magic != MAGIC:
+        return "not a posting store"
+    if version != VERSION:
+        return f"version {version}"
+    if zlib.crc32(head[:-4]) != crc:
+        return "header checksum"
+    if sid.rstrip(b"\x00").decode("ascii", "replace") != segid:
+        return "another segment's store"
+    if n != ndocs:
+        return f"{n} documents, segment has {ndocs}"
+    want = ",".join(FIELDS) + ";" + ",".join(sorted(VALUE_FIELDS))
+    if fields.rstrip(b"\x00").decode("ascii", "replace") != want:
+        return "other fields"
+    expect = _layout(nterms, npost, nvoff)[-1][1] + nblob + len(TAIL)
+    if size != expect:
+        return f"size {size}, expected {expect}"
+    return None
+
+
+class PostingStore:
+    """One segment's store, mmapped read-only; ``open`` returns None (and logs why) when the
+    file cannot be used."""
+
+    def __init__(self, path: Path, mm: mmap.mmap, head: tuple, ident=None):
+        self.path = path
+        self._mm = mm
+        self.ident = ident          # (inode, size, mtime) of the file that was mapped
+        (_magic, _v, self.ndocs, nterms, npost, nvoff, nblob, _sid, _f, _crc) = head
+        buf = memoryview(mm)
+        arrs = {}
+        for name, pos, count, dt in _layout(nterms, npost, nvoff):
+            if name == "blob":
+                arrs[name] = np.frombuffer(buf, dtype=np.uint8, count=nblob, offset=pos)
+            else:
+                arrs[name] = np.frombuffer(buf, dtype=dt, count=count, offset=pos)
+        self.keys, self.tstart = arrs["keys"], arrs["tstart"]
+        self.vbase, self.vblob = arrs["vbase"], arrs["vblob"]
+        self.ids, self.weights = arrs["ids"], arrs["weights"]
+        self.voff, self.blob = arrs["voff"], arrs["blob"]
+        self.fields = frozenset(FIELDS)
+        #: bytes of the file read since the last ``trim`` (an estimate: the pages mapped)
+        self.touched = 0
+
+    @classmethod
+    def open(cls, path: Path, segid: str, ndocs: int) -> "PostingStore | None":
+        try:
+            fd = os.open(path, os.O_RDONLY)
+        except FileNotFoundError:
+            log.info("posting store %s missing: postings read from the segment", path.name)
+            return None
+        except OSError as e:
+            log.warning("posting store %s unreadable (%s): postings read from the segment", path, e)
+            return None
+        try:
+            size = os.fstat(fd).st_size
+            head = os.pread(fd, _HEAD.size, 0)
+            problem = _check_head(head, size, segid, ndocs)
+            if problem is None and os.pread(fd, len(TAIL), size - len(TAIL)) != TAIL:
+                problem = "no end marker"
+            if problem is not None:
+                log.warning("posting store %s not used (%s): postings read from the segment",
+                            path, problem)
+                return None
+            st = os.fstat(fd)
+            mm = mmap.mmap(fd, size, prot=mmap.PROT_READ)
+        except (OSError, ValueError) as e:
+            log.warning("posting store %s unreadable (%s): postings read from the segment", path, e)
+            return None
+        finally:
+            os.close(fd)
+        return cls(path, mm, _HEAD.unpack(head), (st.st_ino, st.st_size, st.st_mtime_ns))
+
+    def unchanged(self) -> bool:
+        """The file is still the one mapped (our writers never rewrite one in place; a restore
+        with ``cp`` over the folder does — see README "Index lifecycle")."""
+        try:
+            st = os.stat(self.path)
+        except OSError:
+            return False
+        return (st.st_ino, st.st_size, st.st_mtime_ns) == self.ident
+
+    def term(self, offset: int) -> int:
+        """Index of the term whose Whoosh posting list starts at ``offset``, or -1."""
+        keys = self.keys
+        t = int(np.searchsorted(keys, offset))
+        if t < len(keys) and int(keys[t]) == offset:
+            return t
+        return -1
+
+    def postings(self, segreader, field: str, text: str):
+        """``MappedPostings`` of ``text`` in ``field``; an empty one for a term the segment
+        lacks; None when the store cannot answer (field not kept, term not in it)."""
+        from whoosh.reading import TermNotFound
+
+        if field not in self.fields:
+            return None
+        try:
+            ti = segreader.term_info(field, text)
+        except TermNotFound:
+            return EMPTY
+        offset = getattr(ti, "_offset", None)
+        if offset is None:
+            return None
+        t = self.term(offset)
+        if t < 0:
+            return None
+        a, b = int(self.tstart[t]), int(self.tstart[t + 1])
+        self.touched += 8 * (b - a) + 3 * TOUCH
+        return MappedPostings(self, t, self.ids[a:b], self.weights[a:b])
+
+    def trim(self) -> None:
+        """Unmap the pages read so far from this process (``MADV_DONTNEED``; they stay in the
+        page cache, shared with the other workers, and are mapped again on the next read).
+        Without it every page ever read — and the kernel's fault-around neighbours, 64 KB per
+        fault — counts in the worker's RSS for as long as it runs."""
+        try:
+            self._mm.madvise(mmap.MADV_DONTNEED)
+        except (AttributeError, OSError, ValueError):   # closed, or no madvise here
+            pass
+        self.touched = 0
+
+
+class MappedPostings:
+    """One term of a ``PostingStore``: ``ids`` and ``weights`` are views of the mmapped file;
+    ``raw(k)`` is the raw value of the term's ``k``-th posting (None without values)."""
+    __slots__ = ("ids", "weights", "_store", "_vb", "_blob", "decoded", "nbytes")
+
+    def __init__(self, store, t, ids, weights):
+        self.ids, self.weights, self._store = ids, weights, store
+        self._vb = int(store.vbase[t]) if store is not None else -1
+        self._blob = int(store.vblob[t]) if store is not None else -1
+        self.decoded: dict[int, list[int]] = {}
+        self.nbytes = 512      # objects only: the arrays are the file's pages
+
+    @property
+    def has_values(self) -> bool:
+        return self._vb >= 0 or not len(self.ids)
+
+    def raw(self, k: int):
+        if self._vb < 0:
+            return None
+        st = self._store
+        st.touched += 2 * TOUCH
+        s = self._blob + int(st.voff[self._vb + k])
+        e = self._blob + int(st.voff[self._vb + k + 1])
+        return st.blob[s:e].tobytes()
+
+    def value(self, local: int):
+        k = int(np.searchsorted(self.ids, local))
+        if k >= len(self.ids) or self.ids[k] != local:
+            return None
+        return self.raw(k)
+
+
+EMPTY = MappedPostings(None, -1, _EMPTY_I, _EMPTY_F)

@@ -1,0 +1,305 @@
+"""Per-segment posting stores (``indexer.poststore``): written after every commit, read with
+mmap, equal to Whoosh's postings, removed with their segment, and never needed: a missing,
+truncated or foreign store falls back to Whoosh's blocks with the same results."""
+from __future__ import annotations
+
+import logging
+import os
+
+import numpy as np
+import pytest
+
+from indexer import SearchEngine, poststore
+from ixhelpers import make_doc, slugs
+
+PUBLIC = frozenset({"public"})
+BOTH = frozenset({"public", "internal"})
+QUERIES = ["VPN 连接失败", "打印机脱机", "错误 809", "0x80070005", "忘记密码", "zqp1", "outlook 密码",
+           "打印机 说明", "VPN"]
+
+
+def _whoosh_postings(lr, field, text):
+    """Every posting of ``text`` through Whoosh's own matcher (deleted documents included)."""
+    from indexer.segcache import _raw_leaf
+
+    m = _raw_leaf(lr, field, text)
+    m.reset()                                   # undo the deletion filter's first skip
+    ids, weights, values = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        values.append(m.value())
+        m.next()
+    return ids, weights, values
+
+
+def _generation(eng):
+    return eng.store.current()
+
+
+def _toc_segments(eng) -> set[str]:
+    from whoosh.filedb.filestore import FileStorage
+
+    ix = FileStorage(str(_generation(eng)), supports_mmap=False).open_index()
+    return {s.segment_id() for s in ix._read_toc().segments}
+
+
+def _store_files(eng) -> set[str]:
+    return {p.name[:-len(poststore.EXT)] for p in _generation(eng).glob("*" + poststore.EXT)}
+
+
+def _results(eng, audiences=PUBLIC):
+    out = []
+    for q in QUERIES:
+        r = eng.search(q, audiences=audiences, per_page=30)
+        out.append((q, r.total, [(h.slug, h.score, h.snippet) for h in r.hits]))
+    return out
+
+
+def _bulk(eng):
+    eng.update([make_doc(f"bulk/p-{i}", f"打印机 说明 {i}", "打印机 脱机 " * (1 + i % 7) + f"zqp{i % 3}",
+                         codes=("0x80070005",) if i % 5 == 0 else ())
+                for i in range(300)])                   # 打印机: several 128-posting blocks
+    eng.update(delete=[f"bulk/p-{i}" for i in range(0, 300, 7)])
+
+
+def _check_every_term(eng) -> tuple[int, int, int]:
+    """Every term of every stored field of every segment: the store's ids, weights and raw
+    values equal Whoosh's matcher; positions decode equal.  Returns (terms, multi-block terms,
+    terms with values)."""
+    eng.search("打印机")
+    s = eng._gen.acquire()
+    try:
+        checked = multi = with_values = 0
+        for lr, _off in s.reader().leaf_readers():
+            st = eng._segments.store(lr)
+            assert st is not None, "a segment without its store"
+            for field in poststore.FIELDS:
+                if field not in lr.schema.names():
+                    continue
+                fmt = lr.schema[field].format
+                for btext, _ti in lr.iter_field(field):
+                    text = btext.decode("utf-8")
+                    got = st.postings(lr, field, text)
+                    ids, weights, values = _whoosh_postings(lr, field, text)
+                    assert got.ids.dtype == np.int32 and got.ids.tolist() == ids, (field, text)
+                    assert got.weights.tolist() == np.array(weights, dtype=np.float32).tolist()
+                    if field in poststore.VALUE_FIELDS:
+                        assert [got.raw(k) for k in range(len(ids))] == values
+                        for k in (0, len(ids) - 1):
+                            assert fmt.decode_as("positions", got.raw(k)) == \
+                                fmt.decode_as("positions", values[k])
+                        assert got.value(ids[-1]) == values[-1] and got.value(-5) is None
+                        with_values += 1
+                    else:
+                        assert got.raw(0) is None
+                    multi += len(ids) > 128
+                    checked += 1
+            assert st.postings(lr, "body", "zqnotawordatall").ids.size == 0
+            assert st.postings(lr, "slug", "bulk/p-1") is None      # not stored: Whoosh's path
+        return checked, multi, with_values
+    finally:
+        eng._gen.release(s)
+
+
+def test_store_postings_equal_whooshs_matcher(fresh):
+    """Every term of the stored fields: the same ids, weights and raw values as Whoosh's
+    matcher (multi-block terms, deletions kept in the postings), positions decoded equal."""
+    _bulk(fresh)
+    assert _store_files(fresh) == _toc_segments(fresh)
+    checked, multi, with_values = _check_every_term(fresh)
+    assert checked > 300 and multi >= 2 and with_values > 100
+    assert "bulk/p-7" not in slugs(fresh.search("zqp1", per_page=200))
+    assert fresh._segments.stats()["stores"] == len(_toc_segments(fresh))
+
+
+def test_results_with_and_without_stores_are_equal(fresh):
+    _bulk(fresh)
+    with_stores = _results(fresh), _results(fresh, BOTH)
+    path = fresh.index_dir
+    plain = SearchEngine(path, cache_dir=path.parent / "cache2")
+    plain._segments.use_stores = False
+    try:
+        assert (_results(plain), _results(plain, BOTH)) == with_stores
+        assert plain._segments.stats()["stores"] == 0
+    finally:
+        plain.close()
+
+
+def test_every_update_and_merge_keeps_one_store_per_segment(fresh):
+    """update() writes the store of the new segment and of a merged one; Whoosh's own cleanup
+    removes the stores of segments merged away."""
+    seen: set[str] = set()
+    merged_away = 0
+    for i in range(14):
+        before = _toc_segments(fresh)
+        fresh.update([make_doc(f"u/{i}", f"更新 文章 {i} zqupd{i}", f"正文 zqupd{i} 打印机")])
+        after = _toc_segments(fresh)
+        assert _store_files(fresh) == after
+        merged_away += len(before - after)
+        seen |= after
+        assert slugs(fresh.search(f"zqupd{i}")) == [f"u/{i}"]
+    assert merged_away >= 2, "no merge happened: the test did not cover one"
+    gone = seen - _toc_segments(fresh)
+    assert gone and not any((_generation(fresh) / (g + poststore.EXT)).exists() for g in gone)
+    assert fresh._segments.stats()["stores"] == len(_toc_segments(fresh))
+    fresh.update(delete=["u/3"])
+    assert _check_every_term(fresh)[0] > 300            # merged segments' stores are right too
+
+
+def _break(path, how, other=None):
+    """Replace a store file the way a restore or a failing disk would (never in place: the
+    engine that wrote it may still map it)."""
+    tmp = path.with_name(path.name + ".broken")
+    if how == "missing":
+        path.unlink()
+        return
+    data = bytearray(path.read_bytes())
+    if how == "truncated":
+        data = data[:len(data) // 2]
+    elif how == "header":
+        data[20] ^= 0xFF
+    elif how == "tail":
+        data[-1] ^= 0xFF
+    elif how == "foreign":
+        data = bytearray(other.read_bytes())
+    elif how == "empty":
+        data = bytearray()
+    tmp.write_bytes(bytes(data))
+    os.replace(tmp, path)
+
+
+@pytest.mark.parametrize("how", ["missing", "truncated", "header", "tail", "foreign", "empty"])
+def test_a_broken_store_falls_back_to_the_segment_with_equal_results(fresh, how, caplog):
+    _bulk(fresh)
+    want = _results(fresh), _results(fresh, BOTH)
+    stores = sorted(_generation(fresh).glob("*" + poststore.EXT), key=lambda p: -p.stat().st_size)
+    assert len(stores) >= 2
+    _break(stores[0], how, other=stores[1])
+    path = fresh.index_dir
+    with caplog.at_level(logging.INFO, logger="indexer"):
+        eng = SearchEngine(path, cache_dir=path.parent / "cache2")
+        try:
+            assert (_results(eng), _results(eng, BOTH)) == want
+            assert eng._segments.stats()["stores"] == len(stores) - 1
+        finally:
+            eng.close()
+    assert any("posting store" in r.getMessage() and stores[0].name in r.getMessage()
+               for r in caplog.records)
+
+
+def test_a_reader_picks_up_stores_written_after_it_opened_the_segments(fresh):
+    """An index from before the stores: searches read Whoosh's blocks; ``sync`` (``kb index``)
+    writes the missing stores and the running reader uses them from its next snapshot."""
+    _bulk(fresh)
+    want = _results(fresh)
+    for p in _generation(fresh).glob("*" + poststore.EXT):
+        p.unlink()
+    path = fresh.index_dir
+    eng = SearchEngine(path, cache_dir=path.parent / "cache2")
+    try:
+        assert _results(eng) == want
+        assert eng._segments.stats()["stores"] == 0
+        cached = eng._segments.stats()["bytes"]
+        assert cached > 0
+        writer = SearchEngine(path, cache_dir=path.parent / "cache3")
+        try:
+            writer._write_stores(writer.store.current())
+            writer.store.touch_stamp()
+        finally:
+            writer.close()
+        assert _store_files(eng) == _toc_segments(eng)
+        assert _results(eng) == want
+        assert eng._segments.stats()["stores"] == len(_toc_segments(eng))
+        assert eng._segments.stats()["bytes"] < cached     # the blocks' copies were dropped
+    finally:
+        eng.close()
+
+
+def test_sync_writes_missing_stores(fresh, docs):
+    for p in _generation(fresh).glob("*" + poststore.EXT):
+        p.unlink()
+    stats = fresh.sync(docs)
+    assert stats.added == stats.updated == stats.deleted == 0
+    assert _store_files(fresh) == _toc_segments(fresh)
+
+
+def test_rebuild_in_two_processes_writes_every_segments_store(tmp_path):
+    docs = [make_doc(f"m/{i}", f"打印机 说明 {i}", "打印机 脱机 " * (1 + i % 5) + f" zqm{i}")
+            for i in range(420)]
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache", procs=2)
+    try:
+        eng.rebuild(docs)
+        segs = _toc_segments(eng)
+        assert len(segs) >= 2 and _store_files(eng) == segs
+        for segid in segs:
+            assert poststore.check(poststore.store_path(_generation(eng), segid), segid,
+                                   _docs_in(eng, segid)) is None
+        assert slugs(eng.search("zqm17")) == ["m/17"]
+        assert eng._segments.stats()["stores"] == len(segs)
+    finally:
+        eng.close()
+
+
+def _docs_in(eng, segid) -> int:
+    from whoosh.filedb.filestore import FileStorage
+
+    ix = FileStorage(str(_generation(eng)), supports_mmap=False).open_index()
+    return next(s.doc_count_all() for s in ix._read_toc().segments if s.segment_id() == segid)
+
+
+def test_a_failed_store_write_never_fails_the_commit(fresh, docs, monkeypatch, caplog):
+    def boom(*_a, **_k):
+        raise OSError("disk full")
+
+    d1 = make_doc("f/1", "失败 zqfail", "正文 zqfail")
+    d2 = make_doc("f/2", "再写 zqfail2", "正文")
+    monkeypatch.setattr(poststore, "write_segment", boom)
+    with caplog.at_level(logging.ERROR, logger="indexer"):
+        fresh.update([d1])
+    assert slugs(fresh.search("zqfail")) == ["f/1"]
+    assert any("posting stores not written" in r.getMessage() for r in caplog.records)
+    missing = _toc_segments(fresh) - _store_files(fresh)
+    assert missing
+    monkeypatch.undo()
+    fresh.update([d2])
+    # an update writes the stores of what its commit wrote only (no long write on a
+    # request's path) …
+    assert _toc_segments(fresh) - _store_files(fresh) == missing & _toc_segments(fresh)
+    assert slugs(fresh.search("zqfail2")) == ["f/2"]
+    stats = fresh.sync(list(docs) + [d1, d2])                 # … kb index writes the rest
+    assert stats.added == stats.updated == stats.deleted == 0
+    assert _store_files(fresh) == _toc_segments(fresh)
+
+
+def test_a_store_replaced_under_a_running_reader_is_checked_again(fresh):
+    """A store file replaced behind the reader's back (a restore) is dropped at the next
+    snapshot and validated again: a broken one is not used, the results stay equal."""
+    _bulk(fresh)
+    want = _results(fresh)
+    n = fresh._segments.stats()["stores"]
+    biggest = max(_generation(fresh).glob("*" + poststore.EXT), key=lambda p: p.stat().st_size)
+    _break(biggest, "header")
+    fresh.store.touch_stamp()                     # any commit: the readers open a new snapshot
+    assert _results(fresh) == want
+    assert fresh._segments.stats()["stores"] == n - 1
+
+
+def test_unmapping_read_pages_changes_no_result(fresh, monkeypatch):
+    """The store pages a worker read are unmapped past ``mapped_bytes`` (RSS bounded); views
+    handed out before stay valid and every result is the same."""
+    from indexer import poststore as ps
+
+    _bulk(fresh)
+    want = _results(fresh), _results(fresh, BOTH)
+    trims = []
+    original = ps.PostingStore.trim
+    monkeypatch.setattr(ps.PostingStore, "trim", lambda self: (trims.append(1), original(self)))
+    from indexer import segcache
+
+    monkeypatch.setattr(segcache, "MAPPED_CHECK_EVERY", 1)
+    fresh._segments.mapped_bytes = -1             # unmap before every read
+    fresh._gen.clear_caches(segments=True)
+    assert (_results(fresh), _results(fresh, BOTH)) == want
+    assert len(trims) > 10
+    assert fresh._segments._mapped_now() < 10 ** 6
