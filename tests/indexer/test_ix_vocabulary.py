@@ -451,6 +451,15 @@ def test_round_13_windows_settings_and_faults_described_by_what_is_seen(table, t
     ("表头", "冻结窗格"),
     ("下拉", "下拉列表"),
     ("重复", "重复项"),
+    ("波浪线", "拼写检查"),
+    ("自动改", "自动更正"),
+    ("对比", "比较"),
+    ("拆成", "分列"),
+    ("拆", "拆分"),
+    ("加密码", "密码保护"),
+    ("自动补全", "自动完成"),
+    ("搜不到", "索引"),
+    ("节假日", "假日"),
 ])
 def test_round_13_accounts_printers_network_office_described_by_what_happens(table, typed, written):
     """换了手机 → 验证方法, 手机丢了 → 丢失, 被骗 → 钓鱼, 打出来是白纸 → 空白页, 网络断断续续 →
