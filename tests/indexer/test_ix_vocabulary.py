@@ -460,6 +460,10 @@ def test_round_13_windows_settings_and_faults_described_by_what_is_seen(table, t
     ("自动补全", "自动完成"),
     ("搜不到", "索引"),
     ("节假日", "假日"),
+    ("自动删除", "保留策略"),
+    ("打电话", "通话"),
+    ("签到", "出席"),
+    ("拖", "拖放"),
 ])
 def test_round_13_accounts_printers_network_office_described_by_what_happens(table, typed, written):
     """换了手机 → 验证方法, 手机丢了 → 丢失, 被骗 → 钓鱼, 打出来是白纸 → 空白页, 网络断断续续 →
@@ -483,4 +487,31 @@ def test_round_13_the_page_that_names_the_feature_answers_the_description(tmp_pa
     assert slugs(eng.search("想在邮件最后带上我的名字"))[0] == "outlook/signature"
     assert slugs(eng.search("文件改坏了"))[0] == "onedrive/versions"
     assert slugs(eng.search("屏幕上下颠倒了"))[0] == "display/rotate"
+    eng.close()
+
+
+@pytest.mark.parametrize("typed, topic", [
+    ("旧邮件", "邮件"),
+    ("部门邮箱", "邮箱"),
+    ("看到日历", "日历"),
+    ("以前版本", "版本"),
+    ("记住密码", "密码"),
+    ("换手机", "手机"),
+    ("申请权限", "权限"),
+    ("声音太小", "声音"),
+])
+def test_round_13_a_key_of_several_words_keeps_its_topic_word(table, typed, topic):
+    """A key of several words merges them into one group whose own alternative needs all of
+    them; its topic word is a variant too, so pages holding that word alone still match."""
+    _r13(table, typed, topic)
+
+
+def test_round_13_a_page_holding_only_the_topic_word_still_answers(tmp_path):
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path)
+    eng.rebuild([
+        make_doc("outlook/export", "在 Outlook 中导出邮件", "选择文件夹，导出为 .pst 文件。" + FILLER),
+        make_doc("contacts/export", "导出导出联系人", "导出 导出 联系人 列表。"),
+        *[make_doc(f"o/{i}", f"其他文章 {i}", "联系人 文件 " + FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("旧邮件导出"))[0] == "outlook/export"
     eng.close()
