@@ -461,7 +461,6 @@ def test_round_13_windows_settings_and_faults_described_by_what_is_seen(table, t
     ("搜不到", "索引"),
     ("节假日", "假日"),
     ("自动删除", "保留策略"),
-    ("打电话", "通话"),
     ("签到", "出席"),
     ("拖", "拖放"),
 ])
