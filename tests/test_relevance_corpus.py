@@ -46,6 +46,10 @@ R@1 0.766 -> 0.785, R@5 0.732 -> 0.763, Hit@10 0.938 -> 0.953 with round 11's ch
 0.882, R@1 0.606 = (jieba+BM25 0.470 / 0.661); typo 0.742 -> 0.751 (Hit@10 0.923 -> 1.000), every
 other kind equal; per kind over both halves (383) campus 0.856, code 0.989, colloquial 0.560, keyword
 0.923, long 0.599, mixed 0.829, traditional 0.806, typo 0.777 — the floors below are just under.
+Round 13 (rel13: 120 colloquial descriptions of features and faults, written blind): tune MRR@10
+0.841 -> 0.847, Hit@10 0.953 -> 0.961, R@1 0.785 -> 0.789, R@5 0.763 -> 0.766 (colloquial 0.638 ->
+0.669); the tune row's MRR@10 and Hit@10 floors rise to 0.84 / 0.96. The kinds' floors count both
+halves and wait for the lead's run of the test half.
 Ranking work raises them — edit the table, nothing else.
 """
 
@@ -73,7 +77,7 @@ KINDS = {"colloquial", "keyword", "code", "traditional", "mixed", "typo", "long"
 
 # scope -> metric -> floor. "tune"/"test": all queries of that half; a kind: both halves.
 FLOORS = {
-    "tune": {"R@1": 0.78, "R@5": 0.76, "MRR@10": 0.83, "Hit@10": 0.95},
+    "tune": {"R@1": 0.78, "R@5": 0.76, "MRR@10": 0.84, "Hit@10": 0.96},
     "test": {"R@1": 0.60, "R@5": 0.60, "MRR@10": 0.69, "Hit@10": 0.88},
     "campus": {"MRR@10": 0.85},
     "code": {"MRR@10": 0.98},

@@ -302,3 +302,215 @@ def test_round_11_a_failure_is_answered_by_the_troubleshooting_page(table, typed
     alts = _alts(table, typed)
     assert alts[("疑难解答",)] == VARIANT_WEIGHT
     assert alts[tuple(words("故障排除"))] == VARIANT_WEIGHT
+
+
+# -- round 13: how employees describe a feature or a fault → the feature's name ---------------------
+
+
+def _r13(table, typed, written):
+    """The variant (VARIANT_WEIGHT) the description ``typed`` gets, parsed as a query of one
+    group (a key of several words merges them); ``written`` is analysed like the file's entry."""
+    groups = parse(typed, table)
+    assert len(groups) == 1, [g.words for g in groups]
+    alts = dict(groups[0].alts)
+    assert alts.get(tuple(words(written))) == VARIANT_WEIGHT, (typed, written, alts)
+    assert alts[groups[0].words] == 1.0                   # the words typed keep weight 1
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("带上名字", "签名"),
+    ("收回", "撤回"),
+    ("发错", "撤回"),
+    ("撤销发送", "撤回"),
+    ("自动回", "自动答复"),
+    ("休假", "外出"),
+    ("出差", "外出"),
+    ("替", "委派"),
+    ("代收", "代理"),
+    ("看到日程", "共享日历"),
+    ("看日历", "日历权限"),
+    ("定时发送", "延迟发送"),
+    ("稍后发送", "计划发送"),
+    ("自动分类", "收件箱规则"),
+    ("转给", "转发"),
+    ("退回来", "退信"),
+    ("拦", "拦截"),
+    ("已读", "已读回执"),
+    ("订", "预订"),
+    ("名义", "代表发送"),
+    ("部门邮箱", "共享邮箱"),
+    ("有空", "空闲"),
+    ("旧邮件", "自动存档"),
+    ("标颜色", "类别"),
+    ("小红旗", "后续标志"),
+    ("回复所有人", "全部答复"),
+    ("例会", "定期"),
+])
+def test_round_13_outlook_features_described_by_what_they_do(table, typed, written):
+    """Mail and calendar: the employee says what the feature does (在邮件最后带上名字, 发错了想收回,
+    不在的时候自动回人家, 让同事看到我的日程), the help page names it (签名, 撤回, 自动答复 / 外出,
+    共享日历)."""
+    _r13(table, typed, written)
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("说话", "麦克风"),
+    ("回放", "录制"),
+    ("回看", "录制"),
+    ("画面", "摄像头"),
+    ("群聊", "聊天"),
+    ("建群", "创建团队"),
+    ("拉人", "添加成员"),
+    ("踢", "移除"),
+    ("显示离开", "在线状态"),
+    ("不响", "通知"),
+    ("以前版本", "版本历史"),
+    ("之前版本", "早期版本"),
+    ("老版本", "旧版本"),
+    ("改坏", "版本历史"),
+    ("改回去", "还原"),
+    ("一起编辑", "共同创作"),
+    ("同时编辑", "协作"),
+    ("外面", "外部"),
+    ("占空间", "释放空间"),
+    ("传", "上传"),
+    ("占用", "锁定"),
+    ("不小心", "意外"),
+    ("申请权限", "请求访问"),
+    ("只能看", "只读"),
+    ("不能改", "只读"),
+    ("腾出空间", "释放空间"),
+])
+def test_round_13_teams_onedrive_sharepoint_described_by_what_they_do(table, typed, written):
+    """Meetings and files: 回看 → 录制, 拉人 → 添加成员, 恢复到以前的版本 → 版本历史,
+    一起编辑 → 共同创作, 发给外面的人 → 外部共享, 只能看不能改 → 只读."""
+    _r13(table, typed, written)
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("上下颠倒", "旋转"),
+    ("倒过来", "旋转"),
+    ("横屏", "横向"),
+    ("竖屏", "纵向"),
+    ("太小", "缩放"),
+    ("太大", "大小限制"),
+    ("太暗", "亮度"),
+    ("刺眼", "亮度"),
+    ("发黄", "夜灯"),
+    ("锁屏", "锁定"),
+    ("自动锁", "屏幕保护"),
+    ("自动黑屏", "睡眠"),
+    ("开机慢", "启动项"),
+    ("开机自动", "启动项"),
+    ("变慢", "性能"),
+    ("声音太小", "音量"),
+    ("右键", "上下文菜单"),
+    ("并排", "贴靠"),
+    ("多个桌面", "虚拟桌面"),
+    ("数字键", "数字锁定"),
+    ("大写", "大写锁定"),
+    ("吵", "风扇"),
+    ("不对", "不正确"),
+    ("不够", "不足"),
+    ("清理垃圾", "磁盘清理"),
+    ("空间不够", "空间不足"),
+    ("中毒", "恶意软件"),
+    ("弹广告", "弹出窗口"),
+    ("鼠标箭头", "指针"),
+    ("打开方式", "默认应用"),
+    ("后缀", "扩展名"),
+    ("电脑名", "计算机名"),
+    ("强制关闭", "结束任务"),
+])
+def test_round_13_windows_settings_and_faults_described_by_what_is_seen(table, typed, written):
+    """Windows: 屏幕上下颠倒 → 旋转 / 方向, 字太小 → 缩放, 开机很慢 → 启动项, 电脑变慢 → 性能,
+    文件后缀 → 扩展名, 空间不够 → 空间不足 / 磁盘清理."""
+    _r13(table, typed, written)
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("换手机", "验证方法"),
+    ("丢", "丢失"),
+    ("输错", "锁定"),
+    ("停用", "禁用"),
+    ("骗", "钓鱼"),
+    ("冒充", "欺骗"),
+    ("记住密码", "密码管理器"),
+    ("自动填写", "自动填充"),
+    ("改名", "重命名"),
+    ("改名字", "显示名称"),
+    ("账号冻结", "锁定"),
+    ("白纸", "空白页"),
+    ("印", "打印"),
+    ("排队", "队列"),
+    ("断断续续", "间歇性"),
+    ("时断时续", "掉线"),
+    ("时好时坏", "间歇性"),
+    ("感叹号", "受限"),
+    ("在家", "远程访问"),
+    ("表头", "冻结窗格"),
+    ("下拉", "下拉列表"),
+    ("重复", "重复项"),
+    ("波浪线", "拼写检查"),
+    ("自动改", "自动更正"),
+    ("对比", "比较"),
+    ("拆成", "分列"),
+    ("拆", "拆分"),
+    ("加密码", "密码保护"),
+    ("自动补全", "自动完成"),
+    ("搜不到", "索引"),
+    ("节假日", "假日"),
+    ("自动删除", "保留策略"),
+    ("签到", "出席"),
+    ("拖", "拖放"),
+])
+def test_round_13_accounts_printers_network_office_described_by_what_happens(table, typed, written):
+    """换了手机 → 验证方法, 手机丢了 → 丢失, 被骗 → 钓鱼, 打出来是白纸 → 空白页, 网络断断续续 →
+    间歇性, 在家连公司 → 远程访问, 表头固定 → 冻结窗格."""
+    _r13(table, typed, written)
+
+
+def test_round_13_the_page_that_names_the_feature_answers_the_description(tmp_path):
+    """Descriptions that share no word with the answer: each page named by the feature wins
+    against pages holding the words the employee typed."""
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path)
+    eng.rebuild([
+        make_doc("outlook/signature", "在 Outlook 中创建电子邮件签名", "文件 > 选项 > 邮件 > 签名。" + FILLER),
+        make_doc("outlook/names", "在邮件中显示发件人名字", "邮件 列表 最后 一列 显示 名字。" + FILLER),
+        make_doc("onedrive/versions", "还原 OneDrive 文件的早期版本", "打开版本历史，选择早期版本并还原。" + FILLER),
+        make_doc("files/broken", "文件损坏怎么办", "文件 坏 了 可以 用 修复 工具。" + FILLER),
+        make_doc("display/rotate", "旋转显示器的屏幕方向", "显示设置 > 方向：横向、纵向。" + FILLER),
+        make_doc("display/size", "屏幕显示问题", "屏幕 上下 两条 黑边。" + FILLER),
+        *[make_doc(f"o/{i}", f"其他文章 {i}", "邮件 文件 屏幕 " + FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("想在邮件最后带上我的名字"))[0] == "outlook/signature"
+    assert slugs(eng.search("文件改坏了"))[0] == "onedrive/versions"
+    assert slugs(eng.search("屏幕上下颠倒了"))[0] == "display/rotate"
+    eng.close()
+
+
+@pytest.mark.parametrize("typed, topic", [
+    ("旧邮件", "邮件"),
+    ("部门邮箱", "邮箱"),
+    ("看到日历", "日历"),
+    ("以前版本", "版本"),
+    ("记住密码", "密码"),
+    ("换手机", "手机"),
+    ("申请权限", "权限"),
+    ("声音太小", "声音"),
+])
+def test_round_13_a_key_of_several_words_keeps_its_topic_word(table, typed, topic):
+    """A key of several words merges them into one group whose own alternative needs all of
+    them; its topic word is a variant too, so pages holding that word alone still match."""
+    _r13(table, typed, topic)
+
+
+def test_round_13_a_page_holding_only_the_topic_word_still_answers(tmp_path):
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path)
+    eng.rebuild([
+        make_doc("outlook/export", "在 Outlook 中导出邮件", "选择文件夹，导出为 .pst 文件。" + FILLER),
+        make_doc("contacts/export", "导出导出联系人", "导出 导出 联系人 列表。"),
+        *[make_doc(f"o/{i}", f"其他文章 {i}", "联系人 文件 " + FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("旧邮件导出"))[0] == "outlook/export"
+    eng.close()
