@@ -48,8 +48,11 @@ other kind equal; per kind over both halves (383) campus 0.856, code 0.989, coll
 0.923, long 0.599, mixed 0.829, traditional 0.806, typo 0.777 — the floors below are just under.
 Round 13 (rel13: 120 colloquial descriptions of features and faults, written blind): tune MRR@10
 0.841 -> 0.847, Hit@10 0.953 -> 0.961, R@1 0.785 -> 0.789, R@5 0.763 -> 0.766 (colloquial 0.638 ->
-0.669); the tune row's MRR@10 and Hit@10 floors rise to 0.84 / 0.96. The kinds' floors count both
-halves and wait for the lead's run of the test half.
+0.669); the tune row's MRR@10 and Hit@10 floors rise to 0.84 / 0.96. The lead after the merge
+(132 descriptions in all), test half (127, run once): MRR@10 0.693 -> 0.720, Hit@10 0.882 -> 0.890,
+R@1 0.606 -> 0.638, R@5 0.606 -> 0.627 (jieba+BM25 0.470 / 0.661); colloquial 0.444 -> 0.531
+(Hit@10 0.656 -> 0.688); per kind over both halves campus 0.856, code 0.989, colloquial 0.613,
+keyword 0.925, long 0.599, mixed 0.827, traditional 0.812, typo 0.793 — floors just under.
 Ranking work raises them — edit the table, nothing else.
 """
 
@@ -78,15 +81,15 @@ KINDS = {"colloquial", "keyword", "code", "traditional", "mixed", "typo", "long"
 # scope -> metric -> floor. "tune"/"test": all queries of that half; a kind: both halves.
 FLOORS = {
     "tune": {"R@1": 0.78, "R@5": 0.76, "MRR@10": 0.84, "Hit@10": 0.96},
-    "test": {"R@1": 0.60, "R@5": 0.60, "MRR@10": 0.69, "Hit@10": 0.88},
+    "test": {"R@1": 0.63, "R@5": 0.62, "MRR@10": 0.71, "Hit@10": 0.88},
     "campus": {"MRR@10": 0.85},
     "code": {"MRR@10": 0.98},
-    "colloquial": {"MRR@10": 0.55},
+    "colloquial": {"MRR@10": 0.60},
     "keyword": {"MRR@10": 0.92},
     "long": {"MRR@10": 0.59},
     "mixed": {"MRR@10": 0.82},
-    "traditional": {"MRR@10": 0.80},
-    "typo": {"MRR@10": 0.77},
+    "traditional": {"MRR@10": 0.81},
+    "typo": {"MRR@10": 0.79},
 }
 ATTRS = {"R@1": "r_at_1", "R@5": "r_at_5", "MRR@10": "mrr_at_10", "Hit@10": "hit_at_10"}
 
