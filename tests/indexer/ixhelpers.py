@@ -82,3 +82,18 @@ def sample_docs() -> list[IndexDocument]:
 
 def slugs(results) -> list[str]:
     return [h.slug for h in results.hits]
+
+
+def whoosh_postings(lr, field, text):
+    """Every posting of ``text`` through Whoosh's own matcher (deleted documents included)."""
+    from indexer.segcache import _raw_leaf
+
+    m = _raw_leaf(lr, field, text)
+    m.reset()                                   # undo the deletion filter's first skip
+    ids, weights, values = [], [], []
+    while m.is_active():
+        ids.append(m.id())
+        weights.append(m.weight())
+        values.append(m.value())
+        m.next()
+    return ids, weights, values

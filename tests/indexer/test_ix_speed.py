@@ -7,7 +7,7 @@ import pytest
 
 from indexer import ranking
 from indexer.ranking import ranked_order
-from ixhelpers import make_doc, slugs
+from ixhelpers import make_doc, slugs, whoosh_postings
 
 PUBLIC = frozenset({"public"})
 
@@ -143,21 +143,6 @@ def test_fast_word_values_give_whooshs_postings():
     assert checked >= 10
 
 
-def _whoosh_postings(lr, field, text):
-    """Every posting of ``text`` through Whoosh's own matcher (deleted documents included)."""
-    from indexer.segcache import _raw_leaf
-
-    m = _raw_leaf(lr, field, text)
-    m.reset()                                   # undo the deletion filter's first skip
-    ids, weights, values = [], [], []
-    while m.is_active():
-        ids.append(m.id())
-        weights.append(m.weight())
-        values.append(m.value())
-        m.next()
-    return ids, weights, values
-
-
 def test_posting_blocks_read_directly_equal_whooshs_matcher(fresh):
     """segcache reads Whoosh 3 posting blocks itself (one read per block, ids decoded by numpy):
     the same ids, weights and position values as Whoosh's matcher, for long multi-block terms,
@@ -180,7 +165,7 @@ def test_posting_blocks_read_directly_equal_whooshs_matcher(fresh):
                     fast = segcache._fast_w3(segcache._raw_leaf(lr, field, text))
                     keep = field in ("title", "body")
                     got = segcache.read_postings(lr, field, text, keep)
-                    ids, weights, values = _whoosh_postings(lr, field, text)
+                    ids, weights, values = whoosh_postings(lr, field, text)
                     assert got.ids.tolist() == ids and got.ids.dtype == np.int32, (field, text)
                     assert got.weights.tolist() == np.array(weights, dtype=np.float32).tolist()
                     if keep:

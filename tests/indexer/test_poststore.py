@@ -10,27 +10,12 @@ import numpy as np
 import pytest
 
 from indexer import SearchEngine, poststore
-from ixhelpers import make_doc, slugs
+from ixhelpers import make_doc, slugs, whoosh_postings
 
 PUBLIC = frozenset({"public"})
 BOTH = frozenset({"public", "internal"})
 QUERIES = ["VPN 连接失败", "打印机脱机", "错误 809", "0x80070005", "忘记密码", "zqp1", "outlook 密码",
            "打印机 说明", "VPN"]
-
-
-def _whoosh_postings(lr, field, text):
-    """Every posting of ``text`` through Whoosh's own matcher (deleted documents included)."""
-    from indexer.segcache import _raw_leaf
-
-    m = _raw_leaf(lr, field, text)
-    m.reset()                                   # undo the deletion filter's first skip
-    ids, weights, values = [], [], []
-    while m.is_active():
-        ids.append(m.id())
-        weights.append(m.weight())
-        values.append(m.value())
-        m.next()
-    return ids, weights, values
 
 
 def _generation(eng):
@@ -81,7 +66,7 @@ def _check_every_term(eng) -> tuple[int, int, int]:
                 for btext, _ti in lr.iter_field(field):
                     text = btext.decode("utf-8")
                     got = st.postings(lr, field, text)
-                    ids, weights, values = _whoosh_postings(lr, field, text)
+                    ids, weights, values = whoosh_postings(lr, field, text)
                     assert got.ids.dtype == np.int32 and got.ids.tolist() == ids, (field, text)
                     assert got.weights.tolist() == np.array(weights, dtype=np.float32).tolist()
                     if field in poststore.VALUE_FIELDS:
