@@ -568,14 +568,13 @@ def test_round_14_printers_and_network_described_by_what_they_do(table, typed, w
     ("标红", "突出显示"),
     ("全屏播放", "幻灯片放映"),
     ("变小", "压缩"),
-    ("未授权", "激活"),
     ("没激活", "产品密钥"),
     ("新功能", "更新通道"),
     ("免费", "正版"),
 ])
 def test_round_14_office_apps_described_by_what_happens(table, typed, written):
-    """Word 突然关了 → 自动恢复, 改动的痕迹 → 修订, 数字变成日期 → 日期格式, 提示未授权 → 激活,
-    想早点用新功能 → 更新通道, 学校有没有免费的 Office → 正版."""
+    """Word 突然关了 → 自动恢复, 改动的痕迹 → 修订, 数字变成日期 → 日期格式,
+    没激活 → 产品密钥, 想早点用新功能 → 更新通道, 学校有没有免费的 Office → 正版."""
     _r13(table, typed, written)
 
 
