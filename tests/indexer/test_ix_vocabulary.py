@@ -693,10 +693,10 @@ def test_round_14_the_page_that_names_the_feature_answers_the_description(tmp_pa
     wins against pages holding the words the employee typed."""
     eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path)
     eng.rebuild([
-        make_doc("print/duplex", "在两面打印（双面打印）", "在打印对话框中选择双面打印。" + FILLER),
-        make_doc("print/other", "打印两份文件", "打 两份 文件 纸张 " + FILLER),
-        make_doc("audio/mic", "更改默认麦克风", "在声音设置中选择麦克风设备。" + FILLER),
-        make_doc("teams/people", "会议中的对方", "对方 加入 会议 后 可以 看到 列表。" + FILLER),
+        make_doc("print/duplex", "设置双面打印", "在打印对话框中选择双面打印。" + FILLER),
+        make_doc("print/other", "怎么打印海报的两面", "海报 两面 都 要 打 上 标志，打印 前 确认。" + FILLER),
+        make_doc("audio/mic", "更改默认麦克风", "在设置中选择麦克风设备。" + FILLER),
+        make_doc("teams/people", "开会时对方说话", "开会 时 对方 说话，听 不到 的 内容 可 看 字幕。" + FILLER),
         make_doc("usb/detect", "Windows 无法识别 USB 设备", "设备管理器中重新扫描硬件。" + FILLER),
         make_doc("usb/out", "U盘 里的 文件 读 出来", "U盘 文件 " + FILLER),
         *[make_doc(f"o/{i}", f"其他文章 {i}", "打印 会议 U盘 文件 " + FILLER) for i in range(6)],
