@@ -9,6 +9,8 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .config import sqlite_synchronous as checked_synchronous
+
 
 def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
     """The engine for ``url``. SQLite runs in WAL mode with ``PRAGMA synchronous`` =
@@ -29,9 +31,7 @@ def make_engine(url: str, sqlite_synchronous: str = "NORMAL") -> Engine:
 
     PostgreSQL keeps its own durability settings (``synchronous_commit``)."""
     if url.startswith("sqlite"):
-        from .config import sqlite_synchronous as checked
-
-        level = checked(sqlite_synchronous)
+        level = checked_synchronous(sqlite_synchronous)
         engine = create_engine(url, connect_args={"timeout": 30})
 
         @event.listens_for(engine, "connect")

@@ -356,19 +356,26 @@ def _write_forked(folder: Path, ix, toc, todo, procs: int) -> list[str]:
 def check(path: Path, segid: str, ndocs: int):
     """None when ``path`` is a complete store of segment ``segid``, else the reason."""
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(_HEAD.size)
-            size = os.fstat(fh.fileno()).st_size
-            problem = _check_head(head, size, segid, ndocs)
-            if problem is None:
-                fh.seek(size - len(TAIL))
-                if fh.read(len(TAIL)) != TAIL:
-                    problem = "no end marker"
-            return problem
+        fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
         return "missing"
     except OSError as e:
         return f"unreadable ({e})"
+    try:
+        return _check_fd(fd, segid, ndocs)
+    except OSError as e:
+        return f"unreadable ({e})"
+    finally:
+        os.close(fd)
+
+
+def _check_fd(fd: int, segid: str, ndocs: int):
+    """None when the open file ``fd`` is a complete store of ``segid``, else the reason."""
+    size = os.fstat(fd).st_size
+    problem = _check_head(os.pread(fd, _HEAD.size, 0), size, segid, ndocs)
+    if problem is None and os.pread(fd, len(TAIL), size - len(TAIL)) != TAIL:
+        problem = "no end marker"
+    return problem
 
 
 def _check_head(head: bytes, size: int, segid: str, ndocs: int):
@@ -429,17 +436,14 @@ class PostingStore:
             log.warning("posting store %s unreadable (%s): postings read from the segment", path, e)
             return None
         try:
-            size = os.fstat(fd).st_size
-            head = os.pread(fd, _HEAD.size, 0)
-            problem = _check_head(head, size, segid, ndocs)
-            if problem is None and os.pread(fd, len(TAIL), size - len(TAIL)) != TAIL:
-                problem = "no end marker"
+            problem = _check_fd(fd, segid, ndocs)
             if problem is not None:
                 log.warning("posting store %s not used (%s): postings read from the segment",
                             path, problem)
                 return None
             st = os.fstat(fd)
-            mm = mmap.mmap(fd, size, prot=mmap.PROT_READ)
+            head = os.pread(fd, _HEAD.size, 0)
+            mm = mmap.mmap(fd, st.st_size, prot=mmap.PROT_READ)
         except (OSError, ValueError) as e:
             log.warning("posting store %s unreadable (%s): postings read from the segment", path, e)
             return None

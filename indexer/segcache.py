@@ -42,7 +42,8 @@ __all__ = ["SegmentCache", "SegmentInfo", "SegPostings", "segment_key", "segment
 
 #: memory for cached postings per engine (numpy arrays + raw position values)
 POSTINGS_BYTES = 96 * 1024 * 1024
-#: pages of the posting stores read (estimated) before they are unmapped from the process
+#: growth of the process's file-backed RSS (the posting stores' pages it has read) past which
+#: they are unmapped from it (``SegmentCache.trim``)
 MAPPED_BYTES = 32 * 1024 * 1024
 #: postings asked of the stores between two looks at the process's file-backed RSS
 MAPPED_CHECK_EVERY = 32
@@ -284,7 +285,7 @@ class SegmentCache:
                  mapped_bytes: int = MAPPED_BYTES):
         self.max_bytes = max_bytes
         self.use_stores = use_stores
-        #: pages of the stores read (estimated) before they are unmapped from this process
+        #: store pages read (file-backed RSS growth) before they are unmapped from this process
         self.mapped_bytes = mapped_bytes
         self._infos: dict[str, SegmentInfo] = {}
         self._postings: OrderedDict = OrderedDict()
