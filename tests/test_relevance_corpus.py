@@ -108,7 +108,9 @@ def test_the_set_has_every_kind_in_both_halves():
     for kind in KINDS:
         assert counts[kind, "tune"] + counts[kind, "test"] >= 15, kind
         assert abs(counts[kind, "tune"] - counts[kind, "test"]) <= 1, kind  # stratified
-    assert sum(q.kind == "colloquial" for q in QUERIES) == max(Counter(q.kind for q in QUERIES).values())
+    # the documented split is mostly what employees type; tune-only additions (-tNN) may tilt
+    # the tuning half towards a kind that needs signal (round 15a: keyword 66 in tune)
+    assert sum(q.kind == "colloquial" for q in SPLIT) == max(Counter(q.kind for q in SPLIT).values())
 
 
 def test_every_query_is_named_sourced_and_labelled():
