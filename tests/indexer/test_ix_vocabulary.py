@@ -746,6 +746,10 @@ def test_round_15a_campus_it_said_the_way_students_and_staff_say_it(table, typed
     ("去掉密码", "删除密码"),
     ("拨号键盘", "拨号盘"),
     ("多人编辑", "共同创作"),
+    ("白名单", "允许列表"),
+    ("二次验证", "多重身份验证"),
+    ("免打扰", "请勿打扰"),
+    ("激活码", "产品密钥"),
 ])
 def test_round_15a_keyword_wording_of_agents_and_admins(table, typed, written):
     """加载项 无权限 → 拒绝访问, 文件名 非法字符 → 无效字符, 文档 取消密码 → 删除密码, 拨号键盘 → 拨号盘,
