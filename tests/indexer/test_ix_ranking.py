@@ -213,7 +213,8 @@ def test_an_unfinished_last_character_is_still_a_fragment(tmp_path):
 
 
 def test_characters_of_a_word_no_article_holds_do_not_match_by_accident(tmp_path):
-    """放假 is in no article: its characters (放, 假 — no word variant) score nothing when the
+    """寒假 is in no article (round 15a gave 放假, the example here until then, the variants
+    校外 / 回校): its characters (寒, 假 — no word variant) score nothing when the
     query has other words, so a page holding a stray 假 does not beat the page about the need;
     alone they are all the query has and keep the one-character weight."""
     eng = _engine(tmp_path, [
@@ -221,12 +222,12 @@ def test_characters_of_a_word_no_article_holds_do_not_match_by_accident(tmp_path
         make_doc("x/fake", "识别假冒网站", "假网站会要求输入图书馆账号，放心的做法是手动输入网址。" + FILLER),
         *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
     ])
-    p = _plan(eng, "放假了怎么访问图书馆数据库")
+    p = _plan(eng, "寒假了怎么访问图书馆数据库")
     weights = {g.words[0]: g.weight for g in p.groups}
 
     assert weights["假"] == 0 and weights["图书馆"] == 1.0
-    assert slugs(eng.search("放假了怎么访问图书馆数据库"))[0] == "lib/remote"
-    alone = {g.words[0]: g.weight for g in _plan(eng, "放假").groups}
+    assert slugs(eng.search("寒假了怎么访问图书馆数据库"))[0] == "lib/remote"
+    alone = {g.words[0]: g.weight for g in _plan(eng, "寒假").groups}
     assert alone == {"假": 0.5}
     eng.close()
 

@@ -702,3 +702,88 @@ def test_round_14_the_page_that_names_the_feature_answers_the_description(tmp_pa
     assert slugs(eng.search("开会对方听不到我说话"))[0] == "audio/mic"
     assert slugs(eng.search("U盘插上读不出来"))[0] == "usb/detect"
     eng.close()
+
+
+# -- round 15a: Chinese campus IT and the wording of bare keyword searches ----------------------
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("自动认证", "无感认证"),
+    ("免密登录", "无感知认证"),
+    ("欠费", "续费"),
+    ("封号", "黑名单"),
+    ("插网线", "网口"),
+    ("限速", "带宽"),
+    ("外网", "公网"),
+    ("换绑", "更换绑定"),
+    ("默认密码", "初始密码"),
+    ("学号", "学工号"),
+    ("工号", "学工号"),
+    ("装系统", "镜像"),
+    ("学生版", "教育版"),
+    ("放假", "校外"),
+    ("回家", "回校"),
+    ("谷歌", "google"),
+    ("收信服务器", "imap"),
+    ("发信服务器", "smtp"),
+    ("截止日期", "ddl"),
+    ("彩印", "彩色"),
+    ("报修", "报障"),
+])
+def test_round_15a_campus_it_said_the_way_students_and_staff_say_it(table, typed, written):
+    """校园网自动认证 → 无感认证, 校园网欠费 → 续费, 账号被封号 → 黑名单, 插网线 → 网口, 学号 → 学工号,
+    学校的学生版 → 教育版, 放假回家 → 校外 / 回校 (VPN), 谷歌学术 → Google Scholar, 收信服务器 → IMAP,
+    作业截止日期 → DDL, 打印机坏了报修 → 报障."""
+    _r13(table, typed, written)
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("无权限", "拒绝访问"),
+    ("没权限", "拒绝访问"),
+    ("权限不足", "拒绝访问"),
+    ("非法字符", "无效字符"),
+    ("取消密码", "删除密码"),
+    ("去掉密码", "删除密码"),
+    ("拨号键盘", "拨号盘"),
+    ("多人编辑", "共同创作"),
+    ("白名单", "允许列表"),
+    ("二次验证", "多重身份验证"),
+    ("免打扰", "请勿打扰"),
+    ("激活码", "产品密钥"),
+])
+def test_round_15a_keyword_wording_of_agents_and_admins(table, typed, written):
+    """加载项 无权限 → 拒绝访问, 文件名 非法字符 → 无效字符, 文档 取消密码 → 删除密码, 拨号键盘 → 拨号盘,
+    Excel 多人编辑 → 共同创作."""
+    _r13(table, typed, written)
+
+
+@pytest.mark.parametrize("typed, topic", [
+    ("自动认证", "认证"),
+    ("插网线", "网线"),
+    ("换绑", "绑定"),
+    ("无权限", "权限"),
+    ("取消密码", "密码"),
+    ("截止日期", "截止"),
+    ("多人编辑", "编辑"),
+    ("装系统", "安装"),
+])
+def test_round_15a_a_key_of_several_words_keeps_its_topic_word(table, typed, topic):
+    """As in rounds 13 and 14: a merged key lists its topic word among its variants."""
+    _r13(table, typed, topic)
+
+
+def test_round_15a_the_page_that_names_it_answers_the_wording(tmp_path):
+    """取消密码 is how the remove-a-password page's need is typed; the page says 删除密码 and loses to
+    the add-a-password page without the entry (the phrase variant sums its words where they
+    stand together). 放假回家 is off campus: the VPN page says 校外 / 回校."""
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path)
+    eng.rebuild([
+        make_doc("doc/add", "为 Word 文档添加密码", "打开 Word 文档，添加密码，然后保存。" + FILLER),
+        make_doc("doc/remove", "从 Word 文档中删除密码", "打开 Word 文档，删除密码，然后保存。" + FILLER),
+        make_doc("campus/vpn", "校外访问校内资源", "回校 VPN：在校外访问图书馆数据库，先登录 VPN。" + FILLER),
+        make_doc("campus/lib", "图书馆开放时间", "图书馆 数据库 介绍，假期 开放 时间 见 通知。" + FILLER),
+        *[make_doc(f"o/{i}", f"其他文章 {i}", "文档 密码 图书馆 " + FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("word 文档 取消密码"))[0] == "doc/remove"
+    assert slugs(eng.search("放假回家了怎么用图书馆数据库"))[0] == "campus/vpn"
+    eng.close()
