@@ -38,6 +38,9 @@ SYNONYM_WEIGHT = 0.5
 CROSS_SCRIPT_WEIGHT = 0.3     # a Chinese word → an English alternative
 TO_CHINESE_WEIGHT = 0.5       # an English word → a Chinese alternative (printer → 打印机)
 VARIANT_WEIGHT = 0.9
+# English spellings of one word, with or without hyphen or space (wifi / wi-fi, e-mail / email,
+# log-in / login): the same word, not a synonym (round 15b).  0: an ordinary synonym.
+SPELLING_WEIGHT = 0.9
 MAX_SPAN = 4  # longest entry, in words
 _SPLIT = re.compile(r"[\s,，、;；]+")
 
@@ -77,6 +80,10 @@ def _parse_variants(path: Path) -> list[tuple[tuple[str, ...], list[tuple[str, .
     return out
 
 
+def _spelling(entry: tuple[str, ...]) -> str:
+    return "".join(entry).replace("-", "")
+
+
 def _script(entry: tuple[str, ...]) -> str:
     return "latin" if all(w.isascii() for w in entry) else "cjk"
 
@@ -84,6 +91,8 @@ def _script(entry: tuple[str, ...]) -> str:
 def _synonym_weight(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     """Weight of alternative ``b`` for the query word(s) ``a``."""
     if _script(a) == _script(b):
+        if SPELLING_WEIGHT and _script(a) == "latin" and _spelling(a) == _spelling(b):
+            return SPELLING_WEIGHT
         return SYNONYM_WEIGHT
     return CROSS_SCRIPT_WEIGHT if _script(a) == "cjk" else TO_CHINESE_WEIGHT
 

@@ -418,3 +418,13 @@ def test_an_english_verb_and_its_particle_typed_apart_are_the_vocabulary_word(en
     assert ("登录",) in login and ("日志",) not in login
     assert ("注销",) in dict(parse("log out了", engine.synonyms)[0].alts)
     assert words("plug in") == [("plug",)]
+
+
+def test_english_spellings_of_one_word_are_the_same_word_not_synonyms(engine):
+    """wifi / wi-fi, email / e-mail, login / log-in: the pages write one, employees the other;
+    a spelling weighs SPELLING_WEIGHT, a real synonym (wlan, 登录) less (round 15b)."""
+    from indexer.synonyms import SPELLING_WEIGHT, SYNONYM_WEIGHT
+
+    wifi = dict(parse("wifi", engine.synonyms)[0].alts)
+    assert wifi[("wi-fi",)] == SPELLING_WEIGHT > wifi[("wlan",)] == SYNONYM_WEIGHT
+    assert dict(parse("email", engine.synonyms)[0].alts)[("e-mail",)] == SPELLING_WEIGHT
