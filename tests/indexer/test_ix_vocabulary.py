@@ -702,3 +702,37 @@ def test_round_14_the_page_that_names_the_feature_answers_the_description(tmp_pa
     assert slugs(eng.search("开会对方听不到我说话"))[0] == "audio/mic"
     assert slugs(eng.search("U盘插上读不出来"))[0] == "usb/detect"
     eng.close()
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("cam", ("摄像头",)),
+    ("headphone", ("耳机",)),
+    ("screenshare", ("共享", "屏幕")),
+    ("lobby", ("大厅",)),
+    ("voicemail", ("语音", "邮件")),
+    ("autoreply", ("自动", "答复")),
+    ("owa", ("网页", "版")),
+    ("otp", ("一次性", "密码")),
+    ("fingerprint", ("指纹",)),
+    ("client", ("客户端",)),
+    ("docking", ("扩展", "坞")),
+    ("start-menu", ("开始菜单",)),
+])
+def test_round_15b_english_feature_words_reach_the_chinese_word(typed, written):
+    """「teams开会cam打不开」, 「owa自动回复ooo怎么设」: the English words employees type inside a
+    Chinese question reach the word the translated pages use, below the word typed."""
+    from indexer.synonyms import TO_CHINESE_WEIGHT
+
+    alts = {a: w for g in parse(typed, SynonymTable()) for a, w in g.alts}
+    assert TO_CHINESE_WEIGHT <= alts[written] < 1.0
+
+
+@pytest.mark.parametrize("chinese, english", [("摄像头", ("cam",)), ("指纹", ("fingerprint",)), ("客户端", ("client",))])
+def test_round_15b_a_chinese_word_reaches_the_english_word_only_as_a_stand_in(table, chinese, english):
+    from indexer.synonyms import CROSS_SCRIPT_WEIGHT
+
+    assert _alts(table, chinese)[english] == CROSS_SCRIPT_WEIGHT
+
+
+def test_round_15b_the_interface_in_chinese_is_the_display_language(table):
+    assert _alts(table, "中文")[("语言",)] == VARIANT_WEIGHT
