@@ -58,6 +58,10 @@ updates, campus — written blind): tune MRR@10 0.847 -> 0.852, Hit@10 0.961 -> 
 MRR@10 0.720 -> 0.722, Hit@10 0.890 =, R@1 0.638 =, R@5 0.627 -> 0.628; long 0.503 -> 0.530, every
 other kind equal; per kind over both halves campus 0.874, code 0.989, colloquial 0.616, keyword
 0.925, long 0.611, mixed 0.827, traditional 0.812, typo 0.793 — floors just under.
+Round 15b (rel15b: English words inside Chinese queries; 20 more tune-only mixed queries
+``mx-t3NN``, so the tune row moved with the set too): tune (276) MRR@10 0.849 -> 0.860, R@1 0.790
+-> 0.804, R@5 0.775 -> 0.779, Hit@10 0.964 -> 0.967 (jieba+BM25 0.578 / 0.739); the tune R@1
+floor rises to 0.80.
 Ranking work raises them — edit the table, nothing else.
 """
 
@@ -85,7 +89,7 @@ KINDS = {"colloquial", "keyword", "code", "traditional", "mixed", "typo", "long"
 
 # scope -> metric -> floor. "tune"/"test": all queries of that half; a kind: both halves.
 FLOORS = {
-    "tune": {"R@1": 0.79, "R@5": 0.77, "MRR@10": 0.85, "Hit@10": 0.96},
+    "tune": {"R@1": 0.80, "R@5": 0.77, "MRR@10": 0.85, "Hit@10": 0.96},
     "test": {"R@1": 0.63, "R@5": 0.62, "MRR@10": 0.72, "Hit@10": 0.88},
     "campus": {"MRR@10": 0.87},
     "code": {"MRR@10": 0.98},
