@@ -12,7 +12,10 @@ changes or re-indexing.  A word in several groups gets the union of them.
 Every alternative carries a weight: ``SYNONYM_WEIGHT`` (0.5) for a synonym in the same script,
 ``CROSS_SCRIPT_WEIGHT`` (0.3) for an English alternative of a Chinese word (``邮箱`` →
 ``outlook`` put English stub titles above the Chinese page that answers),
-``TO_CHINESE_WEIGHT`` (0.5) for a Chinese alternative of an English word, and ``VARIANT_WEIGHT`` (0.9) for the one-way colloquial variants of
+``TO_CHINESE_WEIGHT`` (0.5) for a Chinese alternative of an English word (``query.plan`` raises
+it to ``query.TRANSLATED_WEIGHT`` where the library says the word in Chinese),
+``SPELLING_WEIGHT`` (0.9) for two spellings of one English word in a group (``wifi`` /
+``wi-fi``), and ``VARIANT_WEIGHT`` (0.9) for the one-way colloquial variants of
 ``data/variants.txt`` (``连不上 > 连接 连上``: the same need said the way articles say it).
 A pair found in several places keeps its highest weight.
 """
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from .analysis import words
 
-__all__ = ["SynonymTable", "BUILTIN_SYNONYMS", "BUILTIN_VARIANTS", "SYNONYM_WEIGHT",
+__all__ = ["SynonymTable", "BUILTIN_SYNONYMS", "BUILTIN_VARIANTS", "SYNONYM_WEIGHT", "SPELLING_WEIGHT",
            "CROSS_SCRIPT_WEIGHT", "VARIANT_WEIGHT"]
 
 log = logging.getLogger("indexer")
