@@ -736,3 +736,12 @@ def test_round_15b_a_chinese_word_reaches_the_english_word_only_as_a_stand_in(ta
 
 def test_round_15b_the_interface_in_chinese_is_the_display_language(table):
     assert _alts(table, "中文")[("语言",)] == VARIANT_WEIGHT
+
+
+def test_round_15b_no_entry_collapses_into_a_common_english_word(table):
+    """A hyphenated entry loses its stop words when analysed (``log-on`` → ``log``, ``dial-in`` →
+    ``dial``): written so, ``log`` (日志) became a synonym of 登录 and ``dial-up vpn`` reached 拨入."""
+    assert ("登录",) not in _alts(table, "log")
+    assert ("拨号",) in _alts(table, "dial up")
+    assert ("拨入",) not in _alts(table, "dial up")
+    assert ("登录",) in _alts(table, "log on")
