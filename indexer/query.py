@@ -38,7 +38,7 @@ from pathlib import Path
 from . import segment
 from .analysis import CODE, VARIANT, WORD, tokens, words
 from .ranking import PREFIX_MARK, prefix_term
-from .synonyms import SynonymTable
+from .synonyms import TO_CHINESE_WEIGHT, SynonymTable
 from .text import QUERY_MAX_CHARS, is_cjk, normalise
 
 __all__ = ["FIELD_WEIGHTS", "Group", "Plan", "PlanGroup", "parse", "plan", "highlight_terms",
@@ -74,6 +74,13 @@ COMPOUND_OWN_IDF = True      # merged, the compound keeps its own idf (the group
 COMPOUND_MERGE = True        # the compound is an alternative of the rarer of its two words, not a group of its own
 #: a bare number of 3-5 digits typed in a query (``L2TP 789``, ``outlook 0x…`` is a code
 #: already) is taken for an error code unless it looks like a year (19xx, 20xx)
+# An English word typed in a query whose Chinese synonym the library uses more often than the
+# word itself (inbox → 收件箱, webinar → 网络研讨会, battery → 电池: the pages translate it) is said
+# by that Chinese word: the alternative weighs TRANSLATED_WEIGHT instead of TO_CHINESE_WEIGHT
+# (and so counts for the title).  A product name the pages write in English (outlook in 439
+# articles, 邮件 in 613: not under half) keeps the lower weight (round 15b).  0: off.
+TRANSLATED_WEIGHT = 0.8
+TRANSLATED_RATIO = 0.5       # raised where df(English word) < TRANSLATED_RATIO × df(Chinese synonym)
 NUMBER_CODES = True
 #: the employee's own context (公司的vpn, 公司邮箱, 公司账号): every question here is about work
 #: IT, so the word says little about which page answers.  It weighs CONTEXT_WEIGHT but keeps
@@ -93,6 +100,13 @@ MIN_SHARE = {1: 0.0, 2: 0.0, 3: 0.0, 4: 0.0, 5: 0.0, 6: 0.0}
 
 _LATIN_WORD = re.compile(r"[a-z][a-z\-]{3,}")
 _NUMBER = re.compile(r"(?!19[0-9]{2}$|20[0-9]{2}$)[0-9]{3,5}")
+# An English verb and its particle typed apart (sign in, log out, turn off): the vocabulary
+# writes them as one word (sign-in, logout); ``in``/``on`` are stop words and vanished, so
+# ``sign in`` was ``sign`` and ``log in`` was ``log`` (→ 日志).  Joined when the vocabulary
+# knows the joined form (round 15b).
+PHRASAL_JOIN = True
+_PHRASAL = re.compile(r"(?<![a-z0-9])([a-z]{2,})[ ]+(in|on|out|off)(?![a-z0-9])")
+_ENGLISH_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*")
 _GLUED = re.compile(r"([a-z]{2,})([0-9]+)|([0-9]+)([a-z]{2,})")
 FILLER_PATH = Path(__file__).resolve().with_name("data") / "filler.txt"
 
@@ -174,10 +188,22 @@ def parse(q: str, synonyms: SynonymTable | None = None) -> list[Group]:
     if not isinstance(q, str):
         return []
     qn = normalise(q[: QUERY_MAX_CHARS * 4])[:QUERY_MAX_CHARS]
+    if PHRASAL_JOIN and synonyms is not None:
+        qn = _join_phrasal(qn, synonyms)
     groups = _groups(qn, synonyms, glued=True)
     if groups and qn and not qn[-1].isspace():
         _unfinished(groups[-1])
     return groups
+
+
+def _join_phrasal(qn: str, synonyms: SynonymTable) -> str:
+    """``sign in`` → ``sign-in`` (or ``signin``) when the vocabulary holds that word."""
+    def join(m: re.Match) -> str:
+        for form in (f"{m[1]}-{m[2]}", f"{m[1]}{m[2]}"):
+            if synonyms.lookup((form,)):
+                return form
+        return m[0]
+    return _PHRASAL.sub(join, qn) if " " in qn else qn
 
 
 def _unfinished(g: Group) -> None:
@@ -308,6 +334,8 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
                     live.append((h, halts, group_df(halts)))
             continue
         if alts:
+            if TRANSLATED_WEIGHT and own:
+                alts = _translated(g, alts, own, alt_df)
             live.append((g, alts, group_df(alts)))
     if not live:
         return Plan([])
@@ -376,6 +404,16 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
         else:
             out.extend(c for _, c in compounds)
     return Plan(out, min_share, pairs)
+
+
+def _translated(g: Group, alts, own: int, alt_df):
+    """An English word's Chinese synonyms that the library uses more often than the word
+    itself weigh ``TRANSLATED_WEIGHT`` (see there)."""
+    if not (len(g.words) == 1 and _ENGLISH_WORD.fullmatch(g.words[0])):
+        return alts
+    return [(ws, TRANSLATED_WEIGHT) if (wt == TO_CHINESE_WEIGHT and not any(w.isascii() for w in ws)
+                                        and own < TRANSLATED_RATIO * alt_df(ws)) else (ws, wt)
+            for ws, wt in alts]
 
 
 def _compounds(groups: list[PlanGroup], df, ndocs: int) -> list[tuple[int, PlanGroup]]:

@@ -12,7 +12,10 @@ changes or re-indexing.  A word in several groups gets the union of them.
 Every alternative carries a weight: ``SYNONYM_WEIGHT`` (0.5) for a synonym in the same script,
 ``CROSS_SCRIPT_WEIGHT`` (0.3) for an English alternative of a Chinese word (``邮箱`` →
 ``outlook`` put English stub titles above the Chinese page that answers),
-``TO_CHINESE_WEIGHT`` (0.5) for a Chinese alternative of an English word, and ``VARIANT_WEIGHT`` (0.9) for the one-way colloquial variants of
+``TO_CHINESE_WEIGHT`` (0.5) for a Chinese alternative of an English word (``query.plan`` raises
+it to ``query.TRANSLATED_WEIGHT`` where the library says the word in Chinese),
+``SPELLING_WEIGHT`` (0.9) for two spellings of one English word in a group (``wifi`` /
+``wi-fi``), and ``VARIANT_WEIGHT`` (0.9) for the one-way colloquial variants of
 ``data/variants.txt`` (``连不上 > 连接 连上``: the same need said the way articles say it).
 A pair found in several places keeps its highest weight.
 """
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from .analysis import words
 
-__all__ = ["SynonymTable", "BUILTIN_SYNONYMS", "BUILTIN_VARIANTS", "SYNONYM_WEIGHT",
+__all__ = ["SynonymTable", "BUILTIN_SYNONYMS", "BUILTIN_VARIANTS", "SYNONYM_WEIGHT", "SPELLING_WEIGHT",
            "CROSS_SCRIPT_WEIGHT", "VARIANT_WEIGHT"]
 
 log = logging.getLogger("indexer")
@@ -38,6 +41,9 @@ SYNONYM_WEIGHT = 0.5
 CROSS_SCRIPT_WEIGHT = 0.3     # a Chinese word → an English alternative
 TO_CHINESE_WEIGHT = 0.5       # an English word → a Chinese alternative (printer → 打印机)
 VARIANT_WEIGHT = 0.9
+# English spellings of one word, with or without hyphen or space (wifi / wi-fi, e-mail / email,
+# log-in / login): the same word, not a synonym (round 15b).  0: an ordinary synonym.
+SPELLING_WEIGHT = 0.9
 MAX_SPAN = 4  # longest entry, in words
 _SPLIT = re.compile(r"[\s,，、;；]+")
 
@@ -77,6 +83,10 @@ def _parse_variants(path: Path) -> list[tuple[tuple[str, ...], list[tuple[str, .
     return out
 
 
+def _spelling(entry: tuple[str, ...]) -> str:
+    return "".join(entry).replace("-", "")
+
+
 def _script(entry: tuple[str, ...]) -> str:
     return "latin" if all(w.isascii() for w in entry) else "cjk"
 
@@ -84,6 +94,8 @@ def _script(entry: tuple[str, ...]) -> str:
 def _synonym_weight(a: tuple[str, ...], b: tuple[str, ...]) -> float:
     """Weight of alternative ``b`` for the query word(s) ``a``."""
     if _script(a) == _script(b):
+        if SPELLING_WEIGHT and _script(a) == "latin" and _spelling(a) == _spelling(b):
+            return SPELLING_WEIGHT
         return SYNONYM_WEIGHT
     return CROSS_SCRIPT_WEIGHT if _script(a) == "cjk" else TO_CHINESE_WEIGHT
 

@@ -382,3 +382,50 @@ def test_a_failure_phrase_counts_every_word_only_where_they_stand_together(tmp_p
     eng = _engine(tmp_path / "anywhere", docs)
     assert slugs(eng.search("摄像头打不开"))[0] == "cam/apart"
     eng.close()
+
+
+def test_an_english_word_the_pages_translate_is_said_by_its_chinese_synonym(tmp_path):
+    """inbox typed in a Chinese query: the pages write 收件箱 (the word itself in almost none),
+    so 收件箱 weighs as a variant (TRANSLATED_WEIGHT, counted for the title) and the page whose
+    title says it beats a page that merely carries the English word; outlook, which the pages
+    write in English more often than its Chinese synonyms, keeps the synonym weight (round 15b)."""
+    from indexer import query
+    from indexer.synonyms import TO_CHINESE_WEIGHT
+
+    eng = _engine(tmp_path, [
+        make_doc("mail/inbox", "手机上关闭重点收件箱", "在手机的设置里关闭重点收件箱，收件箱不再分成两个选项卡。" + FILLER),
+        make_doc("mail/stub", "手机设置说明", "手机 设置 inbox 其他说明。" + FILLER),
+        *[make_doc(f"mail/{i}", f"收件箱说明 {i}", "收件箱 邮件 " + FILLER) for i in range(4)],
+        *[make_doc(f"ol/{i}", f"Outlook 说明 {i}", "Outlook 邮件 " + FILLER) for i in range(6)],
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    groups = {g.words[0]: dict(g.alts) for g in _plan(eng, "手机inbox关闭").groups}
+    assert groups["inbox"][("收件箱",)] == query.TRANSLATED_WEIGHT > TO_CHINESE_WEIGHT
+    assert slugs(eng.search("手机inbox关闭"))[0] == "mail/inbox"
+    outlook = {g.words[0]: dict(g.alts) for g in _plan(eng, "outlook 手机").groups}["outlook"]
+    assert outlook[("邮件",)] == TO_CHINESE_WEIGHT
+    eng.close()
+
+
+def test_an_english_verb_and_its_particle_typed_apart_are_the_vocabulary_word(engine):
+    """``in``/``on`` are stop words: ``sign in`` was ``sign`` and ``log in`` was ``log`` (→ 日志).
+    Joined into the word the vocabulary holds (sign-in, log-in, logout), they reach 登录 / 注销;
+    a pair the vocabulary does not know stays two words (round 15b)."""
+    def words(q):
+        return [g.words for g in parse(q, engine.synonyms)]
+
+    assert words("Teams一直sign in不进去")[1:3] == [("一直",), ("sign-in",)]
+    login = dict(parse("log in", engine.synonyms)[0].alts)
+    assert ("登录",) in login and ("日志",) not in login
+    assert ("注销",) in dict(parse("log out了", engine.synonyms)[0].alts)
+    assert words("plug in") == [("plug",)]
+
+
+def test_english_spellings_of_one_word_are_the_same_word_not_synonyms(engine):
+    """wifi / wi-fi, email / e-mail, login / log-in: the pages write one, employees the other;
+    a spelling weighs SPELLING_WEIGHT, a real synonym (wlan, 登录) less (round 15b)."""
+    from indexer.synonyms import SPELLING_WEIGHT, SYNONYM_WEIGHT
+
+    wifi = dict(parse("wifi", engine.synonyms)[0].alts)
+    assert wifi[("wi-fi",)] == SPELLING_WEIGHT > wifi[("wlan",)] == SYNONYM_WEIGHT
+    assert dict(parse("email", engine.synonyms)[0].alts)[("e-mail",)] == SPELLING_WEIGHT

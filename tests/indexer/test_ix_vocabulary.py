@@ -787,3 +787,46 @@ def test_round_15a_the_page_that_names_it_answers_the_wording(tmp_path):
     assert slugs(eng.search("word 文档 取消密码"))[0] == "doc/remove"
     assert slugs(eng.search("放假回家了怎么用图书馆数据库"))[0] == "campus/vpn"
     eng.close()
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("cam", ("摄像头",)),
+    ("headphone", ("耳机",)),
+    ("screenshare", ("共享", "屏幕")),
+    ("lobby", ("大厅",)),
+    ("voicemail", ("语音", "邮件")),
+    ("autoreply", ("自动", "答复")),
+    ("owa", ("网页", "版")),
+    ("otp", ("一次性", "密码")),
+    ("fingerprint", ("指纹",)),
+    ("client", ("客户端",)),
+    ("docking", ("扩展", "坞")),
+    ("start-menu", ("开始菜单",)),
+])
+def test_round_15b_english_feature_words_reach_the_chinese_word(typed, written):
+    """「teams开会cam打不开」, 「owa自动回复ooo怎么设」: the English words employees type inside a
+    Chinese question reach the word the translated pages use, below the word typed."""
+    from indexer.synonyms import TO_CHINESE_WEIGHT
+
+    alts = {a: w for g in parse(typed, SynonymTable()) for a, w in g.alts}
+    assert TO_CHINESE_WEIGHT <= alts[written] < 1.0
+
+
+@pytest.mark.parametrize("chinese, english", [("摄像头", ("cam",)), ("指纹", ("fingerprint",)), ("客户端", ("client",))])
+def test_round_15b_a_chinese_word_reaches_the_english_word_only_as_a_stand_in(table, chinese, english):
+    from indexer.synonyms import CROSS_SCRIPT_WEIGHT
+
+    assert _alts(table, chinese)[english] == CROSS_SCRIPT_WEIGHT
+
+
+def test_round_15b_the_interface_in_chinese_is_the_display_language(table):
+    assert _alts(table, "中文")[("语言",)] == VARIANT_WEIGHT
+
+
+def test_round_15b_no_entry_collapses_into_a_common_english_word(table):
+    """A hyphenated entry loses its stop words when analysed (``log-on`` → ``log``, ``dial-in`` →
+    ``dial``): written so, ``log`` (日志) became a synonym of 登录 and ``dial-up vpn`` reached 拨入."""
+    assert ("登录",) not in _alts(table, "log")
+    assert ("拨号",) in _alts(table, "dial up")
+    assert ("拨入",) not in _alts(table, "dial up")
+    assert ("登录",) in _alts(table, "log on")
