@@ -72,8 +72,6 @@ COMPOUND_WEIGHT = 1.0        # neighbouring words forming a dictionary word (密
 COMPOUND_MAX_CHARS = 6
 COMPOUND_OWN_IDF = True      # merged, the compound keeps its own idf (the group cap rises to it)
 COMPOUND_MERGE = True        # the compound is an alternative of the rarer of its two words, not a group of its own
-#: a bare number of 3-5 digits typed in a query (``L2TP 789``, ``outlook 0x…`` is a code
-#: already) is taken for an error code unless it looks like a year (19xx, 20xx)
 # An English word typed in a query whose Chinese synonym the library uses more often than the
 # word itself (inbox → 收件箱, webinar → 网络研讨会, battery → 电池: the pages translate it) is said
 # by that Chinese word: the alternative weighs TRANSLATED_WEIGHT instead of TO_CHINESE_WEIGHT
@@ -81,6 +79,8 @@ COMPOUND_MERGE = True        # the compound is an alternative of the rarer of it
 # articles, 邮件 in 613: not under half) keeps the lower weight (round 15b).  0: off.
 TRANSLATED_WEIGHT = 0.8
 TRANSLATED_RATIO = 0.5       # raised where df(English word) < TRANSLATED_RATIO × df(Chinese synonym)
+#: a bare number of 3-5 digits typed in a query (``L2TP 789``, ``outlook 0x…`` is a code
+#: already) is taken for an error code unless it looks like a year (19xx, 20xx)
 NUMBER_CODES = True
 #: the employee's own context (公司的vpn, 公司邮箱, 公司账号): every question here is about work
 #: IT, so the word says little about which page answers.  It weighs CONTEXT_WEIGHT but keeps
