@@ -4,7 +4,9 @@ Reading: every call checks (two syscalls) whether the index link or the STAMP ch
 so, opens the new generation; searchers come from a small pool (one thread per searcher at a
 time) and are closed when their generation is replaced.  Any error while searching (a commit or
 swap landing mid-search: ``ReaderClosed``, a vanished segment file …) is retried with a fresh
-searcher; after the retries a search returns an empty result, never an exception.
+searcher; after the retries a search returns an empty result, never an exception.  A read that
+keeps failing on a live index that verifies is a fault of the query (logged), not of the index:
+only an unreadable index is rebuilt in the background.
 
 Writing (``update``/``sync``/``rebuild``) happens under the inter-process write lock, so Whoosh's
 ``LockError`` never escapes.  Every commit is followed by the posting stores of the segments it
@@ -47,6 +49,10 @@ MAX_PER_PAGE = 100
 READ_ATTEMPTS = 5
 YIELD_EVERY = 16             # documents added between two yields of a rebuild
 RECOVERY_BACKOFF = 5.0       # seconds before a failed background rebuild is tried again
+#: a read that fails this many times on snapshots of the live index asks whether the index is
+#: sound (``check``) before more retries; the answer is remembered this long
+QUERY_FAULT_AFTER = 2
+SOUND_FOR = 60.0             # seconds
 
 
 class IndexUnavailable(RuntimeError):
@@ -95,6 +101,7 @@ class SearchEngine:
         self._recovering = threading.Lock()
         self._recovery_failed_at: float | None = None
         self._degraded = False     # the live index could not be read; a rebuild is due or running
+        self._sound: tuple = (None, 0.0)   # (index key, monotonic time) of the last good check()
         self._closed = False
 
     # ==================================================================================
@@ -382,8 +389,17 @@ class SearchEngine:
         gen.retire()
 
     def _read(self, fn):
-        """Run ``fn(gen, searcher)`` with retries on a fresh searcher."""
+        """Run ``fn(gen, searcher)`` with retries on a fresh searcher.
+
+        A failure is first taken for the index's (a file replaced or damaged under the reader):
+        the snapshot is dropped and the read retried on a fresh one; when every attempt fails the
+        index is rebuilt in the background.  But when the read fails ``QUERY_FAULT_AFTER`` times
+        on snapshots of the live index and that index verifies (``check``), the fault is the
+        query's — a bug in ranking or snippets for that input — and the error is raised as it
+        is: a rebuild would not fix it, and a query that trips such a bug must not make a
+        worker drop its caches again and again or rebuild the whole index."""
         last: Exception | None = None
+        on_live = 0
         for attempt in range(READ_ATTEMPTS):
             try:
                 gen = self._state()
@@ -404,6 +420,10 @@ class SearchEngine:
             except Exception as e:  # noqa: BLE001 - retried with a fresh searcher
                 last = e
                 log.debug("search retry %d after %r", attempt + 1, e)
+                if gen.key == self.store.current_key():
+                    on_live += 1
+                    if on_live >= QUERY_FAULT_AFTER and self._index_sound(gen.key):
+                        raise
                 gen.readable = False
                 self._drop(gen)
                 time.sleep(0.002 * (attempt + 1))
@@ -411,6 +431,16 @@ class SearchEngine:
                 gen.release(s, ok)
         self._recover_later(last)
         raise IndexUnavailable(str(last)) from last
+
+    def _index_sound(self, key) -> bool:
+        """The live index (``key``) verifies: remembered for ``SOUND_FOR`` seconds."""
+        known, at = self._sound
+        if known == key and time.monotonic() - at < SOUND_FOR:
+            return True
+        if self.check() is None and self.store.current_key() == key:
+            self._sound = (key, time.monotonic())
+            return True
+        return False
 
     def _recover_later(self, err) -> None:
         """The index cannot be read: rebuild it in the background from the loader (if any).

@@ -241,6 +241,38 @@ def test_corruption_seen_by_a_search_returns_empty_then_recovers(tmp_path, docs,
     eng.close()
 
 
+def test_a_query_that_trips_a_bug_is_logged_not_taken_for_a_broken_index(tmp_path, docs, caplog,
+                                                                          monkeypatch):
+    """A fault in ranking/snippets for one input is the query's: the search returns nothing and
+    logs it, and the index is neither marked as recovering nor rebuilt (a query that trips a
+    bug must not make the portal rebuild its index)."""
+    from indexer import searching
+
+    eng = SearchEngine(tmp_path / "index")
+    eng.ensure(lambda: docs)
+    key = eng.store.current_key()
+    real, tries = searching.search, []
+
+    def buggy(ctx, snap, s, base, *args):
+        if base.query == "触发缺陷":
+            tries.append(snap)
+            raise ValueError("a bug for this input")
+        return real(ctx, snap, s, base, *args)
+
+    monkeypatch.setattr(searching, "search", buggy)
+    caplog.clear()
+    with caplog.at_level(logging.ERROR, logger="indexer"):
+        r = eng.search("触发缺陷")
+        again = eng.search("触发缺陷")
+    assert r.total == 0 and not r.recovering and not again.recovering
+    assert len(tries) == 4                 # twice per search: once more on a fresh snapshot
+    assert "search failed" in caplog.text and "rebuilding" not in caplog.text
+    assert not eng._recovering.locked() and not eng._degraded
+    assert eng.store.current_key() == key
+    assert slugs(eng.search("错误 809")) == ["vpn/error-809"]
+    eng.close()
+
+
 def test_analysis_change_triggers_rebuild(tmp_path, docs, caplog):
     eng = SearchEngine(tmp_path / "index")
     eng.ensure(lambda: docs)
