@@ -80,6 +80,9 @@ PHRASE_VARIANT_SUM = True
 #: suggest's title model), elsewhere the mean
 PHRASE_ADJACENT = True
 TERM_CACHE_BYTES = 32 * 1024 * 1024   # per snapshot: combined term scores (numpy)
+#: per snapshot, visibility mask and model: remembered document frequencies (``Terms.df``)
+DF_CACHE_TERMS = 50_000
+DF_CACHE_MASKS = 8
 
 
 @dataclass
@@ -127,12 +130,32 @@ class RankIndex:
         self._ready = False
         self._terms: OrderedDict = OrderedDict()
         self._size = 0
+        self._dfs: dict = {}
 
     def clear(self) -> None:
-        """Forget every cached term (the field lengths stay)."""
+        """Forget every cached term and document frequency (the field lengths stay)."""
         with self._lock:
             self._terms.clear()
             self._size = 0
+            self._dfs.clear()
+
+    def df_memo(self, allowed: np.ndarray, model: str) -> dict:
+        """The remembered document frequencies (text → count) of the documents ``allowed``
+        holds, in the fields of ``model`` (cleared past ``DF_CACHE_TERMS`` entries).  Keyed by
+        the mask object, which is kept with them (the snapshot's masks are shared and never
+        modified; its id cannot be reused while it is held here)."""
+        key = (id(allowed), model)
+        got = self._dfs.get(key)
+        if got is None or got[0] is not allowed:
+            with self._lock:
+                got = self._dfs.get(key)
+                if got is None or got[0] is not allowed:
+                    if len(self._dfs) >= DF_CACHE_MASKS:
+                        self._dfs.clear()
+                    got = self._dfs[key] = (allowed, {})
+        if len(got[1]) >= DF_CACHE_TERMS:
+            got[1].clear()
+        return got[1]
 
     # -- snapshot-wide data ---------------------------------------------------------------
     def _setup(self, s) -> None:
@@ -264,14 +287,15 @@ class Terms:
         rx._setup(s)
         self.rx, self.s, self.allowed, self.model = rx, s, allowed, model
         self.ndocs = max(1, int(np.count_nonzero(allowed)))
-        self._df: dict[str, int] = {}
+        self._df: dict[str, int] = rx.df_memo(allowed, model)   # shared by later queries
 
     def df(self, text: str) -> int:
         """Visible documents holding ``text`` in any field of the model."""
         d = self._df.get(text)
         if d is None:
             ids = self.rx.term(self.s, text, self.model)[0]
-            d = self._df[text] = int(np.count_nonzero(self.allowed[ids])) if len(ids) else 0
+            d = int(np.count_nonzero(self.allowed[ids])) if len(ids) else 0
+            self._df[text] = d
         return d
 
     def idf(self, text: str) -> float:
@@ -344,18 +368,43 @@ def group_scores(tv: Terms, alts, cap=None, model=None,
     ascending).  Several alternatives are merged in one dense array over every document number
     (a fancy-indexed maximum per alternative: linear, where sorting the concatenation was
     n log n and the largest cost of a search at 100,000 articles)."""
-    parts = []
+    ids, sc, mean = _group_scores(tv, alts, cap, model, phrase_sum)
+    return ids, sc
+
+
+def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True):
+    """(ids, scores, mean scores or None): ``group_scores`` and, when the group has a phrase
+    variant scored as a sum, in the same pass the scores with that variant's mean instead
+    (``group_scores(..., phrase_sum=False)``: the same documents in the same order; each
+    alternative is read once and the other alternatives' maxima are merged once)."""
+    parts, sums, means = [], [], []
     for terms, weight in alts:
         phrase = PHRASE_VARIANT_SUM and phrase_sum and _phrase(terms, weight)
         ids, sc = alternative_scores(tv, terms, cap, model, phrase)
-        if len(ids):
+        if not len(ids):
+            continue
+        if phrase:
+            sums.append((ids, sc * weight))
+            means.append((ids, (sc / len(terms)) * weight))
+        else:
             parts.append((ids, sc * weight))
+    if not sums:
+        return (*_merge_max(tv, parts), None)
+    ids, sc = _merge_max(tv, parts + sums)
+    _ids, mean = _merge_max(tv, parts + means)
+    return ids, sc, mean
+
+
+def _merge_max(tv: Terms, parts) -> tuple[np.ndarray, np.ndarray]:
+    """Each document's best score over ``parts`` (document numbers ascending)."""
     if not parts:
         return _EMPTY_I, _EMPTY_F
     if len(parts) == 1:
         return parts[0]
     best = np.full(tv.rx.ndocs_all, -1.0, dtype=np.float32)   # scores are >= 0: -1 is "absent"
-    for ids, sc in parts:                 # each alternative's document numbers are unique
+    ids, sc = parts[0]
+    best[ids] = sc                        # the maximum of -1 and a score
+    for ids, sc in parts[1:]:             # each alternative's document numbers are unique
         best[ids] = np.maximum(best[ids], sc)
     ids = np.flatnonzero(best >= 0).astype(np.int32)
     return ids, best[ids]
@@ -372,11 +421,12 @@ def rank(tv: Terms, plan) -> Ranked:
     phrased = []                 # (phrase alternatives, doc numbers, what the sum added there)
     for g in plan.groups:
         model = "code" if g.kind == "code" and tv.model == "search" else None
-        ids, sc = group_scores(tv, g.alts, g.idf or None, model)
+        ids, sc, mean = _group_scores(tv, g.alts, g.idf or None, model)
         if PHRASE_VARIANT_SUM and PHRASE_ADJACENT and len(ids):
             phrases = [terms for terms, weight in g.alts if _phrase(terms, weight)]
             if phrases:
-                _ids, mean = group_scores(tv, g.alts, g.idf or None, model, phrase_sum=False)
+                if mean is None:   # no phrase variant matched: the mean is the sum
+                    mean = sc
                 extra = g.weight * (sc - mean)     # the same documents, in the same order
                 more = extra > 0
                 if more.any():
@@ -411,10 +461,14 @@ def rank(tv: Terms, plan) -> Ranked:
         scores = scores * (1.0 + TITLE_COVER_WEIGHT * np.power(tcover[cand] / cover_total, 2))
     full = bool((sh >= 1.0 - 1e-6).any())
     scores = scores.astype(np.float32)
+    top = None      # the PROXIMITY_TOP best of ``scores`` (both checks read the same ones)
     if phrased and tv.model != "titles":   # a title is short: its words stand together
-        scores = _apart_phrases(rx, s, phrased, cand, scores, total[cand], ("title", "body"))
+        top = _top_candidates(scores)
+        out = _apart_phrases(rx, s, phrased, cand, scores, total[cand], ("title", "body"), top)
+        if out is not scores:               # some lowered: their best are chosen again
+            scores, top = out, None
     if PROXIMITY_WEIGHT and len(plan.pairs):
-        scores = _proximity(rx, s, plan, cand, scores)
+        scores = _proximity(rx, s, plan, cand, scores, top)
     order, head = ranked_order(cand, scores)
     return Ranked(cand[order].astype(np.int32), scores[order], full, head)
 
@@ -423,15 +477,21 @@ def rank(tv: Terms, plan) -> Ranked:
 SORTED_TOP = 500
 
 
-def _apart_phrases(rx, s, phrased, cand, scores, totals, fields) -> np.ndarray:
+def _top_candidates(scores: np.ndarray) -> np.ndarray:
+    """Positions of the ``PROXIMITY_TOP`` best candidates (all when there are no more)."""
+    k = min(PROXIMITY_TOP, len(scores))
+    return _top(scores, k) if len(scores) > k else np.arange(len(scores))
+
+
+def _apart_phrases(rx, s, phrased, cand, scores, totals, fields, top=None) -> np.ndarray:
     """A phrase variant (无法 删除) scored as the sum of its words keeps that sum only in a
     document where its words stand together (in order, at most ``PROXIMITY_WINDOW`` apart, in
     one of ``fields``: the title or the body); elsewhere the group falls back to the mean.
     Not for suggest's title model: a title is a few words, and the check would cost a
     keystroke 0.15 ms at p95 on the corpus index.  Checked for the best
     ``PROXIMITY_TOP`` candidates (positions are read per document)."""
-    k = min(PROXIMITY_TOP, len(cand))
-    top = np.argpartition(-scores, k - 1)[:k] if len(cand) > k else np.arange(len(cand))
+    if top is None:
+        top = _top_candidates(scores)
     docs = np.sort(cand[top])
     where = dict(zip(cand[top].tolist(), top.tolist()))
     out = scores
@@ -474,12 +534,58 @@ def ranked_order(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
     n = len(ids)
     if n <= 2 * top or top < 1:
         return np.lexsort((ids, -scores)), None
-    thr = np.partition(scores, n - top)[n - top]
+    thr = _kth_largest(scores, top)
     upper = np.flatnonzero(scores >= thr)
     lower = np.flatnonzero(scores < thr)
     upper = upper[np.lexsort((ids[upper], -scores[upper]))]
     return np.concatenate([upper, lower]), len(upper)
 
+
+#: a top-k selection over more than this many scores first narrows them to a superset of the k
+#: best (``_above_sample``)
+SAMPLE_FROM = 4096
+SAMPLE_STRIDE = 8
+
+
+def _above_sample(scores: np.ndarray, k: int) -> np.ndarray | None:
+    """Indices of a small superset of the ``k`` best scores: those at least the ``k``-th best
+    of every ``SAMPLE_STRIDE``-th score (a subset's ``k``-th best is at most the whole's, so
+    nothing of the ``k`` best is left out); about ``k × SAMPLE_STRIDE`` of them instead of a
+    selection over all.  None when there are too few scores for it to pay."""
+    n = len(scores)
+    if n <= SAMPLE_FROM:
+        return None
+    sample = scores[::SAMPLE_STRIDE]
+    m = len(sample)
+    if m < 2 * k:
+        return None
+    lb = np.partition(sample, m - k)[m - k]
+    return np.flatnonzero(scores >= lb)
+
+
+def _kth_largest(scores: np.ndarray, k: int):
+    """The ``k``-th best score (``np.partition(scores, n - k)[n - k]``; 1 ≤ k ≤ n)."""
+    sel = _above_sample(scores, k)
+    sub = scores if sel is None else scores[sel]
+    m = len(sub)
+    return np.partition(sub, m - k)[m - k]
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` best scores, in no order — the same set as
+    ``np.argpartition(-scores, k - 1)[:k]`` (k < n).  When no other score ties with the
+    ``k``-th best, the ``k`` best are one set and are found among a small superset; otherwise
+    argpartition over all of them chooses among the tied ones, as before (the bench's synthetic
+    copies of one article tie often: another choice would change results)."""
+    sel = _above_sample(scores, k)
+    if sel is not None:
+        sub = scores[sel]
+        m = len(sub)
+        kth = np.partition(sub, m - k)[m - k]
+        top = sel[sub >= kth]
+        if len(top) == k:
+            return top
+    return np.argpartition(-scores, k - 1)[:k]
 
 
 def _near(psa: np.ndarray, psb: np.ndarray) -> bool:
@@ -489,12 +595,12 @@ def _near(psa: np.ndarray, psb: np.ndarray) -> bool:
     return bool(ok.any() and (psb[i[ok]] - psa[ok] <= PROXIMITY_WINDOW).any())
 
 
-def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
+def _proximity(rx, s, plan, cand, scores, top=None) -> np.ndarray:
     """Bonus for neighbouring query groups found next to each other (in order, at most
     ``PROXIMITY_WINDOW`` positions apart) in the title or the body, for the best
     ``PROXIMITY_TOP`` candidates only (positions are read per document)."""
-    k = min(PROXIMITY_TOP, len(cand))
-    top = np.argpartition(-scores, k - 1)[:k] if len(cand) > k else np.arange(len(cand))
+    if top is None:                      # (``top``: already chosen from these scores)
+        top = _top_candidates(scores)
     where = dict(zip(cand[top].tolist(), top.tolist()))     # docnum → index in cand
     docs = np.sort(cand[top])
     cache: dict = {}
