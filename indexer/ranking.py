@@ -436,7 +436,7 @@ def rank(tv: Terms, plan) -> Ranked:
             required[ids] = True
         if not len(ids):
             continue
-        total[ids] += g.weight * sc
+        total[ids] += sc if g.weight == 1.0 else g.weight * sc
         if g.cover:
             cover[ids] += g.cover
             if tcover is not None:
@@ -448,19 +448,22 @@ def rank(tv: Terms, plan) -> Ranked:
     hit = (total > 0) & allowed
     if required is not None:
         hit &= required
-    share = cover / cover_total
-    keep = hit & (share >= plan.min_share - 1e-6)
-    cand = np.flatnonzero(keep)
-    if not len(cand):
+    floor = plan.min_share - 1e-6
+    cand = np.flatnonzero(hit & (cover / cover_total >= floor)) if floor > 0 else _EMPTY_I
+    if not len(cand):          # (no floor: every hit; a share is never below 0)
         cand = np.flatnonzero(hit)
     if not len(cand):
         return Ranked(_EMPTY_I, _EMPTY_F, False)
-    sh = share[cand]
+    sh = cover[cand] / cover_total            # the candidates' share (only theirs computed)
     scores = total[cand] * np.power(sh, COORD_EXP) if COORD_EXP else total[cand]
     if tcover is not None:
-        scores = scores * (1.0 + TITLE_COVER_WEIGHT * np.power(tcover[cand] / cover_total, 2))
+        # (1 + w·(title share)²): a factor of exactly 1 where no title holds a group
+        tc = tcover[cand]
+        nz = np.flatnonzero(tc)
+        if len(nz):
+            scores[nz] = scores[nz] * (1.0 + TITLE_COVER_WEIGHT * np.power(tc[nz] / cover_total, 2))
     full = bool((sh >= 1.0 - 1e-6).any())
-    scores = scores.astype(np.float32)
+    scores = scores.astype(np.float32, copy=False)
     top = None      # the PROXIMITY_TOP best of ``scores`` (both checks read the same ones)
     if phrased and tv.model != "titles":   # a title is short: its words stand together
         top = _top_candidates(scores)
