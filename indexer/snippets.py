@@ -175,10 +175,14 @@ def make_snippet(text: str, terms, width: int = 100) -> str:
             if i > 0 and text[i - 1] in _BOUNDARY_BEFORE:
                 lo = i
                 break
-    # do not cut a highlighted span in half at the end
-    for a, b in spans:
-        if a < hi < b:
-            hi = b
-    snippet = _render(text, spans, lo, hi)
+    # do not cut a highlighted span in half at the end (spans are sorted and do not
+    # overlap: only the last one starting before ``hi`` can)
+    k = bisect.bisect_left(starts, hi)
+    if k and spans[k - 1][1] > hi:
+        hi = spans[k - 1][1]
+    # only the spans that reach into [lo, hi) are rendered (the others are clipped away)
+    j = bisect.bisect_left(starts, hi)
+    i = bisect.bisect_right(spans, lo, 0, j, key=lambda s: s[1])   # ends ascending too
+    snippet = _render(text, spans[i:j], lo, hi)
     snippet = " ".join(snippet.split())  # newlines/tabs → single spaces
     return ("…" if lo > 0 else "") + snippet + ("…" if hi < len(text) else "")
