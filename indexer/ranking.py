@@ -403,11 +403,13 @@ def _merge_max(tv: Terms, parts) -> tuple[np.ndarray, np.ndarray]:
         return parts[0]
     best = np.full(tv.rx.ndocs_all, -1.0, dtype=np.float32)   # scores are >= 0: -1 is "absent"
     ids, sc = parts[0]
-    best[ids] = sc                        # the maximum of -1 and a score
-    for ids, sc in parts[1:]:             # each alternative's document numbers are unique
-        best[ids] = np.maximum(best[ids], sc)
-    ids = np.flatnonzero(best >= 0).astype(np.int32)
-    return ids, best[ids]
+    best[ids.astype(np.intp)] = sc        # the maximum of -1 and a score
+    for ids, sc in parts[1:]:
+        # (``ufunc.at`` takes int32 positions as they are; ``best[ids]`` converts them to
+        # intp for the read and again for the write: twice the time)
+        np.maximum.at(best, ids, sc)
+    ix = np.flatnonzero(best >= 0)
+    return ix.astype(np.int32), best[ix]
 
 
 def rank(tv: Terms, plan) -> Ranked:
@@ -436,11 +438,14 @@ def rank(tv: Terms, plan) -> Ranked:
             required[ids] = True
         if not len(ids):
             continue
-        total[ids] += sc if g.weight == 1.0 else g.weight * sc
+        # ``a[ids] += x`` as ``np.add.at`` (each group's document numbers are unique: the same
+        # float32 sums, without converting int32 positions twice); a float32 scalar, as
+        # ``+=`` casts it (``add.at`` would add a Python float in float64)
+        np.add.at(total, ids, sc if g.weight == 1.0 else g.weight * sc)
         if g.cover:
-            cover[ids] += g.cover
+            np.add.at(cover, ids, np.float32(g.cover))
             if tcover is not None:
-                tcover[title_docs(tv, g.alts)] += g.cover
+                np.add.at(tcover, title_docs(tv, g.alts), np.float32(g.cover))
     cover_total = sum(g.cover for g in plan.groups)
     if not cover_total:                       # nothing informative: coverage says nothing
         cover[:] = 1.0
