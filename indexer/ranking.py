@@ -168,6 +168,9 @@ class RankIndex:
             self.ndocs_all = r.doc_count_all()
             self.ndocs = max(1, r.doc_count())
             self.leaves = [(sub.reader(), off) for sub, off in s.leaf_searchers()]
+            # where each leaf's document numbers start, and the end of the last one
+            self.leaf_bounds = np.array([off for _lr, off in self.leaves]
+                                        + [self.ndocs_all], dtype=np.int64)
             self.lengths = {}
             self.avg = {}
             infos = [self.segcache.info(lr) for lr, _off in self.leaves]
@@ -252,17 +255,18 @@ class RankIndex:
         out: dict[int, list[int]] = {}
         fmt = s.schema[field].format
         self._setup(s)
-        for lr, off in self.leaves:
-            n = lr.doc_count_all()
-            local = docs[(docs >= off) & (docs < off + n)] - off
-            if not len(local):
+        # each leaf's share of ``docs`` (sorted): one binary search for all the leaves
+        cuts = np.searchsorted(docs, self.leaf_bounds).tolist()
+        for (lr, off), lo, hi in zip(self.leaves, cuts, cuts[1:]):
+            if lo == hi:
                 continue
+            local = docs[lo:hi] - off
             p = self.segcache.postings(lr, field, text, True)
             if not len(p.ids):
                 continue
             ids = p.ids
             k = np.searchsorted(ids, local)
-            k[k >= len(ids)] = len(ids) - 1
+            np.minimum(k, len(ids) - 1, out=k)
             found = ids[k] == local
             if not found.any():
                 continue
@@ -326,11 +330,23 @@ def alternative_scores(tv: Terms, terms: tuple[str, ...], cap=None,
     total = sc.astype(np.float32, copy=True)
     for t in terms[1:]:
         ids2, sc2 = tv.scores(t, cap, model)
-        common, i1, i2 = np.intersect1d(ids, ids2, assume_unique=True, return_indices=True)
+        common, i1, i2 = _intersect_sorted(ids, ids2)
         if not len(common):
             return _EMPTY_I, _EMPTY_F
         ids, total = common, total[i1] + sc2[i2]
     return ids, (total if phrase else total / len(terms))
+
+
+def _intersect_sorted(a: np.ndarray, b: np.ndarray):
+    """``np.intersect1d(a, b, assume_unique=True, return_indices=True)`` for two ascending
+    arrays without repeats (document numbers): a binary search of ``a`` in ``b`` instead of
+    sorting both together."""
+    if not len(a) or not len(b):
+        return a[:0], np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    k = np.searchsorted(b, a)
+    np.minimum(k, len(b) - 1, out=k)
+    i1 = np.flatnonzero(b[k] == a)
+    return a[i1], i1, k[i1]
 
 
 def title_docs(tv: Terms, alts) -> np.ndarray:
