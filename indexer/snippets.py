@@ -32,17 +32,29 @@ MAX_HITS_PER_TERM = 40    # enough to choose a window; a common word may occur h
 def _find_spans(norm: str, terms, prefixes: bool = False,
                 limit: int = MAX_HITS_PER_TERM) -> list[tuple[int, int, str]]:
     spans = []
+    find = norm.find
     for term in terms:
         if not term:
             continue
         ascii_edges = bool(_ASCII_WORD.match(term[0])), bool(_ASCII_WORD.match(term[-1]))
+        size = len(term)
         start = 0
         n = 0
+        if not ascii_edges[0] and (prefixes or not ascii_edges[1]):
+            # no word boundary to check (a Chinese term): every occurrence counts
+            while n < limit:
+                i = find(term, start)
+                if i < 0:
+                    break
+                spans.append((i, i + size, term))
+                n += 1
+                start = i + 1
+            continue
         while n < limit:
-            i = norm.find(term, start)
+            i = find(term, start)
             if i < 0:
                 break
-            j = i + len(term)
+            j = i + size
             ok = True
             if ascii_edges[0] and i > 0 and _ASCII_WORD.match(norm[i - 1]):
                 ok = False
@@ -52,7 +64,7 @@ def _find_spans(norm: str, terms, prefixes: bool = False,
                 spans.append((i, j, term))
                 n += 1
             start = i + 1
-    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    spans.sort(key=_span_order)
     merged: list[tuple[int, int, str]] = []
     for s in spans:
         if merged and s[0] <= merged[-1][1]:   # overlapping or adjacent: one <mark>
@@ -61,6 +73,11 @@ def _find_spans(norm: str, terms, prefixes: bool = False,
             continue
         merged.append(s)
     return merged
+
+
+def _span_order(s):
+    """Spans by start, the longest first."""
+    return s[0], s[0] - s[1]
 
 
 def _render(text: str, spans, lo: int, hi: int) -> str:
