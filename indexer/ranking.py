@@ -406,9 +406,31 @@ def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True
             parts.append((ids, sc * weight))
     if not sums:
         return (*_merge_max(tv, parts), None)
-    ids, sc = _merge_max(tv, parts + sums)
-    _ids, mean = _merge_max(tv, parts + means)
-    return ids, sc, mean
+    if len(parts) + len(sums) == 1:
+        return sums[0][0], sums[0][1], means[0][1]
+    # the other alternatives' maxima once, then the phrase variants' sums on it and their
+    # means on a copy (a maximum does not depend on the order it is taken in)
+    best = _dense_max(tv, parts)
+    mean = best.copy()
+    for (ids, sc), (_ids, m) in zip(sums, means):
+        np.maximum.at(best, ids, sc)
+        np.maximum.at(mean, ids, m)
+    ix = np.flatnonzero(best >= 0)         # the same documents in both
+    return ix.astype(np.int32), best[ix], mean[ix]
+
+
+def _dense_max(tv: Terms, parts) -> np.ndarray:
+    """Each document's best score over ``parts`` in an array over every document number
+    (-1 where none has it: scores are >= 0)."""
+    best = np.full(tv.rx.ndocs_all, -1.0, dtype=np.float32)
+    if parts:
+        ids, sc = parts[0]
+        best[ids.astype(np.intp)] = sc        # the maximum of -1 and a score
+    for ids, sc in parts[1:]:
+        # (``ufunc.at`` takes int32 positions as they are; ``best[ids]`` converts them to
+        # intp for the read and again for the write: twice the time)
+        np.maximum.at(best, ids, sc)
+    return best
 
 
 def _merge_max(tv: Terms, parts) -> tuple[np.ndarray, np.ndarray]:
@@ -417,13 +439,7 @@ def _merge_max(tv: Terms, parts) -> tuple[np.ndarray, np.ndarray]:
         return _EMPTY_I, _EMPTY_F
     if len(parts) == 1:
         return parts[0]
-    best = np.full(tv.rx.ndocs_all, -1.0, dtype=np.float32)   # scores are >= 0: -1 is "absent"
-    ids, sc = parts[0]
-    best[ids.astype(np.intp)] = sc        # the maximum of -1 and a score
-    for ids, sc in parts[1:]:
-        # (``ufunc.at`` takes int32 positions as they are; ``best[ids]`` converts them to
-        # intp for the read and again for the write: twice the time)
-        np.maximum.at(best, ids, sc)
+    best = _dense_max(tv, parts)
     ix = np.flatnonzero(best >= 0)
     return ix.astype(np.int32), best[ix]
 
