@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -260,19 +261,17 @@ class RankIndex:
         for (lr, off), lo, hi in zip(self.leaves, cuts, cuts[1:]):
             if lo == hi:
                 continue
-            local = docs[lo:hi] - off
+            local = docs[lo:hi] - off if off else docs[lo:hi]
             p = self.segcache.postings(lr, field, text, True)
-            if not len(p.ids):
-                continue
             ids = p.ids
-            k = np.searchsorted(ids, local)
-            np.minimum(k, len(ids) - 1, out=k)
-            found = ids[k] == local
-            if not found.any():
+            if not len(ids):
                 continue
-            ks = k[found]
+            k = ids.searchsorted(local)
+            np.minimum(k, len(ids) - 1, out=k)
             decoded = p.decoded
-            for d, kk in zip(local[found].tolist(), ks.tolist()):
+            for d, kk, at in zip(local.tolist(), k.tolist(), ids[k].tolist()):
+                if at != d:                   # the term is not in that document
+                    continue
                 ps = decoded.get(d)
                 if ps is None:
                     ps = fmt.decode_as("positions", p.raw(kk))
@@ -635,6 +634,22 @@ def _near(psa: np.ndarray, psb: np.ndarray) -> bool:
     return bool(ok.any() and (psb[i[ok]] - psa[ok] <= PROXIMITY_WINDOW).any())
 
 
+def _near_lists(psa: list, psb: list) -> bool:
+    """``_near`` for ascending lists of positions (a few per document: a binary search each
+    in Python costs less than numpy's calls on arrays this small)."""
+    if len(psa) > 64:
+        return _near(np.array(psa, dtype=np.int32), np.array(psb, dtype=np.int32))
+    nb = len(psb)
+    find = bisect_left if PROXIMITY_SAME_POSITION else bisect_right
+    for a in psa:
+        j = find(psb, a)
+        if j == nb:                       # every later position is past the end too
+            return False
+        if psb[j] - a <= PROXIMITY_WINDOW:
+            return True
+    return False
+
+
 def _proximity(rx, s, plan, cand, scores, top=None) -> np.ndarray:
     """Bonus for neighbouring query groups found next to each other (in order, at most
     ``PROXIMITY_WINDOW`` positions apart) in the title or the body, for the best
@@ -653,8 +668,7 @@ def _proximity(rx, s, plan, cand, scores, top=None) -> np.ndarray:
                 if len(terms) == 1 and weight >= PROXIMITY_ALT_WEIGHT and not terms[0].startswith(PREFIX_MARK):
                     for d, ps in rx.positions(s, field, terms[0], docs).items():
                         merged.setdefault(d, []).extend(ps)
-            got = cache[(gi, field)] = {d: np.array(sorted(set(ps)), dtype=np.int32)
-                                        for d, ps in merged.items()}
+            got = cache[(gi, field)] = {d: sorted(set(ps)) for d, ps in merged.items()}
         return got
 
     near: dict[int, int] = {}
@@ -669,7 +683,7 @@ def _proximity(rx, s, plan, cand, scores, top=None) -> np.ndarray:
                 psb = pb.get(d)
                 if d in found or psb is None:
                     continue
-                if _near(psa, psb) or (not PROXIMITY_ORDERED and _near(psb, psa)):
+                if _near_lists(psa, psb) or (not PROXIMITY_ORDERED and _near_lists(psb, psa)):
                     found.add(d)
         for d in found:
             near[d] = near.get(d, 0) + 1

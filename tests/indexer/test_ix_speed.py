@@ -268,3 +268,14 @@ def test_document_frequencies_are_remembered_per_visibility_mask(engine):
         assert "vpn" not in ranking.Terms(snap.rank, s, tv.allowed)._df
     finally:
         snap.release(s)
+
+
+def test_near_on_lists_equals_near_on_arrays():
+    rng = np.random.default_rng(3)
+    for _ in range(3000):
+        na, nb = int(rng.integers(1, 90)), int(rng.integers(1, 90))
+        hi = int(rng.integers(2, 400))
+        a = sorted(set(rng.integers(0, hi, na).tolist()))
+        b = sorted(set(rng.integers(0, hi, nb).tolist()))
+        want = ranking._near(np.array(a, dtype=np.int32), np.array(b, dtype=np.int32))
+        assert ranking._near_lists(a, b) == want
