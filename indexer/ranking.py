@@ -358,13 +358,15 @@ def title_docs(tv: Terms, alts) -> np.ndarray:
         for t in terms[1:]:
             if not len(ids):
                 break
-            ids = np.intersect1d(ids, tv.title(t), assume_unique=True)
+            ids = _intersect_sorted(ids, tv.title(t))[0]
         if len(ids):
             out.append(ids)
     if not out:
         return _EMPTY_I
     if len(out) == 1:
         return out[0]
+    if sum(len(ids) for ids in out) * 16 < tv.rx.ndocs_all:   # a few titles: sort them
+        return np.unique(np.concatenate(out))
     seen = np.zeros(tv.rx.ndocs_all, dtype=bool)     # a union without sorting
     for ids in out:
         seen[ids] = True
