@@ -116,13 +116,32 @@ def _locate(text: str, terms):
     Fast path: the lowercased text, when it already contains some of the terms (the usual
     case; 3–5× cheaper than NFKC + OpenCC over a long article).  Otherwise (Traditional or
     full-width text, …) the full normalisation with its offset map."""
-    low = text.lower()
-    if len(low) == len(text):
-        found = _find_spans(low, terms)
+    if _LONGER_LOWER not in text and all(_han_only(term) for term in terms):
+        # the lowercased text has the same characters at the same places for these terms:
+        # look in the text itself (lowercasing a long article costs more than the search)
+        found = _find_spans(text, terms)
         if found:
             return found, None
+    else:
+        low = text.lower()
+        if len(low) == len(text):
+            found = _find_spans(low, terms)
+            if found:
+                return found, None
     norm, offsets = _normalised(text[:MAX_NORMALISED])
     return _find_spans(norm, terms), offsets
+
+
+#: the one character ``str.lower`` turns into two (İ → i̇): without it, lowercasing keeps every
+#: character at its place (``test_ix_snippets_speed`` checks this for the running Python)
+_LONGER_LOWER = "\u0130"
+
+
+def _han_only(term: str) -> bool:
+    """Only CJK ideographs: no character lowercases into one of them, and they lowercase to
+    themselves (checked over every code point by the tests)."""
+    return bool(term) and all("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+                              for ch in term)
 
 
 _NORM_CACHE: OrderedDict = OrderedDict()

@@ -279,3 +279,45 @@ def test_near_on_lists_equals_near_on_arrays():
         b = sorted(set(rng.integers(0, hi, nb).tolist()))
         want = ranking._near(np.array(a, dtype=np.int32), np.array(b, dtype=np.int32))
         assert ranking._near_lists(a, b) == want
+
+
+def test_lowercasing_moves_no_character_and_makes_no_cjk_ideograph():
+    """``snippets._locate`` looks for Chinese-only terms in the text itself instead of its
+    lowercased copy: true only while ``str.lower`` lengthens no character but İ and turns no
+    other character into a CJK ideograph (checked for the running Python's Unicode tables)."""
+    from indexer import snippets
+
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        low = ch.lower()
+        if len(low) != 1:
+            assert ch == snippets._LONGER_LOWER
+        elif snippets._han_only(low) or snippets._han_only(ch):
+            assert low == ch
+
+
+def test_chinese_terms_are_located_as_in_the_lowercased_text():
+    """``_locate`` with Chinese-only terms (looked for in the text itself) gives what looking in
+    the lowercased text gave: with Latin capitals, full-width letters, İ (lowercases to two
+    characters), Traditional text (no term as typed: the normalised text)."""
+    from indexer import snippets
+
+    def lowercased_locate(text, terms):       # _locate before: always the lowercased copy
+        low = text.lower()
+        if len(low) == len(text):
+            found = snippets._find_spans(low, terms)
+            if found:
+                return found, None
+        norm, offsets = snippets._normalised(text[:snippets.MAX_NORMALISED])
+        return snippets._find_spans(norm, terms), offsets
+
+    base = "VPN 连接失败怎么办？先检查网络。ＶＰＮ 客户端显示「连接失败」时，重新登录 Outlook。" * 30
+    texts = [base, base + "İstanbul 办公室的网络连接失败", "網路連線失敗時請檢查 VPN 設定。" * 20, ""]
+    for text in texts:
+        for terms in (["连接", "失败", "网络"], ["失败"], ["网络连接失败", "办公室"], ["没有"],
+                      ["网路", "连线"], ["vpn", "连接"], []):
+            got, want = snippets._locate(text, terms), lowercased_locate(text, terms)
+            assert got[0] == want[0]
+            assert (None if got[1] is None else list(got[1])) == (None if want[1] is None else list(want[1]))
