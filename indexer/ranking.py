@@ -81,8 +81,9 @@ PHRASE_VARIANT_SUM = True
 #: suggest's title model), elsewhere the mean
 PHRASE_ADJACENT = True
 TERM_CACHE_BYTES = 32 * 1024 * 1024   # per snapshot: combined term scores (numpy)
-#: per snapshot, visibility mask and model: remembered document frequencies (``Terms.df``)
-DF_CACHE_TERMS = 50_000
+#: per snapshot, visibility mask and model: remembered document frequencies (``Terms.df``;
+#: a bench query reads ≈ 60), cleared when full
+DF_CACHE_TERMS = 10_000     # ≈ 1.5 MB per (mask, model) at most
 DF_CACHE_MASKS = 8
 
 
