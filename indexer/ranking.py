@@ -506,7 +506,7 @@ def rank(tv: Terms, plan) -> Ranked:
     top = None      # the PROXIMITY_TOP best of ``scores`` (both checks read the same ones)
     if phrased and tv.model != "titles":   # a title is short: its words stand together
         top = _top_candidates(scores)
-        out = _apart_phrases(rx, s, phrased, cand, scores, total[cand], ("title", "body"), top)
+        out = _apart_phrases(rx, s, phrased, cand, scores, total, ("title", "body"), top)
         if out is not scores:               # some lowered: their best are chosen again
             scores, top = out, None
     if PROXIMITY_WEIGHT and len(plan.pairs):
@@ -525,7 +525,7 @@ def _top_candidates(scores: np.ndarray) -> np.ndarray:
     return _top(scores, k) if len(scores) > k else np.arange(len(scores))
 
 
-def _apart_phrases(rx, s, phrased, cand, scores, totals, fields, top=None) -> np.ndarray:
+def _apart_phrases(rx, s, phrased, cand, scores, total, fields, top=None) -> np.ndarray:
     """A phrase variant (无法 删除) scored as the sum of its words keeps that sum only in a
     document where its words stand together (in order, at most ``PROXIMITY_WINDOW`` apart, in
     one of ``fields``: the title or the body); elsewhere the group falls back to the mean.
@@ -538,7 +538,8 @@ def _apart_phrases(rx, s, phrased, cand, scores, totals, fields, top=None) -> np
     where = dict(zip(cand[top].tolist(), top.tolist()))
     out = scores
     for phrases, ids, extra in phrased:
-        sel = np.isin(ids, docs)
+        # which of them are among ``docs`` (np.isin: one comparison pass per document)
+        sel = docs[np.minimum(np.searchsorted(docs, ids), len(docs) - 1)] == ids
         if not sel.any():
             continue
         together: set[int] = set()
@@ -550,8 +551,7 @@ def _apart_phrases(rx, s, phrased, cand, scores, totals, fields, top=None) -> np
                         continue
                     ok = True
                     for pa, pb in zip(pos, pos[1:]):
-                        if d not in pb or not _near(np.array(sorted(pa[d]), dtype=np.int32),
-                                                    np.array(sorted(pb[d]), dtype=np.int32)):
+                        if d not in pb or not _near_lists(sorted(pa[d]), sorted(pb[d])):
                             ok = False
                             break
                     if ok:
@@ -560,10 +560,11 @@ def _apart_phrases(rx, s, phrased, cand, scores, totals, fields, top=None) -> np
             if d in together:
                 continue
             i = where[d]
-            if totals[i] > 0:
+            t = total[d]                  # the document's total (``total`` is over all)
+            if t > 0:
                 if out is scores:
                     out = scores.copy()
-                out[i] = out[i] * max(0.0, 1.0 - e / float(totals[i]))
+                out[i] = out[i] * max(0.0, 1.0 - e / float(t))
     return out
 
 
