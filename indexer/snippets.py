@@ -114,8 +114,9 @@ def _locate(text: str, terms):
     """Spans of ``terms`` in ``text`` and the offset map (None = same offsets).
 
     Fast path: the lowercased text, when it already contains some of the terms (the usual
-    case; 3–5× cheaper than NFKC + OpenCC over a long article).  Otherwise (Traditional or
-    full-width text, …) the full normalisation with its offset map."""
+    case; 3–5× cheaper than NFKC + OpenCC over a long article) — for Chinese-only terms the
+    text itself, which has them at the same places.  Otherwise (Traditional or full-width
+    text, …) the full normalisation with its offset map."""
     if _LONGER_LOWER not in text and all(_han_only(term) for term in terms):
         # the lowercased text has the same characters at the same places for these terms:
         # look in the text itself (lowercasing a long article costs more than the search)
@@ -133,7 +134,8 @@ def _locate(text: str, terms):
 
 
 #: the one character ``str.lower`` turns into two (İ → i̇): without it, lowercasing keeps every
-#: character at its place (``test_ix_snippets_speed`` checks this for the running Python)
+#: character at its place (``tests/indexer/test_ix_speed.py`` checks this for the running
+#: Python's Unicode tables)
 _LONGER_LOWER = "\u0130"
 
 
