@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import math
 import threading
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -80,6 +81,10 @@ PHRASE_VARIANT_SUM = True
 #: suggest's title model), elsewhere the mean
 PHRASE_ADJACENT = True
 TERM_CACHE_BYTES = 32 * 1024 * 1024   # per snapshot: combined term scores (numpy)
+#: per snapshot, visibility mask and model: remembered document frequencies (``Terms.df``;
+#: a bench query reads ≈ 60), cleared when full
+DF_CACHE_TERMS = 10_000     # ≈ 1.5 MB per (mask, model) at most
+DF_CACHE_MASKS = 8
 
 
 @dataclass
@@ -127,12 +132,32 @@ class RankIndex:
         self._ready = False
         self._terms: OrderedDict = OrderedDict()
         self._size = 0
+        self._dfs: dict = {}
 
     def clear(self) -> None:
-        """Forget every cached term (the field lengths stay)."""
+        """Forget every cached term and document frequency (the field lengths stay)."""
         with self._lock:
             self._terms.clear()
             self._size = 0
+            self._dfs.clear()
+
+    def df_memo(self, allowed: np.ndarray, model: str) -> dict:
+        """The remembered document frequencies (text → count) of the documents ``allowed``
+        holds, in the fields of ``model`` (cleared past ``DF_CACHE_TERMS`` entries).  Keyed by
+        the mask object, which is kept with them (the snapshot's masks are shared and never
+        modified; its id cannot be reused while it is held here)."""
+        key = (id(allowed), model)
+        got = self._dfs.get(key)
+        if got is None or got[0] is not allowed:
+            with self._lock:
+                got = self._dfs.get(key)
+                if got is None or got[0] is not allowed:
+                    if len(self._dfs) >= DF_CACHE_MASKS:
+                        self._dfs.clear()
+                    got = self._dfs[key] = (allowed, {})
+        if len(got[1]) >= DF_CACHE_TERMS:
+            got[1].clear()
+        return got[1]
 
     # -- snapshot-wide data ---------------------------------------------------------------
     def _setup(self, s) -> None:
@@ -145,6 +170,9 @@ class RankIndex:
             self.ndocs_all = r.doc_count_all()
             self.ndocs = max(1, r.doc_count())
             self.leaves = [(sub.reader(), off) for sub, off in s.leaf_searchers()]
+            # where each leaf's document numbers start, and the end of the last one
+            self.leaf_bounds = np.array([off for _lr, off in self.leaves]
+                                        + [self.ndocs_all], dtype=np.int64)
             self.lengths = {}
             self.avg = {}
             infos = [self.segcache.info(lr) for lr, _off in self.leaves]
@@ -229,23 +257,22 @@ class RankIndex:
         out: dict[int, list[int]] = {}
         fmt = s.schema[field].format
         self._setup(s)
-        for lr, off in self.leaves:
-            n = lr.doc_count_all()
-            local = docs[(docs >= off) & (docs < off + n)] - off
-            if not len(local):
+        # each leaf's share of ``docs`` (sorted): one binary search for all the leaves
+        cuts = np.searchsorted(docs, self.leaf_bounds).tolist()
+        for (lr, off), lo, hi in zip(self.leaves, cuts, cuts[1:]):
+            if lo == hi:
                 continue
+            local = docs[lo:hi] - off if off else docs[lo:hi]
             p = self.segcache.postings(lr, field, text, True)
-            if not len(p.ids):
-                continue
             ids = p.ids
-            k = np.searchsorted(ids, local)
-            k[k >= len(ids)] = len(ids) - 1
-            found = ids[k] == local
-            if not found.any():
+            if not len(ids):
                 continue
-            ks = k[found]
+            k = ids.searchsorted(local)
+            np.minimum(k, len(ids) - 1, out=k)
             decoded = p.decoded
-            for d, kk in zip(local[found].tolist(), ks.tolist()):
+            for d, kk, at in zip(local.tolist(), k.tolist(), ids[k].tolist()):
+                if at != d:                   # the term is not in that document
+                    continue
                 ps = decoded.get(d)
                 if ps is None:
                     ps = fmt.decode_as("positions", p.raw(kk))
@@ -264,14 +291,15 @@ class Terms:
         rx._setup(s)
         self.rx, self.s, self.allowed, self.model = rx, s, allowed, model
         self.ndocs = max(1, int(np.count_nonzero(allowed)))
-        self._df: dict[str, int] = {}
+        self._df: dict[str, int] = rx.df_memo(allowed, model)   # shared by later queries
 
     def df(self, text: str) -> int:
         """Visible documents holding ``text`` in any field of the model."""
         d = self._df.get(text)
         if d is None:
             ids = self.rx.term(self.s, text, self.model)[0]
-            d = self._df[text] = int(np.count_nonzero(self.allowed[ids])) if len(ids) else 0
+            d = int(np.count_nonzero(self.allowed[ids])) if len(ids) else 0
+            self._df[text] = d
         return d
 
     def idf(self, text: str) -> float:
@@ -302,11 +330,23 @@ def alternative_scores(tv: Terms, terms: tuple[str, ...], cap=None,
     total = sc.astype(np.float32, copy=True)
     for t in terms[1:]:
         ids2, sc2 = tv.scores(t, cap, model)
-        common, i1, i2 = np.intersect1d(ids, ids2, assume_unique=True, return_indices=True)
+        common, i1, i2 = _intersect_sorted(ids, ids2)
         if not len(common):
             return _EMPTY_I, _EMPTY_F
         ids, total = common, total[i1] + sc2[i2]
     return ids, (total if phrase else total / len(terms))
+
+
+def _intersect_sorted(a: np.ndarray, b: np.ndarray):
+    """``np.intersect1d(a, b, assume_unique=True, return_indices=True)`` for two ascending
+    arrays without repeats (document numbers): a binary search of ``a`` in ``b`` instead of
+    sorting both together."""
+    if not len(a) or not len(b):
+        return a[:0], np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    k = np.searchsorted(b, a)
+    np.minimum(k, len(b) - 1, out=k)
+    i1 = np.flatnonzero(b[k] == a)
+    return a[i1], i1, k[i1]
 
 
 def title_docs(tv: Terms, alts) -> np.ndarray:
@@ -319,13 +359,15 @@ def title_docs(tv: Terms, alts) -> np.ndarray:
         for t in terms[1:]:
             if not len(ids):
                 break
-            ids = np.intersect1d(ids, tv.title(t), assume_unique=True)
+            ids = _intersect_sorted(ids, tv.title(t))[0]
         if len(ids):
             out.append(ids)
     if not out:
         return _EMPTY_I
     if len(out) == 1:
         return out[0]
+    if sum(len(ids) for ids in out) * 16 < tv.rx.ndocs_all:   # a few titles: sort them
+        return np.unique(np.concatenate(out))
     seen = np.zeros(tv.rx.ndocs_all, dtype=bool)     # a union without sorting
     for ids in out:
         seen[ids] = True
@@ -344,21 +386,64 @@ def group_scores(tv: Terms, alts, cap=None, model=None,
     ascending).  Several alternatives are merged in one dense array over every document number
     (a fancy-indexed maximum per alternative: linear, where sorting the concatenation was
     n log n and the largest cost of a search at 100,000 articles)."""
-    parts = []
+    ids, sc, mean = _group_scores(tv, alts, cap, model, phrase_sum)
+    return ids, sc
+
+
+def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True):
+    """(ids, scores, mean scores or None): ``group_scores`` and, when the group has a phrase
+    variant scored as a sum, in the same pass the scores with that variant's mean instead
+    (``group_scores(..., phrase_sum=False)``: the same documents in the same order; each
+    alternative is read once and the other alternatives' maxima are merged once)."""
+    parts, sums, means = [], [], []
     for terms, weight in alts:
         phrase = PHRASE_VARIANT_SUM and phrase_sum and _phrase(terms, weight)
         ids, sc = alternative_scores(tv, terms, cap, model, phrase)
-        if len(ids):
+        if not len(ids):
+            continue
+        if phrase:
+            sums.append((ids, sc * weight))
+            means.append((ids, (sc / len(terms)) * weight))
+        else:
             parts.append((ids, sc * weight))
+    if not sums:
+        return (*_merge_max(tv, parts), None)
+    if len(parts) + len(sums) == 1:
+        return sums[0][0], sums[0][1], means[0][1]
+    # the other alternatives' maxima once, then the phrase variants' sums on it and their
+    # means on a copy (a maximum does not depend on the order it is taken in)
+    best = _dense_max(tv, parts)
+    mean = best.copy()
+    for (ids, sc), (_ids, m) in zip(sums, means):
+        np.maximum.at(best, ids, sc)
+        np.maximum.at(mean, ids, m)
+    ix = np.flatnonzero(best >= 0)         # the same documents in both
+    return ix.astype(np.int32), best[ix], mean[ix]
+
+
+def _dense_max(tv: Terms, parts) -> np.ndarray:
+    """Each document's best score over ``parts`` in an array over every document number
+    (-1 where none has it: scores are >= 0)."""
+    best = np.full(tv.rx.ndocs_all, -1.0, dtype=np.float32)
+    if parts:
+        ids, sc = parts[0]
+        best[ids.astype(np.intp)] = sc        # the maximum of -1 and a score
+    for ids, sc in parts[1:]:
+        # (``ufunc.at`` takes int32 positions as they are; ``best[ids]`` converts them to
+        # intp for the read and again for the write: twice the time)
+        np.maximum.at(best, ids, sc)
+    return best
+
+
+def _merge_max(tv: Terms, parts) -> tuple[np.ndarray, np.ndarray]:
+    """Each document's best score over ``parts`` (document numbers ascending)."""
     if not parts:
         return _EMPTY_I, _EMPTY_F
     if len(parts) == 1:
         return parts[0]
-    best = np.full(tv.rx.ndocs_all, -1.0, dtype=np.float32)   # scores are >= 0: -1 is "absent"
-    for ids, sc in parts:                 # each alternative's document numbers are unique
-        best[ids] = np.maximum(best[ids], sc)
-    ids = np.flatnonzero(best >= 0).astype(np.int32)
-    return ids, best[ids]
+    best = _dense_max(tv, parts)
+    ix = np.flatnonzero(best >= 0)
+    return ix.astype(np.int32), best[ix]
 
 
 def rank(tv: Terms, plan) -> Ranked:
@@ -372,11 +457,12 @@ def rank(tv: Terms, plan) -> Ranked:
     phrased = []                 # (phrase alternatives, doc numbers, what the sum added there)
     for g in plan.groups:
         model = "code" if g.kind == "code" and tv.model == "search" else None
-        ids, sc = group_scores(tv, g.alts, g.idf or None, model)
+        ids, sc, mean = _group_scores(tv, g.alts, g.idf or None, model)
         if PHRASE_VARIANT_SUM and PHRASE_ADJACENT and len(ids):
             phrases = [terms for terms, weight in g.alts if _phrase(terms, weight)]
             if phrases:
-                _ids, mean = group_scores(tv, g.alts, g.idf or None, model, phrase_sum=False)
+                if mean is None:   # no phrase variant matched: the mean is the sum
+                    mean = sc
                 extra = g.weight * (sc - mean)     # the same documents, in the same order
                 more = extra > 0
                 if more.any():
@@ -386,11 +472,14 @@ def rank(tv: Terms, plan) -> Ranked:
             required[ids] = True
         if not len(ids):
             continue
-        total[ids] += g.weight * sc
+        # ``a[ids] += x`` as ``np.add.at`` (each group's document numbers are unique: the same
+        # float32 sums, without converting int32 positions twice); a float32 scalar, as
+        # ``+=`` casts it (``add.at`` would add a Python float in float64)
+        np.add.at(total, ids, sc if g.weight == 1.0 else g.weight * sc)
         if g.cover:
-            cover[ids] += g.cover
+            np.add.at(cover, ids, np.float32(g.cover))
             if tcover is not None:
-                tcover[title_docs(tv, g.alts)] += g.cover
+                np.add.at(tcover, title_docs(tv, g.alts), np.float32(g.cover))
     cover_total = sum(g.cover for g in plan.groups)
     if not cover_total:                       # nothing informative: coverage says nothing
         cover[:] = 1.0
@@ -398,23 +487,30 @@ def rank(tv: Terms, plan) -> Ranked:
     hit = (total > 0) & allowed
     if required is not None:
         hit &= required
-    share = cover / cover_total
-    keep = hit & (share >= plan.min_share - 1e-6)
-    cand = np.flatnonzero(keep)
-    if not len(cand):
+    floor = plan.min_share - 1e-6
+    cand = np.flatnonzero(hit & (cover / cover_total >= floor)) if floor > 0 else _EMPTY_I
+    if not len(cand):          # (no floor: every hit; a share is never below 0)
         cand = np.flatnonzero(hit)
     if not len(cand):
         return Ranked(_EMPTY_I, _EMPTY_F, False)
-    sh = share[cand]
+    sh = cover[cand] / cover_total            # the candidates' share (only theirs computed)
     scores = total[cand] * np.power(sh, COORD_EXP) if COORD_EXP else total[cand]
     if tcover is not None:
-        scores = scores * (1.0 + TITLE_COVER_WEIGHT * np.power(tcover[cand] / cover_total, 2))
+        # (1 + w·(title share)²): a factor of exactly 1 where no title holds a group
+        tc = tcover[cand]
+        nz = np.flatnonzero(tc)
+        if len(nz):
+            scores[nz] = scores[nz] * (1.0 + TITLE_COVER_WEIGHT * np.power(tc[nz] / cover_total, 2))
     full = bool((sh >= 1.0 - 1e-6).any())
-    scores = scores.astype(np.float32)
+    scores = scores.astype(np.float32, copy=False)
+    top = None      # the PROXIMITY_TOP best of ``scores`` (both checks read the same ones)
     if phrased and tv.model != "titles":   # a title is short: its words stand together
-        scores = _apart_phrases(rx, s, phrased, cand, scores, total[cand], ("title", "body"))
+        top = _top_candidates(scores)
+        out = _apart_phrases(rx, s, phrased, cand, scores, total, ("title", "body"), top)
+        if out is not scores:               # some lowered: their best are chosen again
+            scores, top = out, None
     if PROXIMITY_WEIGHT and len(plan.pairs):
-        scores = _proximity(rx, s, plan, cand, scores)
+        scores = _proximity(rx, s, plan, cand, scores, top)
     order, head = ranked_order(cand, scores)
     return Ranked(cand[order].astype(np.int32), scores[order], full, head)
 
@@ -423,20 +519,27 @@ def rank(tv: Terms, plan) -> Ranked:
 SORTED_TOP = 500
 
 
-def _apart_phrases(rx, s, phrased, cand, scores, totals, fields) -> np.ndarray:
+def _top_candidates(scores: np.ndarray) -> np.ndarray:
+    """Positions of the ``PROXIMITY_TOP`` best candidates (all when there are no more)."""
+    k = min(PROXIMITY_TOP, len(scores))
+    return _top(scores, k) if len(scores) > k else np.arange(len(scores))
+
+
+def _apart_phrases(rx, s, phrased, cand, scores, total, fields, top=None) -> np.ndarray:
     """A phrase variant (无法 删除) scored as the sum of its words keeps that sum only in a
     document where its words stand together (in order, at most ``PROXIMITY_WINDOW`` apart, in
     one of ``fields``: the title or the body); elsewhere the group falls back to the mean.
     Not for suggest's title model: a title is a few words, and the check would cost a
     keystroke 0.15 ms at p95 on the corpus index.  Checked for the best
     ``PROXIMITY_TOP`` candidates (positions are read per document)."""
-    k = min(PROXIMITY_TOP, len(cand))
-    top = np.argpartition(-scores, k - 1)[:k] if len(cand) > k else np.arange(len(cand))
+    if top is None:
+        top = _top_candidates(scores)
     docs = np.sort(cand[top])
     where = dict(zip(cand[top].tolist(), top.tolist()))
     out = scores
     for phrases, ids, extra in phrased:
-        sel = np.isin(ids, docs)
+        # which of them are among ``docs`` (np.isin: one comparison pass per document)
+        sel = docs[np.minimum(np.searchsorted(docs, ids), len(docs) - 1)] == ids
         if not sel.any():
             continue
         together: set[int] = set()
@@ -448,8 +551,7 @@ def _apart_phrases(rx, s, phrased, cand, scores, totals, fields) -> np.ndarray:
                         continue
                     ok = True
                     for pa, pb in zip(pos, pos[1:]):
-                        if d not in pb or not _near(np.array(sorted(pa[d]), dtype=np.int32),
-                                                    np.array(sorted(pb[d]), dtype=np.int32)):
+                        if d not in pb or not _near_lists(sorted(pa[d]), sorted(pb[d])):
                             ok = False
                             break
                     if ok:
@@ -458,10 +560,11 @@ def _apart_phrases(rx, s, phrased, cand, scores, totals, fields) -> np.ndarray:
             if d in together:
                 continue
             i = where[d]
-            if totals[i] > 0:
+            t = total[d]                  # the document's total (``total`` is over all)
+            if t > 0:
                 if out is scores:
                     out = scores.copy()
-                out[i] = out[i] * max(0.0, 1.0 - e / float(totals[i]))
+                out[i] = out[i] * max(0.0, 1.0 - e / float(t))
     return out
 
 
@@ -474,12 +577,58 @@ def ranked_order(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
     n = len(ids)
     if n <= 2 * top or top < 1:
         return np.lexsort((ids, -scores)), None
-    thr = np.partition(scores, n - top)[n - top]
+    thr = _kth_largest(scores, top)
     upper = np.flatnonzero(scores >= thr)
     lower = np.flatnonzero(scores < thr)
     upper = upper[np.lexsort((ids[upper], -scores[upper]))]
     return np.concatenate([upper, lower]), len(upper)
 
+
+#: a top-k selection over more than this many scores first narrows them to a superset of the k
+#: best (``_above_sample``)
+SAMPLE_FROM = 4096
+SAMPLE_STRIDE = 8
+
+
+def _above_sample(scores: np.ndarray, k: int) -> np.ndarray | None:
+    """Indices of a small superset of the ``k`` best scores: those at least the ``k``-th best
+    of every ``SAMPLE_STRIDE``-th score (a subset's ``k``-th best is at most the whole's, so
+    nothing of the ``k`` best is left out); about ``k × SAMPLE_STRIDE`` of them instead of a
+    selection over all.  None when there are too few scores for it to pay."""
+    n = len(scores)
+    if n <= SAMPLE_FROM:
+        return None
+    sample = scores[::SAMPLE_STRIDE]
+    m = len(sample)
+    if m < 2 * k:
+        return None
+    lb = np.partition(sample, m - k)[m - k]
+    return np.flatnonzero(scores >= lb)
+
+
+def _kth_largest(scores: np.ndarray, k: int):
+    """The ``k``-th best score (``np.partition(scores, n - k)[n - k]``; 1 ≤ k ≤ n)."""
+    sel = _above_sample(scores, k)
+    sub = scores if sel is None else scores[sel]
+    m = len(sub)
+    return np.partition(sub, m - k)[m - k]
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the ``k`` best scores, in no order — the same set as
+    ``np.argpartition(-scores, k - 1)[:k]`` (k < n).  When no other score ties with the
+    ``k``-th best, the ``k`` best are one set and are found among a small superset; otherwise
+    argpartition over all of them chooses among the tied ones, as before (the bench's synthetic
+    copies of one article tie often: another choice would change results)."""
+    sel = _above_sample(scores, k)
+    if sel is not None:
+        sub = scores[sel]
+        m = len(sub)
+        kth = np.partition(sub, m - k)[m - k]
+        top = sel[sub >= kth]
+        if len(top) == k:
+            return top
+    return np.argpartition(-scores, k - 1)[:k]
 
 
 def _near(psa: np.ndarray, psb: np.ndarray) -> bool:
@@ -489,12 +638,28 @@ def _near(psa: np.ndarray, psb: np.ndarray) -> bool:
     return bool(ok.any() and (psb[i[ok]] - psa[ok] <= PROXIMITY_WINDOW).any())
 
 
-def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
+def _near_lists(psa: list, psb: list) -> bool:
+    """``_near`` for ascending lists of positions (a few per document: a binary search each
+    in Python costs less than numpy's calls on arrays this small)."""
+    if len(psa) > 64:
+        return _near(np.array(psa, dtype=np.int32), np.array(psb, dtype=np.int32))
+    nb = len(psb)
+    find = bisect_left if PROXIMITY_SAME_POSITION else bisect_right
+    for a in psa:
+        j = find(psb, a)
+        if j == nb:                       # every later position is past the end too
+            return False
+        if psb[j] - a <= PROXIMITY_WINDOW:
+            return True
+    return False
+
+
+def _proximity(rx, s, plan, cand, scores, top=None) -> np.ndarray:
     """Bonus for neighbouring query groups found next to each other (in order, at most
     ``PROXIMITY_WINDOW`` positions apart) in the title or the body, for the best
     ``PROXIMITY_TOP`` candidates only (positions are read per document)."""
-    k = min(PROXIMITY_TOP, len(cand))
-    top = np.argpartition(-scores, k - 1)[:k] if len(cand) > k else np.arange(len(cand))
+    if top is None:                      # (``top``: already chosen from these scores)
+        top = _top_candidates(scores)
     where = dict(zip(cand[top].tolist(), top.tolist()))     # docnum → index in cand
     docs = np.sort(cand[top])
     cache: dict = {}
@@ -507,8 +672,7 @@ def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
                 if len(terms) == 1 and weight >= PROXIMITY_ALT_WEIGHT and not terms[0].startswith(PREFIX_MARK):
                     for d, ps in rx.positions(s, field, terms[0], docs).items():
                         merged.setdefault(d, []).extend(ps)
-            got = cache[(gi, field)] = {d: np.array(sorted(set(ps)), dtype=np.int32)
-                                        for d, ps in merged.items()}
+            got = cache[(gi, field)] = {d: sorted(set(ps)) for d, ps in merged.items()}
         return got
 
     near: dict[int, int] = {}
@@ -523,7 +687,7 @@ def _proximity(rx, s, plan, cand, scores) -> np.ndarray:
                 psb = pb.get(d)
                 if d in found or psb is None:
                     continue
-                if _near(psa, psb) or (not PROXIMITY_ORDERED and _near(psb, psa)):
+                if _near_lists(psa, psb) or (not PROXIMITY_ORDERED and _near_lists(psb, psa)):
                     found.add(d)
         for d in found:
             near[d] = near.get(d, 0) + 1

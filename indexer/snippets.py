@@ -32,17 +32,29 @@ MAX_HITS_PER_TERM = 40    # enough to choose a window; a common word may occur h
 def _find_spans(norm: str, terms, prefixes: bool = False,
                 limit: int = MAX_HITS_PER_TERM) -> list[tuple[int, int, str]]:
     spans = []
+    find = norm.find
     for term in terms:
         if not term:
             continue
         ascii_edges = bool(_ASCII_WORD.match(term[0])), bool(_ASCII_WORD.match(term[-1]))
+        size = len(term)
         start = 0
         n = 0
+        if not ascii_edges[0] and (prefixes or not ascii_edges[1]):
+            # no word boundary to check (a Chinese term): every occurrence counts
+            while n < limit:
+                i = find(term, start)
+                if i < 0:
+                    break
+                spans.append((i, i + size, term))
+                n += 1
+                start = i + 1
+            continue
         while n < limit:
-            i = norm.find(term, start)
+            i = find(term, start)
             if i < 0:
                 break
-            j = i + len(term)
+            j = i + size
             ok = True
             if ascii_edges[0] and i > 0 and _ASCII_WORD.match(norm[i - 1]):
                 ok = False
@@ -52,7 +64,7 @@ def _find_spans(norm: str, terms, prefixes: bool = False,
                 spans.append((i, j, term))
                 n += 1
             start = i + 1
-    spans.sort(key=lambda s: (s[0], -(s[1] - s[0])))
+    spans.sort(key=_span_order)
     merged: list[tuple[int, int, str]] = []
     for s in spans:
         if merged and s[0] <= merged[-1][1]:   # overlapping or adjacent: one <mark>
@@ -61,6 +73,11 @@ def _find_spans(norm: str, terms, prefixes: bool = False,
             continue
         merged.append(s)
     return merged
+
+
+def _span_order(s):
+    """Spans by start, the longest first."""
+    return s[0], s[0] - s[1]
 
 
 def _render(text: str, spans, lo: int, hi: int) -> str:
@@ -97,15 +114,36 @@ def _locate(text: str, terms):
     """Spans of ``terms`` in ``text`` and the offset map (None = same offsets).
 
     Fast path: the lowercased text, when it already contains some of the terms (the usual
-    case; 3–5× cheaper than NFKC + OpenCC over a long article).  Otherwise (Traditional or
-    full-width text, …) the full normalisation with its offset map."""
-    low = text.lower()
-    if len(low) == len(text):
-        found = _find_spans(low, terms)
+    case; 3–5× cheaper than NFKC + OpenCC over a long article) — for Chinese-only terms the
+    text itself, which has them at the same places.  Otherwise (Traditional or full-width
+    text, …) the full normalisation with its offset map."""
+    if _LONGER_LOWER not in text and all(_han_only(term) for term in terms):
+        # the lowercased text has the same characters at the same places for these terms:
+        # look in the text itself (lowercasing a long article costs more than the search)
+        found = _find_spans(text, terms)
         if found:
             return found, None
+    else:
+        low = text.lower()
+        if len(low) == len(text):
+            found = _find_spans(low, terms)
+            if found:
+                return found, None
     norm, offsets = _normalised(text[:MAX_NORMALISED])
     return _find_spans(norm, terms), offsets
+
+
+#: the one character ``str.lower`` turns into two (İ → i̇): without it, lowercasing keeps every
+#: character at its place (``tests/indexer/test_ix_speed.py`` checks this for the running
+#: Python's Unicode tables)
+_LONGER_LOWER = "\u0130"
+
+
+def _han_only(term: str) -> bool:
+    """Only CJK ideographs: no character lowercases into one of them, and they lowercase to
+    themselves (checked over every code point by the tests)."""
+    return bool(term) and all("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+                              for ch in term)
 
 
 _NORM_CACHE: OrderedDict = OrderedDict()
@@ -175,10 +213,14 @@ def make_snippet(text: str, terms, width: int = 100) -> str:
             if i > 0 and text[i - 1] in _BOUNDARY_BEFORE:
                 lo = i
                 break
-    # do not cut a highlighted span in half at the end
-    for a, b in spans:
-        if a < hi < b:
-            hi = b
-    snippet = _render(text, spans, lo, hi)
+    # do not cut a highlighted span in half at the end (spans are sorted and do not
+    # overlap: only the last one starting before ``hi`` can)
+    k = bisect.bisect_left(starts, hi)
+    if k and spans[k - 1][1] > hi:
+        hi = spans[k - 1][1]
+    # only the spans that reach into [lo, hi) are rendered (the others are clipped away)
+    j = bisect.bisect_left(starts, hi)
+    i = bisect.bisect_right(spans, lo, 0, j, key=lambda s: s[1])   # ends ascending too
+    snippet = _render(text, spans[i:j], lo, hi)
     snippet = " ".join(snippet.split())  # newlines/tabs → single spaces
     return ("…" if lo > 0 else "") + snippet + ("…" if hi < len(text) else "")

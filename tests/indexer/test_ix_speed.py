@@ -202,3 +202,122 @@ def test_group_scores_keep_each_documents_best_alternative(engine):
         assert sc.tolist() == [best[d] for d in sorted(best)]
     finally:
         snap.release(s)
+
+
+@pytest.mark.parametrize("levels", [3, 50, 0])          # many ties, some, none (0: continuous)
+def test_top_k_selections_equal_numpys(levels):
+    """Past ``SAMPLE_FROM`` scores the k best are looked for among a sampled superset: the same
+    set as argpartition (ties at the k-th score left to it), the same k-th value as a full
+    partition, and ranked_order's head still that of a full sort."""
+    rng = np.random.default_rng(levels)
+    for _ in range(40):
+        n = int(rng.integers(ranking.SAMPLE_FROM + 1, 30_000))
+        if levels:
+            scores = rng.integers(0, levels, n).astype(np.float32)
+        else:
+            scores = rng.random(n).astype(np.float32)
+        for k in (1, 15, 500):
+            assert set(ranking._top(scores, k).tolist()) == set(np.argpartition(-scores, k - 1)[:k].tolist())
+            assert ranking._kth_largest(scores, k) == np.partition(scores, n - k)[n - k]
+        ids = rng.permutation(2 * n)[:n].astype(np.int32)
+        order, head = ranked_order(ids, scores, 500)
+        full = np.lexsort((ids, -scores))
+        assert head is not None and (ids[order][:head] == ids[full][:head]).all()
+        assert sorted(order.tolist()) == list(range(n))
+
+
+def _terms(engine):
+    engine.search("VPN")                                  # opens the snapshot
+    snap = engine._gen
+    s = snap.acquire()
+    return snap, s, ranking.Terms(snap.rank, s, snap.allowed_mask(s, PUBLIC))
+
+
+def test_a_phrase_groups_sum_and_mean_come_from_one_pass(engine):
+    """``_group_scores`` gives, beside the scores with a phrase variant's sum, the scores with
+    its mean: equal to ``group_scores(..., phrase_sum=False)``."""
+    snap, s, tv = _terms(engine)
+    try:
+        phrase = ("无法", "连接")
+        assert ranking._phrase(phrase, ranking.VARIANT_WEIGHT)
+        alts = [(("vpn",), 1.0), (phrase, ranking.VARIANT_WEIGHT), (("失败",), 0.35)]
+        assert len(ranking.alternative_scores(tv, phrase)[0])
+        ids, sc, mean = ranking._group_scores(tv, alts)
+        ids1, sc1 = ranking.group_scores(tv, alts)
+        ids2, mean2 = ranking.group_scores(tv, alts, phrase_sum=False)
+        assert ids.tolist() == ids1.tolist() == ids2.tolist()
+        assert sc.tolist() == sc1.tolist() and mean.tolist() == mean2.tolist()
+        assert (sc > mean).any()
+        assert ranking._group_scores(tv, [(("vpn",), 1.0), (("失败",), 0.35)])[2] is None
+    finally:
+        snap.release(s)
+
+
+def test_document_frequencies_are_remembered_per_visibility_mask(engine):
+    snap, s, tv = _terms(engine)
+    try:
+        d = tv.df("vpn")
+        assert d > 0
+        again = ranking.Terms(snap.rank, s, tv.allowed)
+        assert again._df is tv._df and again.df("vpn") == d
+        wider = ranking.Terms(snap.rank, s, snap.allowed_mask(s, frozenset({"public", "internal"})))
+        assert wider._df is not tv._df and wider.df("vpn") >= d
+        titles = ranking.Terms(snap.rank, s, tv.allowed, model="titles")
+        assert titles._df is not tv._df
+        snap.clear_caches(terms=True)                     # a new snapshot's term data
+        assert "vpn" not in ranking.Terms(snap.rank, s, tv.allowed)._df
+    finally:
+        snap.release(s)
+
+
+def test_near_on_lists_equals_near_on_arrays():
+    rng = np.random.default_rng(3)
+    for _ in range(3000):
+        na, nb = int(rng.integers(1, 90)), int(rng.integers(1, 90))
+        hi = int(rng.integers(2, 400))
+        a = sorted(set(rng.integers(0, hi, na).tolist()))
+        b = sorted(set(rng.integers(0, hi, nb).tolist()))
+        want = ranking._near(np.array(a, dtype=np.int32), np.array(b, dtype=np.int32))
+        assert ranking._near_lists(a, b) == want
+
+
+def test_lowercasing_moves_no_character_and_makes_no_cjk_ideograph():
+    """``snippets._locate`` looks for Chinese-only terms in the text itself instead of its
+    lowercased copy: true only while ``str.lower`` lengthens no character but İ and turns no
+    other character into a CJK ideograph (checked for the running Python's Unicode tables)."""
+    from indexer import snippets
+
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        low = ch.lower()
+        if len(low) != 1:
+            assert ch == snippets._LONGER_LOWER
+        elif snippets._han_only(low) or snippets._han_only(ch):
+            assert low == ch
+
+
+def test_chinese_terms_are_located_as_in_the_lowercased_text():
+    """``_locate`` with Chinese-only terms (looked for in the text itself) gives what looking in
+    the lowercased text gave: with Latin capitals, full-width letters, İ (lowercases to two
+    characters), Traditional text (no term as typed: the normalised text)."""
+    from indexer import snippets
+
+    def lowercased_locate(text, terms):       # _locate before: always the lowercased copy
+        low = text.lower()
+        if len(low) == len(text):
+            found = snippets._find_spans(low, terms)
+            if found:
+                return found, None
+        norm, offsets = snippets._normalised(text[:snippets.MAX_NORMALISED])
+        return snippets._find_spans(norm, terms), offsets
+
+    base = "VPN 连接失败怎么办？先检查网络。ＶＰＮ 客户端显示「连接失败」时，重新登录 Outlook。" * 30
+    texts = [base, base + "İstanbul 办公室的网络连接失败", "網路連線失敗時請檢查 VPN 設定。" * 20, ""]
+    for text in texts:
+        for terms in (["连接", "失败", "网络"], ["失败"], ["网络连接失败", "办公室"], ["没有"],
+                      ["网路", "连线"], ["vpn", "连接"], []):
+            got, want = snippets._locate(text, terms), lowercased_locate(text, terms)
+            assert got[0] == want[0]
+            assert (None if got[1] is None else list(got[1])) == (None if want[1] is None else list(want[1]))
