@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .hits import make_hit, signal
-from . import query
+from . import lru, query
 from .homophones import HomophoneIndex
 from .query import (correctable, display, highlight_terms, plan, slip_unit, with_corrections,
                     with_span_corrections)
@@ -19,7 +19,7 @@ from .ranking import Terms, rank, ranked_order
 from .results import SearchResults
 from .snippets import make_snippet
 
-__all__ = ["search", "RESULT_CACHE_SIZE", "RESULT_CACHE_MATCHES"]
+__all__ = ["search", "new_result_cache", "RESULT_CACHE_SIZE", "RESULT_CACHE_MATCHES"]
 
 RESULT_CACHE_SIZE = 256            # entries per snapshot
 RESULT_CACHE_MATCHES = 2_000_000   # matches per snapshot (8 bytes each)
@@ -34,10 +34,10 @@ def search(ctx, snap, s, base: SearchResults, groups, auds, category, page, per_
         return res
     table = snap.table(s)
     key = ("search", tuple(g.key() for g in groups), auds)
-    cached = snap.cache_get(snap.result_cache, key)
+    cached = snap.result_cache.get(key)
     if cached is None:
         cached = _match(ctx, snap, s, groups, auds, allowed)
-        _remember(snap, key, cached)
+        snap.result_cache.put(key, cached)
     ranked, used, res.relaxed, res.corrected, res.did_you_mean = cached
     ids, scores = ranked.ids, ranked.scores
     if not len(ids):
@@ -70,16 +70,10 @@ def search(ctx, snap, s, base: SearchResults, groups, auds, category, page, per_
     return res
 
 
-def _remember(snap, key, cached) -> None:
-    cache = snap.result_cache
-    snap.cache_put(cache, key, cached, RESULT_CACHE_SIZE)
-    total = sum(len(v[0]) for v in list(cache.values()))
-    while total > RESULT_CACHE_MATCHES and len(cache) > 1:
-        try:
-            _k, old = cache.popitem(last=False)
-        except KeyError:
-            break
-        total -= len(old[0])
+def new_result_cache() -> lru.Weighted:
+    """A snapshot's ranked-results cache: ``RESULT_CACHE_SIZE`` entries, ``RESULT_CACHE_MATCHES``
+    matches (each entry weighs its number of matches)."""
+    return lru.Weighted(RESULT_CACHE_SIZE, RESULT_CACHE_MATCHES, lambda cached: len(cached[0]))
 
 
 def _apply_signals(table, signals, ids, scores, end):

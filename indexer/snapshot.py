@@ -20,6 +20,7 @@ from whoosh.filedb.filestore import FileStorage
 import numpy as np
 
 from . import lru, ranking
+from .searching import new_result_cache
 from .doctable import DocTable
 from .segcache import SegmentCache
 from .homophones import HomophoneIndex
@@ -52,7 +53,7 @@ class Snapshot:
         self.retired = False
         self.readable = True      # False after a read error: never used as a fallback again
         self.suggest_cache: OrderedDict = OrderedDict()
-        self.result_cache: OrderedDict = OrderedDict()
+        self.result_cache = new_result_cache()      # ranked matches per query (``searching``)
         self.vocab: dict = {}
         self._table: DocTable | None = None
         self.rank = ranking.RankIndex(segments)   # field lengths, term scores (search, suggest)
