@@ -17,7 +17,7 @@ from array import array
 from collections import OrderedDict
 
 from . import lru
-from .text import normalise_with_map
+from .text import is_cjk, normalise_with_map
 
 __all__ = ["make_snippet", "highlight_all"]
 
@@ -117,7 +117,7 @@ def _locate(text: str, terms):
     case; 3–5× cheaper than NFKC + OpenCC over a long article) — for Chinese-only terms the
     text itself, which has them at the same places.  Otherwise (Traditional or full-width
     text, …) the full normalisation with its offset map."""
-    if _LONGER_LOWER not in text and all(_han_only(term) for term in terms):
+    if _LONGER_LOWER not in text and all(is_cjk(term) for term in terms):
         # the lowercased text has the same characters at the same places for these terms:
         # look in the text itself (lowercasing a long article costs more than the search)
         found = _find_spans(text, terms)
@@ -137,13 +137,6 @@ def _locate(text: str, terms):
 #: character at its place (``tests/indexer/test_ix_speed.py`` checks this for the running
 #: Python's Unicode tables)
 _LONGER_LOWER = "\u0130"
-
-
-def _han_only(term: str) -> bool:
-    """Only CJK ideographs: no character lowercases into one of them, and they lowercase to
-    themselves (checked over every code point by the tests)."""
-    return bool(term) and all("\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
-                              for ch in term)
 
 
 _NORM_CACHE: OrderedDict = OrderedDict()
