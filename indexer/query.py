@@ -65,6 +65,9 @@ LONG_COMMON_SHARE = 0.2
 LONG_RARE_SHARE = 0.01        # = MIN_DF_SHARE: the words whose idf is floored
 LONG_REST_WEIGHT = 0.3
 HIGHLIGHT_MIN_WEIGHT = 0.5
+#: a query with more words than this (besides filler) marks a lone Chinese character only
+#: within a run of its neighbours (``highlight_terms``)
+LONE_MARK_MAX_GROUPS = 4
 PAIRS_ALL = False            # proximity pairs: every two informative groups, not only neighbours
 PAIRS_MAX_GROUPS = 8         # (measured: no better than neighbours; kept for experiments)
 SINGLE_CHAR_VARIANT = True   # a one-character word with a word variant (忘 → 忘记) weighs as a word
@@ -508,12 +511,24 @@ def highlight_terms(groups) -> list[str]:
     """Words to mark in snippets: every alternative of the query's groups except filler words,
     English stand-ins for Chinese words (weight below ``HIGHLIGHT_MIN_WEIGHT``) and single Chinese
     characters split off a longer typed word; a Chinese alternative of several words also as
-    one phrase. Longest first."""
+    one phrase. Longest first.
+
+    A Chinese character typed as a word of its own is marked alone only in a short query
+    (≤ ``LONE_MARK_MAX_GROUPS`` words besides filler: 账号被锁, 网 慢), where it was typed on
+    purpose. In a longer description the segmenter's leftovers (弹 出 框 in 弹出密码框, 没 用 in
+    没用) are marked only together with their neighbours, as the runs they form (弹出框, 弹出,
+    没用): alone, 用 and 出 light up in every 使用 and 出现."""
     terms: dict[str, None] = {}
+    lone: list[str | None] = []       # per group in query order: its lone character, or None
     for g in groups:
         if getattr(g, "weight", 1.0) <= FILLER_WEIGHT:
+            lone.append(None)
             continue
         typed = "".join(g.words)
+        if len(typed) == 1 and not typed.isascii():
+            lone.append(typed)
+            continue
+        lone.append(None)
         for ws, wt in g.alts:
             if wt < HIGHLIGHT_MIN_WEIGHT:
                 continue
@@ -523,6 +538,18 @@ def highlight_terms(groups) -> list[str]:
                 if len(w) == 1 and not w.isascii() and len(typed) > 1:
                     continue   # a lone character of a longer word (上, 机) lights up everywhere
                 terms.setdefault(w, None)
+    words = [g for g in groups if getattr(g, "weight", 1.0) > FILLER_WEIGHT]
+    if len(words) <= LONE_MARK_MAX_GROUPS or not terms:
+        terms.update(dict.fromkeys(c for c in lone if c))
+    run: list[str] = []
+    for c in [*lone, None]:
+        if c:
+            run.append(c)
+            continue
+        for i in range(len(run)):                     # every stretch of 2–4 neighbours
+            for j in range(i + 2, min(i + 4, len(run)) + 1):
+                terms.setdefault("".join(run[i:j]), None)
+        run = []
     return sorted(terms, key=len, reverse=True)
 
 

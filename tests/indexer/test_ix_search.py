@@ -242,6 +242,21 @@ def test_snippet_marks_words_not_lone_characters_split_off_them(fresh):
         assert wanted in hit.snippet and lone not in hit.snippet, (q, hit.snippet)
 
 
+def test_a_long_description_marks_lone_characters_only_with_their_neighbours(fresh):
+    # the segmenter leaves 弹 出 框 and 没 用 on their own in this description: 用 and 出 alone
+    # would light up in 使用 and 出现; together they still mark 弹出 and 没用
+    fresh.update([make_doc("x/popup", "Outlook 一直弹出密码框",
+                           "使用 Outlook 时出现密码框。每次打开都弹出，输入了也没用。")])
+    q = "outlook老是让我输入密码 每次打开都弹出密码框，输入了也没用"
+    snip = next(h for h in fresh.search(q).hits if h.slug == "x/popup").snippet
+    assert "<mark>弹出" in snip and "<mark>没用</mark>" in snip, snip
+    assert "<mark>用</mark>" not in snip and "<mark>出</mark>" not in snip, snip
+    # a short query keeps the character the user typed on purpose
+    fresh.update([make_doc("x/lock", "账号被锁定怎么办", "账号多次输错密码后会被锁定 30 分钟。")])
+    snip = next(h for h in fresh.search("账号被锁").hits if h.slug == "x/lock").snippet
+    assert "<mark>锁</mark>定" in snip, snip
+
+
 def test_markdown_is_stripped_from_snippets(engine):
     snip = engine.search("错误 809").hits[0].snippet
     assert "**" not in snip and "#" not in snip
