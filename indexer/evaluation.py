@@ -11,7 +11,7 @@ Query files are YAML lists. Two sets use this module: our own articles
       role: agent                   # optional; who is searching (default anonymous)
       id: co-01                     # optional; a stable name (the corpus set has one)
       origin: [slug, ...]           # optional; the document(s) that inspired the need
-      half: tune                    # optional; else taken from the folder (tune/ or test/)
+      half: tune                    # optional; else taken from the folder (tune/, test/ or test2/)
 
 ``prefix`` queries are text still being typed, so they are run through
 ``suggest`` (what the search box and the request form call while typing);
@@ -42,7 +42,9 @@ from typing import Callable, Iterable, Sequence
 import yaml
 
 STAFF = ("agent", "writer", "admin")
-HALVES = ("tune", "test")
+#: the corpus set's parts, each a folder: the tuning half, the held-out half, and a second held-out
+#: half written at stop 23 (tests/relevance/corpus/README.md, "A second held-out half")
+HALVES = ("tune", "test", "test2")
 METRICS = (("R@1", "r_at_1"), ("R@5", "r_at_5"), ("MRR@10", "mrr_at_10"), ("Hit@10", "hit_at_10"))
 
 
@@ -145,7 +147,7 @@ class Evaluation:
             self.misses.append((q, list(slugs[:5])))
 
     def rows(self) -> list[tuple[str, Scores]]:
-        """Kinds in name order, then ``overall``, then one row per half when there are two."""
+        """Kinds in name order, then ``overall``, then one row per half when there is more than one."""
         rows = sorted(self.by_kind.items()) + [("overall", self.overall)]
         if len(self.by_half) > 1:
             rows += [(f"overall {h}", self.by_half[h]) for h in HALVES if h in self.by_half]

@@ -84,6 +84,31 @@ def test_internal_files_of_the_corpus_stay_invisible_to_the_anonymous_set(synced
         "ours": 0.0, "jieba_bm25": 0.0, "fts5_trigram": 0.0}
 
 
+def test_half_test2_runs_alone_and_all_lists_it(synced, runner, tmp_path, monkeypatch):
+    """test2, the second held-out half (stop 23), is a folder of the set like tune/ and test/."""
+    import app.relevance.corpus as corpus
+
+    folder, _ = _corpus(tmp_path)
+    halves = tmp_path / "halves"
+    for half, line in zip(("tune", "test", "test2"), QUERIES.splitlines()):
+        (halves / half).mkdir(parents=True)
+        (halves / half / "kinds.yaml").write_text(line + "\n", encoding="utf-8")
+    monkeypatch.setattr(corpus, "CORPUS_SET", halves)
+    base = ["kb", "eval", "--set", "corpus", "--corpus", str(folder)]
+
+    alone = runner.invoke(args=base + ["--half", "test2", "--json"])
+    assert alone.exit_code == 0, alone.output
+    body = json.loads(alone.output[alone.output.index("{"):])
+    assert body["overall"]["n"] == 1 and set(body) == {"keyword", "overall"}
+
+    every = runner.invoke(args=base + ["--half", "all"])
+    assert every.exit_code == 0, every.output
+    rows = {" ".join(line.split()[:2]): line.split()[2] for line in every.output.splitlines()
+            if line.startswith("overall ") and not line.split()[1][0].isdigit()}
+    assert rows == {"overall tune": "1", "overall test": "1", "overall test2": "1"}
+    assert "评测集：corpus（all，3 条查询）" in every.output
+
+
 def test_bad_options_are_explained(synced, runner, tmp_path):
     result = runner.invoke(args=["kb", "eval", "--half", "test"])
     assert result.exit_code == 2 and "--set corpus" in result.output

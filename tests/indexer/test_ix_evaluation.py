@@ -44,16 +44,18 @@ def test_a_single_expected_document_gives_the_old_recall():
 
 
 def test_halves_come_from_the_folder_and_rows_list_them(tmp_path):
-    for half in ("tune", "test"):
+    for half in ("tune", "test", "test2", "other"):   # test2: the second held-out half (stop 23)
         (tmp_path / half).mkdir()
         (tmp_path / half / "k.yaml").write_text(
             f"- {{id: {half}-1, query: 打印机, expected: [a], kind: keyword, origin: [a]}}\n", encoding="utf-8")
     queries = load_queries(sorted(tmp_path.glob("*/*.yaml")))
-    assert {(x.id, x.half, x.origin) for x in queries} == {("tune-1", "tune", ("a",)), ("test-1", "test", ("a",))}
+    assert {(x.id, x.half, x.origin) for x in queries} == {
+        ("tune-1", "tune", ("a",)), ("test-1", "test", ("a",)), ("test2-1", "test2", ("a",)), ("other-1", "", ("a",))}
     result = evaluate_ranked(queries, lambda x: ["a"] if x.half == "tune" else ["b"])
     names = [name for name, _ in result.rows()]
-    assert names == ["keyword", "overall", "overall tune", "overall test"]
+    assert names == ["keyword", "overall", "overall tune", "overall test", "overall test2"]
     assert result.by_half["tune"].mrr_at_10 == 1.0 and result.by_half["test"].mrr_at_10 == 0.0
+    assert result.by_half["test2"].count == 1 and result.overall.count == 4
     assert set(result.as_json()["overall"]) == {"n", "recall@1", "recall@5", "mrr@10", "capped_recall@5", "hit@10"}
 
 
