@@ -27,7 +27,7 @@ from typing import Callable, Iterable, Mapping
 from whoosh import index as windex
 from whoosh import query as wq
 
-from . import poststore, searching, segment, suggesting
+from . import hitstore, poststore, searching, segment, suggesting
 from .analysis import words
 from . import doctable
 from .documents import IndexDocument, from_json, to_fields, to_json
@@ -318,21 +318,24 @@ class SearchEngine:
 
     @staticmethod
     def _write_stores(folder, procs: int = 1, skip=()) -> list[str]:
-        """Posting stores (``poststore``) for the segments of ``folder`` that have none (but
-        those in ``skip``).  Never fails the commit it follows: without a store, readers read
-        Whoosh's blocks."""
+        """Posting stores (``poststore``) and hit stores (``hitstore``) for the segments of
+        ``folder`` that have none (but those in ``skip``).  Never fails the commit it follows:
+        without a store, readers read Whoosh's blocks or stored fields."""
         if folder is None:
             return []
-        try:
-            t = time.perf_counter()
-            done = poststore.write_missing(folder, procs=procs, skip=skip)
-            if done:
-                log.info("posting stores written for %d segment(s) in %.2fs", len(done),
-                         time.perf_counter() - t)
-            return done
-        except Exception:  # noqa: BLE001
-            log.exception("posting stores not written in %s: searches read the segments", folder)
-            return []
+        done = []
+        for kind, module, fallback in (("posting", poststore, "searches read the segments"),
+                                       ("hit", hitstore, "hits read the stored fields")):
+            try:
+                t = time.perf_counter()
+                wrote = module.write_missing(folder, procs=procs, skip=skip)
+                if wrote:
+                    log.info("%s stores written for %d segment(s) in %.2fs", kind, len(wrote),
+                             time.perf_counter() - t)
+                done += wrote
+            except Exception:  # noqa: BLE001
+                log.exception("%s stores not written in %s: %s", kind, folder, fallback)
+        return done
 
     def _stored_hashes(self) -> dict[str, str]:
         ix = _open_for_reading(self.store.current())

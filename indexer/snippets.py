@@ -110,13 +110,14 @@ def highlight_all(text: str, terms, prefixes: bool = False) -> str:
     return _render(text, spans, 0, len(text))
 
 
-def _locate(text: str, terms):
+def _locate(text: str, terms, normalised=None):
     """Spans of ``terms`` in ``text`` and the offset map (None = same offsets).
 
     Fast path: the lowercased text, when it already contains some of the terms (the usual
     case; 3–5× cheaper than NFKC + OpenCC over a long article) — for Chinese-only terms the
     text itself, which has them at the same places.  Otherwise (Traditional or full-width
-    text, …) the full normalisation with its offset map."""
+    text, …) the full normalisation with its offset map: ``normalised()`` when given (the
+    hit store's copy, written at index time), else computed here."""
     if _LONGER_LOWER not in text and all(is_cjk(term) for term in terms):
         # the lowercased text has the same characters at the same places for these terms:
         # look in the text itself (lowercasing a long article costs more than the search)
@@ -129,7 +130,10 @@ def _locate(text: str, terms):
             found = _find_spans(low, terms)
             if found:
                 return found, None
-    norm, offsets = _normalised(text[:MAX_NORMALISED])
+    if normalised is not None:
+        norm, offsets = normalised()
+    else:
+        norm, offsets = _normalised(text[:MAX_NORMALISED])
     return _find_spans(norm, terms), offsets
 
 
@@ -156,11 +160,13 @@ def _normalised(head: str):
     return got
 
 
-def make_snippet(text: str, terms, width: int = 100) -> str:
+def make_snippet(text: str, terms, width: int = 100, normalised=None) -> str:
+    """``normalised``: a function returning what ``_normalised(text[:MAX_NORMALISED])`` would
+    (``hitstore.HitStore.record``), called only when the lowercased text has none of the terms."""
     text = (text or "")[:MAX_TEXT]
     if not text:
         return ""
-    found, offsets = _locate(text, terms)
+    found, offsets = _locate(text, terms, normalised)
     spans = _to_orig(found, offsets)
     if not spans:
         end = min(len(text), width)
