@@ -134,10 +134,11 @@ class Snapshot:
         return lr, docnum - off
 
     def hit_record(self, s, docnum: int):
-        """(fields, text, normalised) of a hit: the small stored fields ``make_hit`` shows, its
-        ``stored_text``, and the snippets' normalised head as a function (None: computed by
-        ``snippets``) — from the segment's hit store (``hitstore``) when it has a usable one,
-        else from Whoosh's stored fields (the same values)."""
+        """(fields, text, prepared) of a hit: the small stored fields ``make_hit`` shows, its
+        ``stored_text``, and what the hit store prepared for its snippet
+        (``hitstore.Prepared``; None: ``snippets`` computes it) — from the segment's hit store
+        (``hitstore``) when it has a usable one, else from Whoosh's stored fields (the same
+        values)."""
         if docnum >= 0:
             lr, local = self._leaf(s, docnum)
             st = self.segments.hitstore(lr)

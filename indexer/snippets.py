@@ -110,31 +110,49 @@ def highlight_all(text: str, terms, prefixes: bool = False) -> str:
     return _render(text, spans, 0, len(text))
 
 
-def _locate(text: str, terms, normalised=None):
+def _locate(text: str, terms, prepared=None):
     """Spans of ``terms`` in ``text`` and the offset map (None = same offsets).
 
     Fast path: the lowercased text, when it already contains some of the terms (the usual
     case; 3–5× cheaper than NFKC + OpenCC over a long article) — for Chinese-only terms the
     text itself, which has them at the same places.  Otherwise (Traditional or full-width
-    text, …) the full normalisation with its offset map: ``normalised()`` when given (the
-    hit store's copy, written at index time), else computed here."""
-    if _LONGER_LOWER not in text and all(is_cjk(term) for term in terms):
+    text, …) the full normalisation with its offset map.
+
+    ``prepared`` (``hitstore.Prepared``, written at index time): the normalised head comes
+    from it instead of being computed, and a term with a character the searched text lacks
+    (``prepared.chars``, ``norm_chars()``) is not looked for — it cannot occur, and looking
+    scans the whole text (most of what a Traditional article's snippet cost: the query's
+    Simplified terms)."""
+    chars = None if prepared is None else prepared.chars
+    if _LONGER_LOWER not in (text if chars is None else chars) and all(is_cjk(t) for t in terms):
         # the lowercased text has the same characters at the same places for these terms:
         # look in the text itself (lowercasing a long article costs more than the search)
-        found = _find_spans(text, terms)
+        look = terms if chars is None else _possible(terms, chars)
+        found = _find_spans(text, look) if look else []
         if found:
             return found, None
     else:
-        low = text.lower()
-        if len(low) == len(text):
-            found = _find_spans(low, terms)
-            if found:
-                return found, None
-    if normalised is not None:
-        norm, offsets = normalised()
-    else:
+        look = terms if chars is None else _possible(terms, chars.lower())
+        if look:
+            low = text.lower()
+            if len(low) == len(text):
+                found = _find_spans(low, look)
+                if found:
+                    return found, None
+    if prepared is None:
         norm, offsets = _normalised(text[:MAX_NORMALISED])
-    return _find_spans(norm, terms), offsets
+        return _find_spans(norm, terms), offsets
+    look = _possible(terms, prepared.norm_chars())
+    if not look:
+        return [], None
+    norm, offsets = prepared.normalised()
+    return _find_spans(norm, look), offsets
+
+
+def _possible(terms, chars: str) -> list[str]:
+    """The terms whose every character is in ``chars`` (the others cannot occur in a text made
+    of those characters; the order is kept)."""
+    return [t for t in terms if all(c in chars for c in t)]
 
 
 #: the one character ``str.lower`` turns into two (İ → i̇): without it, lowercasing keeps every
@@ -160,13 +178,13 @@ def _normalised(head: str):
     return got
 
 
-def make_snippet(text: str, terms, width: int = 100, normalised=None) -> str:
-    """``normalised``: a function returning what ``_normalised(text[:MAX_NORMALISED])`` would
-    (``hitstore.HitStore.record``), called only when the lowercased text has none of the terms."""
+def make_snippet(text: str, terms, width: int = 100, prepared=None) -> str:
+    """``prepared``: what the hit store prepared for this text at index time
+    (``hitstore.Prepared``; see ``_locate``) — the same snippet, less work."""
     text = (text or "")[:MAX_TEXT]
     if not text:
         return ""
-    found, offsets = _locate(text, terms, normalised)
+    found, offsets = _locate(text, terms, prepared)
     spans = _to_orig(found, offsets)
     if not spans:
         end = min(len(text), width)

@@ -89,16 +89,21 @@ def test_hit_records_equal_whooshs_stored_fields(hix):
                 rec = lr.stored_fields(d)
                 want = {k: rec[k] for k in hitstore.HIT_FIELDS if k in rec}
                 assert st.fields(d) == want and type(st.fields(d)["error_codes"]) is tuple
-                fields, text, normalised = st.record(d)
+                fields, text, prepared = st.record(d)
                 assert fields == want and text == rec["stored_text"]
+                n += 1
+                if not text:
+                    continue
                 head = text[:snippets.MAX_NORMALISED]
                 norm, offsets = normalise_with_map(head)
-                got_norm, got_offsets = normalised()
+                got_norm, got_offsets = prepared.normalised()
                 assert got_norm == norm
                 assert (None if got_offsets is None else list(got_offsets)) == offsets
+                assert set(prepared.chars) == set(text[:snippets.MAX_TEXT])
+                assert set(norm) <= set(prepared.norm_chars())
                 kinds.add(st._kind[d] & (hitstore.NORM | hitstore.OFFSETS))
-                n += 1
         assert n == len(_docs()) + 1
+        assert st.record(0) is not None
         # the three ways a normalised head is kept were all exercised
         assert kinds == {0, hitstore.NORM, hitstore.NORM | hitstore.OFFSETS}
     finally:
@@ -132,6 +137,36 @@ def test_results_with_and_without_hit_stores_are_equal(hix, monkeypatch):
     finally:
         plain.close()
     assert "h/long" in slugs(hix.search("遠端桌面", audiences=BOTH))
+
+
+SNIPPET_TERMS = [["网络", "连接", "失败"], ["网路", "连线", "故障"], ["故障"], ["远端", "桌面"],
+                 ["vpn", "设定"], ["file", "m2"], ["i̇stanbul", "vpn"], ["istanbul"], ["打印机", "zqh1"],
+                 ["末尾", "网络连接"], ["zqnothing"], ["0x80070005", "連線"], ["ｖｐｎ"], []]
+
+
+def test_snippets_with_the_prepared_text_are_the_same(hix):
+    """Every document, term lists that take every path of ``snippets._locate`` (Chinese terms
+    found or not in the text, Latin terms, İ, terms only in the normalised head): the snippet
+    made with the store's ``Prepared`` is the one made without it."""
+    hix.search("打印机")
+    s = hix._gen.acquire()
+    try:
+        n = 0
+        for lr, _off in s.reader().leaf_readers():
+            st = hix._segments.hitstore(lr)
+            for d in range(lr.doc_count_all()):
+                got = st.record(d)
+                if got is None or got[2] is None:
+                    continue
+                _fields, text, prepared = got
+                for terms in SNIPPET_TERMS:
+                    snippets._NORM_CACHE.clear()
+                    assert snippets.make_snippet(text, terms, prepared=prepared) == \
+                        snippets.make_snippet(text, terms), (lr.stored_fields(d)["slug"], terms)
+                    n += 1
+        assert n > 500
+    finally:
+        hix._gen.release(s)
 
 
 def _break(path, how, other=None):
