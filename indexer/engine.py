@@ -9,9 +9,10 @@ keeps failing on a live index that verifies is a fault of the query (logged), no
 only an unreadable index is rebuilt in the background.
 
 Writing (``update``/``sync``/``rebuild``) happens under the inter-process write lock, so Whoosh's
-``LockError`` never escapes.  Every commit is followed by the posting stores of the segments it
-wrote (``poststore``; ``rebuild`` before verifying, in 2 processes when it forks anyway;
-``update`` before touching the STAMP; ``sync`` also for older segments without one).  See
+``LockError`` never escapes.  Every commit is followed by the posting and hit stores of the
+segments it wrote (``poststore``, ``hitstore``; ``rebuild`` before verifying, in 2 processes when
+it forks anyway; ``update`` before touching the STAMP; ``sync`` also for older segments without
+one).  See
 ``storage`` for the folder layout and README.md for the whole lifecycle.
 """
 from __future__ import annotations

@@ -124,7 +124,8 @@ def _layout(ndocs: int, sizes) -> dict[str, int]:
 
 # -- writing -----------------------------------------------------------------------------------
 def _chars(s: str) -> str:
-    return "".join(sorted(set(s)))
+    """The distinct characters of ``s``, in order of first occurrence."""
+    return "".join(dict.fromkeys(s))
 
 
 def _encode(record) -> tuple[int, tuple[bytes, ...]]:

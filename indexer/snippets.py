@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import html
-import re
 from array import array
 from collections import OrderedDict
 
@@ -21,7 +20,9 @@ from .text import is_cjk, normalise_with_map
 
 __all__ = ["make_snippet", "highlight_all"]
 
-_ASCII_WORD = re.compile(r"[0-9a-z]")
+#: characters of a Latin/digit word (a term starting or ending with one matches only at a word
+#: boundary)
+_ASCII_WORD_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
 _BOUNDARY_BEFORE = "。！？；!?;\n"
 _SOFT_BEFORE = "，、,：: "
 MAX_TEXT = 200_000
@@ -32,52 +33,73 @@ MAX_HITS_PER_TERM = 40    # enough to choose a window; a common word may occur h
 def _find_spans(norm: str, terms, prefixes: bool = False,
                 limit: int = MAX_HITS_PER_TERM) -> list[tuple[int, int, str]]:
     spans = []
+    add = spans.append
     find = norm.find
     for term in terms:
         if not term:
             continue
-        ascii_edges = bool(_ASCII_WORD.match(term[0])), bool(_ASCII_WORD.match(term[-1]))
+        first_ascii, last_ascii, _cjk = _term_info(term)
         size = len(term)
+        if not first_ascii and (prefixes or not last_ascii):
+            # no word boundary to check (a Chinese term): every occurrence counts
+            i = find(term)
+            n = 0
+            while i >= 0:
+                add((i, -size, term))
+                n += 1
+                if n == limit:
+                    break
+                i = find(term, i + 1)
+            continue
         start = 0
         n = 0
-        if not ascii_edges[0] and (prefixes or not ascii_edges[1]):
-            # no word boundary to check (a Chinese term): every occurrence counts
-            while n < limit:
-                i = find(term, start)
-                if i < 0:
-                    break
-                spans.append((i, i + size, term))
-                n += 1
-                start = i + 1
-            continue
         while n < limit:
             i = find(term, start)
             if i < 0:
                 break
             j = i + size
             ok = True
-            if ascii_edges[0] and i > 0 and _ASCII_WORD.match(norm[i - 1]):
+            if first_ascii and i > 0 and norm[i - 1] in _ASCII_WORD_CHARS:
                 ok = False
-            if ascii_edges[1] and not prefixes and j < len(norm) and _ASCII_WORD.match(norm[j]):
+            if last_ascii and not prefixes and j < len(norm) and norm[j] in _ASCII_WORD_CHARS:
                 ok = False
             if ok:
-                spans.append((i, j, term))
+                add((i, -size, term))
                 n += 1
             start = i + 1
-    spans.sort(key=_span_order)
+    # by start, the longest first (two spans with the same start and length are the same
+    # substring, so the same term: the order among them does not matter)
+    spans.sort()
     merged: list[tuple[int, int, str]] = []
-    for s in spans:
-        if merged and s[0] <= merged[-1][1]:   # overlapping or adjacent: one <mark>
-            if s[1] > merged[-1][1]:
-                merged[-1] = (merged[-1][0], s[1], merged[-1][2])
+    end = -1
+    for a, neg, term in spans:
+        b = a - neg
+        if merged and a <= end:   # overlapping or adjacent: one <mark>
+            if b > end:
+                merged[-1] = (merged[-1][0], b, merged[-1][2])
+                end = b
             continue
-        merged.append(s)
+        merged.append((a, b, term))
+        end = b
     return merged
 
 
-def _span_order(s):
-    """Spans by start, the longest first."""
-    return s[0], s[0] - s[1]
+_TERM_INFO: dict[str, tuple[bool, bool, bool]] = {}
+_TERM_INFO_MAX = 4096
+
+
+def _term_info(term: str) -> tuple[bool, bool, bool]:
+    """(first character ASCII word, last character ASCII word, ``is_cjk``) of a term,
+    remembered (the same terms are looked for in every hit of a page)."""
+    v = _TERM_INFO.get(term)
+    if v is None:
+        if not term:
+            return False, False, False
+        v = (term[0] in _ASCII_WORD_CHARS, term[-1] in _ASCII_WORD_CHARS, is_cjk(term))
+        if len(_TERM_INFO) >= _TERM_INFO_MAX:
+            _TERM_INFO.clear()
+        _TERM_INFO[term] = v
+    return v
 
 
 def _render(text: str, spans, lo: int, hi: int) -> str:
@@ -124,7 +146,8 @@ def _locate(text: str, terms, prepared=None):
     scans the whole text (most of what a Traditional article's snippet cost: the query's
     Simplified terms)."""
     chars = None if prepared is None else prepared.chars
-    if _LONGER_LOWER not in (text if chars is None else chars) and all(is_cjk(t) for t in terms):
+    if (_LONGER_LOWER not in (text if chars is None else chars)
+            and all(_term_info(t)[2] for t in terms)):
         # the lowercased text has the same characters at the same places for these terms:
         # look in the text itself (lowercasing a long article costs more than the search)
         look = terms if chars is None else _possible(terms, chars)
@@ -194,24 +217,27 @@ def make_snippet(text: str, terms, width: int = 100, prepared=None) -> str:
     # (a sliding window over the spans, which are sorted and do not overlap: the count of
     # each term inside [k, hi) instead of a set per start)
     starts = [a for a, _ in spans]
-    best = (-1, -1, 0)
+    names = [f[2] for f in found]
+    best_terms, best_hits, first = -1, -1, 0
     counts: dict[str, int] = {}
+    get = counts.get
     hi = 0
+    nspans = len(starts)
     for k, a in enumerate(starts):
-        end = bisect.bisect_left(starts, a + width, hi)
-        while hi < end:
-            t = found[hi][2]
-            counts[t] = counts.get(t, 0) + 1
-            hi += 1
-        score = (len(counts), hi - k)
-        if score > best[:2]:
-            best = (score[0], score[1], a)
-        t = found[k][2]
-        if counts[t] == 1:
+        if hi < nspans and starts[hi] < a + width:
+            end = bisect.bisect_left(starts, a + width, hi)
+            for t in names[hi:end]:
+                counts[t] = get(t, 0) + 1
+            hi = end
+        d = len(counts)
+        if d > best_terms or (d == best_terms and hi - k > best_hits):
+            best_terms, best_hits, first = d, hi - k, a
+        t = names[k]
+        c = counts[t]
+        if c == 1:
             del counts[t]
         else:
-            counts[t] -= 1
-    first = best[2]
+            counts[t] = c - 1
     # move the window start back a little, to a sentence/clause boundary if one is near
     lo = max(0, first - width // 4)
     for i in range(first - 1, max(-1, first - width // 2), -1):
