@@ -309,3 +309,26 @@ def test_a_record_the_store_cannot_hold_is_read_from_whoosh(tmp_path):
         assert eng.search("zqok").hits[0].snippet == "正文 <mark>zqok</mark>"
     finally:
         eng.close()
+
+
+def test_rebuild_in_two_processes_writes_every_segments_hit_store(tmp_path):
+    docs = [make_doc(f"m/{i}", f"印表機 說明 {i}", "印表機 離線 " * (1 + i % 5) + f" zqm{i}")
+            for i in range(420)]
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache", procs=2)
+    try:
+        eng.rebuild(docs)
+        segs = _toc_segments(eng)
+        assert len(segs) >= 2 and _store_files(eng) == segs
+        for segid in segs:
+            assert hitstore.check(hitstore.store_path(_generation(eng), segid), segid,
+                                  _docs_in(eng, segid)) is None
+        hit = eng.search("zqm17").hits[0]
+        assert hit.slug == "m/17" and hit.snippet.endswith("<mark>zqm17</mark>")
+        s = eng._gen.acquire()
+        try:
+            assert all(eng._segments.hitstore(lr) is not None
+                       for lr, _off in s.reader().leaf_readers())
+        finally:
+            eng._gen.release(s)
+    finally:
+        eng.close()
