@@ -9,9 +9,10 @@ keeps failing on a live index that verifies is a fault of the query (logged), no
 only an unreadable index is rebuilt in the background.
 
 Writing (``update``/``sync``/``rebuild``) happens under the inter-process write lock, so Whoosh's
-``LockError`` never escapes.  Every commit is followed by the posting stores of the segments it
-wrote (``poststore``; ``rebuild`` before verifying, in 2 processes when it forks anyway;
-``update`` before touching the STAMP; ``sync`` also for older segments without one).  See
+``LockError`` never escapes.  Every commit is followed by the posting and hit stores of the
+segments it wrote (``poststore``, ``hitstore``; ``rebuild`` before verifying, in 2 processes when
+it forks anyway; ``update`` before touching the STAMP; ``sync`` also for older segments without
+one).  See
 ``storage`` for the folder layout and README.md for the whole lifecycle.
 """
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Callable, Iterable, Mapping
 from whoosh import index as windex
 from whoosh import query as wq
 
-from . import poststore, searching, segment, suggesting
+from . import hitstore, poststore, searching, segment, suggesting
 from .analysis import words
 from . import doctable
 from .documents import IndexDocument, from_json, to_fields, to_json
@@ -318,21 +319,24 @@ class SearchEngine:
 
     @staticmethod
     def _write_stores(folder, procs: int = 1, skip=()) -> list[str]:
-        """Posting stores (``poststore``) for the segments of ``folder`` that have none (but
-        those in ``skip``).  Never fails the commit it follows: without a store, readers read
-        Whoosh's blocks."""
+        """Posting stores (``poststore``) and hit stores (``hitstore``) for the segments of
+        ``folder`` that have none (but those in ``skip``).  Never fails the commit it follows:
+        without a store, readers read Whoosh's blocks or stored fields."""
         if folder is None:
             return []
-        try:
-            t = time.perf_counter()
-            done = poststore.write_missing(folder, procs=procs, skip=skip)
-            if done:
-                log.info("posting stores written for %d segment(s) in %.2fs", len(done),
-                         time.perf_counter() - t)
-            return done
-        except Exception:  # noqa: BLE001
-            log.exception("posting stores not written in %s: searches read the segments", folder)
-            return []
+        done = []
+        for kind, module, fallback in (("posting", poststore, "searches read the segments"),
+                                       ("hit", hitstore, "hits read the stored fields")):
+            try:
+                t = time.perf_counter()
+                wrote = module.write_missing(folder, procs=procs, skip=skip)
+                if wrote:
+                    log.info("%s stores written for %d segment(s) in %.2fs", kind, len(wrote),
+                             time.perf_counter() - t)
+                done += wrote
+            except Exception:  # noqa: BLE001
+                log.exception("%s stores not written in %s: %s", kind, folder, fallback)
+        return done
 
     def _stored_hashes(self) -> dict[str, str]:
         ix = _open_for_reading(self.store.current())

@@ -272,17 +272,21 @@ def _pack_head(segid: str, ndocs: int, nterms: int, npost: int, nvoff: int, nblo
     return body[:-4] + struct.pack("<I", crc)
 
 
-def write_missing(folder, *, procs: int = 1, skip=()) -> list[str]:
+def write_missing(folder, *, procs: int = 1, skip=(), ext: str = EXT, check=None,
+                  write_one=None) -> list[str]:
     """Write the store of every segment of the index in ``folder`` that has no valid one,
     except the segments named in ``skip`` (call with the write lock held, or on a build folder
     nobody else writes).  Leftover temporary files of a crashed writer are removed.  Returns
     the segment ids written.
     ``procs`` > 1 writes several segments in forked processes (only from a single-threaded
-    process: the bulk rebuild of a CLI)."""
+    process: the bulk rebuild of a CLI).  ``ext``, ``check`` and ``write_one`` name another
+    kind of per-segment store written the same way (``hitstore``)."""
     from whoosh.filedb.filestore import FileStorage
 
+    check = check or globals()["check"]
+    write_one = write_one or _write_one
     folder = Path(folder)
-    for p in folder.glob(f".*{EXT}.tmp-*"):
+    for p in folder.glob(f".*{ext}.*-*"):      # .<segment><ext>.tmp-<pid> and the like
         try:
             p.unlink()
         except OSError:
@@ -291,15 +295,16 @@ def write_missing(folder, *, procs: int = 1, skip=()) -> list[str]:
     toc = ix._read_toc()
     skip = set(skip)
     todo = [seg for seg in toc.segments
-            if seg.doc_count_all() and seg.segment_id() not in skip and check(store_path(folder, seg.segment_id()),
-                                              seg.segment_id(), seg.doc_count_all()) is not None]
+            if seg.doc_count_all() and seg.segment_id() not in skip
+            and check(Path(folder) / (seg.segment_id() + ext), seg.segment_id(),
+                      seg.doc_count_all()) is not None]
     if not todo:
         return []
     if procs > 1 and len(todo) > 1:
-        return _write_forked(folder, ix, toc, todo, procs)
+        return _write_forked(folder, ix, toc, todo, procs, write_one)
     done = []
     for seg in todo:
-        _write_one(folder, ix, toc, seg)
+        write_one(folder, ix, toc, seg)
         done.append(seg.segment_id())
     return done
 
@@ -314,7 +319,7 @@ def _write_one(folder: Path, ix, toc, seg) -> None:
         r.close()
 
 
-def _write_forked(folder: Path, ix, toc, todo, procs: int) -> list[str]:
+def _write_forked(folder: Path, ix, toc, todo, procs: int, write_one=None) -> list[str]:
     """The largest segments first, ``procs`` children at a time; a failed child raises."""
     todo = sorted(todo, key=lambda s: -s.doc_count_all())
     running: dict[int, str] = {}
@@ -338,17 +343,17 @@ def _write_forked(folder: Path, ix, toc, todo, procs: int) -> list[str]:
         if pid == 0:   # child: write one store, never return into the caller's code
             code = 1
             try:
-                _write_one(folder, ix, toc, seg)
+                (write_one or _write_one)(folder, ix, toc, seg)
                 code = 0
             except BaseException:  # noqa: BLE001
-                log.exception("posting store of %s failed", seg.segment_id())
+                log.exception("store of %s failed", seg.segment_id())
             finally:
                 os._exit(code)
         running[pid] = seg.segment_id()
     while running:
         reap()
     if failed:
-        raise RuntimeError(f"posting store not written for {', '.join(failed)}")
+        raise RuntimeError(f"store not written for {', '.join(failed)}")
     return done
 
 

@@ -65,8 +65,8 @@ def search(ctx, snap, s, base: SearchResults, groups, auds, category, page, per_
         ids, scores = _apply_signals(table, signals, ids, scores, end)
     terms = highlight_terms(used)
     for docnum, score in zip(ids[start:end].tolist(), scores[start:end].tolist()):
-        stored = s.stored_fields(docnum)
-        res.hits.append(make_hit(stored, score, make_snippet(stored.get("stored_text", ""), terms)))
+        stored, text, prepared = snap.hit_record(s, docnum)
+        res.hits.append(make_hit(stored, score, make_snippet(text, terms, prepared=prepared)))
     return res
 
 

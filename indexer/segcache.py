@@ -33,6 +33,8 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
+from . import hitstore
+from .hitstore import HitStore
 from .poststore import EMPTY as _STORE_EMPTY
 from .poststore import PostingStore, read_blocks, store_path
 from .text import is_cjk
@@ -293,6 +295,8 @@ class SegmentCache:
         self._folders: dict[str, Path] = {}
         #: segment id -> PostingStore, or None (looked for, not usable: Whoosh's blocks)
         self._stores: dict[str, PostingStore | None] = {}
+        #: segment id -> HitStore, or None (looked for, not usable: Whoosh's stored fields)
+        self._hitstores: dict[str, HitStore | None] = {}
         self._reads = 0                 # postings asked of a store (RSS checked every few)
         self._shared_base: int | None = None   # file-backed RSS after the last trim
         self._lock = threading.Lock()
@@ -332,6 +336,25 @@ class SegmentCache:
                 # postings read from the blocks before the store was there: the store has them
                 for k in [k for k in self._postings if k[0] == key]:
                     self.nbytes -= self._postings.pop(k).nbytes
+        return st
+
+    def hitstore(self, segreader) -> HitStore | None:
+        """The segment's hit store (``hitstore``), opened on first use (None: no usable store,
+        read Whoosh's stored fields)."""
+        key = segment_key(segreader)
+        try:
+            return self._hitstores[key]
+        except KeyError:
+            pass
+        folder = self._folders.get(key)
+        st = None
+        if folder is not None and self.use_stores:
+            st = HitStore.open(hitstore.store_path(folder, key), key, segreader.doc_count_all())
+        with self._lock:
+            if key in self._hitstores:
+                return self._hitstores[key]
+            if folder is not None:        # not known (no snapshot named its folder): ask again
+                self._hitstores[key] = st
         return st
 
     def postings(self, segreader, field: str, text: str, keep_values: bool = False):
@@ -383,6 +406,9 @@ class SegmentCache:
                     dropped.add(k)
             for k in [k for k in self._postings if k[0] in dropped]:
                 self.nbytes -= self._postings.pop(k).nbytes   # views of a file that changed
+            for k in [k for k, st in self._hitstores.items()
+                      if k not in keep or st is None or not st.unchanged()]:
+                del self._hitstores[k]
             for k in [k for k in self._folders if k not in keep]:
                 del self._folders[k]
             if folder is not None:
@@ -390,6 +416,7 @@ class SegmentCache:
                     if self._folders.get(k) != Path(folder):
                         self._folders[k] = Path(folder)
                         self._stores.pop(k, None)
+                        self._hitstores.pop(k, None)
 
     def _mapped_now(self) -> int:
         """Bytes of store pages mapped into this process since the last trim: the growth of
@@ -406,7 +433,7 @@ class SegmentCache:
     def trim(self) -> None:
         """Unmap the store pages read so far (``PostingStore.trim``): keeps the worker's RSS
         bounded; the views stay valid (pages are mapped again when read)."""
-        for st in list(self._stores.values()):
+        for st in list(self._stores.values()) + list(self._hitstores.values()):
             if st is not None:
                 st.trim()
         self._shared_base = _shared_bytes()
@@ -416,8 +443,10 @@ class SegmentCache:
         with self._lock:
             self._postings.clear()
             self._stores.clear()
+            self._hitstores.clear()
             self.nbytes = 0
 
     def stats(self) -> dict:
         return {"segments": len(self._infos), "terms": len(self._postings), "bytes": self.nbytes,
-                "stores": sum(1 for v in self._stores.values() if v is not None)}
+                "stores": sum(1 for v in self._stores.values() if v is not None),
+                "hitstores": sum(1 for v in self._hitstores.values() if v is not None)}

@@ -10,6 +10,7 @@ as soon as no search uses them) and its caches go with it.
 """
 from __future__ import annotations
 
+import bisect
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -121,6 +122,43 @@ class Snapshot:
                 if len(p.ids) and allowed[p.ids + off].any():
                     return True
         return False
+
+    def _leaf(self, s, docnum: int):
+        """(segment reader, local document number) of ``docnum`` in searcher ``s``."""
+        r = s.reader()
+        if r.is_atomic():
+            return r, docnum
+        leaves = r.leaf_readers()
+        k = bisect.bisect_right([off for _lr, off in leaves], docnum) - 1
+        lr, off = leaves[k]
+        return lr, docnum - off
+
+    def hit_record(self, s, docnum: int):
+        """(fields, text, prepared) of a hit: the small stored fields ``make_hit`` shows, its
+        ``stored_text``, and what the hit store prepared for its snippet
+        (``hitstore.Prepared``; None: ``snippets`` computes it) — from the segment's hit store
+        (``hitstore``) when it has a usable one, else from Whoosh's stored fields (the same
+        values)."""
+        if docnum >= 0:
+            lr, local = self._leaf(s, docnum)
+            st = self.segments.hitstore(lr)
+            if st is not None:
+                got = st.record(local)
+                if got is not None:
+                    return got
+        stored = s.stored_fields(docnum)
+        return stored, stored.get("stored_text", ""), None
+
+    def hit_fields(self, s, docnum: int) -> dict:
+        """The stored fields ``make_hit`` shows (no text: suggest), as ``hit_record``."""
+        if docnum >= 0:
+            lr, local = self._leaf(s, docnum)
+            st = self.segments.hitstore(lr)
+            if st is not None:
+                got = st.fields(local)
+                if got is not None:
+                    return got
+        return s.stored_fields(docnum)
 
     def clear_caches(self, *, terms: bool = False, segments: bool = False) -> None:
         """Forget cached results and suggestions (benchmarks measure the work, not the

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import bisect
 import html
-import re
 from array import array
 from collections import OrderedDict
 
@@ -21,7 +20,9 @@ from .text import is_cjk, normalise_with_map
 
 __all__ = ["make_snippet", "highlight_all"]
 
-_ASCII_WORD = re.compile(r"[0-9a-z]")
+#: characters of a Latin/digit word (a term starting or ending with one matches only at a word
+#: boundary)
+_ASCII_WORD_CHARS = frozenset("0123456789abcdefghijklmnopqrstuvwxyz")
 _BOUNDARY_BEFORE = "。！？；!?;\n"
 _SOFT_BEFORE = "，、,：: "
 MAX_TEXT = 200_000
@@ -32,52 +33,73 @@ MAX_HITS_PER_TERM = 40    # enough to choose a window; a common word may occur h
 def _find_spans(norm: str, terms, prefixes: bool = False,
                 limit: int = MAX_HITS_PER_TERM) -> list[tuple[int, int, str]]:
     spans = []
+    add = spans.append
     find = norm.find
     for term in terms:
         if not term:
             continue
-        ascii_edges = bool(_ASCII_WORD.match(term[0])), bool(_ASCII_WORD.match(term[-1]))
+        first_ascii, last_ascii, _cjk = _term_info(term)
         size = len(term)
+        if not first_ascii and (prefixes or not last_ascii):
+            # no word boundary to check (a Chinese term): every occurrence counts
+            i = find(term)
+            n = 0
+            while i >= 0:
+                add((i, -size, term))
+                n += 1
+                if n == limit:
+                    break
+                i = find(term, i + 1)
+            continue
         start = 0
         n = 0
-        if not ascii_edges[0] and (prefixes or not ascii_edges[1]):
-            # no word boundary to check (a Chinese term): every occurrence counts
-            while n < limit:
-                i = find(term, start)
-                if i < 0:
-                    break
-                spans.append((i, i + size, term))
-                n += 1
-                start = i + 1
-            continue
         while n < limit:
             i = find(term, start)
             if i < 0:
                 break
             j = i + size
             ok = True
-            if ascii_edges[0] and i > 0 and _ASCII_WORD.match(norm[i - 1]):
+            if first_ascii and i > 0 and norm[i - 1] in _ASCII_WORD_CHARS:
                 ok = False
-            if ascii_edges[1] and not prefixes and j < len(norm) and _ASCII_WORD.match(norm[j]):
+            if last_ascii and not prefixes and j < len(norm) and norm[j] in _ASCII_WORD_CHARS:
                 ok = False
             if ok:
-                spans.append((i, j, term))
+                add((i, -size, term))
                 n += 1
             start = i + 1
-    spans.sort(key=_span_order)
+    # by start, the longest first (two spans with the same start and length are the same
+    # substring, so the same term: the order among them does not matter)
+    spans.sort()
     merged: list[tuple[int, int, str]] = []
-    for s in spans:
-        if merged and s[0] <= merged[-1][1]:   # overlapping or adjacent: one <mark>
-            if s[1] > merged[-1][1]:
-                merged[-1] = (merged[-1][0], s[1], merged[-1][2])
+    end = -1
+    for a, neg, term in spans:
+        b = a - neg
+        if merged and a <= end:   # overlapping or adjacent: one <mark>
+            if b > end:
+                merged[-1] = (merged[-1][0], b, merged[-1][2])
+                end = b
             continue
-        merged.append(s)
+        merged.append((a, b, term))
+        end = b
     return merged
 
 
-def _span_order(s):
-    """Spans by start, the longest first."""
-    return s[0], s[0] - s[1]
+_TERM_INFO: dict[str, tuple[bool, bool, bool]] = {}
+_TERM_INFO_MAX = 4096
+
+
+def _term_info(term: str) -> tuple[bool, bool, bool]:
+    """(first character ASCII word, last character ASCII word, ``is_cjk``) of a term,
+    remembered (the same terms are looked for in every hit of a page)."""
+    v = _TERM_INFO.get(term)
+    if v is None:
+        if not term:
+            return False, False, False
+        v = (term[0] in _ASCII_WORD_CHARS, term[-1] in _ASCII_WORD_CHARS, is_cjk(term))
+        if len(_TERM_INFO) >= _TERM_INFO_MAX:
+            _TERM_INFO.clear()
+        _TERM_INFO[term] = v
+    return v
 
 
 def _render(text: str, spans, lo: int, hi: int) -> str:
@@ -110,27 +132,50 @@ def highlight_all(text: str, terms, prefixes: bool = False) -> str:
     return _render(text, spans, 0, len(text))
 
 
-def _locate(text: str, terms):
+def _locate(text: str, terms, prepared=None):
     """Spans of ``terms`` in ``text`` and the offset map (None = same offsets).
 
     Fast path: the lowercased text, when it already contains some of the terms (the usual
     case; 3–5× cheaper than NFKC + OpenCC over a long article) — for Chinese-only terms the
     text itself, which has them at the same places.  Otherwise (Traditional or full-width
-    text, …) the full normalisation with its offset map."""
-    if _LONGER_LOWER not in text and all(is_cjk(term) for term in terms):
+    text, …) the full normalisation with its offset map.
+
+    ``prepared`` (``hitstore.Prepared``, written at index time): the normalised head comes
+    from it instead of being computed, and a term with a character the searched text lacks
+    (``prepared.chars``, ``norm_chars()``) is not looked for — it cannot occur, and looking
+    scans the whole text (most of what a Traditional article's snippet cost: the query's
+    Simplified terms)."""
+    chars = None if prepared is None else prepared.chars
+    if (_LONGER_LOWER not in (text if chars is None else chars)
+            and all(_term_info(t)[2] for t in terms)):
         # the lowercased text has the same characters at the same places for these terms:
         # look in the text itself (lowercasing a long article costs more than the search)
-        found = _find_spans(text, terms)
+        look = terms if chars is None else _possible(terms, chars)
+        found = _find_spans(text, look) if look else []
         if found:
             return found, None
     else:
-        low = text.lower()
-        if len(low) == len(text):
-            found = _find_spans(low, terms)
-            if found:
-                return found, None
-    norm, offsets = _normalised(text[:MAX_NORMALISED])
-    return _find_spans(norm, terms), offsets
+        look = terms if chars is None else _possible(terms, chars.lower())
+        if look:
+            low = text.lower()
+            if len(low) == len(text):
+                found = _find_spans(low, look)
+                if found:
+                    return found, None
+    if prepared is None:
+        norm, offsets = _normalised(text[:MAX_NORMALISED])
+        return _find_spans(norm, terms), offsets
+    look = _possible(terms, prepared.norm_chars())
+    if not look:
+        return [], None
+    norm, offsets = prepared.normalised()
+    return _find_spans(norm, look), offsets
+
+
+def _possible(terms, chars: str) -> list[str]:
+    """The terms whose every character is in ``chars`` (the others cannot occur in a text made
+    of those characters; the order is kept)."""
+    return [t for t in terms if all(c in chars for c in t)]
 
 
 #: the one character ``str.lower`` turns into two (İ → i̇): without it, lowercasing keeps every
@@ -156,11 +201,13 @@ def _normalised(head: str):
     return got
 
 
-def make_snippet(text: str, terms, width: int = 100) -> str:
+def make_snippet(text: str, terms, width: int = 100, prepared=None) -> str:
+    """``prepared``: what the hit store prepared for this text at index time
+    (``hitstore.Prepared``; see ``_locate``) — the same snippet, less work."""
     text = (text or "")[:MAX_TEXT]
     if not text:
         return ""
-    found, offsets = _locate(text, terms)
+    found, offsets = _locate(text, terms, prepared)
     spans = _to_orig(found, offsets)
     if not spans:
         end = min(len(text), width)
@@ -170,24 +217,27 @@ def make_snippet(text: str, terms, width: int = 100) -> str:
     # (a sliding window over the spans, which are sorted and do not overlap: the count of
     # each term inside [k, hi) instead of a set per start)
     starts = [a for a, _ in spans]
-    best = (-1, -1, 0)
+    names = [f[2] for f in found]
+    best_terms, best_hits, first = -1, -1, 0
     counts: dict[str, int] = {}
+    get = counts.get
     hi = 0
+    nspans = len(starts)
     for k, a in enumerate(starts):
-        end = bisect.bisect_left(starts, a + width, hi)
-        while hi < end:
-            t = found[hi][2]
-            counts[t] = counts.get(t, 0) + 1
-            hi += 1
-        score = (len(counts), hi - k)
-        if score > best[:2]:
-            best = (score[0], score[1], a)
-        t = found[k][2]
-        if counts[t] == 1:
+        if hi < nspans and starts[hi] < a + width:
+            end = bisect.bisect_left(starts, a + width, hi)
+            for t in names[hi:end]:
+                counts[t] = get(t, 0) + 1
+            hi = end
+        d = len(counts)
+        if d > best_terms or (d == best_terms and hi - k > best_hits):
+            best_terms, best_hits, first = d, hi - k, a
+        t = names[k]
+        c = counts[t]
+        if c == 1:
             del counts[t]
         else:
-            counts[t] -= 1
-    first = best[2]
+            counts[t] = c - 1
     # move the window start back a little, to a sentence/clause boundary if one is near
     lo = max(0, first - width // 4)
     for i in range(first - 1, max(-1, first - width // 2), -1):

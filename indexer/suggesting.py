@@ -71,7 +71,7 @@ def suggest(snap, s, base: SearchResults, q: str, auds, limit, category, signals
     scored.sort(key=rank_key)
     res.total = len(cands)
     for score, docnum in scored[:limit]:
-        stored = s.stored_fields(docnum)
+        stored = snap.hit_fields(s, docnum)
         res.hits.append(make_hit(stored, score, highlight_all(stored.get("stored_title", ""), terms,
                                                               prefixes=True)))
     return res
