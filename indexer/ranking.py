@@ -390,11 +390,17 @@ def group_scores(tv: Terms, alts, cap=None, model=None,
     return ids, sc
 
 
-def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True):
+def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True,
+                  dense: bool = False):
     """(ids, scores, mean scores or None): ``group_scores`` and, when the group has a phrase
     variant scored as a sum, in the same pass the scores with that variant's mean instead
     (``group_scores(..., phrase_sum=False)``: the same documents in the same order; each
-    alternative is read once and the other alternatives' maxima are merged once)."""
+    alternative is read once and the other alternatives' maxima are merged once).
+
+    With ``dense``, a group whose alternatives had to be merged comes back as
+    ``(None, best, mean or None)``: the merged arrays over every document number, -1 where
+    the group is absent (``rank`` adds them as they are, instead of picking the documents out
+    and scattering them back)."""
     parts, sums, means = [], [], []
     for terms, weight in alts:
         phrase = PHRASE_VARIANT_SUM and phrase_sum and _phrase(terms, weight)
@@ -407,6 +413,8 @@ def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True
         else:
             parts.append((ids, sc * weight))
     if not sums:
+        if dense and len(parts) > 1:
+            return None, _dense_max(tv, parts), None
         return (*_merge_max(tv, parts), None)
     if len(parts) + len(sums) == 1:
         return sums[0][0], sums[0][1], means[0][1]
@@ -417,6 +425,8 @@ def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True
     for (ids, sc), (_ids, m) in zip(sums, means):
         np.maximum.at(best, ids, sc)
         np.maximum.at(mean, ids, m)
+    if dense:
+        return None, best, mean
     ix = np.flatnonzero(best >= 0)         # the same documents in both
     return ix.astype(np.int32), best[ix], mean[ix]
 
@@ -457,7 +467,27 @@ def rank(tv: Terms, plan) -> Ranked:
     phrased = []                 # (phrase alternatives, doc numbers, what the sum added there)
     for g in plan.groups:
         model = "code" if g.kind == "code" and tv.model == "search" else None
-        ids, sc, mean = _group_scores(tv, g.alts, g.idf or None, model)
+        ids, sc, mean = _group_scores(tv, g.alts, g.idf or None, model, dense=True)
+        if ids is None:
+            # merged alternatives: ``sc`` (and ``mean``) over every document number, -1 where
+            # the group is absent — the same float32 values added to the same documents as
+            # below, by whole-array operations (a score of -1 × False adds -0.0: nothing)
+            present = sc >= 0
+            if PHRASE_VARIANT_SUM and PHRASE_ADJACENT and mean is not None:
+                phrases = [terms for terms, weight in g.alts if _phrase(terms, weight)]
+                extra = g.weight * (sc - mean)           # 0 where the group is absent
+                more = np.flatnonzero(extra > 0)
+                if phrases and len(more):
+                    phrased.append((phrases, more, extra[more]))
+            if g.required:
+                required = present
+            part = sc * present
+            np.add(total, part if g.weight == 1.0 else g.weight * part, out=total)
+            if g.cover:
+                np.add(cover, present * np.float32(g.cover), out=cover)
+                if tcover is not None:
+                    np.add.at(tcover, title_docs(tv, g.alts), np.float32(g.cover))
+            continue
         if PHRASE_VARIANT_SUM and PHRASE_ADJACENT and len(ids):
             phrases = [terms for terms, weight in g.alts if _phrase(terms, weight)]
             if phrases:
