@@ -353,6 +353,11 @@ def _intersect_sorted(a: np.ndarray, b: np.ndarray):
     sorting both together."""
     if not len(a) or not len(b):
         return a[:0], np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    if len(b) < len(a):            # the shorter one is looked for in the longer one
+        k = np.searchsorted(a, b)
+        np.minimum(k, len(a) - 1, out=k)
+        i2 = np.flatnonzero(a[k] == b)
+        return b[i2], k[i2], i2
     k = np.searchsorted(b, a)
     np.minimum(k, len(b) - 1, out=k)
     i1 = np.flatnonzero(b[k] == a)
@@ -454,9 +459,13 @@ def _dense_max(tv: Terms, parts) -> np.ndarray:
     (-1 where none has it: scores are >= 0)."""
     best = np.full(tv.rx.ndocs_all, -1.0, dtype=np.float32)
     if parts:
-        ids, sc = parts[0]
-        best[ids.astype(np.intp)] = sc        # the maximum of -1 and a score
-    for ids, sc in parts[1:]:
+        # the longest part set (the maximum of -1 and a score; a maximum does not depend on
+        # the order the parts are taken in), the others' maxima on it
+        first = max(range(len(parts)), key=lambda i: len(parts[i][0]))
+        ids, sc = parts[first]
+        best[ids.astype(np.intp)] = sc
+        parts = parts[:first] + parts[first + 1:]
+    for ids, sc in parts:
         # (``ufunc.at`` takes int32 positions as they are; ``best[ids]`` converts them to
         # intp for the read and again for the write: twice the time)
         np.maximum.at(best, ids, sc)
