@@ -570,8 +570,8 @@ def rank(tv: Terms, plan) -> Ranked:
             scores, top = out, None
     if PROXIMITY_WEIGHT and len(plan.pairs):
         scores = _proximity(rx, s, plan, cand, scores, top)
-    order, head = ranked_order(cand, scores)
-    return Ranked(cand[order].astype(np.int32), scores[order], full, head)
+    ids, scores, head = _ranked_arrays(cand, scores)
+    return Ranked(ids.astype(np.int32), scores, full, head)
 
 
 #: matches put in final order by ``rank`` (the rest are only partitioned below them)
@@ -641,6 +641,23 @@ def ranked_order(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
     lower = np.flatnonzero(scores < thr)
     upper = upper[np.lexsort((ids[upper], -scores[upper]))]
     return np.concatenate([upper, lower]), len(upper)
+
+
+def _ranked_arrays(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
+    """(ids, scores, head): ``ids[order], scores[order], head`` of ``ranked_order`` — the
+    matches below the head picked out by a mask, in the same order (a mostly true mask picks
+    them out faster than their positions gather them)."""
+    n = len(ids)
+    if n <= 2 * top or top < 1:
+        order = np.lexsort((ids, -scores))
+        return ids[order], scores[order], None
+    thr = _kth_largest(scores, top)
+    upper = scores >= thr
+    lower = ~upper
+    upper = np.flatnonzero(upper)
+    upper = upper[np.lexsort((ids[upper], -scores[upper]))]
+    return (np.concatenate([ids[upper], ids[lower]]),
+            np.concatenate([scores[upper], scores[lower]]), len(upper))
 
 
 #: a top-k selection over more than this many scores first narrows them to a superset of the k
