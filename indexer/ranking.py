@@ -425,8 +425,8 @@ def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True
         if phrase:
             sums.append((ids, sc * weight))
             means.append((ids, (sc / len(terms)) * weight))
-        else:
-            parts.append((ids, sc * weight))
+        else:       # (``sc`` is a new array: ``sc * weight`` in place)
+            parts.append((ids, np.multiply(sc, weight, out=sc)))
     if dense:       # only where whole-array operations cost less than the scatters
         dense = sum(len(ids) for ids, _sc in parts + sums) * DENSE_SHARE >= tv.rx.ndocs_all
     if not sums:
