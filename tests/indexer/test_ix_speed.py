@@ -416,3 +416,67 @@ def test_ranked_arrays_equal_ranked_orders_permutation():
         got_ids, got_scores, got_head = ranking._ranked_arrays(ids, scores, top)
         assert got_head == head
         assert got_ids.tolist() == ids[order].tolist() and got_scores.tolist() == scores[order].tolist()
+
+
+def _results(eng, q, auds=PUBLIC):
+    r = eng.search(q, audiences=auds, per_page=20)
+    return r.total, [(h.slug, h.score) for h in r.hits]
+
+
+def test_merged_group_scores_are_remembered_per_mask_bounded_and_forgotten(fresh, monkeypatch):
+    """A group merged over every document number is remembered per snapshot and visibility
+    mask (``RankIndex.group_memo``): a later query with the same group ranks as without it,
+    the memory stays within ``group_bytes``, and clear_caches / a commit forget it."""
+    fresh.update([make_doc(f"bulk/net-{i}", f"网络 {i}", "网络连接失败 无法 连接 错误 问题 " * (1 + i % 4),
+                           audience="internal" if i % 3 == 0 else "public")
+                  for i in range(40)])
+    both = frozenset({"public", "internal"})
+    queries = ["网络连接失败", "VPN 连接失败", "打印机 连接失败", "网络 连接 失败"]
+    _results(fresh, "网络")                                    # opens the snapshot
+    snap = fresh._gen
+    rx = snap.rank
+    rx.group_bytes = 0                                         # reference: nothing remembered
+    want = {}
+    for a in (PUBLIC, both):
+        for q in queries:
+            snap.clear_caches()
+            want[(q, a)] = _results(fresh, q, a)
+    assert not rx._groups
+    rx.group_bytes = ranking.GROUP_CACHE_BYTES
+    snap.clear_caches()
+    merged = []
+    orig = ranking._group_scores
+
+    def spy(tv, alts, *a, **k):
+        out = orig(tv, alts, *a, **k)
+        if out[0] is None:
+            merged.append((id(tv.allowed), tuple(alts)))
+        return out
+
+    monkeypatch.setattr(ranking, "_group_scores", spy)
+    for a in (PUBLIC, both):
+        for q in queries:
+            snap.result_cache.clear()                          # distinct work, groups kept
+            assert _results(fresh, q, a) == want[(q, a)]
+    assert fresh._gen is snap
+    assert merged and len(set(merged)) == len(merged)         # each merged once per mask
+    assert len({m for m, _alts in merged}) == 2               # under both visibility masks
+    assert len(rx._groups) == len(merged)
+    assert 0 < rx._groups_size <= rx.group_bytes
+    for _allowed, entry in rx._groups.values():
+        assert not entry[0].flags.writeable
+    one = max(ranking._entry_bytes(e) for _a, e in rx._groups.values())
+    rx.group_bytes = one + 1                                   # room for one entry
+    rx.clear_groups()
+    for a in (PUBLIC, both):
+        for q in queries:
+            snap.result_cache.clear()
+            assert _results(fresh, q, a) == want[(q, a)]
+            assert rx._groups_size <= rx.group_bytes and len(rx._groups) <= 1
+    snap.clear_caches()
+    assert not rx._groups and rx._groups_size == 0
+    _results(fresh, "网络连接失败")
+    assert rx._groups
+    fresh.update([make_doc("bulk/x", "x", "x y z")])           # a commit: a new snapshot
+    _results(fresh, "网络连接失败")
+    assert fresh._gen is not snap and fresh._gen.rank is not rx and fresh._gen.rank._groups
