@@ -632,11 +632,15 @@ def rank(tv: Terms, plan) -> Ranked:
     sh = cover[cand] / cover_total            # the candidates' share (only theirs computed)
     scores = total[cand] * np.power(sh, COORD_EXP) if COORD_EXP else total[cand]
     if tcover is not None:
-        # (1 + w·(title share)²): a factor of exactly 1 where no title holds a group
-        tc = tcover[cand]
-        nz = np.flatnonzero(tc)
-        if len(nz):
-            scores[nz] = scores[nz] * (1.0 + TITLE_COVER_WEIGHT * np.power(tc[nz] / cover_total, 2))
+        # (1 + w·(title share)²): a factor of exactly 1 where no title holds a group — computed
+        # over every document number in ``tcover``'s own array (not read again), then gathered
+        # for the candidates: the same float32 operations as on the candidates whose title
+        # holds a group, × 1.0 for the others (picking those out cost twice as much)
+        factor = np.divide(tcover, cover_total, out=tcover)
+        np.power(factor, 2, out=factor)
+        np.multiply(factor, TITLE_COVER_WEIGHT, out=factor)
+        np.add(factor, 1.0, out=factor)
+        np.multiply(scores, factor[cand], out=scores)
     full = bool((sh >= 1.0 - 1e-6).any())
     scores = scores.astype(np.float32, copy=False)
     top = None      # the PROXIMITY_TOP best of ``scores`` (both checks read the same ones)
