@@ -314,7 +314,7 @@ class RankIndex:
         body); None when no cached entry tells."""
         for model in ("search", "code", "titles"):
             v = self._terms.get((model, text))
-            if v is not None and (field == "title" or field in MODELS[model]):
+            if v is not None and field in MODELS[model]:
                 return v[2] if field == "title" else v[0]
         return None
 
