@@ -85,6 +85,12 @@ TERM_CACHE_BYTES = 32 * 1024 * 1024   # per snapshot: combined term scores (nump
 #: a bench query reads ≈ 60), cleared when full
 DF_CACHE_TERMS = 10_000     # ≈ 1.5 MB per (mask, model) at most
 DF_CACHE_MASKS = 8
+#: per snapshot: the merged scores of groups whose alternatives were merged over every
+#: document number (``rank``'s dense groups, ≈ 0.4 MB each at 100,000 articles), keyed by
+#: visibility mask, model, idf cap and alternatives — the 失败 or 连接 group recurs in many
+#: distinct queries; LRU, bounded by bytes; ``Snapshot.clear_caches`` forgets them with the
+#: ranked results (a repeated query must not count as a hit in the benchmarks)
+GROUP_CACHE_BYTES = 16 * 1024 * 1024
 
 
 @dataclass
@@ -133,13 +139,65 @@ class RankIndex:
         self._terms: OrderedDict = OrderedDict()
         self._size = 0
         self._dfs: dict = {}
+        self.group_bytes = GROUP_CACHE_BYTES
+        self._groups: OrderedDict = OrderedDict()
+        self._groups_size = 0
 
     def clear(self) -> None:
-        """Forget every cached term and document frequency (the field lengths stay)."""
+        """Forget every cached term, document frequency and group (the field lengths stay)."""
         with self._lock:
             self._terms.clear()
             self._size = 0
             self._dfs.clear()
+        self.clear_groups()
+
+    def clear_groups(self) -> None:
+        """Forget the merged group scores."""
+        with self._lock:
+            self._groups.clear()
+            self._groups_size = 0
+
+    def group_memo(self, allowed: np.ndarray, key):
+        """The remembered merged scores ``[best, mean, title docs]`` of a group (``key``:
+        model, idf cap, alternatives) as the documents ``allowed`` holds see them, or None.
+        Keyed by the mask object, which is kept with them (as in ``df_memo``)."""
+        got = self._groups.get((id(allowed), key))
+        if got is None or got[0] is not allowed:
+            return None
+        with self._lock:
+            k = (id(allowed), key)
+            if k in self._groups:
+                self._groups.move_to_end(k)
+        return got[1]
+
+    def group_remember(self, allowed: np.ndarray, key, entry: list) -> None:
+        """Keep ``entry`` (``[best, mean or None, title docs or None]``, read-only arrays)
+        for ``group_memo``; the oldest go past ``group_bytes``."""
+        size = _entry_bytes(entry)
+        if size > self.group_bytes:
+            return
+        k = (id(allowed), key)
+        with self._lock:
+            old = self._groups.pop(k, None)
+            if old is not None:
+                self._groups_size -= _entry_bytes(old[1])
+            self._groups[k] = (allowed, entry)
+            self._groups_size += size
+            self._shrink_groups()
+
+    def _shrink_groups(self) -> None:
+        while self._groups_size > self.group_bytes and self._groups:   # (lock held)
+            _k, gone = self._groups.popitem(last=False)
+            self._groups_size -= _entry_bytes(gone[1])
+
+    def group_titles(self, allowed: np.ndarray, key, entry: list, titles: np.ndarray) -> None:
+        """Add a remembered group's title documents to its entry (counted in its size)."""
+        with self._lock:
+            got = self._groups.get((id(allowed), key))
+            if got is not None and got[1] is entry and entry[2] is None:
+                entry[2] = titles
+                self._groups_size += titles.nbytes
+                self._shrink_groups()
 
     def df_memo(self, allowed: np.ndarray, model: str) -> dict:
         """The remembered document frequencies (text → count) of the documents ``allowed``
@@ -250,6 +308,16 @@ class RankIndex:
         return ids.astype(np.int32, copy=False), sat, title.astype(np.int32, copy=False)
 
     # -- positions (proximity) ------------------------------------------------------------
+    def field_docs(self, field: str, text: str) -> np.ndarray | None:
+        """A sorted superset of the documents holding ``text`` in ``field``, from the term
+        scores already cached (the title list, or the documents of a model that scores the
+        body); None when no cached entry tells."""
+        for model in ("search", "code", "titles"):
+            v = self._terms.get((model, text))
+            if v is not None and field in MODELS[model]:
+                return v[2] if field == "title" else v[0]
+        return None
+
     def positions(self, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
         """Positions of ``text`` in ``field`` for the (sorted) document numbers ``docs``,
         decoded from the raw values of the term's postings (the segment's posting store, or the
@@ -281,6 +349,10 @@ class RankIndex:
                     decoded[d] = ps
                 out[d + off] = ps
         return out
+
+
+def _entry_bytes(entry) -> int:
+    return sum(a.nbytes for a in entry if a is not None) + 200
 
 
 class Terms:
@@ -343,6 +415,11 @@ def _intersect_sorted(a: np.ndarray, b: np.ndarray):
     sorting both together."""
     if not len(a) or not len(b):
         return a[:0], np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    if len(b) < len(a):            # the shorter one is looked for in the longer one
+        k = np.searchsorted(a, b)
+        np.minimum(k, len(a) - 1, out=k)
+        i2 = np.flatnonzero(a[k] == b)
+        return b[i2], k[i2], i2
     k = np.searchsorted(b, a)
     np.minimum(k, len(b) - 1, out=k)
     i1 = np.flatnonzero(b[k] == a)
@@ -390,11 +467,17 @@ def group_scores(tv: Terms, alts, cap=None, model=None,
     return ids, sc
 
 
-def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True):
+def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True,
+                  dense: bool = False):
     """(ids, scores, mean scores or None): ``group_scores`` and, when the group has a phrase
     variant scored as a sum, in the same pass the scores with that variant's mean instead
     (``group_scores(..., phrase_sum=False)``: the same documents in the same order; each
-    alternative is read once and the other alternatives' maxima are merged once)."""
+    alternative is read once and the other alternatives' maxima are merged once).
+
+    With ``dense``, a group whose alternatives had to be merged comes back as
+    ``(None, best, mean or None)``: the merged arrays over every document number, -1 where
+    the group is absent (``rank`` adds them as they are, instead of picking the documents out
+    and scattering them back)."""
     parts, sums, means = [], [], []
     for terms, weight in alts:
         phrase = PHRASE_VARIANT_SUM and phrase_sum and _phrase(terms, weight)
@@ -404,9 +487,13 @@ def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True
         if phrase:
             sums.append((ids, sc * weight))
             means.append((ids, (sc / len(terms)) * weight))
-        else:
-            parts.append((ids, sc * weight))
+        else:       # (``sc`` is a new array: ``sc * weight`` in place)
+            parts.append((ids, np.multiply(sc, weight, out=sc)))
+    if dense:       # only where whole-array operations cost less than the scatters
+        dense = sum(len(ids) for ids, _sc in parts + sums) * DENSE_SHARE >= tv.rx.ndocs_all
     if not sums:
+        if dense and len(parts) > 1:
+            return None, _dense_max(tv, parts), None
         return (*_merge_max(tv, parts), None)
     if len(parts) + len(sums) == 1:
         return sums[0][0], sums[0][1], means[0][1]
@@ -417,8 +504,16 @@ def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True
     for (ids, sc), (_ids, m) in zip(sums, means):
         np.maximum.at(best, ids, sc)
         np.maximum.at(mean, ids, m)
+    if dense:
+        return None, best, mean
     ix = np.flatnonzero(best >= 0)         # the same documents in both
     return ix.astype(np.int32), best[ix], mean[ix]
+
+
+#: a group's merged alternatives are added to a search's totals as whole arrays when their
+#: postings number at least 1/DENSE_SHARE of the document numbers (five passes over every
+#: document number against picking them out and two ``add.at`` of ≈ 2 ns per posting)
+DENSE_SHARE = 8
 
 
 def _dense_max(tv: Terms, parts) -> np.ndarray:
@@ -426,9 +521,13 @@ def _dense_max(tv: Terms, parts) -> np.ndarray:
     (-1 where none has it: scores are >= 0)."""
     best = np.full(tv.rx.ndocs_all, -1.0, dtype=np.float32)
     if parts:
-        ids, sc = parts[0]
-        best[ids.astype(np.intp)] = sc        # the maximum of -1 and a score
-    for ids, sc in parts[1:]:
+        # the longest part set (the maximum of -1 and a score; a maximum does not depend on
+        # the order the parts are taken in), the others' maxima on it
+        first = max(range(len(parts)), key=lambda i: len(parts[i][0]))
+        ids, sc = parts[first]
+        best[ids.astype(np.intp)] = sc
+        parts = parts[:first] + parts[first + 1:]
+    for ids, sc in parts:
         # (``ufunc.at`` takes int32 positions as they are; ``best[ids]`` converts them to
         # intp for the read and again for the write: twice the time)
         np.maximum.at(best, ids, sc)
@@ -457,7 +556,44 @@ def rank(tv: Terms, plan) -> Ranked:
     phrased = []                 # (phrase alternatives, doc numbers, what the sum added there)
     for g in plan.groups:
         model = "code" if g.kind == "code" and tv.model == "search" else None
-        ids, sc, mean = _group_scores(tv, g.alts, g.idf or None, model)
+        key = (model or tv.model, g.idf or None, tuple(g.alts))
+        entry = rx.group_memo(allowed, key)
+        if entry is not None:
+            ids, sc, mean = None, entry[0], entry[1]
+        else:
+            ids, sc, mean = _group_scores(tv, g.alts, g.idf or None, model, dense=True)
+            if ids is None:      # merged over every document number: remembered (read-only)
+                sc.flags.writeable = False
+                if mean is not None:
+                    mean.flags.writeable = False
+                entry = [sc, mean, None]
+                rx.group_remember(allowed, key, entry)
+        if ids is None:
+            # merged alternatives: ``sc`` (and ``mean``) over every document number, -1 where
+            # the group is absent — the same float32 values added to the same documents as
+            # below, by whole-array operations (a score of -1 × False adds -0.0: nothing)
+            present = sc >= 0
+            if PHRASE_VARIANT_SUM and PHRASE_ADJACENT and mean is not None:
+                phrases = [terms for terms, weight in g.alts if _phrase(terms, weight)]
+                extra = g.weight * (sc - mean)           # 0 where the group is absent
+                more = np.flatnonzero(extra > 0)
+                if phrases and len(more):
+                    phrased.append((phrases, more, extra[more]))
+            if g.required:
+                required = present
+            part = sc * present
+            np.add(total, part if g.weight == 1.0 else g.weight * part, out=total)
+            if g.cover:
+                # (a cover of 1 adds the mask itself: True as 1.0, as np.float32(1.0) would)
+                np.add(cover, present if g.cover == 1.0 else present * np.float32(g.cover),
+                       out=cover)
+                if tcover is not None:
+                    titles = entry[2]
+                    if titles is None:
+                        titles = title_docs(tv, g.alts)
+                        rx.group_titles(allowed, key, entry, titles)
+                    np.add.at(tcover, titles, np.float32(g.cover))
+            continue
         if PHRASE_VARIANT_SUM and PHRASE_ADJACENT and len(ids):
             phrases = [terms for terms, weight in g.alts if _phrase(terms, weight)]
             if phrases:
@@ -496,11 +632,15 @@ def rank(tv: Terms, plan) -> Ranked:
     sh = cover[cand] / cover_total            # the candidates' share (only theirs computed)
     scores = total[cand] * np.power(sh, COORD_EXP) if COORD_EXP else total[cand]
     if tcover is not None:
-        # (1 + w·(title share)²): a factor of exactly 1 where no title holds a group
-        tc = tcover[cand]
-        nz = np.flatnonzero(tc)
-        if len(nz):
-            scores[nz] = scores[nz] * (1.0 + TITLE_COVER_WEIGHT * np.power(tc[nz] / cover_total, 2))
+        # (1 + w·(title share)²): a factor of exactly 1 where no title holds a group — computed
+        # over every document number in ``tcover``'s own array (not read again), then gathered
+        # for the candidates: the same float32 operations as on the candidates whose title
+        # holds a group, × 1.0 for the others (picking those out cost twice as much)
+        factor = np.divide(tcover, cover_total, out=tcover)
+        np.power(factor, 2, out=factor)
+        np.multiply(factor, TITLE_COVER_WEIGHT, out=factor)
+        np.add(factor, 1.0, out=factor)
+        np.multiply(scores, factor[cand], out=scores)
     full = bool((sh >= 1.0 - 1e-6).any())
     scores = scores.astype(np.float32, copy=False)
     top = None      # the PROXIMITY_TOP best of ``scores`` (both checks read the same ones)
@@ -511,8 +651,8 @@ def rank(tv: Terms, plan) -> Ranked:
             scores, top = out, None
     if PROXIMITY_WEIGHT and len(plan.pairs):
         scores = _proximity(rx, s, plan, cand, scores, top)
-    order, head = ranked_order(cand, scores)
-    return Ranked(cand[order].astype(np.int32), scores[order], full, head)
+    ids, scores, head = _ranked_arrays(cand, scores)
+    return Ranked(ids.astype(np.int32), scores, full, head)
 
 
 #: matches put in final order by ``rank`` (the rest are only partitioned below them)
@@ -545,7 +685,7 @@ def _apart_phrases(rx, s, phrased, cand, scores, total, fields, top=None) -> np.
         together: set[int] = set()
         for terms in phrases:
             for field in fields:
-                pos = [rx.positions(s, field, w, docs) for w in terms]
+                pos = [_positions(rx, s, field, w, docs) for w in terms]
                 for d in pos[0]:
                     if d in together:
                         continue
@@ -582,6 +722,23 @@ def ranked_order(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
     lower = np.flatnonzero(scores < thr)
     upper = upper[np.lexsort((ids[upper], -scores[upper]))]
     return np.concatenate([upper, lower]), len(upper)
+
+
+def _ranked_arrays(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
+    """(ids, scores, head): ``ids[order], scores[order], head`` of ``ranked_order`` — the
+    matches below the head picked out by a mask, in the same order (a mostly true mask picks
+    them out faster than their positions gather them)."""
+    n = len(ids)
+    if n <= 2 * top or top < 1:
+        order = np.lexsort((ids, -scores))
+        return ids[order], scores[order], None
+    thr = _kth_largest(scores, top)
+    upper = scores >= thr
+    lower = ~upper
+    upper = np.flatnonzero(upper)
+    upper = upper[np.lexsort((ids[upper], -scores[upper]))]
+    return (np.concatenate([ids[upper], ids[lower]]),
+            np.concatenate([scores[upper], scores[lower]]), len(upper))
 
 
 #: a top-k selection over more than this many scores first narrows them to a superset of the k
@@ -631,6 +788,22 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
     return np.argpartition(-scores, k - 1)[:k]
 
 
+def _positions(rx, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
+    """``rx.positions`` for those of ``docs`` that can hold ``text`` in ``field`` (as the
+    cached term scores tell): the others would be looked up in vain — most words of a query
+    are in none of the best candidates' titles."""
+    known = rx.field_docs(field, text)
+    if known is not None:
+        if not len(known):
+            return {}
+        k = known.searchsorted(docs)
+        np.minimum(k, len(known) - 1, out=k)
+        docs = docs[known[k] == docs]
+        if not len(docs):
+            return {}
+    return rx.positions(s, field, text, docs)
+
+
 def _near(psa: np.ndarray, psb: np.ndarray) -> bool:
     """Some position of ``b`` follows a position of ``a`` by at most ``PROXIMITY_WINDOW``."""
     i = np.searchsorted(psb, psa, side="left" if PROXIMITY_SAME_POSITION else "right")
@@ -670,7 +843,7 @@ def _proximity(rx, s, plan, cand, scores, top=None) -> np.ndarray:
             merged: dict[int, list] = {}
             for terms, weight in plan.groups[gi].alts:
                 if len(terms) == 1 and weight >= PROXIMITY_ALT_WEIGHT and not terms[0].startswith(PREFIX_MARK):
-                    for d, ps in rx.positions(s, field, terms[0], docs).items():
+                    for d, ps in _positions(rx, s, field, terms[0], docs).items():
                         merged.setdefault(d, []).extend(ps)
             got = cache[(gi, field)] = {d: sorted(set(ps)) for d, ps in merged.items()}
         return got

@@ -161,11 +161,13 @@ class Snapshot:
         return s.stored_fields(docnum)
 
     def clear_caches(self, *, terms: bool = False, segments: bool = False) -> None:
-        """Forget cached results and suggestions (benchmarks measure the work, not the
-        caches); ``terms``: also the combined term scores and the vocabulary, as on a new
-        snapshot after a commit; ``segments``: also every cached posting, as in a new process."""
+        """Forget cached results, suggestions and merged group scores (benchmarks measure
+        the work, not the caches: a repeated query would find all its groups remembered);
+        ``terms``: also the combined term scores and the vocabulary, as on a new snapshot after
+        a commit; ``segments``: also every cached posting, as in a new process."""
         self.suggest_cache.clear()
         self.result_cache.clear()
+        self.rank.clear_groups()
         if terms or segments:
             self.rank.clear()
             self.vocab.clear()

@@ -322,3 +322,161 @@ def test_chinese_terms_are_located_as_in_the_lowercased_text():
             got, want = snippets._locate(text, terms), lowercased_locate(text, terms)
             assert got[0] == want[0]
             assert (None if got[1] is None else list(got[1])) == (None if want[1] is None else list(want[1]))
+
+
+def _ranked_plans(eng, queries):
+    """(Terms, plan) of each query as the search runs it (public searcher)."""
+    from indexer import searching
+
+    got = []
+
+    def spy(tv, p):
+        got.append((tv, p))
+        return ranking.rank(tv, p)
+
+    orig = searching.rank
+    searching.rank = spy
+    try:
+        for q in queries:
+            eng._gen.clear_caches() if eng._gen is not None else None
+            eng.search(q)
+    finally:
+        searching.rank = orig
+    return got
+
+
+DENSE_QUERIES = ["VPN 连接失败", "网络连接失败", "outlook 无法发送邮件", "打印机 无法打印",
+                 "密码 重置", "电脑开机很慢怎么办", "删不掉文件", "网页打不开", "网页 打不开 问题"]
+
+
+def test_merged_groups_added_as_whole_arrays_rank_as_the_scattered_ones(fresh, monkeypatch):
+    """A group whose alternatives were merged is added to the totals over every document
+    number (``DENSE_SHARE``): the same ranked ids and scores as scattering its documents."""
+    fresh.update([make_doc(f"bulk/net-{i}", f"网络 {i}", "网络连接失败 无法 连接 错误 问题 " * (1 + i % 4))
+                  for i in range(30)]
+                 # the phrase variant 无法 打开 of 打不开: its words together, or apart
+                 + [make_doc(f"bulk/web-{i}", f"网页 {i}", ("网页 无法打开 " if i % 2 else
+                                                           "网页 无法 登录 然后 再 打开 ") * (1 + i % 3))
+                    for i in range(12)])
+    plans = _ranked_plans(fresh, DENSE_QUERIES)
+    assert len(plans) == len(DENSE_QUERIES)
+    dense_calls = []
+    orig = ranking._dense_max
+
+    def spy(tv, parts):
+        dense_calls.append(len(parts))
+        return orig(tv, parts)
+
+    monkeypatch.setattr(ranking, "_dense_max", spy)
+    for tv, p in plans:
+        monkeypatch.setattr(ranking, "DENSE_SHARE", 0)           # never: scattered
+        a = ranking.rank(tv, p)
+        before = len(dense_calls)
+        monkeypatch.setattr(ranking, "DENSE_SHARE", 10 ** 9)     # always
+        b = ranking.rank(tv, p)
+        assert a.ids.tolist() == b.ids.tolist() and a.scores.tolist() == b.scores.tolist()
+        assert a.full == b.full and a.head == b.head
+        assert len(dense_calls) >= before
+    assert dense_calls          # some groups did merge alternatives
+
+
+def test_field_docs_hold_every_document_with_the_word_in_that_field(engine):
+    """``RankIndex.field_docs`` (from the cached term data) is a superset of the documents
+    with positions of the word in the field, so ``_positions`` finds what ``positions`` does."""
+    snap, s, tv = _terms(engine)
+    try:
+        rx = snap.rank
+        rx.clear()                                        # (a cache: the engine is shared)
+        everything = np.arange(rx.ndocs_all, dtype=np.int64)
+        checked = 0
+        for w in ("vpn", "连接", "失败", "密码", "重置", "outlook", "邮件", "打印机", "错误"):
+            assert rx.field_docs("title", w) is None          # nothing cached yet
+            tv.scores(w)
+            for field in ("title", "body"):
+                known = rx.field_docs(field, w)
+                assert known is not None
+                got = rx.positions(s, field, w, everything)
+                assert set(got) <= set(known.tolist())
+                assert ranking._positions(rx, s, field, w, everything) == got
+                checked += len(got)
+        assert checked > 20
+        assert rx.field_docs("body", "zzz-none") is None
+    finally:
+        snap.release(s)
+
+
+def test_ranked_arrays_equal_ranked_orders_permutation():
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        n = int(rng.integers(1, 6000))
+        ids = np.sort(rng.permutation(3 * n)[:n]).astype(np.intp)
+        scores = rng.integers(0, int(rng.integers(1, 50)), n).astype(np.float32)
+        top = int(rng.integers(1, 600))
+        order, head = ranked_order(ids, scores, top)
+        got_ids, got_scores, got_head = ranking._ranked_arrays(ids, scores, top)
+        assert got_head == head
+        assert got_ids.tolist() == ids[order].tolist() and got_scores.tolist() == scores[order].tolist()
+
+
+def _results(eng, q, auds=PUBLIC):
+    r = eng.search(q, audiences=auds, per_page=20)
+    return r.total, [(h.slug, h.score) for h in r.hits]
+
+
+def test_merged_group_scores_are_remembered_per_mask_bounded_and_forgotten(fresh, monkeypatch):
+    """A group merged over every document number is remembered per snapshot and visibility
+    mask (``RankIndex.group_memo``): a later query with the same group ranks as without it,
+    the memory stays within ``group_bytes``, and clear_caches / a commit forget it."""
+    fresh.update([make_doc(f"bulk/net-{i}", f"网络 {i}", "网络连接失败 无法 连接 错误 问题 " * (1 + i % 4),
+                           audience="internal" if i % 3 == 0 else "public")
+                  for i in range(40)])
+    both = frozenset({"public", "internal"})
+    queries = ["网络连接失败", "VPN 连接失败", "打印机 连接失败", "网络 连接 失败"]
+    _results(fresh, "网络")                                    # opens the snapshot
+    snap = fresh._gen
+    rx = snap.rank
+    rx.group_bytes = 0                                         # reference: nothing remembered
+    want = {}
+    for a in (PUBLIC, both):
+        for q in queries:
+            snap.clear_caches()
+            want[(q, a)] = _results(fresh, q, a)
+    assert not rx._groups
+    rx.group_bytes = ranking.GROUP_CACHE_BYTES
+    snap.clear_caches()
+    merged = []
+    orig = ranking._group_scores
+
+    def spy(tv, alts, *a, **k):
+        out = orig(tv, alts, *a, **k)
+        if out[0] is None:
+            merged.append((id(tv.allowed), tuple(alts)))
+        return out
+
+    monkeypatch.setattr(ranking, "_group_scores", spy)
+    for a in (PUBLIC, both):
+        for q in queries:
+            snap.result_cache.clear()                          # distinct work, groups kept
+            assert _results(fresh, q, a) == want[(q, a)]
+    assert fresh._gen is snap
+    assert merged and len(set(merged)) == len(merged)         # each merged once per mask
+    assert len({m for m, _alts in merged}) == 2               # under both visibility masks
+    assert len(rx._groups) == len(merged)
+    assert 0 < rx._groups_size <= rx.group_bytes
+    for _allowed, entry in rx._groups.values():
+        assert not entry[0].flags.writeable
+    one = max(ranking._entry_bytes(e) for _a, e in rx._groups.values())
+    rx.group_bytes = one + 1                                   # room for one entry
+    rx.clear_groups()
+    for a in (PUBLIC, both):
+        for q in queries:
+            snap.result_cache.clear()
+            assert _results(fresh, q, a) == want[(q, a)]
+            assert rx._groups_size <= rx.group_bytes and len(rx._groups) <= 1
+    snap.clear_caches()
+    assert not rx._groups and rx._groups_size == 0
+    _results(fresh, "网络连接失败")
+    assert rx._groups
+    fresh.update([make_doc("bulk/x", "x", "x y z")])           # a commit: a new snapshot
+    _results(fresh, "网络连接失败")
+    assert fresh._gen is not snap and fresh._gen.rank is not rx and fresh._gen.rank._groups
