@@ -214,7 +214,7 @@ class SearchEngine:
                     w.cancel()
                     raise
                 w.commit()
-                self._write_stores(build_dir, nprocs)
+                self._write_stores(build_dir, nprocs, mapped=True)   # nobody else writes here
                 probe = next(iter(unique.values()), None)
                 self._verify(build_dir, len(unique), probe)
                 with self.store.write_lock():
@@ -317,7 +317,7 @@ class SearchEngine:
             return stats
 
     @staticmethod
-    def _write_stores(folder, procs: int = 1, skip=()) -> list[str]:
+    def _write_stores(folder, procs: int = 1, skip=(), mapped: bool = False) -> list[str]:
         """Posting stores (``poststore``) for the segments of ``folder`` that have none (but
         those in ``skip``).  Never fails the commit it follows: without a store, readers read
         Whoosh's blocks."""
@@ -325,7 +325,7 @@ class SearchEngine:
             return []
         try:
             t = time.perf_counter()
-            done = poststore.write_missing(folder, procs=procs, skip=skip)
+            done = poststore.write_missing(folder, procs=procs, skip=skip, mapped=mapped)
             if done:
                 log.info("posting stores written for %d segment(s) in %.2fs", len(done),
                          time.perf_counter() - t)

@@ -144,20 +144,47 @@ def _items(analyzer, value, kwargs):
     return None
 
 
+def _positions(analyzer, value, kwargs):
+    """``analyzer._positions(value)`` (terms' positions and weights, built without a tuple per
+    token) when the analyzer has it and the fast path applies, else None."""
+    if type(value) is str and set(kwargs) <= {"mode"}:
+        fn = getattr(analyzer, "_positions", None)
+        if fn is not None and _items(analyzer, value, kwargs) is not None:
+            return fn(value)
+    return None
+
+
 def _patch_word_values() -> None:
     from collections import defaultdict
+    from itertools import chain
+
+    from whoosh.compat import dumps
 
     from whoosh import formats
     from whoosh.system import emptybytes, pack_uint
 
     if getattr(formats.Positions.word_values, "_kb_fast", False):
         return
+    positions_encode = formats.Positions.encode
     positions, frequency, existence = (formats.Positions.word_values,
                                        formats.Frequency.word_values,
                                        formats.Existence.word_values)
     ORIGINAL_WORD_VALUES.update(Positions=positions, Frequency=frequency, Existence=existence)
 
     def positions_word_values(self, value, analyzer, **kwargs):
+        grouped = _positions(analyzer, value, kwargs)
+        if grouped is not None:
+            fb = self.field_boost
+            encode = self.encode if type(self).encode is not positions_encode else None
+            poses, weights = grouped
+            for w, poslist in poses.items():
+                if encode is None:   # Positions.encode's bytes, without its Python loop
+                    value = pack_uint(len(poslist)) + dumps(
+                        [b - a for a, b in zip(chain((0,), poslist), poslist)], 2)
+                else:
+                    value = encode(poslist)
+                yield (w, len(poslist), weights[w] * fb, value)
+            return
         items = _items(analyzer, value, kwargs)
         if items is None:
             yield from positions(self, value, analyzer, **kwargs)
@@ -198,12 +225,86 @@ def _patch_word_values() -> None:
     formats.Existence.word_values = existence_word_values
 
 
+#: postings pickled together in one piece of a sorting run
+RUN_CHUNK = 4096
+
+
+def _patch_sorting_pool() -> None:
+    """Whoosh's external sort of postings (``SortingPool``, the writer's pool), same order:
+
+    * a run is written as pickled lists of ``RUN_CHUNK`` items, not one ``pickle.dump`` per
+      posting (and read back a list at a time);
+    * when the pool has spilled, the items still in memory are merged with the runs on disk
+      as they are, instead of being written as one more run and read back.
+
+    The runs are the writer's private temporary files (deleted once read); the items and their
+    order are the same, so are the segments written from them (issue 15: a 10k build's writer
+    spilled once, just over its ``limitmb``, and paid for writing, reading and unpickling every
+    posting one by one)."""
+    from itertools import islice
+
+    from whoosh import externalsort
+    from whoosh.compat import dump, load
+
+    pool = externalsort.SortingPool
+    if getattr(pool.items, "_kb_chunked", False):
+        return
+
+    def _write_run(self, f, items):
+        if isinstance(items, list):
+            for i in range(0, len(items), RUN_CHUNK):
+                dump(items[i:i + RUN_CHUNK], f, 2)
+        else:
+            it = iter(items)
+            while True:
+                chunk = list(islice(it, RUN_CHUNK))
+                if not chunk:
+                    break
+                dump(chunk, f, 2)
+        f.close()
+
+    def _read_run(self, path):
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = load(f)
+                except EOFError:
+                    return
+                yield from chunk
+        finally:
+            f.close()
+            self._remove_run(path)
+
+    def items(self, maxfiles=128):
+        if maxfiles < 2:
+            raise ValueError("maxfiles=%s must be >= 2" % maxfiles)
+        if not self.runs:
+            return sorted(self.current)
+        current = self.current
+        current.sort()
+        self.current = []
+        if hasattr(self, "currentsize"):
+            self.currentsize = 0
+        if maxfiles - 1 < len(self.runs):
+            self.reduce_to(max(1, maxfiles - 1), max(2, maxfiles - 1))
+        runs = self.runs
+        self.runs = []
+        return externalsort.imerge([self._read_run(path) for path in runs] + [iter(current)])
+
+    items._kb_chunked = True
+    pool._write_run = _write_run
+    pool._read_run = _read_run
+    pool.items = items
+
+
 def apply() -> None:
     from whoosh.codec import base
     from whoosh.filedb import structfile
 
     structfile.BufferFile.__init__ = _buffer_file_init
     _patch_word_values()
+    _patch_sorting_pool()
     if getattr(base.FieldWriter.add_postings, "_kb_memo", False):
         return
     original = base.FieldWriter.add_postings
