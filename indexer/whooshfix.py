@@ -225,6 +225,9 @@ def _patch_word_values() -> None:
     formats.Existence.word_values = existence_word_values
 
 
+#: Whoosh's own writer methods replaced here (``_patch_sorting_pool``,
+#: ``_patch_posting_writers``), by (class, name): the parity test puts them back
+ORIGINAL_WRITERS: dict[tuple[type, str], object] = {}
 #: postings pickled together in one piece of a sorting run
 RUN_CHUNK = 4096
 
@@ -293,24 +296,107 @@ def _patch_sorting_pool() -> None:
         return externalsort.imerge([self._read_run(path) for path in runs] + [iter(current)])
 
     items._kb_chunked = True
+    ORIGINAL_WRITERS.update({(pool, "_write_run"): pool._write_run, (pool, "_read_run"): pool._read_run,
+                             (pool, "items"): pool.items})
     pool._write_run = _write_run
     pool._read_run = _read_run
     pool.items = items
 
 
+def _patch_posting_writers() -> None:
+    """The writer's per-posting path without Whoosh's type assertions and call layers (issue 15;
+    the same calls in the same order, so the same bytes):
+
+    * ``PostingPool.add`` keeps Whoosh's size estimate (so it spills at the same points) but
+      not its ``isinstance`` assertions;
+    * ``W3PostingsWriter.add_posting`` likewise;
+    * ``FieldWriter.add_postings`` of the W3 codec hands each posting straight to the field's
+      postings writer (``W3FieldWriter.add`` only forwards it) with the document's field length
+      remembered per (field, document) — what ``MemoLengths`` does for any other writer."""
+    from whoosh import writing
+    from whoosh.codec import base, whoosh3
+    from whoosh.system import emptybytes
+
+    if getattr(base.FieldWriter.add_postings, "_kb_memo", False):
+        return
+    original = base.FieldWriter.add_postings
+    ORIGINAL_WRITERS.update({(writing.PostingPool, "add"): writing.PostingPool.add,
+                             (whoosh3.W3PostingsWriter, "add_posting"): whoosh3.W3PostingsWriter.add_posting,
+                             (base.FieldWriter, "add_postings"): original})
+
+    def pool_add(self, item):
+        self.fieldnames.add(item[0])
+        v = item[4]
+        # Whoosh's estimate: tuple 28 + 4 * 5, field name 21 + n, text 26 + 2 n, docnum 18,
+        # weight 16, value 21 + n
+        self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + (len(v) if v else 0)
+        if self.currentsize > self.limit:
+            self.save()
+        self.current.append(item)
+
+    def add_posting(self, id_, weight, vbytes, length=None):
+        if len(self._ids) >= self._blocklimit:
+            self._write_block()
+        self._ids.append(id_)
+        self._weights.append(weight)
+        if weight > self._maxweight:
+            self._maxweight = weight
+        if vbytes:
+            self._values.append(vbytes)
+        if length:
+            least = self._minlength
+            if least is None or length < least:
+                self._minlength = length
+            if length > self._maxlength:
+                self._maxlength = length
+
+    def add_postings(self, schema, lengths, items):
+        if type(self) is not whoosh3.W3FieldWriter:
+            return original(self, schema, MemoLengths(lengths) if lengths else lengths, items)
+        known: dict[str, dict[int, int]] = {}
+        field = text = None
+        post = flen = None
+        for fieldname, btext, docnum, weight, value in items:
+            if fieldname != field:
+                if field is not None and fieldname < field:
+                    raise base.OutOfOrderError("Field %r .. %r" % (field, fieldname))
+                if text is not None:
+                    self.finish_term()
+                if field is not None:
+                    self.finish_field()
+                self.start_field(fieldname, schema[fieldname])
+                field, text = fieldname, None
+                flen = known.setdefault(fieldname, {})
+            elif text and btext < text:
+                raise base.OutOfOrderError("Term %s:%r .. %s:%r" % (field, text, fieldname, btext))
+            if docnum == -1:        # Whoosh's marker of a spelling-only word: no posting
+                continue
+            if btext != text:
+                if text is not None:
+                    self.finish_term()
+                self.start_term(btext)
+                text = btext
+                post = self._postwriter.add_posting
+            if lengths:
+                length = flen.get(docnum)
+                if length is None:
+                    length = flen[docnum] = lengths.doc_field_length(docnum, fieldname)
+            else:
+                length = 0
+            post(docnum, weight, emptybytes if value is None else value, length)
+        if text is not None:
+            self.finish_term()
+
+    add_postings._kb_memo = True
+    writing.PostingPool.add = pool_add
+    whoosh3.W3PostingsWriter.add_posting = add_posting
+    base.FieldWriter.add_postings = add_postings
+
+
 def apply() -> None:
-    from whoosh.codec import base
     from whoosh.filedb import structfile
 
     structfile.BufferFile.__init__ = _buffer_file_init
     _patch_word_values()
     _patch_sorting_pool()
-    if getattr(base.FieldWriter.add_postings, "_kb_memo", False):
-        return
-    original = base.FieldWriter.add_postings
-
-    def add_postings(self, schema, lengths, items):
-        return original(self, schema, MemoLengths(lengths) if lengths else lengths, items)
-
-    add_postings._kb_memo = True
-    base.FieldWriter.add_postings = add_postings
+    _patch_posting_writers()

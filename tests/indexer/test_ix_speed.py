@@ -393,3 +393,47 @@ def test_sorting_runs_are_pickled_in_chunks_and_merged_in_order(tmp_path):
     assert pieces == -(-6000 // whooshfix.RUN_CHUNK)
     assert list(pool.items()) == sorted(items)
     assert not os.listdir(tmp_path)
+
+
+def test_lean_posting_writers_write_the_same_segment_bytes(tmp_path, monkeypatch):
+    """whooshfix's writer path (pool add, postings writer, ``add_postings`` of the W3 codec,
+    chunked runs; issue 15) is in place and writes byte for byte the segment files Whoosh's own
+    methods write — postings, term table, lengths, stored fields — with the pool spilling."""
+    import random
+
+    from whoosh import index as windex
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.filestore import FileStorage
+
+    from indexer import whooshfix
+    from indexer.documents import to_fields
+    from indexer.engine import _clean
+    from indexer.schema import make_schema
+
+    docs = [make_doc(f"w/{i}", f"打印机 脱机 第 {i} 篇", "## 原因\n" + "打印机 脱机，错误 0x80070005。"
+                     * (1 + i % 9) + f" zqp{i % 13} 网络 VPN 连接失败 {i}", tags=("打印", f"t{i % 5}"))
+            for i in range(400)]
+
+    def build(folder):
+        folder.mkdir()
+        random.seed(3)                       # the same segment name both times
+        ix = windex.create_in(str(folder), make_schema())
+        w = ix.writer(limitmb=1)             # spills several runs
+        for d in docs:
+            w.add_document(**_clean(to_fields(d)))
+        w.commit()
+        st = FileStorage(str(folder))
+        (seg,) = [n for n in st.list() if n.endswith(".seg")]
+        cs = CompoundStorage(st.open_file(seg), use_mmap=False)
+        return {n: cs.open_file(n).read() for n in cs.list()}
+
+    assert {name for _cls, name in whooshfix.ORIGINAL_WRITERS} == {
+        "add", "add_posting", "add_postings", "_write_run", "_read_run", "items"}
+    ours = build(tmp_path / "ours")
+    for (cls, name), fn in whooshfix.ORIGINAL_WRITERS.items():
+        assert getattr(cls, name) is not fn
+        monkeypatch.setattr(cls, name, fn)
+    theirs = build(tmp_path / "whoosh")
+    assert sorted(ours) == sorted(theirs) and len(ours) >= 8
+    for name in ours:
+        assert ours[name] == theirs[name], name
