@@ -28,6 +28,7 @@ from whoosh import index as windex
 from whoosh import query as wq
 
 from . import poststore, searching, segment, suggesting
+from .bulkwrite import DocumentWriter
 from .analysis import words
 from . import doctable
 from .documents import IndexDocument, from_json, to_fields, to_json
@@ -179,7 +180,9 @@ class SearchEngine:
         single-threaded process (a CLI), never inside a threaded web worker."""
         procs = self._procs(ndocs, procs)
         if procs > 1:
-            return ix.writer(procs=procs, limitmb=max(32, self.limitmb // procs), multisegment=True)
+            # the writing processes also turn each document into fields (``bulkwrite``)
+            return DocumentWriter(ix, _entry_fields, procs=procs,
+                                  limitmb=max(32, self.limitmb // procs), multisegment=True)
         return ix.writer(limitmb=self.limitmb)
 
     def rebuild(self, docs: Iterable[IndexDocument], *, procs: int | None = None) -> BuildStats:
@@ -203,9 +206,11 @@ class SearchEngine:
                 # writer leaves a queue feeder thread behind)
                 nprocs = self._procs(len(unique), procs)
                 w = self._bulk_writer(ix, len(unique), nprocs)
+                add = w.add if isinstance(w, DocumentWriter) else (
+                    lambda d: w.add_document(**_clean(to_fields(d))))
                 try:
                     for i, d in enumerate(unique.values()):
-                        w.add_document(**_clean(to_fields(d)))
+                        add(d)
                         if i % YIELD_EVERY == YIELD_EVERY - 1:
                             # let other threads (gevent: other requests) run during a long
                             # build inside a web worker; a no-op cost in a CLI
@@ -536,6 +541,11 @@ class SearchEngine:
 # ----------------------------------------------------------------------------------------
 def _clean(fields: dict) -> dict:
     return {k: v for k, v in fields.items() if v is not None}
+
+
+def _entry_fields(entry: dict) -> dict:
+    """The Whoosh fields of a ``bulkwrite`` job entry (run in the writing process)."""
+    return _clean(to_fields(entry["doc"]))
 
 
 def _apply_entry(w, entry: dict, docs=None) -> None:
