@@ -37,7 +37,8 @@ segment id or document count wrong) is not used: the reader falls back to Whoosh
 Writing: ``write_missing(folder)`` writes the store of every segment of the folder's index that
 has none (after a commit: ``SearchEngine.rebuild`` before verifying, ``update`` and ``sync``
 before touching the STAMP, so readers that see the new generation see its stores).  It reads
-each segment with the direct block reader (``read_blocks``).
+each segment's posting blocks directly (``_term_postings``: one read per block, Python arrays;
+through mmap for a rebuild's own folder).
 """
 from __future__ import annotations
 

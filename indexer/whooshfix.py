@@ -22,6 +22,15 @@ analyzer's ``(text, position, boost)`` items directly instead of through Whoosh'
 object, ``__call__`` and ``unstopped`` generators — the same dictionaries are filled in the
 same order, so the postings are identical; the per-token plumbing was about a tenth of a
 rebuild (issue 15).  Any other analyzer, a list value or extra options take Whoosh's own path.
+For ``title``/``body`` (``Positions``) the analyzer's ``_positions`` gives each term's
+positions and weight directly (no tuple per token; ``analysis._weighted_positions``).
+
+The writer's per-posting path (issue 15, stop 23): the pool's spilled runs are pickled in
+chunks and its in-memory tail is merged without being written (``_patch_sorting_pool``);
+``PostingPool.add``, ``W3PostingsWriter.add_posting`` and the W3 codec's ``add_postings``
+run without Whoosh's type assertions and forwarding layers (``_patch_posting_writers``).  The
+same calls happen in the same order: a seeded build writes byte-identical segment files
+(``tests/indexer/test_ix_speed.py``).
 """
 from __future__ import annotations
 
