@@ -10,12 +10,15 @@ carry the ``IndexDocument`` itself and the writing process converts it, with the
 """
 from __future__ import annotations
 
+import logging
 from typing import Callable
 
 from whoosh.compat import pickle
 from whoosh.multiproc import MpWriter, SubWriterTask
 
 __all__ = ["DocumentWriter"]
+
+log = logging.getLogger("indexer")
 
 
 class _Task(SubWriterTask):
@@ -24,16 +27,27 @@ class _Task(SubWriterTask):
     def __init__(self, *args, convert: Callable[[dict], dict]):
         super().__init__(*args)
         self.convert = convert
+        self.failed = False
 
     def _process_file(self, filename, doc_count):
+        """Index one job file.  A document that cannot be converted or indexed is logged and
+        the process indexes nothing more but keeps taking job files off the queue (a process
+        that died would leave the parent blocked on the full queue): its segment then lacks
+        documents and the rebuild's verification fails, as a failure in the parent did."""
         writer = self.writer
         tempstorage = writer.temp_storage()
         convert = self.convert
-        with tempstorage.open_file(filename).raw_file() as f:
-            for _ in range(doc_count):
-                _code, args = pickle.load(f)
-                writer.add_document(**convert(args))
-        tempstorage.delete_file(filename)
+        try:
+            if not self.failed:
+                with tempstorage.open_file(filename).raw_file() as f:
+                    for _ in range(doc_count):
+                        _code, args = pickle.load(f)
+                        writer.add_document(**convert(args))
+        except Exception:  # noqa: BLE001 - reported by the parent's verification
+            self.failed = True
+            log.exception("bulk index writer: a document could not be indexed")
+        finally:
+            tempstorage.delete_file(filename)
 
 
 class DocumentWriter(MpWriter):
