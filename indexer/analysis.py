@@ -20,6 +20,8 @@ module and carry only plain settings (no segmenter state).
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from bisect import bisect_left, bisect_right
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
@@ -227,6 +229,143 @@ class TextAnalyzer(_Base):
             yield tok.text, tok.pos, 1.0
 
 
+# -- indexing without token objects (issue 15) ------------------------------------------------
+#: word → the terms it is indexed as (its search-mode sub-words, then itself), or ``()`` when
+#: it is dropped (space, punctuation, too long, a stop word): ``_segment``'s decisions for
+#: ``subwords=True, keep_stop=False``, remembered per distinct word
+_EMIT_MEMO: dict[str, tuple[str, ...]] = {}
+_EMIT_MEMO_MAX = 300_000
+
+
+def _emit(w: str, seg) -> tuple[str, ...]:
+    k = _KIND_MEMO.get(w)
+    if k is None:
+        k = _word_kind(w)
+    if k < 2:
+        out: tuple[str, ...] = ()
+    elif len(w) > 2:
+        out = (*seg.subwords(w), w)
+    else:
+        out = (w,)
+    if len(_EMIT_MEMO) < _EMIT_MEMO_MAX:
+        _EMIT_MEMO[w] = out
+    return out
+
+
+def _segment_into(chunk: str, at: int, poses: dict) -> int:
+    """``_segment(chunk, …, subwords=True, keep_stop=False)`` with each token's position
+    (``at`` + its position) appended to ``poses[term]`` instead of a ``Tok``; returns the
+    absolute position after the last word."""
+    seg = segment.get()
+    memo = _EMIT_MEMO
+    for w in seg.cut(chunk):
+        terms = memo.get(w)
+        if terms is None:
+            terms = _emit(w, seg)
+        if terms:
+            for t in terms:
+                poses[t].append(at)
+            at += 1
+    return at
+
+
+def _positions_into(text: str, base: int, poses: dict) -> int:
+    """The positions of ``tokens(text, subwords=True)`` (shifted by ``base``) appended to
+    ``poses[term]`` in token order; returns the number of positions the text used (its last
+    token's position + 1, 0 without tokens).  Same side effect as ``tokens``: a long text's
+    strong codes are remembered for ``CodesAnalyzer``."""
+    if not text:
+        return 0
+    cased, low = normalise_pair(text)
+    if len(cased) != len(low):
+        cased = None
+    at = base
+    last = 0
+    strong: list[tuple[str, int]] = []
+    n = -1
+    for m in _codes.CODE_RE.finditer(low):
+        if m.start() > last:
+            at = _segment_into(low[last:m.start()], at, poses)
+        c = _codes.interpret(m, cased)
+        terms = [c.main, *c.variants]
+        if c.strong:
+            n += 1
+            strong.extend((t, n) for t in terms)
+        terms.extend(p for p in c.parts if p not in STOPWORDS)
+        for t in terms:
+            poses[t].append(at)
+        at += 1
+        last = m.end()
+    if last < len(low):
+        at = _segment_into(low[last:], at, poses)
+    if len(text) > 200:
+        if len(_STRONG_MEMO) >= 4:
+            _STRONG_MEMO.clear()
+        _STRONG_MEMO[text] = strong
+    return at - base
+
+
+def _weighted_positions(parts, boosts):
+    """What ``_weighted(parts, boosts)`` yields, grouped: ``{term: [position, …]}`` (token
+    order) and each non-empty part's ``(first position, boost)``."""
+    poses: dict[str, list[int]] = defaultdict(list)
+    starts: list[tuple[int, float]] = []
+    base = 0
+    for part, boost in zip(parts, boosts):
+        if not part:
+            continue
+        starts.append((base, boost))
+        used = _positions_into(part, base, poses)
+        base += used + PART_GAP
+    return poses, starts
+
+
+def _weights(poses: dict, starts: list) -> dict:
+    """Each term's weight: the boosts of its positions' parts summed in token order, as
+    ``weights[term] += boost`` per token gives (bit for bit: with whole-number boosts every
+    partial sum is a whole number, so the sum is ``Σ count × boost``)."""
+    if all(float(b).is_integer() for _s, b in starts):
+        runs: list[tuple[int, float]] = []     # neighbouring parts of equal boost joined
+        for st, b in starts:
+            if not runs or runs[-1][1] != b:
+                runs.append((st, float(b)))
+        if len(runs) == 1:
+            b = runs[0][1]
+            return {t: len(pl) * b for t, pl in poses.items()}
+        if len(runs) == 2:
+            bound, b0, b1 = runs[1][0], runs[0][1], runs[1][1]
+            out = {}
+            for t, pl in poses.items():
+                if pl[-1] < bound:
+                    out[t] = len(pl) * b0
+                elif pl[0] >= bound:
+                    out[t] = len(pl) * b1
+                else:
+                    j = bisect_left(pl, bound)
+                    out[t] = j * b0 + (len(pl) - j) * b1
+            return out
+        bounds = [st for st, _b in runs[1:]]
+        bs = [b for _st, b in runs]
+        out = {}
+        for t, pl in poses.items():
+            w = 0.0
+            i = 0
+            for bound, b in zip(bounds, bs):
+                j = bisect_left(pl, bound, i)
+                w += (j - i) * b
+                i = j
+            out[t] = w + (len(pl) - i) * bs[-1]
+        return out
+    out = {}
+    bounds = [s for s, _b in starts]
+    for t, pl in poses.items():
+        w = 0.0
+        for p in pl:
+            w += starts[bisect_right(bounds, p) - 1][1]
+        out[t] = w
+    return out
+
+
 def _weighted(parts, boosts):
     """Analyse consecutive parts with their token boosts and non-overlapping positions."""
     base = 0
@@ -243,9 +382,17 @@ def _weighted(parts, boosts):
 class TitleAnalyzer(_Base):
     """``title``: ``title SEP tag SEP tag …``; tag words weigh ``TAG_BOOST``."""
 
-    def _items(self, value):
+    def _parts(self, value):
         parts = value.split(SEP)
-        yield from _weighted(parts, [1.0] + [TAG_BOOST] * (len(parts) - 1))
+        return parts, [1.0] + [TAG_BOOST] * (len(parts) - 1)
+
+    def _items(self, value):
+        yield from _weighted(*self._parts(value))
+
+    def _positions(self, value):
+        """``({term: positions}, {term: weight})`` of ``_items`` (the indexing path)."""
+        poses, starts = _weighted_positions(*self._parts(value))
+        return poses, _weights(poses, starts)
 
 
 class BodyAnalyzer(_Base):
@@ -253,11 +400,20 @@ class BodyAnalyzer(_Base):
     weigh ``HEADING_BOOST``, the words of the headings' anchor ids ``ANCHOR_BOOST``, those of
     the links' targets ``LINK_BOOST`` (``plaintext.heading_anchors``, ``link_words``)."""
 
-    def _items(self, value):
+    @staticmethod
+    def _parts(value):
         headings, _, rest = value.partition(SEP)
         text, _, rest = rest.partition(SEP)
         anchors, _, links = rest.partition(SEP)
-        yield from _weighted([headings, text, anchors, links], [HEADING_BOOST, 1.0, ANCHOR_BOOST, LINK_BOOST])
+        return [headings, text, anchors, links], [HEADING_BOOST, 1.0, ANCHOR_BOOST, LINK_BOOST]
+
+    def _items(self, value):
+        yield from _weighted(*self._parts(value))
+
+    def _positions(self, value):
+        """``({term: positions}, {term: weight})`` of ``_items`` (the indexing path)."""
+        poses, starts = _weighted_positions(*self._parts(value))
+        return poses, _weights(poses, starts)
 
 
 class CodesAnalyzer(_Base):

@@ -234,14 +234,15 @@ def _pack_head(segid: str, ndocs: int, sizes) -> bytes:
     return body[:-4] + struct.pack("<I", zlib.crc32(body[:-4]))
 
 
-def write_missing(folder, *, procs: int = 1, skip=()) -> list[str]:
+def write_missing(folder, *, procs: int = 1, skip=(), mapped: bool = False) -> list[str]:
     """Write the hit store of every segment of the index in ``folder`` that has no valid one
     (missing, broken, or written by another normaliser), except those in ``skip``; same rules
-    as ``poststore.write_missing`` (write lock held, or a build folder; ``procs`` > 1 forks)."""
+    as ``poststore.write_missing`` (write lock held, or a build folder; ``procs`` > 1 forks;
+    ``mapped`` reads a rebuild's new folder through mmap)."""
     from . import poststore
 
-    return poststore.write_missing(folder, procs=procs, skip=skip, ext=EXT, check=check,
-                                   write_one=_write_one)
+    return poststore.write_missing(folder, procs=procs, skip=skip, mapped=mapped, ext=EXT,
+                                   check=check, write_one=_write_one)
 
 
 def _write_one(folder: Path, ix, toc, seg) -> None:

@@ -22,6 +22,15 @@ analyzer's ``(text, position, boost)`` items directly instead of through Whoosh'
 object, ``__call__`` and ``unstopped`` generators — the same dictionaries are filled in the
 same order, so the postings are identical; the per-token plumbing was about a tenth of a
 rebuild (issue 15).  Any other analyzer, a list value or extra options take Whoosh's own path.
+For ``title``/``body`` (``Positions``) the analyzer's ``_positions`` gives each term's
+positions and weight directly (no tuple per token; ``analysis._weighted_positions``).
+
+The writer's per-posting path (issue 15, stop 23): the pool's spilled runs are pickled in
+chunks and its in-memory tail is merged without being written (``_patch_sorting_pool``);
+``PostingPool.add``, ``W3PostingsWriter.add_posting`` and the W3 codec's ``add_postings``
+run without Whoosh's type assertions and forwarding layers (``_patch_posting_writers``).  The
+same calls happen in the same order: a seeded build writes byte-identical segment files
+(``tests/indexer/test_ix_speed.py``).
 """
 from __future__ import annotations
 
@@ -144,20 +153,47 @@ def _items(analyzer, value, kwargs):
     return None
 
 
+def _positions(analyzer, value, kwargs):
+    """``analyzer._positions(value)`` (terms' positions and weights, built without a tuple per
+    token) when the analyzer has it and the fast path applies, else None."""
+    if type(value) is str and set(kwargs) <= {"mode"}:
+        fn = getattr(analyzer, "_positions", None)
+        if fn is not None and _items(analyzer, value, kwargs) is not None:
+            return fn(value)
+    return None
+
+
 def _patch_word_values() -> None:
     from collections import defaultdict
+    from itertools import chain
+
+    from whoosh.compat import dumps
 
     from whoosh import formats
     from whoosh.system import emptybytes, pack_uint
 
     if getattr(formats.Positions.word_values, "_kb_fast", False):
         return
+    positions_encode = formats.Positions.encode
     positions, frequency, existence = (formats.Positions.word_values,
                                        formats.Frequency.word_values,
                                        formats.Existence.word_values)
     ORIGINAL_WORD_VALUES.update(Positions=positions, Frequency=frequency, Existence=existence)
 
     def positions_word_values(self, value, analyzer, **kwargs):
+        grouped = _positions(analyzer, value, kwargs)
+        if grouped is not None:
+            fb = self.field_boost
+            encode = self.encode if type(self).encode is not positions_encode else None
+            poses, weights = grouped
+            for w, poslist in poses.items():
+                if encode is None:   # Positions.encode's bytes, without its Python loop
+                    value = pack_uint(len(poslist)) + dumps(
+                        [b - a for a, b in zip(chain((0,), poslist), poslist)], 2)
+                else:
+                    value = encode(poslist)
+                yield (w, len(poslist), weights[w] * fb, value)
+            return
         items = _items(analyzer, value, kwargs)
         if items is None:
             yield from positions(self, value, analyzer, **kwargs)
@@ -198,18 +234,178 @@ def _patch_word_values() -> None:
     formats.Existence.word_values = existence_word_values
 
 
+#: Whoosh's own writer methods replaced here (``_patch_sorting_pool``,
+#: ``_patch_posting_writers``), by (class, name): the parity test puts them back
+ORIGINAL_WRITERS: dict[tuple[type, str], object] = {}
+#: postings pickled together in one piece of a sorting run
+RUN_CHUNK = 4096
+
+
+def _patch_sorting_pool() -> None:
+    """Whoosh's external sort of postings (``SortingPool``, the writer's pool), same order:
+
+    * a run is written as pickled lists of ``RUN_CHUNK`` items, not one ``pickle.dump`` per
+      posting (and read back a list at a time);
+    * when the pool has spilled, the items still in memory are merged with the runs on disk
+      as they are, instead of being written as one more run and read back.
+
+    The runs are the writer's private temporary files (deleted once read); the items and their
+    order are the same, so are the segments written from them (issue 15: a 10k build's writer
+    spilled once, just over its ``limitmb``, and paid for writing, reading and unpickling every
+    posting one by one)."""
+    from itertools import islice
+
+    from whoosh import externalsort
+    from whoosh.compat import dump, load
+
+    pool = externalsort.SortingPool
+    if getattr(pool.items, "_kb_chunked", False):
+        return
+
+    def _write_run(self, f, items):
+        if isinstance(items, list):
+            for i in range(0, len(items), RUN_CHUNK):
+                dump(items[i:i + RUN_CHUNK], f, 2)
+        else:
+            it = iter(items)
+            while True:
+                chunk = list(islice(it, RUN_CHUNK))
+                if not chunk:
+                    break
+                dump(chunk, f, 2)
+        f.close()
+
+    def _read_run(self, path):
+        f = self._open_run(path)
+        try:
+            while True:
+                try:
+                    chunk = load(f)
+                except EOFError:
+                    return
+                yield from chunk
+        finally:
+            f.close()
+            self._remove_run(path)
+
+    def items(self, maxfiles=128):
+        if maxfiles < 2:
+            raise ValueError("maxfiles=%s must be >= 2" % maxfiles)
+        if not self.runs:
+            return sorted(self.current)
+        current = self.current
+        current.sort()
+        self.current = []
+        if hasattr(self, "currentsize"):
+            self.currentsize = 0
+        if maxfiles - 1 < len(self.runs):
+            self.reduce_to(max(1, maxfiles - 1), max(2, maxfiles - 1))
+        runs = self.runs
+        self.runs = []
+        return externalsort.imerge([self._read_run(path) for path in runs] + [iter(current)])
+
+    items._kb_chunked = True
+    ORIGINAL_WRITERS.update({(pool, "_write_run"): pool._write_run, (pool, "_read_run"): pool._read_run,
+                             (pool, "items"): pool.items})
+    pool._write_run = _write_run
+    pool._read_run = _read_run
+    pool.items = items
+
+
+def _patch_posting_writers() -> None:
+    """The writer's per-posting path without Whoosh's type assertions and call layers (issue 15;
+    the same calls in the same order, so the same bytes):
+
+    * ``PostingPool.add`` keeps Whoosh's size estimate (so it spills at the same points) but
+      not its ``isinstance`` assertions;
+    * ``W3PostingsWriter.add_posting`` likewise;
+    * ``FieldWriter.add_postings`` of the W3 codec hands each posting straight to the field's
+      postings writer (``W3FieldWriter.add`` only forwards it) with the document's field length
+      remembered per (field, document) — what ``MemoLengths`` does for any other writer."""
+    from whoosh import writing
+    from whoosh.codec import base, whoosh3
+    from whoosh.system import emptybytes
+
+    if getattr(base.FieldWriter.add_postings, "_kb_memo", False):
+        return
+    original = base.FieldWriter.add_postings
+    ORIGINAL_WRITERS.update({(writing.PostingPool, "add"): writing.PostingPool.add,
+                             (whoosh3.W3PostingsWriter, "add_posting"): whoosh3.W3PostingsWriter.add_posting,
+                             (base.FieldWriter, "add_postings"): original})
+
+    def pool_add(self, item):
+        self.fieldnames.add(item[0])
+        v = item[4]
+        # Whoosh's estimate: tuple 28 + 4 * 5, field name 21 + n, text 26 + 2 n, docnum 18,
+        # weight 16, value 21 + n
+        self.currentsize += 150 + len(item[0]) + 2 * len(item[1]) + (len(v) if v else 0)
+        if self.currentsize > self.limit:
+            self.save()
+        self.current.append(item)
+
+    def add_posting(self, id_, weight, vbytes, length=None):
+        if len(self._ids) >= self._blocklimit:
+            self._write_block()
+        self._ids.append(id_)
+        self._weights.append(weight)
+        if weight > self._maxweight:
+            self._maxweight = weight
+        if vbytes:
+            self._values.append(vbytes)
+        if length:
+            least = self._minlength
+            if least is None or length < least:
+                self._minlength = length
+            if length > self._maxlength:
+                self._maxlength = length
+
+    def add_postings(self, schema, lengths, items):
+        if type(self) is not whoosh3.W3FieldWriter:
+            return original(self, schema, MemoLengths(lengths) if lengths else lengths, items)
+        known: dict[str, dict[int, int]] = {}
+        field = text = None
+        post = flen = None
+        for fieldname, btext, docnum, weight, value in items:
+            if fieldname != field:
+                if field is not None and fieldname < field:
+                    raise base.OutOfOrderError("Field %r .. %r" % (field, fieldname))
+                if text is not None:
+                    self.finish_term()
+                if field is not None:
+                    self.finish_field()
+                self.start_field(fieldname, schema[fieldname])
+                field, text = fieldname, None
+                flen = known.setdefault(fieldname, {})
+            elif text and btext < text:
+                raise base.OutOfOrderError("Term %s:%r .. %s:%r" % (field, text, fieldname, btext))
+            if docnum == -1:        # Whoosh's marker of a spelling-only word: no posting
+                continue
+            if btext != text:
+                if text is not None:
+                    self.finish_term()
+                self.start_term(btext)
+                text = btext
+                post = self._postwriter.add_posting
+            if lengths:
+                length = flen.get(docnum)
+                if length is None:
+                    length = flen[docnum] = lengths.doc_field_length(docnum, fieldname)
+            else:
+                length = 0
+            post(docnum, weight, emptybytes if value is None else value, length)
+        if text is not None:
+            self.finish_term()
+
+    add_postings._kb_memo = True
+    writing.PostingPool.add = pool_add
+    whoosh3.W3PostingsWriter.add_posting = add_posting
+    base.FieldWriter.add_postings = add_postings
+
+
 def apply() -> None:
-    from whoosh.codec import base
     from whoosh.filedb import structfile
 
     structfile.BufferFile.__init__ = _buffer_file_init
     _patch_word_values()
-    if getattr(base.FieldWriter.add_postings, "_kb_memo", False):
-        return
-    original = base.FieldWriter.add_postings
-
-    def add_postings(self, schema, lengths, items):
-        return original(self, schema, MemoLengths(lengths) if lengths else lengths, items)
-
-    add_postings._kb_memo = True
-    base.FieldWriter.add_postings = add_postings
+    _patch_sorting_pool()
+    _patch_posting_writers()

@@ -332,3 +332,29 @@ def test_no_file_descriptor_leak(fresh, docs):
     assert _open_fds() - before <= 12
     fresh.close()
     assert _open_fds() <= before
+
+
+def test_a_document_failing_in_a_writing_process_fails_the_rebuild_without_hanging(tmp_path, monkeypatch):
+    """The 2-process rebuild converts documents in the writing processes (``bulkwrite``): a
+    document whose conversion fails there is logged, that process indexes nothing more but
+    keeps draining the job queue, and the rebuild fails its verification — it neither hangs
+    on the full queue nor publishes a partial index."""
+    from indexer import engine as engmod
+    from indexer.engine import IndexUnavailable
+
+    real = engmod.to_fields
+
+    def fragile(d):
+        if d.slug.endswith("7"):
+            raise ValueError("unreadable Markdown")
+        return real(d)
+
+    monkeypatch.setattr(engmod, "to_fields", fragile)
+    docs = [make_doc(f"h/{i}", f"说明 {i}", f"正文 {i}") for i in range(1500)]
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache", procs=2)
+    try:
+        with pytest.raises(IndexUnavailable, match="expected 1500 documents"):
+            eng.rebuild(docs)
+        assert eng.store.current() is None
+    finally:
+        eng.close()

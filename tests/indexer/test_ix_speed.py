@@ -480,3 +480,118 @@ def test_merged_group_scores_are_remembered_per_mask_bounded_and_forgotten(fresh
     fresh.update([make_doc("bulk/x", "x", "x y z")])           # a commit: a new snapshot
     _results(fresh, "网络连接失败")
     assert fresh._gen is not snap and fresh._gen.rank is not rx and fresh._gen.rank._groups
+
+
+def test_grouped_positions_give_whooshs_postings_on_real_articles():
+    """The indexing path of ``title``/``body`` (``_positions``: each term's positions and
+    weight built without a token tuple, issue 15) gives exactly Whoosh's (word, frequency,
+    weight, value) tuples — tags weighing 0.6, headings 2, codes with variants and parts,
+    anchors and links — and remembers the same strong codes for ``codes``, on every
+    article of our library."""
+    from pathlib import Path
+
+    from indexer import analysis, whooshfix
+    from indexer.documents import to_fields
+    from indexer.loader import load_tree
+    from indexer.schema import make_schema
+
+    schema = make_schema()
+    docs = [make_doc(a.slug, a.title, a.body, tags=a.tags, codes=a.error_codes)
+            for a in load_tree(Path(__file__).resolve().parents[2] / "articles").articles]
+    docs.append(make_doc("a/codes", "错误 0x80070005 与 ERR_CONNECTION_RESET", "## 原因\n" + (
+        "提示 0x80070005、ERR_CONNECTION_RESET 或 554 5.2.2，请见 [说明](kb/mail-quota)。" * 30),
+        tags=("邮箱", "网络 连接"), codes=("0x80070005",)))
+    assert len(docs) > 50
+    checked = 0
+    for d in docs:
+        for name in ("title", "body"):
+            value = to_fields(d)[name]
+            field = schema[name]
+            assert hasattr(field.analyzer, "_positions")
+            fmt = field.format
+            analysis._STRONG_MEMO.clear()
+            fast = sorted(fmt.word_values(value, field.analyzer, mode="index"))
+            memo_fast = dict(analysis._STRONG_MEMO)
+            analysis._STRONG_MEMO.clear()
+            orig = sorted(whooshfix.ORIGINAL_WORD_VALUES[type(fmt).__name__](
+                fmt, value, field.analyzer, mode="index"))
+            assert fast == orig, (d.slug, name)
+            assert memo_fast == dict(analysis._STRONG_MEMO), d.slug
+            checked += 1
+    assert checked == 2 * len(docs)
+
+
+def test_sorting_runs_are_pickled_in_chunks_and_merged_in_order(tmp_path):
+    """Whoosh's writer pool spills postings to runs (whooshfix, issue 15): a run holds pickled
+    lists of ``RUN_CHUNK`` items, not one pickle per posting, the items still in memory are
+    merged without being written, and the merged order is the full sort's."""
+    import os
+    import pickle
+    import random
+
+    from whoosh.externalsort import SortingPool
+
+    from indexer import whooshfix
+
+    rnd = random.Random(5)
+    items = [("body", f"w{rnd.randrange(5000)}".encode(), rnd.randrange(10 ** 6), rnd.random(),
+              None if rnd.random() < 0.3 else bytes(rnd.randrange(9))) for _ in range(20000)]
+    pool = SortingPool(maxsize=6000, tempdir=str(tmp_path))
+    for it in items:
+        pool.add(it)
+    assert len(pool.runs) == 3
+    with open(pool.runs[0], "rb") as f:
+        pieces = 0
+        while True:
+            try:
+                pickle.load(f)
+            except EOFError:
+                break
+            pieces += 1
+    assert pieces == -(-6000 // whooshfix.RUN_CHUNK)
+    assert list(pool.items()) == sorted(items)
+    assert not os.listdir(tmp_path)
+
+
+def test_lean_posting_writers_write_the_same_segment_bytes(tmp_path, monkeypatch):
+    """whooshfix's writer path (pool add, postings writer, ``add_postings`` of the W3 codec,
+    chunked runs; issue 15) is in place and writes byte for byte the segment files Whoosh's own
+    methods write — postings, term table, lengths, stored fields — with the pool spilling."""
+    import random
+
+    from whoosh import index as windex
+    from whoosh.filedb.compound import CompoundStorage
+    from whoosh.filedb.filestore import FileStorage
+
+    from indexer import whooshfix
+    from indexer.documents import to_fields
+    from indexer.engine import _clean
+    from indexer.schema import make_schema
+
+    docs = [make_doc(f"w/{i}", f"打印机 脱机 第 {i} 篇", "## 原因\n" + "打印机 脱机，错误 0x80070005。"
+                     * (1 + i % 9) + f" zqp{i % 13} 网络 VPN 连接失败 {i}", tags=("打印", f"t{i % 5}"))
+            for i in range(400)]
+
+    def build(folder):
+        folder.mkdir()
+        random.seed(3)                       # the same segment name both times
+        ix = windex.create_in(str(folder), make_schema())
+        w = ix.writer(limitmb=1)             # spills several runs
+        for d in docs:
+            w.add_document(**_clean(to_fields(d)))
+        w.commit()
+        st = FileStorage(str(folder))
+        (seg,) = [n for n in st.list() if n.endswith(".seg")]
+        cs = CompoundStorage(st.open_file(seg), use_mmap=False)
+        return {n: cs.open_file(n).read() for n in cs.list()}
+
+    assert {name for _cls, name in whooshfix.ORIGINAL_WRITERS} == {
+        "add", "add_posting", "add_postings", "_write_run", "_read_run", "items"}
+    ours = build(tmp_path / "ours")
+    for (cls, name), fn in whooshfix.ORIGINAL_WRITERS.items():
+        assert getattr(cls, name) is not fn
+        monkeypatch.setattr(cls, name, fn)
+    theirs = build(tmp_path / "whoosh")
+    assert sorted(ours) == sorted(theirs) and len(ours) >= 8
+    for name in ours:
+        assert ours[name] == theirs[name], name
