@@ -86,7 +86,13 @@ Stop 23: a second held-out half, ``test2/`` (45 queries, ids ``cp-h01``…, ``kw
 15 campus, 15 keyword, 15 mixed), written and committed before any engine ran on it, then pooled
 and judged (the set's README, "A second held-out half"). The checks of the set itself cover it
 (ids, origins, expected slugs public and published, the no-copy rule); the floors do not — they
-measure the tune and test halves only (``FLOORED``), and the lead adds test2's after measuring it.
+measured the tune and test halves only until the lead had measured test2 once.
+Measured once after the merge (main 394c136, jieba+BM25 / FTS5 trigram in the same run): MRR@10
+0.870 (0.806 / 0.645), R@1 0.800, R@5 0.868, Hit@10 0.956 (0.889); campus 0.967 (0.967), keyword
+0.778 (0.767), mixed 0.867 (0.683). The floors now measure all three parts: a row per part, and a
+kind over every part (508 queries after round 23 and the speed merges of stop 23, which change no
+result: campus 0.898, code 0.989, colloquial 0.616, keyword 0.892, long 0.653, mixed 0.855,
+traditional 0.812, typo 0.793). The tune Hit@10 floor is 0.96 (0.9702: one query above 0.97).
 """
 
 from __future__ import annotations
@@ -99,7 +105,7 @@ from collections import Counter, defaultdict
 
 import pytest
 
-from app.relevance.corpus import FLOORED_HALVES, HALVES, import_corpus, query_files
+from app.relevance.corpus import HALVES, import_corpus, query_files
 from indexer.evaluation import Evaluation, evaluate, load_queries
 from tests.conftest import SHARED, _teardown, build_app
 
@@ -111,19 +117,18 @@ ADDED = re.compile(r"-t\d+$")
 #: the second held-out half (stop 23, ids ``<prefix>-hNN``): written after the split, outside it
 HELD2 = re.compile(r"-h\d+$")
 SPLIT = [q for q in QUERIES if not ADDED.search(q.id) and not HELD2.search(q.id)]
-#: what the floors measure: the tune and test halves (test2 has no floors yet)
-FLOORED = [q for q in QUERIES if q.half in FLOORED_HALVES]
 KINDS = {"colloquial", "keyword", "code", "traditional", "mixed", "typo", "long", "campus"}
 
-# scope -> metric -> floor. "tune"/"test": all queries of that half; a kind: both halves.
+# scope -> metric -> floor. "tune"/"test"/"test2": all queries of that part; a kind: every part.
 FLOORS = {
-    "tune": {"R@1": 0.80, "R@5": 0.79, "MRR@10": 0.86, "Hit@10": 0.97},
+    "tune": {"R@1": 0.80, "R@5": 0.79, "MRR@10": 0.86, "Hit@10": 0.96},
     "test": {"R@1": 0.63, "R@5": 0.63, "MRR@10": 0.72, "Hit@10": 0.90},
-    "campus": {"MRR@10": 0.88},
+    "test2": {"R@1": 0.79, "R@5": 0.86, "MRR@10": 0.86, "Hit@10": 0.95},
+    "campus": {"MRR@10": 0.89},
     "code": {"MRR@10": 0.98},
     "colloquial": {"MRR@10": 0.61},
     "keyword": {"MRR@10": 0.89},
-    "long": {"MRR@10": 0.61},
+    "long": {"MRR@10": 0.65},
     "mixed": {"MRR@10": 0.85},
     "traditional": {"MRR@10": 0.81},
     "typo": {"MRR@10": 0.79},
@@ -164,7 +169,6 @@ def test_the_second_held_out_half_is_its_own_folder():
     assert all(q.id.startswith(prefix[q.kind] + "-h") for q in held2)
     assert all(set(q.origin) <= set(q.expected) for q in held2)
     assert not {q.query for q in held2} & {q.query for q in QUERIES if q.half != "test2"}
-    assert len(FLOORED) == len(QUERIES) - len(held2)
 
 
 def test_the_split_is_the_documented_one():
@@ -199,7 +203,7 @@ def corpus_evaluation(corpus_app) -> Evaluation:
     from app.visibility import audiences_for
 
     with corpus_app.app_context():
-        return evaluate(engine(), FLOORED, audiences_for)
+        return evaluate(engine(), QUERIES, audiences_for)
 
 
 def test_expected_documents_are_what_an_anonymous_searcher_can_see(corpus_app):

@@ -29,8 +29,6 @@ ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus"
 OWN_SET = ROOT / "tests" / "relevance"
 CORPUS_SET = OWN_SET / "corpus"
-#: the parts the floors of tests/test_relevance_corpus.py measure; test2 has none yet (stop 23)
-FLOORED_HALVES = ("tune", "test")
 
 # What an import of the corpus produces depends on these files besides the corpus itself.
 _IMPORT_CODE = ("indexer/loader.py", "app/articles/sync.py", "app/articles/search.py")
