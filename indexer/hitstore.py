@@ -53,6 +53,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .poststore import check_file, map_checked, same_file
+
 __all__ = ["HitStore", "Prepared", "write_segment", "write_missing", "store_path", "check", "EXT",
            "HIT_FIELDS", "normaliser_tag"]
 
@@ -258,18 +260,7 @@ def _write_one(folder: Path, ix, toc, seg) -> None:
 # -- reading -----------------------------------------------------------------------------------
 def check(path: Path, segid: str, ndocs: int):
     """None when ``path`` is a complete hit store of segment ``segid``, else the reason."""
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return "missing"
-    except OSError as e:
-        return f"unreadable ({e})"
-    try:
-        return _check_fd(fd, segid, ndocs)
-    except OSError as e:
-        return f"unreadable ({e})"
-    finally:
-        os.close(fd)
+    return check_file(path, segid, ndocs, _check_fd)
 
 
 def _check_fd(fd: int, segid: str, ndocs: int):
@@ -319,37 +310,13 @@ class HitStore:
 
     @classmethod
     def open(cls, path: Path, segid: str, ndocs: int) -> "HitStore | None":
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            log.info("hit store %s missing: stored fields read from the segment", path.name)
-            return None
-        except OSError as e:
-            log.warning("hit store %s unreadable (%s): stored fields read from the segment", path, e)
-            return None
-        try:
-            problem = _check_fd(fd, segid, ndocs)
-            if problem is not None:
-                log.warning("hit store %s not used (%s): stored fields read from the segment",
-                            path, problem)
-                return None
-            st = os.fstat(fd)
-            head = os.pread(fd, _HEAD.size, 0)
-            mm = mmap.mmap(fd, st.st_size, prot=mmap.PROT_READ)
-        except (OSError, ValueError) as e:
-            log.warning("hit store %s unreadable (%s): stored fields read from the segment", path, e)
-            return None
-        finally:
-            os.close(fd)
-        return cls(path, mm, _HEAD.unpack(head), (st.st_ino, st.st_size, st.st_mtime_ns))
+        mapped = map_checked(path, segid, ndocs, _check_fd, _HEAD, "hit store",
+                             "stored fields read from the segment")
+        return cls(path, *mapped) if mapped else None
 
     def unchanged(self) -> bool:
         """The file is still the one mapped (see ``poststore.PostingStore.unchanged``)."""
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return False
-        return (st.st_ino, st.st_size, st.st_mtime_ns) == self.ident
+        return same_file(self.path, self.ident)
 
     def _bytes(self, name: str, local: int) -> memoryview:
         off = getattr(self, "_off_" + name)

@@ -413,6 +413,12 @@ def _write_forked(folder: Path, ix, toc, todo, procs: int, write_one=None) -> li
 # -- reading -----------------------------------------------------------------------------------
 def check(path: Path, segid: str, ndocs: int):
     """None when ``path`` is a complete store of segment ``segid``, else the reason."""
+    return check_file(path, segid, ndocs, _check_fd)
+
+
+def check_file(path: Path, segid: str, ndocs: int, check_fd):
+    """None when ``check_fd(fd, segid, ndocs)`` finds nothing wrong with the file at ``path``
+    (a posting or a hit store), else the reason."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except FileNotFoundError:
@@ -420,7 +426,7 @@ def check(path: Path, segid: str, ndocs: int):
     except OSError as e:
         return f"unreadable ({e})"
     try:
-        return _check_fd(fd, segid, ndocs)
+        return check_fd(fd, segid, ndocs)
     except OSError as e:
         return f"unreadable ({e})"
     finally:
@@ -459,6 +465,44 @@ def _check_head(head: bytes, size: int, segid: str, ndocs: int):
     return None
 
 
+def map_checked(path: Path, segid: str, ndocs: int, check_fd, head: struct.Struct, kind: str,
+                fallback: str):
+    """``(mmap, header fields, file identity)`` of the per-segment store at ``path`` (a posting
+    or a hit store) when ``check_fd(fd, segid, ndocs)`` finds nothing wrong with it, else None —
+    logged with ``kind`` and what readers do without it (``fallback``)."""
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        log.info("%s %s missing: %s", kind, path.name, fallback)
+        return None
+    except OSError as e:
+        log.warning("%s %s unreadable (%s): %s", kind, path, e, fallback)
+        return None
+    try:
+        problem = check_fd(fd, segid, ndocs)
+        if problem is not None:
+            log.warning("%s %s not used (%s): %s", kind, path, problem, fallback)
+            return None
+        st = os.fstat(fd)
+        raw = os.pread(fd, head.size, 0)
+        mm = mmap.mmap(fd, st.st_size, prot=mmap.PROT_READ)
+    except (OSError, ValueError) as e:
+        log.warning("%s %s unreadable (%s): %s", kind, path, e, fallback)
+        return None
+    finally:
+        os.close(fd)
+    return mm, head.unpack(raw), (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def same_file(path: Path, ident) -> bool:
+    """``path`` is still the file whose ``(inode, size, mtime)`` is ``ident``."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return False
+    return (st.st_ino, st.st_size, st.st_mtime_ns) == ident
+
+
 class PostingStore:
     """One segment's store, mmapped read-only; ``open`` returns None (and logs why) when the
     file cannot be used."""
@@ -485,38 +529,14 @@ class PostingStore:
 
     @classmethod
     def open(cls, path: Path, segid: str, ndocs: int) -> "PostingStore | None":
-        try:
-            fd = os.open(path, os.O_RDONLY)
-        except FileNotFoundError:
-            log.info("posting store %s missing: postings read from the segment", path.name)
-            return None
-        except OSError as e:
-            log.warning("posting store %s unreadable (%s): postings read from the segment", path, e)
-            return None
-        try:
-            problem = _check_fd(fd, segid, ndocs)
-            if problem is not None:
-                log.warning("posting store %s not used (%s): postings read from the segment",
-                            path, problem)
-                return None
-            st = os.fstat(fd)
-            head = os.pread(fd, _HEAD.size, 0)
-            mm = mmap.mmap(fd, st.st_size, prot=mmap.PROT_READ)
-        except (OSError, ValueError) as e:
-            log.warning("posting store %s unreadable (%s): postings read from the segment", path, e)
-            return None
-        finally:
-            os.close(fd)
-        return cls(path, mm, _HEAD.unpack(head), (st.st_ino, st.st_size, st.st_mtime_ns))
+        mapped = map_checked(path, segid, ndocs, _check_fd, _HEAD, "posting store",
+                             "postings read from the segment")
+        return cls(path, *mapped) if mapped else None
 
     def unchanged(self) -> bool:
         """The file is still the one mapped (our writers never rewrite one in place; a restore
         with ``cp`` over the folder does — see README "Index lifecycle")."""
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return False
-        return (st.st_ino, st.st_size, st.st_mtime_ns) == self.ident
+        return same_file(self.path, self.ident)
 
     def term(self, offset: int) -> int:
         """Index of the term whose Whoosh posting list starts at ``offset``, or -1."""
