@@ -139,26 +139,25 @@ class Snapshot:
         (``hitstore.Prepared``; None: ``snippets`` computes it) — from the segment's hit store
         (``hitstore``) when it has a usable one, else from Whoosh's stored fields (the same
         values)."""
-        if docnum >= 0:
-            lr, local = self._leaf(s, docnum)
-            st = self.segments.hitstore(lr)
-            if st is not None:
-                got = st.record(local)
-                if got is not None:
-                    return got
+        got = self._from_hitstore(s, docnum, "record")
+        if got is not None:
+            return got
         stored = s.stored_fields(docnum)
         return stored, stored.get("stored_text", ""), None
 
     def hit_fields(self, s, docnum: int) -> dict:
         """The stored fields ``make_hit`` shows (no text: suggest), as ``hit_record``."""
-        if docnum >= 0:
-            lr, local = self._leaf(s, docnum)
-            st = self.segments.hitstore(lr)
-            if st is not None:
-                got = st.fields(local)
-                if got is not None:
-                    return got
-        return s.stored_fields(docnum)
+        got = self._from_hitstore(s, docnum, "fields")
+        return got if got is not None else s.stored_fields(docnum)
+
+    def _from_hitstore(self, s, docnum: int, what: str):
+        """``HitStore.record`` or ``.fields`` (``what``) of a hit from its segment's hit store;
+        None when the segment has no usable store or the store defers to Whoosh's fields."""
+        if docnum < 0:
+            return None
+        lr, local = self._leaf(s, docnum)
+        st = self.segments.hitstore(lr)
+        return getattr(st, what)(local) if st is not None else None
 
     def clear_caches(self, *, terms: bool = False, segments: bool = False) -> None:
         """Forget cached results, suggestions and merged group scores (benchmarks measure
