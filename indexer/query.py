@@ -38,6 +38,7 @@ from pathlib import Path
 from . import segment
 from .analysis import CODE, VARIANT, WORD, tokens, words
 from .ranking import PREFIX_MARK, prefix_term
+from .regional import mainland_reading
 from .synonyms import TO_CHINESE_WEIGHT, SynonymTable
 from .text import QUERY_MAX_CHARS, is_cjk, normalise
 
@@ -90,6 +91,10 @@ NUMBER_CODES = True
 #: its coverage (a page titled 连接公司 Wi-Fi still gets the title credit)
 CONTEXT_WORDS = frozenset({"公司"})
 CONTEXT_WEIGHT = 0.3
+#: a query typed in Traditional characters also searches its mainland wording (印表機 → 打印机,
+#: 遠端桌面 → 远程桌面; OpenCC's Taiwan phrase tables, ``regional.py``, round 24): each word the
+#: conversion changes gets the mainland word(s) as an alternative of this weight.  0: off.
+REGIONAL_WEIGHT = 0.7
 #: pinyin slips (容两 → 容量) are corrected like Latin typos (``searching.homophone_fixes``)
 HOMOPHONES = True
 #: a bare number found in more than this share of the visible articles is part of product
@@ -194,9 +199,58 @@ def parse(q: str, synonyms: SynonymTable | None = None) -> list[Group]:
     if PHRASAL_JOIN and synonyms is not None:
         qn = _join_phrasal(qn, synonyms)
     groups = _groups(qn, synonyms, glued=True)
+    if REGIONAL_WEIGHT and groups:
+        mainland = mainland_reading(q[: QUERY_MAX_CHARS * 4])
+        if mainland:
+            groups = _regional(groups, mainland[:QUERY_MAX_CHARS])
     if groups and qn and not qn[-1].isspace():
         _unfinished(groups[-1])
     return groups
+
+
+def _regional(groups: list[Group], mainland: str) -> list[Group]:
+    """``groups`` with the words of the query's mainland reading as alternatives (weight
+    ``REGIONAL_WEIGHT``).  The two readings are aligned by characters: a run of query words and a
+    run of mainland words spelling the same number of characters stand for each other (印表机 ↔
+    打印机; 远端 桌面 ↔ 远程桌面, merged into one group as a multi-word synonym is).  Codes are left
+    alone; where the readings cannot be aligned (the phrase tables changed a word's length), the
+    rest of the query keeps its own words."""
+    conv = [t.text for t in tokens(mainland) if t.kind in (WORD, CODE)]
+    out: list[Group] = []
+    gi = ci = 0
+    while gi < len(groups):
+        if ci >= len(conv):
+            break
+        gs, cs = [gi], [ci]
+        glen, clen = len("".join(groups[gi].words)), len(conv[ci])
+        while glen != clen:
+            if glen < clen and gs[-1] + 1 < len(groups):
+                gs.append(gs[-1] + 1)
+                glen += len("".join(groups[gs[-1]].words))
+            elif clen < glen and cs[-1] + 1 < len(conv):
+                cs.append(cs[-1] + 1)
+                clen += len(conv[cs[-1]])
+            else:
+                break
+        if glen != clen:
+            break
+        span = [groups[i] for i in gs]
+        own = tuple(w for g in span for w in g.words)
+        alt = tuple(conv[i] for i in cs)
+        if alt == own or any(g.kind != WORD for g in span):
+            out.extend(span)
+        elif len(span) == 1:
+            g = span[0]
+            g.alts = [(a, w) for a, w in g.alts if a != alt or w > REGIONAL_WEIGHT]
+            if all(a != alt for a, _w in g.alts):
+                g.alts.append((alt, REGIONAL_WEIGHT))   # or raised to it (a synonym at 0.5)
+            out.append(g)
+        else:
+            out.append(Group(own, WORD, [(own, 1.0), (alt, REGIONAL_WEIGHT)],
+                             filler=all(g.filler for g in span)))
+        gi, ci = gs[-1] + 1, cs[-1] + 1
+    out.extend(groups[gi:])
+    return out
 
 
 def _join_phrasal(qn: str, synonyms: SynonymTable) -> str:
