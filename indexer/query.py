@@ -95,6 +95,16 @@ CONTEXT_WEIGHT = 0.3
 #: 遠端桌面 → 远程桌面; OpenCC's Taiwan phrase tables, ``regional.py``, round 24): each word the
 #: conversion changes gets the mainland word(s) as an alternative of this weight.  0: off.
 REGIONAL_WEIGHT = 0.7
+#: "cannot V" said with a potential complement that jieba cuts off its verb (打不出来 → 打 / 不 /
+#: 出来, 删不掉 → 删 / 不 / 掉): the complement after 不/没 says how the action fails (out, up,
+#: away, done), not what it is about, so it weighs like filler — 出来 matched a page tagged
+#: 打印不出来 about a different printing problem (round 24).  Fused forms (连不上, 打不开) are
+#: one word with their variants (``data/variants.txt``) and are not touched.
+NEGATED_COMPLEMENT_FILLER = True
+COMPLEMENTS = frozenset({"出来", "出去", "进来", "进去", "上来", "上去", "下来", "下去", "起来",
+                         "过来", "过去", "回来", "回去", "出", "进", "上", "下", "到", "了", "掉",
+                         "开", "动", "完", "好", "住", "着"})
+_NEGATIONS = {("不",), ("没",)}
 #: pinyin slips (容两 → 容量) are corrected like Latin typos (``searching.homophone_fixes``)
 HOMOPHONES = True
 #: a bare number found in more than this share of the visible articles is part of product
@@ -322,6 +332,10 @@ def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:
         positions = out
     for g in positions:
         g.filler = g.kind == WORD and all(w in FILLER for w in g.words)
+    if NEGATED_COMPLEMENT_FILLER:
+        for a, b in zip(positions, positions[1:]):
+            if a.words in _NEGATIONS and b.kind == WORD and b.words[0] in COMPLEMENTS and len(b.words) == 1:
+                b.filler = True
     return positions
 
 

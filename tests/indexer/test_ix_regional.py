@@ -63,3 +63,31 @@ def test_the_mainland_page_answers_the_taiwan_wording(tmp_path, monkeypatch):
         assert slugs(eng.search("遠端桌面連線設定"))[0] != "rdp/settings"   # what the round fixed
     finally:
         eng.close()
+
+
+# --- a complement cut off its verb (打不出来 → 打 / 不 / 出来) -------------------------------------
+
+def test_a_complement_after_not_weighs_like_filler(table):
+    groups = {g.words: g for g in parse("打印机一直显示脱机，打不出来", table)}
+    assert groups[("出来",)].filler                 # how the printing fails, not what it is about
+    assert not groups[("脱机",)].filler and not groups[("打印机",)].filler
+    other = {g.words: g for g in parse("把报表拿出来 打印", table)}
+    assert not other[("出来",)].filler               # no 不 before it: an ordinary word
+
+
+def test_the_offline_page_answers_a_printer_that_prints_nothing(tmp_path):
+    """The secure-print page is tagged 打印不出来 (出来 matched it); the page about the printer
+    showing offline answers 打印机显示脱机 — our library's pair of pages, in short."""
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path)
+    eng.rebuild([
+        make_doc("printing/secure", "安全打印：刷工卡取件，打印后打印机不出纸怎么办",
+                 "打印机一直显示等待，提交后到打印机刷卡取件。" + FILLER,
+                 tags=("安全打印", "打印不出来", "打印机不出纸")),
+        make_doc("printing/offline", "打印机显示“脱机”或打印队列卡住，文档无法删除",
+                 "打印机显示脱机时，检查电源和网络，然后清空打印队列。" + FILLER, tags=("打印机", "脱机")),
+        *[make_doc(f"o/{i}", f"其他文章 {i}", "打印 显示 " + FILLER) for i in range(6)],
+    ])
+    try:
+        assert slugs(eng.search("打印机一直显示脱机，打不出来"))[0] == "printing/offline"
+    finally:
+        eng.close()
