@@ -10,6 +10,9 @@
   all of them needed — a single sub-word alone is no alternative),
   colloquial variants (``连不上`` → ``连接``, 0.9), synonyms (0.5; 0.3 across scripts,
   ``synonyms.py``).  Synonym entries may span several query words;
+* a query typed in Traditional characters: the words of its mainland reading (OpenCC ``tw2sp``,
+  ``regional.py``: 印表機 → 打印机, 遠端桌面 → 远程桌面), ``REGIONAL_WEIGHT`` (0.7);
+* a complement after 不/没 that jieba cut off its verb (打不出来 → 打 / 不 / 出来) is filler;
 * filler words (``data/filler.txt``: 老是, 突然, 一直 …) are marked;
 * letters glued to digits (``vpn809``) remember their two halves;
 * a bare number of 3-5 digits that is not a year (``L2TP 789``) is an error code
