@@ -216,6 +216,7 @@ class SegmentInfo:
         self._audiences: dict[str, np.ndarray] = {}
         self._slug_index: dict[str, int] | None = None
         self._vocab: dict[str, dict[str, int]] = {}
+        self._nonascii: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def lengths(self, segreader, field: str) -> np.ndarray:
@@ -255,6 +256,21 @@ class SegmentInfo:
                         break
                     v[btext.decode("utf-8")] = ti.doc_frequency()
             self._vocab[field] = v
+        return v
+
+    def has_nonascii(self, segreader, field: str) -> bool:
+        """The field holds a term with a non-ASCII character in this segment.  Terms sort by
+        their UTF-8 bytes, so one look at the first term from U+0080 on tells; ``codes`` holds
+        only ASCII terms, and a Chinese word looked up there is then known absent without
+        asking Whoosh's term table (``SegmentCache.postings``)."""
+        v = self._nonascii.get(field)
+        if v is None:
+            v = False
+            if field in self._reader_fields:
+                for _btext, _ti in segreader.iter_field(field, "\x80"):
+                    v = True
+                    break
+            self._nonascii[field] = v
         return v
 
     def cjk_terms(self, segreader, field: str) -> list[str]:
@@ -367,6 +383,12 @@ class SegmentCache:
             if self._reads % MAPPED_CHECK_EVERY == 0 and self._mapped_now() > self.mapped_bytes:
                 self.trim()
         key = (segment_key(segreader), field, text)
+        if not text.isascii():
+            info = self._infos.get(key[0])
+            if info is None:
+                info = self.info(segreader)
+            if not info.has_nonascii(segreader, field):
+                return _STORE_EMPTY      # (a Chinese word in ``codes``: a term-table lookup saved)
         v = self._postings.get(key)
         if v is not None and (not keep_values or v.has_values):
             with self._lock:

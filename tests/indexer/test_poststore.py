@@ -288,3 +288,29 @@ def test_unmapping_read_pages_changes_no_result(fresh, monkeypatch):
     assert (_results(fresh), _results(fresh, BOTH)) == want
     assert len(trims) > 10
     assert fresh._segments._mapped_now() < 10 ** 6
+
+
+def test_chinese_words_are_not_looked_up_in_a_codes_field_without_them(fresh, monkeypatch):
+    # (stop 24) ``codes`` holds ASCII terms only unless an article's front matter lists a code
+    # in Chinese: per segment one look tells, and a Chinese word is then known absent from it
+    # without a lookup in Whoosh's term table (a third of a Chinese query's lookups before)
+    from whoosh.reading import SegmentReader
+
+    calls = []
+    real = SegmentReader.term_info
+
+    def counted(self, fieldname, text):
+        calls.append((fieldname, text.decode("utf-8") if isinstance(text, bytes) else text))
+        return real(self, fieldname, text)
+
+    monkeypatch.setattr(SegmentReader, "term_info", counted)
+    assert slugs(fresh.search("打印机 卡纸"))[0] == "printer/paper-jam"
+    assert calls
+    assert not [t for f, t in calls if f == "codes" and not t.isascii()]
+    assert [t for f, t in calls if f == "title" and t == "卡纸"]
+    # a segment whose codes hold a Chinese entry is asked as before
+    fresh.update([make_doc("x/cn-code", "说明", "正文。", codes=("墨盒",))])
+    calls.clear()
+    assert "x/cn-code" in slugs(fresh.search("墨盒", per_page=50))
+    assert ("codes", "墨盒") in calls
+    assert slugs(fresh.suggest("墨", limit=5)) == ["x/cn-code"]
