@@ -54,6 +54,7 @@ _ENTRY_OVERHEAD = 200          # dict/tuple/array headers per cached term
 DECODED_PER_TERM = 32          # decoded position lists kept per cached term
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
+_UNKNOWN = object()            # a segment whose store was not looked for yet
 
 
 def _shared_bytes() -> int | None:
@@ -377,14 +378,17 @@ class SegmentCache:
         """One term's postings in one segment: ``SegPostings`` (Whoosh's blocks) or
         ``poststore.MappedPostings`` (the store); both have ``ids``, ``weights``,
         ``has_values``, ``raw``/``value`` and ``decoded``."""
-        st = self.store(segreader)       # first: a store found now drops the blocks' copies
+        seg = segment_key(segreader)
+        st = self._stores.get(seg, _UNKNOWN)
+        if st is _UNKNOWN:
+            st = self.store(segreader)   # first: a store found now drops the blocks' copies
         if st is not None:
             self._reads += 1
             if self._reads % MAPPED_CHECK_EVERY == 0 and self._mapped_now() > self.mapped_bytes:
                 self.trim()
-        key = (segment_key(segreader), field, text)
+        key = (seg, field, text)
         if not text.isascii():
-            info = self._infos.get(key[0])
+            info = self._infos.get(seg)
             if info is None:
                 info = self.info(segreader)
             if not info.has_nonascii(segreader, field):
