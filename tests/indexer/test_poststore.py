@@ -209,6 +209,37 @@ def test_sync_writes_missing_stores(fresh, docs):
     assert _store_files(fresh) == _toc_segments(fresh)
 
 
+
+def test_a_version_1_store_is_not_used_and_sync_writes_it_again(fresh, docs, caplog):
+    # (stop 24) stores written before the hash table are "version 1": searches read that
+    # segment's blocks (same results) until ``kb index`` (sync) writes the store again
+    import struct
+    import zlib
+
+    want = _results(fresh)
+    store = sorted(_generation(fresh).glob("*" + poststore.EXT))[0]
+    data = bytearray(store.read_bytes())
+    struct.pack_into("<I", data, 8, 1)
+    end = poststore._HEAD.size - 4
+    struct.pack_into("<I", data, end, zlib.crc32(bytes(data[:end])))
+    tmp = store.with_name(".v1")
+    tmp.write_bytes(bytes(data))
+    os.replace(tmp, store)                 # (a new file: the mapped one stays intact)
+    segid = store.name[:-len(poststore.EXT)]
+    assert poststore.check(store, segid, _docs_in(fresh, segid)) == "version 1"
+    path = fresh.index_dir
+    with caplog.at_level(logging.INFO, logger="indexer"):
+        eng = SearchEngine(path, cache_dir=path.parent / "cache2")
+        try:
+            assert _results(eng) == want
+            assert eng._segments.stats()["stores"] == len(_toc_segments(eng)) - 1
+        finally:
+            eng.close()
+    assert any("version 1" in r.getMessage() for r in caplog.records)
+    fresh.sync(docs)
+    assert poststore.check(store, segid, _docs_in(fresh, segid)) is None
+    assert _results(fresh) == want
+
 def test_rebuild_in_two_processes_writes_every_segments_store(tmp_path):
     docs = [make_doc(f"m/{i}", f"打印机 说明 {i}", "打印机 脱机 " * (1 + i % 5) + f" zqm{i}")
             for i in range(420)]
