@@ -262,8 +262,9 @@ class SegmentInfo:
     def has_nonascii(self, segreader, field: str) -> bool:
         """The field holds a term with a non-ASCII character in this segment.  Terms sort by
         their UTF-8 bytes, so one look at the first term from U+0080 on tells; ``codes`` holds
-        only ASCII terms, and a Chinese word looked up there is then known absent without
-        asking Whoosh's term table (``SegmentCache.postings``)."""
+        only ASCII terms (unless a front-matter code is written in Chinese), and a Chinese
+        word looked up there is then known absent without a term look-up — the store's table
+        or Whoosh's (``SegmentCache.postings``)."""
         v = self._nonascii.get(field)
         if v is None:
             v = False
@@ -392,7 +393,7 @@ class SegmentCache:
             if info is None:
                 info = self.info(segreader)
             if not info.has_nonascii(segreader, field):
-                return _STORE_EMPTY      # (a Chinese word in ``codes``: a term-table lookup saved)
+                return _STORE_EMPTY      # (a Chinese word in ``codes``: no look-up)
         v = self._postings.get(key)
         if v is not None and (not keep_values or v.has_values):
             with self._lock:
