@@ -143,14 +143,19 @@ def corrections(ctx, snap, s, tv, groups, auds) -> dict[int, str]:
     return fixes
 
 
-def homophone_fixes(ctx, snap, s, tv, groups, auds) -> list[tuple[int, int, str]]:
+def homophone_fixes(ctx, snap, s, tv, groups, auds, held=None) -> list[tuple[int, int, str]]:
     """[(first group, end group, correction)] for pinyin slips: a window of 2-4 characters made
     of neighbouring query groups that are single Chinese characters or Chinese words no
     visible article holds (容两 → 容/两, 蓝压 → 蓝/压), which is itself no word the index holds,
     becomes the visible vocabulary word that sounds the same (toneless) and differs in one
     character (two from four on) — the one found in most visible articles.  Windows are tried
-    left to right, longest first.  Nothing is read unless such a window exists."""
-    units = [slip_unit(g, tv.df) for g in groups]
+    left to right, longest first.  Nothing is read unless such a window exists.
+
+    ``held(text)``: a number above 0 exactly when ``tv.df(text)`` is (suggest passes one that
+    asks the titles' counts first, which it needs anyway); only the candidates' counts must be
+    ``tv.df``'s."""
+    held = held or tv.df
+    units = [slip_unit(g, held) for g in groups]
     out: list[tuple[int, int, str]] = []
     index: HomophoneIndex | None = None
     i = 0
@@ -163,7 +168,7 @@ def homophone_fixes(ctx, snap, s, tv, groups, auds) -> list[tuple[int, int, str]
             if any(u is None for u in units[i:j]):
                 continue
             w = "".join(units[i:j])
-            if not (2 <= len(w) <= 4) or tv.df(w) > 0:
+            if not (2 <= len(w) <= 4) or held(w) > 0:
                 continue
             if index is None:
                 index = snap.homophones(s, auds, ctx.dictionary_terms)

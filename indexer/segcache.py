@@ -54,6 +54,7 @@ _ENTRY_OVERHEAD = 200          # dict/tuple/array headers per cached term
 DECODED_PER_TERM = 32          # decoded position lists kept per cached term
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
+_UNKNOWN = object()            # a segment whose store was not looked for yet
 
 
 def _shared_bytes() -> int | None:
@@ -216,6 +217,7 @@ class SegmentInfo:
         self._audiences: dict[str, np.ndarray] = {}
         self._slug_index: dict[str, int] | None = None
         self._vocab: dict[str, dict[str, int]] = {}
+        self._nonascii: dict[str, bool] = {}
         self._lock = threading.Lock()
 
     def lengths(self, segreader, field: str) -> np.ndarray:
@@ -255,6 +257,22 @@ class SegmentInfo:
                         break
                     v[btext.decode("utf-8")] = ti.doc_frequency()
             self._vocab[field] = v
+        return v
+
+    def has_nonascii(self, segreader, field: str) -> bool:
+        """The field holds a term with a non-ASCII character in this segment.  Terms sort by
+        their UTF-8 bytes, so one look at the first term from U+0080 on tells; ``codes`` holds
+        only ASCII terms (unless a front-matter code is written in Chinese), and a Chinese
+        word looked up there is then known absent without a term look-up — the store's table
+        or Whoosh's (``SegmentCache.postings``)."""
+        v = self._nonascii.get(field)
+        if v is None:
+            v = False
+            if field in self._reader_fields:
+                for _btext, _ti in segreader.iter_field(field, "\x80"):
+                    v = True
+                    break
+            self._nonascii[field] = v
         return v
 
     def cjk_terms(self, segreader, field: str) -> list[str]:
@@ -361,12 +379,21 @@ class SegmentCache:
         """One term's postings in one segment: ``SegPostings`` (Whoosh's blocks) or
         ``poststore.MappedPostings`` (the store); both have ``ids``, ``weights``,
         ``has_values``, ``raw``/``value`` and ``decoded``."""
-        st = self.store(segreader)       # first: a store found now drops the blocks' copies
+        seg = segment_key(segreader)
+        st = self._stores.get(seg, _UNKNOWN)
+        if st is _UNKNOWN:
+            st = self.store(segreader)   # first: a store found now drops the blocks' copies
         if st is not None:
             self._reads += 1
             if self._reads % MAPPED_CHECK_EVERY == 0 and self._mapped_now() > self.mapped_bytes:
                 self.trim()
-        key = (segment_key(segreader), field, text)
+        key = (seg, field, text)
+        if not text.isascii():
+            info = self._infos.get(seg)
+            if info is None:
+                info = self.info(segreader)
+            if not info.has_nonascii(segreader, field):
+                return _STORE_EMPTY      # (a Chinese word in ``codes``: no look-up)
         v = self._postings.get(key)
         if v is not None and (not keep_values or v.has_values):
             with self._lock:

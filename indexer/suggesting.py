@@ -121,15 +121,22 @@ def _slips(ctx, snap, s, allowed, auds, synonyms):
         return lambda groups: groups
     from .searching import homophone_fixes
 
-    tv = None
+    tv = titles = None
+
+    def held(text: str) -> int:
+        # above 0 exactly when the search model's count is: its fields include the titles
+        # model's, whose counts the plan reads anyway — bodies are read only for a word no
+        # visible title, tag or code holds
+        return titles.df(text) or tv.df(text)
 
     def fix(groups):
-        nonlocal tv
+        nonlocal tv, titles
         if not groups:
             return groups
         if tv is None:
             tv = Terms(snap.rank, s, allowed)
-        spans = homophone_fixes(ctx, snap, s, tv, groups, auds)
+            titles = Terms(snap.rank, s, allowed, model="titles")
+        spans = homophone_fixes(ctx, snap, s, tv, groups, auds, held)
         return with_span_corrections(groups, spans, synonyms) if spans else groups
 
     return fix

@@ -107,3 +107,25 @@ def test_cache_is_invalidated_when_the_index_changes(tmp_path):
     assert eng.suggest("扫描").hits == []
     other.close()
     eng.close()
+
+
+def test_words_titles_hold_are_no_slip_without_reading_bodies(fresh):
+    # (stop 24) whether a typed word is a possible pinyin slip asks "does any visible article
+    # hold it"; the titles' counts, which the plan reads anyway, answer for words a title holds
+    # — bodies are not read for them (before: every 2-3 character Chinese word's body postings)
+    got = slugs(fresh.suggest("打印机 卡纸 ", limit=5))
+    assert got and got[0] == "printer/paper-jam"
+    models = {(model, text) for model, text in fresh._gen.rank._terms}
+    assert ("titles", "打印机") in models and ("titles", "卡纸") in models
+    assert ("search", "打印机") not in models and ("search", "卡纸") not in models
+
+
+def test_a_word_only_bodies_hold_is_no_slip_in_suggest_either(fresh):
+    # a word no title holds still counts as held when a body holds it: the titles' count is
+    # asked first, the search model's when it is 0 — 配制 (pei zhi) is a slip of 配置 until a
+    # body holds it
+    assert slugs(fresh.suggest("outlook 配制 ", limit=5))[0] == "mail/outlook-profile"
+    fresh.update([make_doc("x/note", "说明文档", "配制 是一个内部代号。")])
+    assert fresh.search("outlook 配制").did_you_mean is None
+    assert slugs(fresh.suggest("outlook 配制 ", limit=5))[0] == "mail/outlook-send"
+    assert ("search", "配制") in fresh._gen.rank._terms

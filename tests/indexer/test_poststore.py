@@ -209,6 +209,37 @@ def test_sync_writes_missing_stores(fresh, docs):
     assert _store_files(fresh) == _toc_segments(fresh)
 
 
+
+def test_a_version_1_store_is_not_used_and_sync_writes_it_again(fresh, docs, caplog):
+    # (stop 24) stores written before the hash table are "version 1": searches read that
+    # segment's blocks (same results) until ``kb index`` (sync) writes the store again
+    import struct
+    import zlib
+
+    want = _results(fresh)
+    store = sorted(_generation(fresh).glob("*" + poststore.EXT))[0]
+    data = bytearray(store.read_bytes())
+    struct.pack_into("<I", data, 8, 1)
+    end = poststore._HEAD.size - 4
+    struct.pack_into("<I", data, end, zlib.crc32(bytes(data[:end])))
+    tmp = store.with_name(".v1")
+    tmp.write_bytes(bytes(data))
+    os.replace(tmp, store)                 # (a new file: the mapped one stays intact)
+    segid = store.name[:-len(poststore.EXT)]
+    assert poststore.check(store, segid, _docs_in(fresh, segid)) == "version 1"
+    path = fresh.index_dir
+    with caplog.at_level(logging.INFO, logger="indexer"):
+        eng = SearchEngine(path, cache_dir=path.parent / "cache2")
+        try:
+            assert _results(eng) == want
+            assert eng._segments.stats()["stores"] == len(_toc_segments(eng)) - 1
+        finally:
+            eng.close()
+    assert any("version 1" in r.getMessage() for r in caplog.records)
+    fresh.sync(docs)
+    assert poststore.check(store, segid, _docs_in(fresh, segid)) is None
+    assert _results(fresh) == want
+
 def test_rebuild_in_two_processes_writes_every_segments_store(tmp_path):
     docs = [make_doc(f"m/{i}", f"打印机 说明 {i}", "打印机 脱机 " * (1 + i % 5) + f" zqm{i}")
             for i in range(420)]
@@ -288,3 +319,114 @@ def test_unmapping_read_pages_changes_no_result(fresh, monkeypatch):
     assert (_results(fresh), _results(fresh, BOTH)) == want
     assert len(trims) > 10
     assert fresh._segments._mapped_now() < 10 ** 6
+
+
+def _count_lookups(monkeypatch) -> list[tuple[str, str]]:
+    """Record every (field, text) asked of a store's hash table or of Whoosh's term table
+    (``term_info``: the store's fallback; ``in``: the blocks' reader)."""
+    from whoosh.reading import SegmentReader
+
+    calls = []
+    real_info, real_find = SegmentReader.term_info, poststore.PostingStore.find
+    real_has = SegmentReader.__contains__
+
+    def has(self, term):
+        calls.append((term[0], term[1].decode("utf-8") if isinstance(term[1], bytes) else term[1]))
+        return real_has(self, term)
+
+    def info(self, fieldname, text):
+        calls.append((fieldname, text.decode("utf-8") if isinstance(text, bytes) else text))
+        return real_info(self, fieldname, text)
+
+    def find(self, field, text):
+        calls.append((field, text))
+        return real_find(self, field, text)
+
+    monkeypatch.setattr(SegmentReader, "term_info", info)
+    monkeypatch.setattr(SegmentReader, "__contains__", has)
+    monkeypatch.setattr(poststore.PostingStore, "find", find)
+    return calls
+
+
+@pytest.mark.parametrize("stores", [True, False])
+def test_chinese_words_are_not_looked_up_in_a_codes_field_without_them(fresh, monkeypatch, stores):
+    # (stop 24) ``codes`` holds ASCII terms only unless an article's front matter lists a code
+    # in Chinese: per segment one look tells, and a Chinese word is then known absent from it
+    # without a lookup (a third of a Chinese query's lookups before)
+    path = fresh.index_dir
+    eng = SearchEngine(path, cache_dir=path.parent / "cache2")
+    eng._segments.use_stores = stores
+    try:
+        calls = _count_lookups(monkeypatch)
+        assert slugs(eng.search("打印机 卡纸"))[0] == "printer/paper-jam"
+        assert ("title", "卡纸") in calls
+        assert not [t for f, t in calls if f == "codes" and not t.isascii()]
+        # a segment whose codes hold a Chinese entry is asked as before
+        eng.update([make_doc("x/cn-code", "说明", "正文。", codes=("墨盒",))])
+        calls.clear()
+        assert "x/cn-code" in slugs(eng.search("墨盒", per_page=50))
+        assert ("codes", "墨盒") in calls
+        assert slugs(eng.suggest("墨", limit=5)) == ["x/cn-code"]
+    finally:
+        eng.close()
+
+
+def test_the_stores_hash_table_finds_every_term_in_its_field_only(fresh):
+    """``PostingStore.find`` (stop 24): every term of every field is found at the index
+    Whoosh's posting offset gives, and a text is absent from the fields Whoosh says lack it."""
+    from whoosh.reading import TermNotFound
+
+    _bulk(fresh)
+    fresh.search("打印机")           # a snapshot of the index as it is now
+    s = fresh._gen.acquire()
+    try:
+        found = absent = 0
+        for lr, _off in s.reader().leaf_readers():
+            st = fresh._segments.store(lr)
+            assert st is not None and st._slots is not None
+            texts = set()
+            for field in poststore.FIELDS:
+                for btext, ti in lr.iter_field(field):
+                    text = btext.decode("utf-8")
+                    texts.add(text)
+                    assert st.find(field, text) == st.term(ti._offset) >= 0, (field, text)
+                    found += 1
+            for text in texts:
+                for field in poststore.FIELDS:
+                    try:
+                        lr.term_info(field, text)
+                    except TermNotFound:
+                        assert st.find(field, text) == -1, (field, text)
+                        assert st.postings(lr, field, text) is poststore.EMPTY
+                        absent += 1
+            assert st.find("body", "zq" * 40) == -1 and st.find("title", "") == -1
+        assert found > 300 and absent > 300
+    finally:
+        fresh._gen.release(s)
+
+
+def test_a_store_without_hash_table_asks_whooshs_term_table(fresh, monkeypatch):
+    # a segment with a term Whoosh inlined (never with our codec) gets no table: a key missing
+    # from it would not mean "absent" — its terms are looked up in Whoosh's table, same results
+    _bulk(fresh)
+    want = _results(fresh), _results(fresh, BOTH)
+    real = poststore._segment_terms
+    monkeypatch.setattr(poststore, "_segment_terms", lambda leaf: (real(leaf)[0], True))
+    folder = _generation(fresh)
+    for p in folder.glob("*" + poststore.EXT):
+        p.unlink()
+    assert sorted(poststore.write_missing(folder)) == sorted(_toc_segments(fresh))
+    path = fresh.index_dir
+    eng = SearchEngine(path, cache_dir=path.parent / "cache2")
+    try:
+        calls = _count_lookups(monkeypatch)
+        assert (_results(eng), _results(eng, BOTH)) == want
+        s = eng._gen.acquire()     # (the snapshot the results came from)
+        try:
+            stores = [eng._segments.store(lr) for lr, _o in s.reader().leaf_readers()]
+        finally:
+            eng._gen.release(s)
+        assert stores and all(st is not None and st._slots is None for st in stores)
+        assert calls and all(f in poststore.FIELDS for f, _t in calls)
+    finally:
+        eng.close()
