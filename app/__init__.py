@@ -1,16 +1,25 @@
-"""helpdesk-kb: the Flask application (factory + blueprints)."""
+"""helpdesk-kb: the Flask application (factory + blueprints).
+
+Importing the package imports nothing heavy: ``gunicorn -c python:app.serving.gunicorn_conf``
+imports it to read the config file, and gevent must patch the standard library before Flask
+and the rest are imported (app/serving/README.md, "Start-up").
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
-
-from flask import Flask
+from typing import TYPE_CHECKING
 
 from . import config as settings
 
+if TYPE_CHECKING:
+    from flask import Flask
+
 
 def create_app(config: dict | None = None) -> Flask:
+    from flask import Flask
+
     inst = settings.instance_dir(config)
     inst.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__, instance_path=str(inst), instance_relative_config=True)
