@@ -94,9 +94,33 @@ def post_request(worker, req, environ, resp):
 
 def when_ready(server):
     """In the master, after the app was imported (``preload_app``) and before any worker is
-    forked: move everything the import made into the collector's permanent generation and
-    switch the collector back on.  Workers inherit both: their collections no longer walk
-    (and touch, un-sharing the pages of) the objects the master made — the pattern the
-    ``gc.freeze`` documentation gives for pre-forking servers."""
+    forked.
+
+    * The search engine is opened here once (``app.articles.search.open_before_fork``: synonym
+      tables, index check) and inherited by every worker; only when the index is usable, and
+      it leaves no open file behind.  Otherwise each worker opens (or rebuilds) it at its
+      first search, as without this hook.
+    * Everything the import made is moved into the collector's permanent generation and the
+      collector is switched back on.  Workers inherit both: their collections no longer walk
+      (and touch, un-sharing the pages of) the objects the master made — the pattern the
+      ``gc.freeze`` documentation gives for pre-forking servers.
+    """
+    if server.cfg.preload_app:
+        _open_search_engine(server)
     gc.freeze()
     gc.enable()
+
+
+def _open_search_engine(server) -> None:
+    app = server.app.wsgi()
+    if not hasattr(app, "app_context"):
+        return                          # not our Flask app (another entry point)
+    from app.articles.search import open_before_fork
+
+    try:
+        reason = open_before_fork(app)
+    except Exception:                   # noqa: BLE001 - the workers open it as they used to
+        server.log.exception("search index not opened before the workers start")
+        return
+    if reason is not None:
+        server.log.info("search index %s: the first search of each worker opens it", reason)

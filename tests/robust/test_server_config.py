@@ -62,17 +62,24 @@ def test_the_patch_lists_the_installed_packages_once():
     assert int(out) == 1
 
 
-def test_the_garbage_collector_is_off_while_the_master_imports_and_on_in_the_workers():
+def test_the_garbage_collector_is_off_while_the_master_imports_and_on_in_the_workers(tmp_path):
     """Off from the config file to ``when_ready`` (the master, after ``--preload`` imported the
     app, before the first fork); then what the import made is frozen and collection is on
-    again, so every worker collects as usual without walking the master's objects."""
+    again, so every worker collects as usual without walking the master's objects.  (The
+    instance has no index yet: the master leaves it to the workers and says so.)"""
     out = _python(
-        "import gc\n"
+        "import gc, logging, os, types\n"
+        f"os.environ['KB_INSTANCE_DIR'] = {str(tmp_path / 'instance')!r}\n"
         "import app.serving.gunicorn_conf as conf\n"
         "off = not gc.isenabled()\n"
         "import wsgi\n"
         "still_off = not gc.isenabled()\n"
-        "conf.when_ready(None)\n"
-        "print(off, still_off, gc.isenabled(), gc.get_freeze_count() > 100_000)\n"
+        "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
+        "server = types.SimpleNamespace(cfg=types.SimpleNamespace(preload_app=True),\n"
+        "                               app=types.SimpleNamespace(wsgi=lambda: wsgi.app),\n"
+        "                               log=logging.getLogger('gunicorn.error'))\n"
+        "conf.when_ready(server)\n"
+        "print(off, still_off, gc.isenabled(), gc.get_freeze_count() > 100_000,\n"
+        "      wsgi.app.extensions['kb.search'] is None)\n"
     )
-    assert out.split() == ["True", "True", "True", "True"]
+    assert out.split() == ["True", "True", "True", "True", "True"]
