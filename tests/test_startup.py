@@ -108,6 +108,51 @@ def test_the_web_app_does_not_import_the_command_line(tmp_path):
     assert out.stdout.strip() == "[]"
 
 
+def test_a_web_process_with_default_settings_imports_no_rate_limit_package(tmp_path):
+    """The default login limits are known without ``limits`` (whose package also loads its
+    asyncio storage backends); it is imported only for other values or a Redis/Memcached
+    ``KB_RATELIMIT_STORAGE_URI``."""
+    env = {**os.environ, "KB_INSTANCE_DIR": str(tmp_path / "instance"),
+           "KB_ARTICLES_DIR": str(ROOT / "tests" / "fixtures" / "articles")}
+    for name in ("KB_LOGIN_LIMIT_ACCOUNT", "KB_LOGIN_LIMIT_ADDRESS", "KB_RATELIMIT_STORAGE_URI"):
+        env.pop(name, None)
+    code = "import sys, wsgi; print('limits' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "False"
+    env["KB_LOGIN_LIMIT_ACCOUNT"] = "3 per minute"
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.stdout.strip() == "True"
+
+
+def test_creating_the_app_runs_no_garbage_collection_and_leaves_the_collector_as_found(tmp_path):
+    """The first ``create_app`` imports nearly everything; the collector is off meanwhile (it
+    walked all those objects several times for nothing) and on again afterwards."""
+    env = {**os.environ, "KB_INSTANCE_DIR": str(tmp_path / "instance"),
+           "KB_ARTICLES_DIR": str(ROOT / "tests" / "fixtures" / "articles")}
+    code = ("import gc\n"
+            "import app\n"
+            "gc.collect()\n"
+            "runs = []\n"
+            "import traceback\n"
+            "def inside(phase, info):\n"
+            "    if phase == 'start' and any(f.name == 'create_app' for f in traceback.extract_stack()):\n"
+            "        runs.append(info['generation'])\n"
+            "gc.callbacks.append(inside)\n"
+            "import wsgi\n"
+            "print(len(runs), gc.isenabled())\n"
+            "gc.disable()\n"
+            "from app import create_app\n"
+            "create_app()\n"
+            "print(gc.isenabled())\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["0", "True", "False"]
+
+
 def test_the_kb_commands_are_there_when_a_command_line_asks(app):
     import click
 
