@@ -12,8 +12,9 @@ app is imported in the master, so the patch happens here, when gunicorn reads th
 
 Start-up (issue 15, "worker ready"; app/serving/README.md): the cyclic garbage collector is
 off while the master imports the app and is frozen + switched back on just before the
-workers are forked (``when_ready``), and gevent's plugin look-ups read the installed
-packages' entry points once instead of once per patched module (``_entry_points_read_once``).
+workers are forked (``when_ready``), gevent's plugin look-ups read the installed packages'
+entry points once instead of once per patched module (``_entry_points_read_once``), OpenBLAS
+starts no thread pool, and the search engine is opened once in the master (``when_ready``).
 """
 from __future__ import annotations
 
@@ -25,6 +26,12 @@ import os
 # every full collection on the way walked all of them (70–100 ms of the master's start).
 # Switched back on in when_ready(), before the first worker is forked.
 gc.disable()
+
+# numpy (the search engine's arrays) loads OpenBLAS, which starts a thread per core at import
+# (30-40 ms of the master's start, and threads running at fork time).  Nothing here does linear
+# algebra, and a gevent worker would not want BLAS threads competing with the other worker
+# anyway.  setdefault: an operator's own value wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import gevent  # noqa: E402
 from gevent import monkey  # noqa: E402

@@ -83,3 +83,16 @@ def test_the_garbage_collector_is_off_while_the_master_imports_and_on_in_the_wor
         "      wsgi.app.extensions['kb.search'] is None)\n"
     )
     assert out.split() == ["True", "True", "True", "True", "True"]
+
+
+def test_the_master_starts_no_blas_threads(monkeypatch):
+    """numpy's OpenBLAS would start a thread per core when the app imports numpy (30-40 ms of
+    the start, threads alive at fork); the config asks for none unless the operator set a value."""
+    code = ("import os\n"
+            "import app.serving.gunicorn_conf\n"
+            "import numpy\n"
+            "print(os.environ['OPENBLAS_NUM_THREADS'], len(os.listdir('/proc/self/task')))\n")
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    assert _python(code).split() == ["1", "1"]
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")
+    assert _python(code).split()[0] == "2"
