@@ -107,6 +107,8 @@ def when_ready(server):
       tables, index check) and inherited by every worker; only when the index is usable, and
       it leaves no open file behind.  Otherwise each worker opens (or rebuilds) it at its
       first search, as without this hook.
+    * SQLAlchemy's mappers (relationships between the 24 models) are configured here once; each
+      worker did it at its first request that used the ORM (~26 ms: a page, not the API).
     * Everything the import made is moved into the collector's permanent generation and the
       collector is switched back on.  Workers inherit both: their collections no longer walk
       (and touch, un-sharing the pages of) the objects the master made — the pattern the
@@ -114,6 +116,7 @@ def when_ready(server):
     """
     if server.cfg.preload_app:
         _open_search_engine(server)
+        _configure_mappers(server)
     gc.freeze()
     gc.enable()
 
@@ -131,3 +134,12 @@ def _open_search_engine(server) -> None:
         return
     if reason is not None:
         server.log.info("search index %s: the first search of each worker opens it", reason)
+
+
+def _configure_mappers(server) -> None:
+    from sqlalchemy.orm import configure_mappers
+
+    try:
+        configure_mappers()
+    except Exception:                   # noqa: BLE001 - the first ORM query raises it as before
+        server.log.exception("SQLAlchemy mappers not configured before the workers start")
