@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 def create_app(config: dict | None = None) -> Flask:
     # The first call imports Flask, SQLAlchemy, the models, the views and the search engine:
-    # ~300,000 long-lived objects and no garbage worth collecting, so the cyclic collector
+    # ~180,000 long-lived (GC-tracked) objects and no garbage worth collecting, so the cyclic collector
     # stays off meanwhile (each full collection on the way walked all of them: 70-100 ms of a
     # fresh process).  Left as found: gunicorn's master keeps it off until its workers fork
     # (app/serving/gunicorn_conf.py).
