@@ -20,8 +20,8 @@ if TYPE_CHECKING:
 
 def create_app(config: dict | None = None) -> Flask:
     # The first call imports Flask, SQLAlchemy, the models, the views and the search engine:
-    # ~180,000 long-lived (GC-tracked) objects and no garbage worth collecting, so the cyclic collector
-    # stays off meanwhile (each full collection on the way walked all of them: 70-100 ms of a
+    # ~180,000 long-lived (GC-tracked) objects and no garbage worth collecting, so the cyclic
+    # collector stays off meanwhile (each full collection on the way walked all of them: 70-100 ms of a
     # fresh process).  Left as found: gunicorn's master keeps it off until its workers fork
     # (app/serving/gunicorn_conf.py).
     collecting = gc.isenabled()

@@ -22,8 +22,8 @@ import contextlib
 import gc
 import os
 
-# Importing the app allocates ~180,000 long-lived (GC-tracked) objects and no garbage worth collecting:
-# every full collection on the way walked all of them (70–100 ms of the master's start).
+# Importing the app allocates ~180,000 long-lived (GC-tracked) objects and no garbage worth
+# collecting: every full collection on the way walked all of them (70–100 ms of the master's start).
 # Switched back on in when_ready(), before the first worker is forked.
 gc.disable()
 
