@@ -354,6 +354,25 @@ class SearchEngine:
             r = s.reader()
             return doctable.hashes(r)
 
+    def preload(self) -> None:
+        """Read what every snapshot of the live index shares — each segment's slugs and
+        categories (``segcache.SegmentInfo``) — into this engine's segment cache, and close
+        what was opened to read them.
+
+        For a process about to fork readers (gunicorn's master, ``app.articles.search.
+        open_before_fork``): a forked process's first snapshot finds them there instead of
+        reading two column values per document through Whoosh (~30 ms of each worker's first
+        search at 10,000 articles).  No file, mapping or snapshot stays open; segments merged
+        away later are forgotten by the next snapshot as usual (``SegmentCache.retain``)."""
+        path = self.store.current()
+        if path is None:
+            return
+        ix = _open_for_reading(path)
+        with ix.reader() as r:
+            if r.doc_count_all():
+                for lr, _offset in r.leaf_readers():
+                    self._segments.info(lr)
+
     def close(self) -> None:
         with self._open_lock:
             gen, self._gen = self._gen, None

@@ -57,10 +57,21 @@ def secure_cookies(cfg) -> bool:
     return value in TRUE
 
 
+#: the default limits as ``limits.parse`` reads them (tests/accounts/test_settings_limits.py
+#: compares): with the defaults neither a start nor a login imports the ``limits`` package,
+#: whose ``__init__`` also loads its asyncio storage backends (~13 ms of every start, issue 15)
+_DEFAULTS_PARSED = {
+    DEFAULTS["KB_LOGIN_LIMIT_ACCOUNT"]: (5, 15 * 60),
+    DEFAULTS["KB_LOGIN_LIMIT_ADDRESS"]: (50, 15 * 60),
+}
+
+
 def parse_limit(text, name: str = "limit") -> tuple[int, int]:
     """``"5 per 15 minutes"`` → (5, 900); a (count, seconds) pair passes through."""
     if isinstance(text, (tuple, list)) and len(text) == 2:
         return int(text[0]), int(text[1])
+    if isinstance(text, str) and text in _DEFAULTS_PARSED:
+        return _DEFAULTS_PARSED[text]
     from limits import parse
 
     try:

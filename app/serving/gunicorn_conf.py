@@ -7,16 +7,64 @@ a slow client costs one sleeping greenlet, not a worker.  In production put a bu
 reverse proxy (nginx, Caddy, HAProxy) in front anyway (README.md, "生产部署").
 
 gevent must patch the standard library before the app is imported; with ``preload_app`` the
-app is imported in the master, so the patch happens here, when gunicorn reads this file.
+app is imported in the master, so the patch happens here, when gunicorn reads this file
+(``app/__init__.py`` imports nothing heavy, so Flask and the rest come after the patch).
+
+Start-up (issue 15, "worker ready"; app/serving/README.md): the cyclic garbage collector is
+off while the master imports the app and is frozen + switched back on just before the
+workers are forked (``when_ready``), gevent's plugin look-ups read the installed packages'
+entry points once instead of once per patched module (``_entry_points_read_once``), OpenBLAS
+starts no thread pool, and the search engine is opened once in the master (``when_ready``).
 """
 from __future__ import annotations
 
+import contextlib
+import gc
 import os
 
-import gevent
-from gevent import monkey
+# Importing the app allocates ~180,000 long-lived (GC-tracked) objects and no garbage worth
+# collecting: every full collection on the way walked all of them (70–100 ms of the master's start).
+# Switched back on in when_ready(), before the first worker is forked.
+gc.disable()
 
-monkey.patch_all()
+# numpy (the search engine's arrays) loads OpenBLAS, which starts a thread per core at import
+# (30-40 ms of the master's start, and threads running at fork time).  Nothing here does linear
+# algebra, and a gevent worker would not want BLAS threads competing with the other worker
+# anyway.  setdefault: an operator's own value wins.
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import gevent  # noqa: E402
+from gevent import monkey  # noqa: E402
+
+
+@contextlib.contextmanager
+def _entry_points_read_once():
+    """``importlib.metadata.entry_points`` answered from one reading of every installed
+    package's entry points while the block runs.
+
+    ``monkey.patch_all()`` announces each module it patches to plugins registered under an
+    entry-point group, and each announcement (25 of them) lists the entry points of every
+    installed distribution again: 60–100 ms of the master's start on this venv.  The answers
+    are the same (``EntryPoints.select`` is what ``entry_points(group=…)`` returns); nothing
+    installs a package while the config file is read.
+    """
+    from importlib import metadata
+
+    original = metadata.entry_points
+    everything = original()
+
+    def entry_points(**params):
+        return everything.select(**params) if params else everything
+
+    metadata.entry_points = entry_points
+    try:
+        yield
+    finally:
+        metadata.entry_points = original
+
+
+with _entry_points_read_once():
+    monkey.patch_all()
 
 worker_class = "app.serving.worker.GeventWorker"  # gunicorn's gevent worker, connections shared (worker.py)
 workers = 2  # make run passes --workers $(WORKERS)
@@ -49,3 +97,49 @@ def post_request(worker, req, environ, resp):
     ``bench/load.py``; app/serving/README.md."""
     gevent.sleep(0)
 
+
+
+def when_ready(server):
+    """In the master, after the app was imported (``preload_app``) and before any worker is
+    forked.
+
+    * The search engine is opened here once (``app.articles.search.open_before_fork``: synonym
+      tables, index check) and inherited by every worker; only when the index is usable, and
+      it leaves no open file behind.  Otherwise each worker opens (or rebuilds) it at its
+      first search, as without this hook.
+    * SQLAlchemy's mappers (relationships between the 24 models) are configured here once; each
+      worker did it at its first request that used the ORM (~26 ms: a page, not the API).
+    * Everything the import made is moved into the collector's permanent generation and the
+      collector is switched back on.  Workers inherit both: their collections no longer walk
+      (and touch, un-sharing the pages of) the objects the master made — the pattern the
+      ``gc.freeze`` documentation gives for pre-forking servers.
+    """
+    if server.cfg.preload_app:
+        _open_search_engine(server)
+        _configure_mappers(server)
+    gc.freeze()
+    gc.enable()
+
+
+def _open_search_engine(server) -> None:
+    app = server.app.wsgi()
+    if not hasattr(app, "app_context"):
+        return                          # not our Flask app (another entry point)
+    from app.articles.search import open_before_fork
+
+    try:
+        reason = open_before_fork(app)
+    except Exception:                   # noqa: BLE001 - the workers open it as they used to
+        server.log.exception("search index not opened before the workers start")
+        return
+    if reason is not None:
+        server.log.info("search index %s: the first search of each worker opens it", reason)
+
+
+def _configure_mappers(server) -> None:
+    from sqlalchemy.orm import configure_mappers
+
+    try:
+        configure_mappers()
+    except Exception:                   # noqa: BLE001 - the first ORM query raises it as before
+        server.log.exception("SQLAlchemy mappers not configured before the workers start")

@@ -358,3 +358,48 @@ def test_a_document_failing_in_a_writing_process_fails_the_rebuild_without_hangi
         assert eng.store.current() is None
     finally:
         eng.close()
+
+
+def test_preload_reads_the_segments_shared_data_once_and_leaves_nothing_open(tmp_path, docs, monkeypatch):
+    """``preload()`` (gunicorn's master, before forking): each segment's slugs and categories are
+    read into the segment cache and nothing stays open; the first search afterwards — here in a
+    fresh engine-state, as a forked worker has it — reads no column again and answers the same."""
+    from indexer import segcache
+
+    built = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache")
+    built.rebuild(docs)
+    built.update(upsert=[make_doc("extra/one", "打印机脱机怎么办", "打印机显示脱机")])  # 2 segments
+    expected = [h.slug for h in built.search("VPN 错误").hits], [h.slug for h in built.suggest("打印").hits]
+    built.close()
+
+    reads = []
+    real = segcache.column_values
+    monkeypatch.setattr(segcache, "column_values", lambda r, f: reads.append(f) or real(r, f))
+
+    def open_files():
+        out = set()
+        for fd in os.listdir("/proc/self/fd"):
+            try:
+                out.add(os.readlink(f"/proc/self/fd/{fd}"))
+            except OSError:
+                pass
+        return out
+
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache")
+    before = open_files()
+    eng.preload()
+    assert open_files() - before == set()
+    assert eng._gen is None
+    preloaded = len(reads)
+    assert preloaded >= 4          # slug + category of each of the two segments
+    got = [h.slug for h in eng.search("VPN 错误").hits], [h.slug for h in eng.suggest("打印").hits]
+    assert got == expected and all(expected)
+    assert len(reads) == preloaded  # nothing read again by the first snapshot
+    eng.close()
+
+
+def test_preload_without_an_index_does_nothing(tmp_path):
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache")
+    eng.preload()
+    assert not (tmp_path / "index").exists()
+    eng.close()
