@@ -288,3 +288,44 @@ def test_unmapping_read_pages_changes_no_result(fresh, monkeypatch):
     assert (_results(fresh), _results(fresh, BOTH)) == want
     assert len(trims) > 10
     assert fresh._segments._mapped_now() < 10 ** 6
+
+
+def test_term_offsets_read_with_pread_equal_whooshs_term_info(fresh, monkeypatch):
+    """``poststore.term_offset`` (the hash-table probe with ``os.pread``) gives Whoosh's
+    ``term_info(...)._offset`` for every term of every stored field of every segment, -1 for
+    terms a segment lacks (other fields' terms, other segments' terms, made-up words, one
+    probe batch at a time too), and None — Whoosh's own look-up then answers — for a closed
+    reader."""
+    from whoosh.reading import TermNotFound
+
+    _bulk(fresh)
+    fresh.search("打印机")
+    s = fresh._gen.acquire()
+    try:
+        leaves = [lr for lr, _off in s.reader().leaf_readers()]
+        assert len(leaves) >= 2
+        every = {(f, b.decode("utf-8")) for lr in leaves for f in poststore.FIELDS
+                 if f in lr.schema.names() for b, _ti in lr.iter_field(f)}
+        made_up = {("body", "zqnotawordatall"), ("title", "打印机脱机不存在"), ("prefix", "\x00x"),
+                   ("codes", "0xdeadbeef"), ("audience", "nobody")}
+        for batch in (poststore.PROBE_SLOTS, 1):
+            monkeypatch.setattr(poststore, "PROBE_SLOTS", batch)
+            found = absent = 0
+            for lr in leaves:
+                for field, text in sorted(every | made_up):
+                    got = poststore.term_offset(lr, field, text)
+                    try:
+                        want = lr.term_info(field, text)._offset
+                    except TermNotFound:
+                        want = -1
+                    assert got == want, (field, text)
+                    found += want >= 0
+                    absent += want < 0
+            assert found > 300 and absent > 50
+        lr = leaves[0]
+        field, text = next((f, t) for f, t in sorted(every) if lr.__contains__((f, t)))
+        assert poststore.term_offset(lr, field, text) >= 0
+    finally:
+        fresh._gen.release(s)
+    lr.close()
+    assert poststore.term_offset(lr, field, text) is None         # closed: Whoosh raises
