@@ -624,6 +624,10 @@ class PostingStore:
         self.ids, self.weights = arrs["ids"], arrs["weights"]
         self.voff, self.blob = arrs["voff"], arrs["blob"]
         self.fields = frozenset(FIELDS)
+        #: ``trim`` unmaps from here on: the term arrays before it (keys, tstart, vbase,
+        #: vblob: 32 bytes a term) are read by every look-up and stay mapped
+        ids_at = [pos for name, pos, _n, _dt in _layout(nterms, npost, nvoff) if name == "ids"][0]
+        self._cold = ids_at - ids_at % mmap.PAGESIZE
         #: bytes of the file read since the last ``trim`` (an estimate: the pages mapped)
         self.touched = 0
 
@@ -677,7 +681,7 @@ class PostingStore:
         Without it every page ever read — and the kernel's fault-around neighbours, 64 KB per
         fault — counts in the worker's RSS for as long as it runs."""
         try:
-            self._mm.madvise(mmap.MADV_DONTNEED)
+            self._mm.madvise(mmap.MADV_DONTNEED, self._cold, len(self._mm) - self._cold)
         except (AttributeError, OSError, ValueError):   # closed, or no madvise here
             pass
         self.touched = 0

@@ -329,3 +329,47 @@ def test_term_offsets_read_with_pread_equal_whooshs_term_info(fresh, monkeypatch
         fresh._gen.release(s)
     lr.close()
     assert poststore.term_offset(lr, field, text) is None         # closed: Whoosh raises
+
+
+def _mapped_kb(path) -> tuple[int, int]:
+    """(Rss, size) in KB of this process's mapping of ``path`` (``/proc/self/smaps``)."""
+    rss = size = 0
+    inside = False
+    with open("/proc/self/smaps", encoding="utf-8") as fh:
+        for line in fh:
+            head = line.split()
+            if head and "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
+                inside = len(head) >= 6 and head[5] == str(path)
+            elif inside and head[0] == "Rss:":
+                rss += int(head[1])
+            elif inside and head[0] == "Size:":
+                size += int(head[1])
+    return rss, size
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="needs /proc/self/smaps")
+def test_unmapping_keeps_the_term_arrays_every_look_up_reads(fresh):
+    """``PostingStore.trim`` unmaps the postings, values and raw bytes, not the term arrays
+    before them (keys, tstart, vbase, vblob: every look-up's binary search and slice bounds
+    read them; unmapping them made each look-up after a trim fault them in again)."""
+    _bulk(fresh)
+    fresh.search("打印机")
+    s = fresh._gen.acquire()
+    try:
+        lr = next(iter(s.reader().leaf_readers()))[0]
+        st = fresh._segments.store(lr)
+    finally:
+        fresh._gen.release(s)
+    terms = st.keys.nbytes + st.tstart.nbytes + st.vbase.nbytes + st.vblob.nbytes
+    st.trim()
+    for a in (st.keys, st.tstart, st.vbase, st.vblob, st.ids, st.weights, st.voff):
+        int(a.sum())                                  # read every page
+    assert st.blob.size == 0 or int(st.blob[::1024].sum()) >= 0
+    before, size = _mapped_kb(st.path)
+    assert size and before * 1024 >= terms
+    st.trim()
+    after, _size = _mapped_kb(st.path)
+    page = os.sysconf("SC_PAGE_SIZE")
+    assert after * 1024 >= terms - page               # the term arrays stay mapped …
+    assert after * 1024 <= terms + 2 * page + 4096    # … nothing else (the header's page)
+    assert after < before
