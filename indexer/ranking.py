@@ -409,9 +409,9 @@ def sum_fields(fids: list, ftfs: list, ndocs: int) -> tuple[np.ndarray, np.ndarr
 def _union_sorted(arrays: list) -> np.ndarray:
     """The sorted union of ascending arrays without repeats: the longest one, with the others'
     numbers it lacks inserted in place (the longest itself when it holds them all)."""
-    u = max(arrays, key=len)
+    longest = u = max(arrays, key=len)
     for a in arrays:
-        if a is u or not len(a):
+        if a is longest or not len(a):
             continue
         k = u.searchsorted(a)
         new = u[np.minimum(k, len(u) - 1)] != a
