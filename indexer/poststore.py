@@ -65,6 +65,9 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from whoosh.codec.whoosh3 import W3TermInfo, W3TermsReader
+from whoosh.filedb.compound import SubFile
+from whoosh.filedb.filetables import HashReader
 from whoosh.system import _INT_SIZE
 
 __all__ = ["PostingStore", "write_segment", "write_missing", "store_path", "read_blocks",
@@ -557,6 +560,103 @@ def same_file(path: Path, ident) -> bool:
     return (st.st_ino, st.st_size, st.st_mtime_ns) == ident
 
 
+#: Whoosh's hash-table slot (key hash, item position) and item head (key length, value length)
+_SLOT = struct.Struct("!Iq")
+_ITEM = struct.Struct("!ii")
+_FIELDNUM = struct.Struct("!H")
+#: slots read at once while probing (a term's slot and the next ones, in one ``pread``)
+PROBE_SLOTS = 8
+#: bytes read at an item beyond its key (a term's info is 38 bytes; longer ones read again)
+ITEM_VALUE = 64
+
+
+def _term_table(segreader):
+    """(hash table, file descriptor, where the term table starts in that file, field numbers,
+    term-info struct) to look a term up in ``segreader``'s term table with ``pread``, or None
+    when the table is not a Whoosh 3 hash file in a plain file (a closed reader, an mmapped or
+    in-memory segment: Whoosh's own look-up answers).  Kept on the reader (its files stay
+    open as long as it is)."""
+    if getattr(segreader, "is_closed", True):
+        return None
+    got = getattr(segreader, "_kb_term_table", False)
+    if got is not False:
+        return got
+    got = None
+    try:
+        terms = segreader._terms
+        table = terms._tindex
+        if type(terms) is W3TermsReader and isinstance(table, HashReader) and not table.startoffset:
+            f = table.dbfile.file
+            if type(f) is SubFile:
+                base, raw = f._offset, f._file
+            else:
+                base, raw = 0, f
+            fd = raw.fileno()       # (raises for a closed file, a view or a BytesIO)
+            got = table, fd, base, terms._fieldmap, W3TermInfo._struct
+    except (AttributeError, OSError, ValueError):
+        got = None
+    try:
+        segreader._kb_term_table = got
+    except AttributeError:
+        pass
+    return got
+
+
+def term_offset(segreader, field: str, text: str) -> int | None:
+    """Where ``text``'s postings in ``field`` start in the segment's ``.pst`` — what
+    ``segreader.term_info(field, text)._offset`` says — or -1 when the segment lacks the term,
+    or None when this look-up cannot tell (inlined postings, a table it cannot read: ask
+    Whoosh).  Whoosh's own look-up reads its hash table through a buffered file, a seek and
+    an 8 KB read for each of the ≈ 4 small pieces it needs (≈ 20 µs per term and field);
+    this one does the same probe with one ``os.pread`` for the slots and one for the item."""
+    got = _term_table(segreader)
+    if got is None:
+        return None
+    table, fd, base, fieldmap, tistruct = got
+    try:
+        key = _FIELDNUM.pack(fieldmap.get(field, 65535)) + segreader.schema[field].to_bytes(text)
+        keyhash = table.hashfn(key)
+        tablestart, numslots = table.tables[keyhash & 255]
+        if not numslots:
+            return -1
+        size = _SLOT.size
+        end = tablestart + numslots * size
+        pos = tablestart + ((keyhash >> 8) % numslots) * size
+        left = numslots
+        pread = os.pread
+        while left > 0:
+            n = min(PROBE_SLOTS, left, (end - pos) // size)
+            buf = pread(fd, n * size, base + pos)
+            if len(buf) != n * size:
+                return None
+            for slothash, itempos in _SLOT.iter_unpack(buf):
+                if not itempos:           # an empty slot: the key is not in the table
+                    return -1
+                if slothash != keyhash:
+                    continue
+                head = pread(fd, _ITEM.size + len(key) + ITEM_VALUE, base + itempos)
+                keylen, datalen = _ITEM.unpack_from(head)
+                at = _ITEM.size + keylen
+                if keylen != len(key) or head[_ITEM.size:at] != key:
+                    continue
+                value = head[at:at + datalen]
+                if len(value) < datalen:
+                    value = pread(fd, datalen, base + itempos + at)
+                if len(value) < tistruct.size + 8 or value[0]:   # flags: postings inlined
+                    return None
+                return _LONG.unpack_from(value, tistruct.size)[0]
+            left -= n
+            pos += n * size
+            if pos == end:
+                pos = tablestart
+        return -1
+    except (OSError, ValueError, KeyError, struct.error):
+        return None
+
+
+_LONG = struct.Struct("!q")
+
+
 class PostingStore:
     """One segment's store, mmapped read-only; ``open`` returns None (and logs why) when the
     file cannot be used."""
@@ -585,6 +685,18 @@ class PostingStore:
         self.ids, self.weights = arrs["ids"], arrs["weights"]
         self.voff, self.blob = arrs["voff"], arrs["blob"]
         self.fields = frozenset(FIELDS)
+        #: the ranges ``trim`` unmaps (start, length): the postings and values, not the term
+        #: arrays every look-up reads (keys, tstart, vbase, vblob: 32 bytes a term; and in a
+        #: version 2 store its table: kstart, slots, kblob), which stay mapped
+        page = mmap.PAGESIZE
+        cold = at["ids"] - at["ids"] % page
+        table = at["kstart"] - at["kstart"] % page
+        after = at["kblob"] + nkey
+        after += -after % page
+        if nslots and table > cold:
+            self._cold = [(cold, table - cold)] + ([(after, len(mm) - after)] if after < len(mm) else [])
+        else:
+            self._cold = [(cold, len(mm) - cold)]
         #: bytes of the file read since the last ``trim`` (an estimate: the pages mapped)
         self.touched = 0
 
@@ -626,22 +738,26 @@ class PostingStore:
     def postings(self, segreader, field: str, text: str):
         """``MappedPostings`` of ``text`` in ``field``; an empty one for a term the segment
         lacks; None when the store cannot answer (field not kept, term not in it)."""
-        from whoosh.reading import TermNotFound
-
         if field not in self.fields:
             return None
-        if self._slots is not None:
+        if self._slots is not None:        # the store's own table of its terms (version 2)
             t = self.find(field, text)
             if t < 0:
                 return EMPTY
         else:
-            try:
-                ti = segreader.term_info(field, text)
-            except TermNotFound:
+            offset = term_offset(segreader, field, text)
+            if offset is None:             # not answered there: Whoosh's own look-up
+                from whoosh.reading import TermNotFound
+
+                try:
+                    ti = segreader.term_info(field, text)
+                except TermNotFound:
+                    return EMPTY
+                offset = getattr(ti, "_offset", None)
+                if offset is None:
+                    return None
+            elif offset < 0:
                 return EMPTY
-            offset = getattr(ti, "_offset", None)
-            if offset is None:
-                return None
             t = self.term(offset)
             if t < 0:
                 return None
@@ -655,7 +771,8 @@ class PostingStore:
         Without it every page ever read — and the kernel's fault-around neighbours, 64 KB per
         fault — counts in the worker's RSS for as long as it runs."""
         try:
-            self._mm.madvise(mmap.MADV_DONTNEED)
+            for start, length in self._cold:
+                self._mm.madvise(mmap.MADV_DONTNEED, start, length)
         except (AttributeError, OSError, ValueError):   # closed, or no madvise here
             pass
         self.touched = 0

@@ -233,6 +233,7 @@ class RankIndex:
                                         + [self.ndocs_all], dtype=np.int64)
             self.lengths = {}
             self.avg = {}
+            self._norms = {}
             infos = [self.segcache.info(lr) for lr, _off in self.leaves]
             for f in {f for m in MODELS.values() for f in m}:
                 if f == "prefix":         # existence only, b = 0: lengths are never used
@@ -270,41 +271,42 @@ class RankIndex:
                     self._size -= old[0].nbytes + old[1].nbytes + old[2].nbytes + 200
         return v
 
+    def norm(self, field: str, b: float) -> np.ndarray:
+        """``(1 - b) + b·len/avg`` of ``field`` for every document number (float32, per
+        snapshot): the same float32 operations ``_compute`` did on each posting's length, done
+        once over all the lengths (element by element the same values)."""
+        key = (field, b)
+        v = self._norms.get(key)
+        if v is None:
+            v = (1.0 - b) + b * (self.lengths[field] / self.avg[field])
+            v.flags.writeable = False
+            self._norms[key] = v       # (two threads computing it keep equal arrays)
+        return v
+
     def _compute(self, text: str, fields: dict):
-        ids_parts, tf_parts = [], []
-        title_parts = []
+        fids, ftfs = [], []          # per field of the model: document numbers, BM25F parts
+        title = _EMPTY_I
         cache = self.segcache
         for f, (weight, b) in fields.items():
+            got = []
             for lr, off in self.leaves:
                 p = cache.postings(lr, f, text, f in POSITION_FIELDS)
-                if not len(p.ids):
-                    continue
-                ids, ws = p.ids, p.weights
-                if off:
-                    ids = ids + np.int32(off)
-                ids_parts.append(ids)
-                if b:
-                    tf_parts.append(weight * ws / ((1.0 - b) + b * (self.lengths[f][ids] / self.avg[f])))
-                else:
-                    tf_parts.append(weight * ws)
-                if f == "title":
-                    title_parts.append(ids)
-        if not ids_parts:
+                if len(p.ids):
+                    got.append((p, off))
+            if not got:
+                continue
+            ids, ws = _joined(got)
+            tf = weight * ws
+            if b:
+                np.divide(tf, self.norm(f, b)[ids], out=tf)
+            fids.append(ids)
+            ftfs.append(tf)
+            if f == "title":
+                title = ids
+        if not fids:
             return _EMPTY_I, _EMPTY_F, _EMPTY_I
-        if len(ids_parts) == 1:
-            ids, tf = ids_parts[0], tf_parts[0]
-        else:
-            # sum per document over fields and segments in one dense array (each part's
-            # document numbers are unique; float64 and the parts' order, as a bincount)
-            acc = np.zeros(self.ndocs_all, dtype=np.float64)
-            seen = np.zeros(self.ndocs_all, dtype=bool)
-            for part, w in zip(ids_parts, tf_parts):
-                acc[part] += w
-                seen[part] = True
-            ids = np.flatnonzero(seen)
-            tf = acc[ids].astype(np.float32)
-        sat = (tf * (K1 + 1.0) / (tf + K1)).astype(np.float32)
-        title = np.sort(np.concatenate(title_parts)) if title_parts else _EMPTY_I
+        ids, tf = sum_fields(fids, ftfs, self.ndocs_all)
+        sat = (tf * (K1 + 1.0) / (tf + K1)).astype(np.float32, copy=False)
         return ids.astype(np.int32, copy=False), sat, title.astype(np.int32, copy=False)
 
     # -- positions (proximity) ------------------------------------------------------------
@@ -353,6 +355,69 @@ class RankIndex:
 
 def _entry_bytes(entry) -> int:
     return sum(a.nbytes for a in entry if a is not None) + 200
+
+
+def _joined(got) -> tuple[np.ndarray, np.ndarray]:
+    """One field's postings over the segments (``(postings, offset)`` in the leaves' order):
+    document numbers (ascending: each segment's are, and a leaf's offset is past the one
+    before) and weights.  One segment: its arrays as they are (views of the store)."""
+    if len(got) == 1:
+        p, off = got[0]
+        return (p.ids + np.int32(off) if off else p.ids), p.weights
+    ids = np.concatenate([p.ids for p, _off in got])
+    at = 0
+    for p, off in got:
+        n = len(p.ids)
+        if off:
+            ids[at:at + n] += np.int32(off)
+        at += n
+    return ids, np.concatenate([p.weights for p, _off in got])
+
+
+#: ``sum_fields`` merges the fields' sorted document numbers when they number fewer than
+#: 1/MERGE_SHARE of the document numbers, else adds them in arrays over every document number
+MERGE_SHARE = 16
+
+
+def sum_fields(fids: list, ftfs: list, ndocs: int) -> tuple[np.ndarray, np.ndarray]:
+    """(document numbers ascending, float32 sums): each document's parts summed in float64 in
+    the order of ``fids`` (ascending document numbers without repeats) and ``ftfs`` (their
+    float32 parts), then cast to float32 — as a bincount, or adding each part in order into a
+    float64 array over every document number, would.  A few postings are merged by their
+    sorted numbers (the zeros and the scan over every document number cost more); many are
+    added over every document number."""
+    if len(fids) == 1:            # (a float32 through float64 and back is itself)
+        return fids[0], ftfs[0]
+    if sum(len(a) for a in fids) * MERGE_SHARE < ndocs:
+        u = _union_sorted(fids)
+        acc = np.zeros(len(u), dtype=np.float64)
+        for a, t in zip(fids, ftfs):
+            if a is u:
+                acc += t
+            else:
+                acc[u.searchsorted(a)] += t
+        return u, acc.astype(np.float32)
+    acc = np.zeros(ndocs, dtype=np.float64)
+    seen = np.zeros(ndocs, dtype=bool)
+    for a, t in zip(fids, ftfs):
+        acc[a] += t
+        seen[a] = True
+    ids = np.flatnonzero(seen)
+    return ids, acc[ids].astype(np.float32)
+
+
+def _union_sorted(arrays: list) -> np.ndarray:
+    """The sorted union of ascending arrays without repeats: the longest one, with the others'
+    numbers it lacks inserted in place (the longest itself when it holds them all)."""
+    longest = u = max(arrays, key=len)
+    for a in arrays:
+        if a is longest or not len(a):
+            continue
+        k = u.searchsorted(a)
+        new = u[np.minimum(k, len(u) - 1)] != a
+        if new.any():
+            u = np.insert(u, k[new], a[new])
+    return u
 
 
 class Terms:

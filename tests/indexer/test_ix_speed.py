@@ -595,3 +595,128 @@ def test_lean_posting_writers_write_the_same_segment_bytes(tmp_path, monkeypatch
     assert sorted(ours) == sorted(theirs) and len(ours) >= 8
     for name in ours:
         assert ours[name] == theirs[name], name
+
+
+def _dense_sum(fids, ftfs, ndocs):
+    """What ``RankIndex._compute`` did until stop 24: each part added in order into a float64
+    array over every document number, then the documents seen, cast to float32."""
+    acc = np.zeros(ndocs, dtype=np.float64)
+    seen = np.zeros(ndocs, dtype=bool)
+    for a, t in zip(fids, ftfs):
+        acc[a] += t
+        seen[a] = True
+    ids = np.flatnonzero(seen)
+    return ids, acc[ids].astype(np.float32)
+
+
+def _fields_case(rng, ndocs, sizes):
+    fids, ftfs = [], []
+    for n in sizes:
+        ids = np.sort(rng.choice(ndocs, size=n, replace=False)).astype(np.int32)
+        fids.append(ids)
+        ftfs.append((rng.random(n) * 10).astype(np.float32))
+    return fids, ftfs
+
+
+@pytest.mark.parametrize("share", [0, 10 ** 9])         # always merged / never merged
+def test_summed_fields_equal_the_dense_float64_sum_bit_for_bit(monkeypatch, share):
+    """``sum_fields`` (merged sorted numbers for a few postings, dense arrays for many) gives
+    the very float32 values of adding each part in order in float64 — on parts whose sum
+    depends on the order (2**30 + 2**-23 - 2**30 is 0 in that order, 2**-23 in another), on
+    ties a float32 sum would round differently (1 + 2**-24 + 2**-24), and on random parts
+    with documents first, last, alone and in every field."""
+    monkeypatch.setattr(ranking, "MERGE_SHARE", share)
+    f32 = np.float32
+    fids = [np.array([0, 3, 5, 9], dtype=np.int32), np.array([3, 5, 7], dtype=np.int32),
+            np.array([1, 3, 5, 9], dtype=np.int32)]
+    ftfs = [np.array([1.0, 2.0 ** 30, 1.0, 4.0], dtype=f32),
+            np.array([2.0 ** -23, 2.0 ** -24, 0.5], dtype=f32),
+            np.array([7.0, -(2.0 ** 30), 2.0 ** -24, 0.25], dtype=f32)]
+    cases = [(fids, ftfs, 10)]
+    rng = np.random.default_rng(24)
+    for sizes in ([5, 40, 3], [1, 1], [0, 7, 7], [30, 0], [60, 2, 60], [64, 64, 64], [10]):
+        cases.append((*_fields_case(rng, 64, sizes), 64))
+    for fids, ftfs, ndocs in cases:
+        fids = [a for a in fids if len(a)] or fids[:1]
+        ftfs = [t for t in ftfs if len(t)] or ftfs[:1]
+        got_ids, got = ranking.sum_fields(fids, ftfs, ndocs)
+        assert (got_ids.dtype == np.int32) == (share == 0 or len(fids) == 1)   # merged: int32
+        want_ids, want = _dense_sum(fids, ftfs, ndocs)
+        assert got_ids.tolist() == want_ids.tolist()
+        assert got.dtype == np.float32 and got.tobytes() == want.tobytes()
+    ids, sums = ranking.sum_fields(cases[0][0], cases[0][1], 10)
+    assert dict(zip(ids.tolist(), sums.tolist()))[3] == 0.0      # 2**30 + 2**-23 - 2**30
+    assert dict(zip(ids.tolist(), sums.tolist()))[5] == 1.0 + 2.0 ** -23
+
+
+def test_union_of_sorted_numbers():
+    a = np.array([2, 4, 6], dtype=np.int32)
+    for others in ([np.array([0, 4, 7, 8], dtype=np.int32)], [np.array([3], dtype=np.int32)],
+                   [np.array([2, 6], dtype=np.int32)], [np.zeros(0, dtype=np.int32)],
+                   [np.array([1, 5], dtype=np.int32), np.array([0, 9, 10], dtype=np.int32)]):
+        arrays = [a, *others]
+        got = ranking._union_sorted(arrays)
+        assert got.tolist() == sorted(set().union(*(x.tolist() for x in arrays)))
+        assert got.dtype == np.int32
+    assert ranking._union_sorted([a, np.array([2, 6], dtype=np.int32)]) is a   # nothing new
+
+
+def _old_compute(rx, text, fields):
+    """``RankIndex._compute`` as it was until stop 24 (per part: the lengths gathered and
+    normalised per posting; every document number's float64 sum)."""
+    ids_parts, tf_parts, title_parts = [], [], []
+    for f, (weight, b) in fields.items():
+        for lr, off in rx.leaves:
+            p = rx.segcache.postings(lr, f, text, f in ranking.POSITION_FIELDS)
+            if not len(p.ids):
+                continue
+            ids = p.ids + np.int32(off) if off else p.ids
+            ids_parts.append(ids)
+            if b:
+                tf_parts.append(weight * p.weights / ((1.0 - b) + b * (rx.lengths[f][ids] / rx.avg[f])))
+            else:
+                tf_parts.append(weight * p.weights)
+            if f == "title":
+                title_parts.append(ids)
+    if not ids_parts:
+        return [], b"", []
+    if len(ids_parts) == 1:
+        ids, tf = ids_parts[0], tf_parts[0]
+    else:
+        ids, tf = _dense_sum(ids_parts, tf_parts, rx.ndocs_all)
+    sat = (tf * (ranking.K1 + 1.0) / (tf + ranking.K1)).astype(np.float32)
+    title = np.sort(np.concatenate(title_parts)) if title_parts else np.zeros(0, dtype=np.int32)
+    return ids.tolist(), sat.tobytes(), title.tolist()
+
+
+@pytest.mark.parametrize("share", [0, 16, 10 ** 9])
+def test_term_scores_equal_the_per_posting_computation_on_every_term(fresh, monkeypatch, share):
+    """Every term of title, body and codes in an index of several segments, in every model:
+    the same document numbers, the same saturated float32 scores (bytes) and the same title
+    documents as the per-posting normalisation and dense sum before stop 24 gave — merged or
+    dense (``MERGE_SHARE``)."""
+    monkeypatch.setattr(ranking, "MERGE_SHARE", share)
+    fresh.update([make_doc(f"bulk/seg-{i}", f"打印机 脱机 {i}", "打印机 网络 连接 " * (1 + i % 5),
+                           codes=("0x80070005",) if i % 4 == 0 else ()) for i in range(40)])
+    fresh.update([make_doc(f"bulk/two-{i}", f"VPN 连接 {i}", "vpn 错误 809 打印机 " * (1 + i % 3))
+                  for i in range(10)])
+    fresh.search("打印机")
+    gen = fresh._gen
+    s = gen.acquire()
+    try:
+        rx = gen.rank
+        rx._setup(s)
+        assert len(rx.leaves) >= 2
+        texts = set()
+        for lr, _off in rx.leaves:
+            for f in ("title", "body", "codes"):
+                texts.update(b.decode("utf-8") for b, _ti in lr.iter_field(f))
+        assert len(texts) > 200
+        for model in ("search", "titles", "code"):
+            fields = ranking.MODELS[model]
+            for text in sorted(texts):
+                ids, sat, title = rx._compute(text, fields)
+                assert (ids.tolist(), sat.tobytes(), title.tolist()) == _old_compute(rx, text, fields), \
+                    (model, text)
+    finally:
+        gen.release(s)

@@ -323,7 +323,7 @@ def test_unmapping_read_pages_changes_no_result(fresh, monkeypatch):
 
 def _count_lookups(monkeypatch) -> list[tuple[str, str]]:
     """Record every (field, text) asked of a store's hash table or of Whoosh's term table
-    (``term_info``: the store's fallback; ``in``: the blocks' reader)."""
+    (``term_offset``, then ``term_info``: the store's fallbacks; ``in``: the blocks' reader)."""
     from whoosh.reading import SegmentReader
 
     calls = []
@@ -342,6 +342,13 @@ def _count_lookups(monkeypatch) -> list[tuple[str, str]]:
         calls.append((field, text))
         return real_find(self, field, text)
 
+    real_offset = poststore.term_offset
+
+    def offset(segreader, field, text):
+        calls.append((field, text))
+        return real_offset(segreader, field, text)
+
+    monkeypatch.setattr(poststore, "term_offset", offset)
     monkeypatch.setattr(SegmentReader, "term_info", info)
     monkeypatch.setattr(SegmentReader, "__contains__", has)
     monkeypatch.setattr(poststore.PostingStore, "find", find)
@@ -430,3 +437,94 @@ def test_a_store_without_hash_table_asks_whooshs_term_table(fresh, monkeypatch):
         assert calls and all(f in poststore.FIELDS for f, _t in calls)
     finally:
         eng.close()
+
+
+def test_term_offsets_read_with_pread_equal_whooshs_term_info(fresh, monkeypatch):
+    """``poststore.term_offset`` (the hash-table probe with ``os.pread``) gives Whoosh's
+    ``term_info(...)._offset`` for every term of every stored field of every segment, -1 for
+    terms a segment lacks (other fields' terms, other segments' terms, made-up words, one
+    probe batch at a time too), and None — Whoosh's own look-up then answers — for a closed
+    reader."""
+    from whoosh.reading import TermNotFound
+
+    _bulk(fresh)
+    fresh.search("打印机")
+    s = fresh._gen.acquire()
+    try:
+        leaves = [lr for lr, _off in s.reader().leaf_readers()]
+        assert len(leaves) >= 2
+        every = {(f, b.decode("utf-8")) for lr in leaves for f in poststore.FIELDS
+                 if f in lr.schema.names() for b, _ti in lr.iter_field(f)}
+        made_up = {("body", "zqnotawordatall"), ("title", "打印机脱机不存在"), ("prefix", "\x00x"),
+                   ("codes", "0xdeadbeef"), ("audience", "nobody")}
+        for batch in (poststore.PROBE_SLOTS, 1):
+            monkeypatch.setattr(poststore, "PROBE_SLOTS", batch)
+            found = absent = 0
+            for lr in leaves:
+                for field, text in sorted(every | made_up):
+                    got = poststore.term_offset(lr, field, text)
+                    try:
+                        want = lr.term_info(field, text)._offset
+                    except TermNotFound:
+                        want = -1
+                    assert got == want, (field, text)
+                    found += want >= 0
+                    absent += want < 0
+            assert found > 300 and absent > 50
+        lr = leaves[0]
+        field, text = next((f, t) for f, t in sorted(every) if lr.__contains__((f, t)))
+        assert poststore.term_offset(lr, field, text) >= 0
+    finally:
+        fresh._gen.release(s)
+    lr.close()
+    assert poststore.term_offset(lr, field, text) is None         # closed: Whoosh raises
+
+
+def _mapped_kb(path) -> tuple[int, int]:
+    """(Rss, size) in KB of this process's mapping of ``path`` (``/proc/self/smaps``)."""
+    rss = size = 0
+    inside = False
+    with open("/proc/self/smaps", encoding="utf-8") as fh:
+        for line in fh:
+            head = line.split()
+            if head and "-" in head[0] and len(head) >= 5 and ":" not in head[0]:
+                inside = len(head) >= 6 and head[5] == str(path)
+            elif inside and head[0] == "Rss:":
+                rss += int(head[1])
+            elif inside and head[0] == "Size:":
+                size += int(head[1])
+    return rss, size
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/smaps"), reason="needs /proc/self/smaps")
+def test_unmapping_keeps_the_term_arrays_every_look_up_reads(fresh):
+    """``PostingStore.trim`` unmaps the postings, values and raw bytes, not the term arrays
+    before them (keys, tstart, vbase, vblob: every look-up's binary search and slice bounds
+    read them; unmapping them made each look-up after a trim fault them in again) nor the
+    store's own table of its terms (kstart, slots, kblob: every look-up reads it)."""
+    _bulk(fresh)
+    fresh.search("打印机")
+    s = fresh._gen.acquire()
+    try:
+        lr = next(iter(s.reader().leaf_readers()))[0]
+        st = fresh._segments.store(lr)
+    finally:
+        fresh._gen.release(s)
+    terms = st.keys.nbytes + st.tstart.nbytes + st.vbase.nbytes + st.vblob.nbytes
+    assert st._slots is not None                      # a version 2 store: its table stays too
+    terms += st._kstart.nbytes + st._slots.nbytes + st._kstart[-1]
+    st.trim()
+    for a in (st.keys, st.tstart, st.vbase, st.vblob, st.ids, st.weights, st.voff):
+        int(a.sum())                                  # read every page
+    assert st.blob.size == 0 or int(st.blob[::1024].sum()) >= 0
+    before, size = _mapped_kb(st.path)
+    assert size and before * 1024 >= terms
+    st.trim()
+    after, _size = _mapped_kb(st.path)
+    page = os.sysconf("SC_PAGE_SIZE")
+    assert after * 1024 >= terms - page               # the term arrays stay mapped …
+    assert after * 1024 <= terms + 4 * page + 4096    # … nothing else (the header's page,
+                                                      # the ranges' page edges)
+    assert st.find("title", "打印机") >= 0              # a look-up after the trim …
+    assert _mapped_kb(st.path)[0] <= after + 4         # … faults nothing in again
+    assert after < before
