@@ -95,14 +95,23 @@ def _load_user(value: str):
 # --- API tokens ----------------------------------------------------------------------------
 
 
+_BEARER = "kb.bearer_token"  # the answer, kept in the request's WSGI environ
+
+
 def bearer_token(req) -> str | None:
-    """The token of an ``/api/*`` request with ``Authorization: Bearer …``, else None."""
-    if not req.path.startswith("/api/"):
-        return None
-    scheme, _, value = req.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None  # no header, or another scheme (a proxy's Basic auth): not ours
-    return value.strip()
+    """The token of an ``/api/*`` request with ``Authorization: Bearer …``, else None.
+
+    Asked three times a request (session open, authentication, session save): worked out once."""
+    environ = req.environ
+    if _BEARER in environ:
+        return environ[_BEARER]
+    token = None
+    if req.path.startswith("/api/"):
+        scheme, _, value = req.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":  # else no header, or another scheme (a proxy's Basic auth)
+            token = value.strip()
+    environ[_BEARER] = token
+    return token
 
 
 class TokenAwareSessionInterface(SecureCookieSessionInterface):
@@ -119,6 +128,12 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
 
     def save_session(self, app, session, response):
         if bearer_token(request) is not None:
+            return None
+        if not session and not session.modified:
+            # what Flask does for a session that is and stays empty (an anonymous API read),
+            # without reading the seven cookie settings first
+            if session.accessed:
+                response.vary.add("Cookie")
             return None
         return super().save_session(app, session, response)
 
