@@ -151,3 +151,23 @@ def test_a_search_whose_log_fails_is_answered_all_the_same(synced, caplog):
 
         with session_scope() as s:  # the row went with the failed upsert: one transaction
             assert s.scalar(select(func.count()).select_from(SearchLog)) == 0
+
+
+def test_the_remember_me_cookie_alone_still_signs_the_agent_in_on_an_api_read(synced):
+    """An anonymous-looking request (no session cookie) that carries the 「记住我」 cookie is
+    not taken for anonymous: flask-login's loader still runs and finds the agent."""
+    client = synced.test_client()
+    login(client, synced, "agent3", "agent")  # creates the user
+    client.post("/logout")
+    client.delete_cookie("session")
+    r = client.post("/login", data={"username": "agent3", "password": "pw-123456", "remember": "1"})
+    assert r.status_code == 302
+    assert client.get_cookie("remember_token") is not None
+    client.delete_cookie("session")
+    r = _suggest(client, "AD 账号解锁")
+    assert "internal/ad-unlock" in {h["slug"] for h in r.get_json()["results"]}
+    assert r.headers.get("Cache-Control") == "private, no-store"
+    client.delete_cookie("session")
+    client.delete_cookie("remember_token")
+    r = _suggest(client, "AD 账号解锁")
+    assert "internal/ad-unlock" not in {h["slug"] for h in r.get_json()["results"]}
