@@ -87,7 +87,13 @@ def main(argv=None) -> int:
                 cwd=tree, env=env, stdout=log, stderr=log, start_new_session=True)
         for name in trees:
             _wait(ports[name], procs[name])
-            pids[name] = [procs[name].pid, *_children(procs[name].pid)]
+            kids = _children(procs[name].pid)
+            for _ in range(600):  # every worker forked (the first answer may come before the second)
+                if len(kids) >= 2:
+                    break
+                time.sleep(0.05)
+                kids = _children(procs[name].pid)
+            pids[name] = [procs[name].pid, *kids]
             for kind in ("suggest", "search"):  # untimed: every worker opens the index
                 asyncio.run(load._phase("127.0.0.1", ports[name], kind, 8, load.WARMUP, 0, 4 * len(load.WARMUP)))
         pools = {"suggest": load.suggest_pool(), "search": load.search_pool()}
