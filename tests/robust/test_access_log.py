@@ -66,6 +66,13 @@ def test_only_header_and_environ_atoms_need_the_full_dict():
 
 
 def test_make_run_uses_it():
-    from app.serving import gunicorn_conf
+    """Read, not imported: the settings file patches the standard library for gevent."""
+    import ast
+    from pathlib import Path
 
-    assert gunicorn_conf.logger_class == "app.serving.access.AccessLogger"
+    import app.serving
+
+    source = (Path(app.serving.__file__).parent / "gunicorn_conf.py").read_text("utf-8")
+    settings = {node.targets[0].id: node.value for node in ast.parse(source).body
+                if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name)}
+    assert ast.literal_eval(settings["logger_class"]) == "app.serving.access.AccessLogger"
