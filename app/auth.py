@@ -28,6 +28,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from flask import session as flask_session
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import LoginManager, current_user, login_user, logout_user
+from flask_login.config import COOKIE_NAME as REMEMBER_COOKIE
 from sqlalchemy import select
 
 from .accounts import passwords, sessions, throttle, tokens
@@ -62,6 +63,7 @@ def init_app(app) -> None:
     )
     app.session_interface = TokenAwareSessionInterface()
     app.before_request(_authenticate_api_token)
+    app.before_request(_anonymous_without_credentials)
     app.before_request(_api_csrf)
     app.before_request(_password_change_gate)
 
@@ -95,14 +97,23 @@ def _load_user(value: str):
 # --- API tokens ----------------------------------------------------------------------------
 
 
+_BEARER = "kb.bearer_token"  # the answer, kept in the request's WSGI environ
+
+
 def bearer_token(req) -> str | None:
-    """The token of an ``/api/*`` request with ``Authorization: Bearer …``, else None."""
-    if not req.path.startswith("/api/"):
-        return None
-    scheme, _, value = req.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None  # no header, or another scheme (a proxy's Basic auth): not ours
-    return value.strip()
+    """The token of an ``/api/*`` request with ``Authorization: Bearer …``, else None.
+
+    Asked three times a request (session open, authentication, session save): worked out once."""
+    environ = req.environ
+    if _BEARER in environ:
+        return environ[_BEARER]
+    token = None
+    if req.path.startswith("/api/"):
+        scheme, _, value = req.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() == "bearer":  # else no header, or another scheme (a proxy's Basic auth)
+            token = value.strip()
+    environ[_BEARER] = token
+    return token
 
 
 class TokenAwareSessionInterface(SecureCookieSessionInterface):
@@ -120,6 +131,12 @@ class TokenAwareSessionInterface(SecureCookieSessionInterface):
     def save_session(self, app, session, response):
         if bearer_token(request) is not None:
             return None
+        if not session and not session.modified:
+            # what Flask does for a session that is and stays empty (an anonymous API read),
+            # without reading the seven cookie settings first
+            if session.accessed:
+                response.vary.add("Cookie")
+            return None
         return super().save_session(app, session, response)
 
 
@@ -136,6 +153,21 @@ def _authenticate_api_token():
     g.kb_api_token = row
     # flask-login keeps the request's user in g._login_user; its own loaders set it the same way.
     login_manager._update_request_context_with_user(user)
+    return None
+
+
+def _anonymous_without_credentials():
+    """A request with an empty session and no remember-me cookie is anonymous: say so now.
+
+    flask-login's loader would reach the same answer for it, but first computes its session-
+    protection identifier (a SHA-512 of the caller's address and User-Agent) for a session that
+    has nothing to protect and reads three settings — on every anonymous search and keystroke
+    (issue 15). The session is still read, so the response still varies on ``Cookie``."""
+    if "_login_user" in g or flask_session or login_manager._request_callback or login_manager._header_callback:
+        return None  # a token's user, a browser's login, or a loader that may find someone
+    if flask_session.get("_user_id") is None and current_app.config.get(
+            "REMEMBER_COOKIE_NAME", REMEMBER_COOKIE) not in request.cookies:
+        login_manager._update_request_context_with_user()  # the anonymous user, as flask-login sets it
     return None
 
 

@@ -232,7 +232,7 @@ def main(argv=None) -> int:
             srv.start()
             out["ready_s"] = srv.wait_ready(path("suggest", "VPN"))
             print(f"worker ready {out['ready_s']:.2f} s ({srv.kind})", flush=True)
-            master, workers = srv.pids()
+            master, workers = srv.all_pids()
             out["load"] = run("127.0.0.1", srv.port, [master, *workers], reqs, clients)
             out["memory"] = [memory(p) for p in workers]
         finally:

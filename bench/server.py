@@ -158,6 +158,18 @@ class Server:
                 kids.append(int(entry.name))
         return master, sorted(kids)
 
+    def all_pids(self, timeout: float = 30) -> tuple[int, list[int]]:
+        """:meth:`pids` once every worker has been forked: the first answer (``wait_ready``) can
+        come from the first worker before the master has forked the second, and a CPU figure
+        summed over the processes then misses one of them (bench.load run standalone read half
+        the CPU per request now and then)."""
+        deadline = time.monotonic() + timeout
+        master, workers = self.pids()
+        while len(workers) < self.workers and time.monotonic() < deadline:
+            time.sleep(0.05)
+            master, workers = self.pids()
+        return master, workers
+
     def stop(self) -> None:
         if self.proc is None:
             return
@@ -280,7 +292,7 @@ def measure(instance: Path, articles: Path, log: Path, suggest_rounds: int, sear
             out["keepalive"] = {"requests": client.requests, "reconnects": client.reconnects}
         finally:
             client.close()
-        master, workers = srv.pids()
+        master, workers = srv.all_pids()
         if load_requests:
             from . import load
             out["load"] = load.run("127.0.0.1", srv.port, [master, *workers], load_requests)

@@ -220,15 +220,15 @@ def current_signals() -> Mapping[str, float]:
     app = current_app._get_current_object()
     st = _state(app)
     ttl = float(app.config.get("KB_RANKING_TTL", DEFAULT_TTL))
-    path = signals_file(app.config)
     try:
         if ttl <= 0:
             st.signals = _compute_and_write(app)
             return st.signals
         now = time.monotonic()
         if st.signals is not None and now - st.checked < STAT_EVERY:
-            return st.signals
+            return st.signals   # every search and keystroke but one a second: no path built
         st.checked = now
+        path = signals_file(app.config)
         mtime = _mtime(path)
         if st.signals is None:                      # first search of this process
             fresh = mtime is not None and time.time() - mtime < ttl and not st.force

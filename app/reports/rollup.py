@@ -38,6 +38,7 @@ from collections import defaultdict
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, delete, func, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from ..models import ArticleViewDaily, SearchLog, SearchLogDaily, SearchLogDay, SearchLogRollup, utcnow
@@ -58,9 +59,9 @@ def local_day(when: dt.datetime, tz: ZoneInfo) -> dt.date:
 _UPSERTS: dict[str, object] = {}
 
 
-def _upsert(session: Session):
+def _upsert(session: Session | Connection):
     """The upsert statement of this dialect, built once (values come as parameters)."""
-    dialect = session.get_bind().dialect.name
+    dialect = (session.dialect if isinstance(session, Connection) else session.get_bind().dialect).name
     stmt = _UPSERTS.get(dialect)
     if stmt is None:
         if dialect == "postgresql":
@@ -82,10 +83,12 @@ def _upsert(session: Session):
     return stmt
 
 
-def add(session: Session, row: SearchLog, tz: ZoneInfo) -> None:
-    """Fold one new ``search_log`` row (flushed: ``created_at`` set) into its day's line."""
+def add(session: Session | Connection, row: SearchLog, tz: ZoneInfo) -> None:
+    """Fold one new ``search_log`` row (flushed: ``created_at`` set) into its day's line
+    (``session``: an ORM session or a Core connection)."""
     results, clicks = int(row.results or 0), int(row.clicks or 0)
-    session.connection().execute(_upsert(session), {
+    conn = session if isinstance(session, Connection) else session.connection()
+    conn.execute(_upsert(session), {
         "tz": tz.key, "day": local_day(row.created_at, tz), "norm": row.norm, "query": row.query, "searches": 1,
         "zero": int(results == 0), "with_results": int(results > 0), "clicked": int(results > 0 and clicks > 0),
         "last_seen": _aware(row.created_at),

@@ -79,6 +79,8 @@ keepalive = 5
 limit_request_line = 32768
 limit_request_field_size = 16384
 accesslog = "-"
+# the same access line, its atoms built without every header and environ variable (access.py)
+logger_class = "app.serving.access.AccessLogger"
 # gunicorn 27 opens a control socket at ~/.gunicorn/gunicorn.ctl by default: every portal of a
 # user (make run, a second instance, the benchmarks' servers) bound the same path, the last one
 # took it over and the first to stop unlinked it under the others, and a read-only home logged
