@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Mapping
 from whoosh import index as windex
 from whoosh import query as wq
 
-from . import hitstore, poststore, searching, segment, suggesting
+from . import hitstore, homophones, poststore, searching, segment, suggesting
 from .bulkwrite import DocumentWriter
 from .analysis import words
 from . import doctable
@@ -363,7 +363,9 @@ class SearchEngine:
         open_before_fork``): a forked process's first snapshot finds them there instead of
         reading two column values per document through Whoosh (~30 ms of each worker's first
         search at 10,000 articles).  No file, mapping or snapshot stays open; segments merged
-        away later are forgotten by the next snapshot as usual (``SegmentCache.retain``)."""
+        away later are forgotten by the next snapshot as usual (``SegmentCache.retain``).
+        The pinyin table of the slip check (``homophones``, ≈ 50 ms) is read too."""
+        homophones.load_table()
         path = self.store.current()
         if path is None:
             return

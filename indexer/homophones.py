@@ -84,6 +84,13 @@ def _load() -> dict[str, str]:
     return table
 
 
+def load_table() -> None:
+    """Read the character table now (≈ 50 ms, once per process) instead of inside the first
+    query with a possible slip: ``SearchEngine.preload`` calls it in a process about to fork
+    its workers, which then inherit it."""
+    readings("一")
+
+
 def readings(c: str) -> tuple[str, ...]:
     """Toneless pinyin readings of one character (empty when unknown)."""
     global _table

@@ -398,6 +398,18 @@ def test_preload_reads_the_segments_shared_data_once_and_leaves_nothing_open(tmp
     eng.close()
 
 
+def test_preload_reads_the_pinyin_table_the_workers_inherit(tmp_path, monkeypatch):
+    """The slip check's character table (``homophones``) is read by ``preload()`` in the
+    master, not inside each worker's first query with a possible slip."""
+    from indexer import homophones
+
+    monkeypatch.setattr(homophones, "_table", None)
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache")
+    eng.preload()
+    assert homophones._table and homophones.readings("重") and "zhong" in homophones.readings("重")
+    eng.close()
+
+
 def test_preload_without_an_index_does_nothing(tmp_path):
     eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache")
     eng.preload()
