@@ -158,6 +158,18 @@ def chromium():
         browser.close()
 
 
+def open_files() -> set[str]:
+    """The paths this process holds open (``/proc/self/fd``): a test takes one before and one
+    after, and the difference is what was left open."""
+    out = set()
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            out.add(os.readlink(f"/proc/self/fd/{fd}"))
+        except OSError:
+            pass
+    return out
+
+
 def run_async(coro):
     """``asyncio.run(coro)`` in a thread of its own: the session's Playwright (sync API) keeps an
     event loop running in the main thread once a browser test has started, and asyncio.run()

@@ -9,17 +9,7 @@ import sys
 import threading
 
 from app.articles.search import open_before_fork
-from tests.conftest import ROOT
-
-
-def _open_files() -> set[str]:
-    out = set()
-    for fd in os.listdir("/proc/self/fd"):
-        try:
-            out.add(os.readlink(f"/proc/self/fd/{fd}"))
-        except OSError:
-            pass
-    return out
+from tests.conftest import ROOT, open_files
 
 
 def _suggest_slugs(app, q: str) -> list[str]:
@@ -38,13 +28,13 @@ def test_the_master_opens_a_usable_index_and_leaves_nothing_open(synced):
     app = synced
     expected = _suggest_slugs(app, "VPN")
     _fresh_engine(app)
-    files, threads = _open_files(), threading.active_count()
+    files, threads = open_files(), threading.active_count()
 
     assert open_before_fork(app) is None
     eng = app.extensions["kb.search"]
     assert eng is not None
     # nothing a forked worker would share with the master or its sibling
-    assert _open_files() - files == set()
+    assert open_files() - files == set()
     assert threading.active_count() == threads
     assert app.extensions["kb.engine"].pool.checkedout() == 0
     # the engine the workers inherit is the one their requests use

@@ -376,14 +376,7 @@ def test_preload_reads_the_segments_shared_data_once_and_leaves_nothing_open(tmp
     real = segcache.column_values
     monkeypatch.setattr(segcache, "column_values", lambda r, f: reads.append(f) or real(r, f))
 
-    def open_files():
-        out = set()
-        for fd in os.listdir("/proc/self/fd"):
-            try:
-                out.add(os.readlink(f"/proc/self/fd/{fd}"))
-            except OSError:
-                pass
-        return out
+    from tests.conftest import open_files
 
     eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache")
     before = open_files()
