@@ -123,6 +123,13 @@ def when_ready(server):
     gc.enable()
 
 
+def post_fork(server, worker):
+    """Every worker collects, whatever the master's state: ``when_ready`` runs once, but a
+    config given as a file path (``-c path/gunicorn_conf.py``) is executed again on ``HUP``,
+    switching the collector off in the master before it forks the new workers."""
+    gc.enable()
+
+
 def _open_search_engine(server) -> None:
     app = server.app.wsgi()
     if not hasattr(app, "app_context"):

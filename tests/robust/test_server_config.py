@@ -90,6 +90,19 @@ def test_the_garbage_collector_is_off_while_the_master_imports_and_on_in_the_wor
     assert out.split() == ["True", "True", "True", "True", "True", "False", "True"]
 
 
+def test_a_worker_collects_even_when_the_config_file_was_read_again():
+    """gunicorn executes a config given as a file path again on HUP (collector off in the
+    master, ``when_ready`` not called again): each forked worker switches collection on."""
+    out = _python(
+        "import gc\n"
+        "import app.serving.gunicorn_conf as conf\n"
+        "off = not gc.isenabled()\n"
+        "conf.post_fork(None, None)\n"
+        "print(off, gc.isenabled())\n"
+    )
+    assert out.split() == ["True", "True"]
+
+
 def test_the_master_starts_no_blas_threads(monkeypatch):
     """numpy's OpenBLAS would start a thread per core when the app imports numpy (30-40 ms of
     the start, threads alive at fork); the config asks for none unless the operator set a value."""
