@@ -73,7 +73,12 @@ def start_server(tmp: Path, pg_ok: bool, *, articles: Path | None = None, worker
     )
     url = f"http://127.0.0.1:{port}"
     wait_until_serving(url, process, log)
-    return Server(url, env, process, log, database_url, drop)
+    srv = Server(url, env, process, log, database_url, drop)
+    # every worker forked: the first one can answer before gunicorn forks the next (it sleeps up
+    # to 0.1 s between forks, and a worker that inherits the opened engine answers at once), and
+    # tests compare the set of workers before and after
+    assert wait_for(lambda: len(srv.workers()) == workers, 30), log.read_text()[-3000:]
+    return srv
 
 
 @pytest.fixture(scope="module")
