@@ -165,8 +165,7 @@ def _anonymous_without_credentials():
     (issue 15). The session is still read, so the response still varies on ``Cookie``."""
     if "_login_user" in g or flask_session or login_manager._request_callback or login_manager._header_callback:
         return None  # a token's user, a browser's login, or a loader that may find someone
-    if flask_session.get("_user_id") is None and current_app.config.get(
-            "REMEMBER_COOKIE_NAME", REMEMBER_COOKIE) not in request.cookies:
+    if current_app.config.get("REMEMBER_COOKIE_NAME", REMEMBER_COOKIE) not in request.cookies:
         login_manager._update_request_context_with_user()  # the anonymous user, as flask-login sets it
     return None
 
