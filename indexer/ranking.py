@@ -298,7 +298,8 @@ class RankIndex:
             ids, ws = _joined(got)
             tf = weight * ws
             if b:
-                np.divide(tf, self.norm(f, b)[ids], out=tf)
+                # (``take`` with int32 positions: ``norm[ids]`` converts them to intp first)
+                np.divide(tf, np.take(self.norm(f, b), ids), out=tf)
             fids.append(ids)
             ftfs.append(tf)
             if f == "title":
@@ -382,10 +383,13 @@ MERGE_SHARE = 16
 def sum_fields(fids: list, ftfs: list, ndocs: int) -> tuple[np.ndarray, np.ndarray]:
     """(document numbers ascending, float32 sums): each document's parts summed in float64 in
     the order of ``fids`` (ascending document numbers without repeats) and ``ftfs`` (their
-    float32 parts), then cast to float32 — as a bincount, or adding each part in order into a
-    float64 array over every document number, would.  A few postings are merged by their
-    sorted numbers (the zeros and the scan over every document number cost more); many are
-    added over every document number."""
+    float32 parts), then cast to float32 — as adding each part in order into a float64 array
+    over every document number would.  A few postings are merged by their sorted numbers (the
+    zeros and the scan over every document number cost more); many are summed by one
+    ``bincount`` of the parts in that order (it adds each document's weights in the order they
+    come, from 0.0: the same float64 sums in half the time of adding each part by fancy
+    indexing), and the documents are those whose sum is not 0 — every part is a frequency
+    divided by a length norm, > 0 (checked: else a mask of the documents tells)."""
     if len(fids) == 1:            # (a float32 through float64 and back is itself)
         return fids[0], ftfs[0]
     if sum(len(a) for a in fids) * MERGE_SHARE < ndocs:
@@ -397,12 +401,14 @@ def sum_fields(fids: list, ftfs: list, ndocs: int) -> tuple[np.ndarray, np.ndarr
             else:
                 acc[u.searchsorted(a)] += t
         return u, acc.astype(np.float32)
-    acc = np.zeros(ndocs, dtype=np.float64)
-    seen = np.zeros(ndocs, dtype=bool)
-    for a, t in zip(fids, ftfs):
-        acc[a] += t
-        seen[a] = True
-    ids = np.flatnonzero(seen)
+    acc = np.bincount(np.concatenate(fids), np.concatenate(ftfs), minlength=ndocs)
+    if all(len(t) and t.min() > 0 for t in ftfs):
+        ids = np.flatnonzero(acc != 0)
+    else:                         # (a part of 0 or less: its document is still a match)
+        seen = np.zeros(ndocs, dtype=bool)
+        for a in fids:
+            seen[a] = True
+        ids = np.flatnonzero(seen)
     return ids, acc[ids].astype(np.float32)
 
 
@@ -689,24 +695,40 @@ def rank(tv: Terms, plan) -> Ranked:
     if required is not None:
         hit &= required
     floor = plan.min_share - 1e-6
-    cand = np.flatnonzero(hit & (cover / cover_total >= floor)) if floor > 0 else _EMPTY_I
+    full_at = 1.0 - 1e-6
+    # every document's share, over every document number (one pass; the candidates' shares
+    # gathered from it are the same float32 quotients)
+    share = np.divide(cover, cover_total)
+    cand = np.flatnonzero(hit & (share >= floor)) if floor > 0 else _EMPTY_I
     if not len(cand):          # (no floor: every hit; a share is never below 0)
         cand = np.flatnonzero(hit)
     if not len(cand):
         return Ranked(_EMPTY_I, _EMPTY_F, False)
-    sh = cover[cand] / cover_total            # the candidates' share (only theirs computed)
-    scores = total[cand] * np.power(sh, COORD_EXP) if COORD_EXP else total[cand]
+    if floor <= full_at:
+        # a hit with a full share is past the floor, so a candidate: looked for over every
+        # document number (three cheap passes) instead of gathering the candidates' shares
+        full = bool((hit & (share >= full_at)).any())
+    else:
+        full = bool((share[cand] >= full_at).any())
+    if COORD_EXP:
+        scores = total[cand] * np.power(share[cand], COORD_EXP)
     if tcover is not None:
         # (1 + w·(title share)²): a factor of exactly 1 where no title holds a group — computed
-        # over every document number in ``tcover``'s own array (not read again), then gathered
-        # for the candidates: the same float32 operations as on the candidates whose title
-        # holds a group, × 1.0 for the others (picking those out cost twice as much)
+        # over every document number in ``tcover``'s own array (not read again): the same
+        # float32 operations as on the candidates whose title holds a group, × 1.0 for the
+        # others (picking those out cost twice as much); multiplied into the totals there too
+        # (a product does not depend on the order of its two factors), so the candidates'
+        # scores are gathered once
         factor = np.divide(tcover, cover_total, out=tcover)
         np.power(factor, 2, out=factor)
         np.multiply(factor, TITLE_COVER_WEIGHT, out=factor)
         np.add(factor, 1.0, out=factor)
-        np.multiply(scores, factor[cand], out=scores)
-    full = bool((sh >= 1.0 - 1e-6).any())
+        if COORD_EXP:
+            np.multiply(scores, factor[cand], out=scores)
+        else:
+            scores = np.multiply(factor, total, out=factor)[cand]
+    elif not COORD_EXP:
+        scores = total[cand]
     scores = scores.astype(np.float32, copy=False)
     top = None      # the PROXIMITY_TOP best of ``scores`` (both checks read the same ones)
     if phrased and tv.model != "titles":   # a title is short: its words stand together
@@ -790,20 +812,25 @@ def ranked_order(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
 
 
 def _ranked_arrays(ids: np.ndarray, scores: np.ndarray, top: int = SORTED_TOP):
-    """(ids, scores, head): ``ids[order], scores[order], head`` of ``ranked_order`` — the
-    matches below the head picked out by a mask, in the same order (a mostly true mask picks
-    them out faster than their positions gather them)."""
+    """(ids, scores, head): ``ids[order], scores[order], head`` of ``ranked_order``, each
+    taken once into its place in the result (no concatenation)."""
     n = len(ids)
     if n <= 2 * top or top < 1:
         order = np.lexsort((ids, -scores))
         return ids[order], scores[order], None
     thr = _kth_largest(scores, top)
-    upper = scores >= thr
-    lower = ~upper
-    upper = np.flatnonzero(upper)
+    upper = np.flatnonzero(scores >= thr)
     upper = upper[np.lexsort((ids[upper], -scores[upper]))]
-    return (np.concatenate([ids[upper], ids[lower]]),
-            np.concatenate([scores[upper], scores[lower]]), len(upper))
+    # the rest (scoring less) in their order, taken straight into the tail of the result
+    lower = np.flatnonzero(scores < thr)
+    h = len(upper)
+    out_ids = np.empty(n, dtype=ids.dtype)
+    out_scores = np.empty(n, dtype=scores.dtype)
+    np.take(ids, upper, out=out_ids[:h])
+    np.take(ids, lower, out=out_ids[h:])
+    np.take(scores, upper, out=out_scores[:h])
+    np.take(scores, lower, out=out_scores[h:])
+    return out_ids, out_scores, h
 
 
 #: a top-k selection over more than this many scores first narrows them to a superset of the k
