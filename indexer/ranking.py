@@ -480,12 +480,29 @@ def alternative_scores(tv: Terms, terms: tuple[str, ...], cap=None,
     return ids, (total if phrase else total / len(terms))
 
 
+#: ``_intersect_sorted`` maps positions over the document numbers when the shorter list has at
+#: least this many numbers and at least 1/INTERSECT_MAP_RATIO of the longer one's
+INTERSECT_MAP_FROM = 2048
+INTERSECT_MAP_RATIO = 3
+
+
 def _intersect_sorted(a: np.ndarray, b: np.ndarray):
     """``np.intersect1d(a, b, assume_unique=True, return_indices=True)`` for two ascending
-    arrays without repeats (document numbers): a binary search of ``a`` in ``b`` instead of
-    sorting both together."""
+    arrays without repeats (document numbers): a binary search of the shorter in the longer
+    instead of sorting both together, or for two long lists of similar length a map of ``b``'s
+    positions over the document numbers."""
     if not len(a) or not len(b):
         return a[:0], np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp)
+    short, long_ = sorted((len(a), len(b)))
+    if short >= INTERSECT_MAP_FROM and short * INTERSECT_MAP_RATIO >= long_:
+        # two long lists of about the same length: ``b``'s positions scattered into an array
+        # over the document numbers, gathered at ``a``'s (linear; the binary searches cost
+        # twice as much on the bench's 6,000-27,000-posting pairs)
+        pos = np.full(max(int(a[-1]), int(b[-1])) + 1, -1, dtype=np.int32)
+        pos[b] = np.arange(len(b), dtype=np.int32)
+        k = pos[a]
+        i1 = np.flatnonzero(k >= 0)
+        return a[i1], i1, k[i1]
     if len(b) < len(a):            # the shorter one is looked for in the longer one
         k = np.searchsorted(a, b)
         np.minimum(k, len(a) - 1, out=k)

@@ -731,3 +731,23 @@ def test_term_scores_equal_the_per_posting_computation_on_every_term(fresh, monk
                     (model, text)
     finally:
         gen.release(s)
+
+
+@pytest.mark.parametrize("map_from", [0, 10 ** 9])       # always mapped / always searched
+def test_intersection_of_sorted_numbers_is_intersect1d(monkeypatch, map_from):
+    """``_intersect_sorted`` (binary searches, or a map of positions over the document numbers
+    for long lists of similar length) gives ``np.intersect1d``'s common numbers and both
+    index arrays, for lists of any lengths, disjoint, equal, one empty, first and last."""
+    monkeypatch.setattr(ranking, "INTERSECT_MAP_FROM", map_from)
+    monkeypatch.setattr(ranking, "INTERSECT_MAP_RATIO", 10 ** 9 if map_from == 0 else 3)
+    rng = np.random.default_rng(25)
+    cases = [([0, 5, 9], [0, 9]), ([1, 2], [3, 4]), ([4], []), ([2, 3, 7], [2, 3, 7])]
+    for na, nb, span in ((50, 40, 100), (3000, 2500, 9000), (10, 4000, 5000), (700, 7, 800)):
+        cases.append((np.sort(rng.choice(span, na, replace=False)),
+                      np.sort(rng.choice(span, nb, replace=False))))
+    for a, b in cases:
+        a, b = np.asarray(a, dtype=np.int32), np.asarray(b, dtype=np.int32)
+        for x, y in ((a, b), (b, a)):
+            got = ranking._intersect_sorted(x, y)
+            want = np.intersect1d(x, y, assume_unique=True, return_indices=True)
+            assert [g.tolist() for g in got] == [w.tolist() for w in want]
