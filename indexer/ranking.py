@@ -159,7 +159,8 @@ class RankIndex:
 
     def group_memo(self, allowed: np.ndarray, key):
         """The remembered merged scores ``[best, mean, title docs]`` of a group (``key``:
-        model, idf cap, alternatives) as the documents ``allowed`` holds see them, or None.
+        model, idf cap, alternatives; the title docs as numbers or as a mask, ``title_docs``)
+        as the documents ``allowed`` holds see them, or None.
         Keyed by the mask object, which is kept with them (as in ``df_memo``)."""
         got = self._groups.get((id(allowed), key))
         if got is None or got[0] is not allowed:
@@ -514,8 +515,10 @@ def _intersect_sorted(a: np.ndarray, b: np.ndarray):
     return a[i1], i1, k[i1]
 
 
-def title_docs(tv: Terms, alts) -> np.ndarray:
-    """Documents whose title holds the group (one of its same-word alternatives, all words)."""
+def title_docs(tv: Terms, alts, mask: bool = False) -> np.ndarray:
+    """Documents whose title holds the group (one of its same-word alternatives, all words):
+    sorted document numbers — or with ``mask``, when the alternatives' titles are many, a
+    boolean array over every document number (the union's own mask, not picked out)."""
     out = []
     for terms, weight in alts:
         if weight < TITLE_ALT_WEIGHT:
@@ -536,7 +539,7 @@ def title_docs(tv: Terms, alts) -> np.ndarray:
     seen = np.zeros(tv.rx.ndocs_all, dtype=bool)     # a union without sorting
     for ids in out:
         seen[ids] = True
-    return np.flatnonzero(seen)
+    return seen if mask else np.flatnonzero(seen)
 
 
 def _phrase(terms, weight) -> bool:
@@ -678,9 +681,17 @@ def rank(tv: Terms, plan) -> Ranked:
                 if tcover is not None:
                     titles = entry[2]
                     if titles is None:
-                        titles = title_docs(tv, g.alts)
+                        titles = title_docs(tv, g.alts, mask=True)
+                        if titles.dtype == bool:          # (a new array: kept read-only)
+                            titles.flags.writeable = False
                         rx.group_titles(allowed, key, entry, titles)
-                    np.add.at(tcover, titles, np.float32(g.cover))
+                    if titles.dtype == bool:
+                        # the union's mask over every document number: the cover where it is
+                        # True, 0.0 elsewhere (True as 1.0, as np.float32(1.0) would)
+                        np.add(tcover, titles if g.cover == 1.0
+                               else titles * np.float32(g.cover), out=tcover)
+                    else:
+                        np.add.at(tcover, titles, np.float32(g.cover))
             continue
         if PHRASE_VARIANT_SUM and PHRASE_ADJACENT and len(ids):
             phrases = [terms for terms, weight in g.alts if _phrase(terms, weight)]

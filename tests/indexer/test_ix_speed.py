@@ -751,3 +751,30 @@ def test_intersection_of_sorted_numbers_is_intersect1d(monkeypatch, map_from):
             got = ranking._intersect_sorted(x, y)
             want = np.intersect1d(x, y, assume_unique=True, return_indices=True)
             assert [g.tolist() for g in got] == [w.tolist() for w in want]
+
+
+def test_title_docs_mask_is_the_union_of_the_titles():
+    """``title_docs(..., mask=True)``: for many titles the union as a mask over every document
+    number (``rank`` adds it to the title cover as it is), else the same sorted numbers;
+    alternatives below TITLE_ALT_WEIGHT do not count, one of several words needs them all."""
+    rng = np.random.default_rng(7)
+    ndocs = 2000
+    titles = {w: np.sort(rng.choice(ndocs, size, replace=False)).astype(np.int32)
+              for w, size in (("a", 300), ("b", 200), ("c", 250), ("d", 5), ("e", 400))}
+
+    class _Terms:               # the two things title_docs asks of a Terms
+        rx = type("RX", (), {"ndocs_all": ndocs})()
+
+        def title(self, text):
+            return titles[text]
+
+    tv = _Terms()
+    many = [(("a",), 1.0), (("b", "c"), 0.8), (("e",), 0.5)]
+    want = sorted(set(titles["a"].tolist()) | (set(titles["b"].tolist()) & set(titles["c"].tolist())))
+    got = ranking.title_docs(tv, many, mask=True)
+    assert got.dtype == bool and len(got) == ndocs and np.flatnonzero(got).tolist() == want
+    assert ranking.title_docs(tv, many).tolist() == want
+    few = [(("d",), 1.0), (("b", "c"), 0.8)]
+    got = ranking.title_docs(tv, few, mask=True)         # a few titles: sorted numbers
+    assert got.dtype == np.int32 and got.tolist() == sorted(
+        set(titles["d"].tolist()) | (set(titles["b"].tolist()) & set(titles["c"].tolist())))
