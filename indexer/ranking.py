@@ -172,7 +172,8 @@ class RankIndex:
         return got[1]
 
     def group_remember(self, allowed: np.ndarray, key, entry: list) -> None:
-        """Keep ``entry`` (``[best, mean or None, title docs or None]``, read-only arrays)
+        """Keep ``entry`` (``[best, mean or None, title docs or None, the phrase variants'
+        documents or None]``, read-only arrays)
         for ``group_memo``; the oldest go past ``group_bytes``."""
         size = _entry_bytes(entry)
         if size > self.group_bytes:
@@ -559,7 +560,7 @@ def group_scores(tv: Terms, alts, cap=None, model=None,
 
 
 def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True,
-                  dense: bool = False):
+                  dense: bool = False, phrase_docs: list | None = None):
     """(ids, scores, mean scores or None): ``group_scores`` and, when the group has a phrase
     variant scored as a sum, in the same pass the scores with that variant's mean instead
     (``group_scores(..., phrase_sum=False)``: the same documents in the same order; each
@@ -568,7 +569,8 @@ def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True
     With ``dense``, a group whose alternatives had to be merged comes back as
     ``(None, best, mean or None)``: the merged arrays over every document number, -1 where
     the group is absent (``rank`` adds them as they are, instead of picking the documents out
-    and scattering them back)."""
+    and scattering them back); ``phrase_docs`` (a list) then receives the document numbers of
+    the phrase variants summed — the only ones where the two arrays can differ."""
     parts, sums, means = [], [], []
     for terms, weight in alts:
         phrase = PHRASE_VARIANT_SUM and phrase_sum and _phrase(terms, weight)
@@ -592,6 +594,8 @@ def _group_scores(tv: Terms, alts, cap=None, model=None, phrase_sum: bool = True
     # means on a copy (a maximum does not depend on the order it is taken in)
     best = _dense_max(tv, parts)
     mean = best.copy()
+    if phrase_docs is not None:
+        phrase_docs.extend(ids for ids, _sc in sums)
     for (ids, sc), (_ids, m) in zip(sums, means):
         np.maximum.at(best, ids, sc)
         np.maximum.at(mean, ids, m)
@@ -652,12 +656,17 @@ def rank(tv: Terms, plan) -> Ranked:
         if entry is not None:
             ids, sc, mean = None, entry[0], entry[1]
         else:
-            ids, sc, mean = _group_scores(tv, g.alts, g.idf or None, model, dense=True)
+            pdocs = []
+            ids, sc, mean = _group_scores(tv, g.alts, g.idf or None, model, dense=True,
+                                          phrase_docs=pdocs)
             if ids is None:      # merged over every document number: remembered (read-only)
                 sc.flags.writeable = False
                 if mean is not None:
                     mean.flags.writeable = False
-                entry = [sc, mean, None]
+                    # the phrase variants' documents (sorted, once each): only there can the
+                    # sum and the mean differ
+                    pdocs = pdocs[0] if len(pdocs) == 1 else np.unique(np.concatenate(pdocs))
+                entry = [sc, mean, None, pdocs if mean is not None else None]
                 rx.group_remember(allowed, key, entry)
         if ids is None:
             # merged alternatives: ``sc`` (and ``mean``) over every document number, -1 where
@@ -666,10 +675,13 @@ def rank(tv: Terms, plan) -> Ranked:
             present = sc >= 0
             if PHRASE_VARIANT_SUM and PHRASE_ADJACENT and mean is not None:
                 phrases = [terms for terms, weight in g.alts if _phrase(terms, weight)]
-                extra = g.weight * (sc - mean)           # 0 where the group is absent
-                more = np.flatnonzero(extra > 0)
-                if phrases and len(more):
-                    phrased.append((phrases, more, extra[more]))
+                # what the sum adds: 0 wherever no phrase variant is (there the two arrays
+                # are the same maxima), so computed at the phrase variants' documents only
+                docs = entry[3]
+                extra = g.weight * (sc[docs] - mean[docs])
+                keep = np.flatnonzero(extra > 0)
+                if phrases and len(keep):
+                    phrased.append((phrases, docs[keep], extra[keep]))
             if g.required:
                 required = present
             part = sc * present
