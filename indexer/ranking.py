@@ -760,7 +760,10 @@ def rank(tv: Terms, plan) -> Ranked:
         # (a product does not depend on the order of its two factors), so the candidates'
         # scores are gathered once
         factor = np.divide(tcover, cover_total, out=tcover)
-        np.power(factor, 2, out=factor)
+        # (x·x: bit for bit np.power(x, 2) for every float32 from 0 to inf — checked
+        # exhaustively with numpy 2.4 — in a quarter of the time, and correctly rounded
+        # wherever numpy's power may not be)
+        np.multiply(factor, factor, out=factor)
         np.multiply(factor, TITLE_COVER_WEIGHT, out=factor)
         np.add(factor, 1.0, out=factor)
         if COORD_EXP:
