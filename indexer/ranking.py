@@ -414,6 +414,17 @@ def sum_fields(fids: list, ftfs: list, ndocs: int) -> tuple[np.ndarray, np.ndarr
     return ids, acc[ids].astype(np.float32)
 
 
+def _union(arrays: list, ndocs: int) -> np.ndarray:
+    """The sorted union of arrays of document numbers (each without repeats): sorted together
+    when they are few, else marked in a mask over every document number (linear)."""
+    if sum(len(a) for a in arrays) * MERGE_SHARE < ndocs:
+        return np.unique(np.concatenate(arrays))
+    seen = np.zeros(ndocs, dtype=bool)
+    for a in arrays:
+        seen[a.astype(np.intp)] = True
+    return np.flatnonzero(seen)
+
+
 def _union_sorted(arrays: list) -> np.ndarray:
     """The sorted union of ascending arrays without repeats: the longest one, with the others'
     numbers it lacks inserted in place (the longest itself when it holds them all)."""
@@ -667,7 +678,7 @@ def rank(tv: Terms, plan) -> Ranked:
                     mean.flags.writeable = False
                     # the phrase variants' documents (sorted, once each): only there can the
                     # sum and the mean differ
-                    pdocs = pdocs[0] if len(pdocs) == 1 else np.unique(np.concatenate(pdocs))
+                    pdocs = pdocs[0] if len(pdocs) == 1 else _union(pdocs, n)
                 entry = [sc, mean, None, pdocs if mean is not None else None]
                 rx.group_remember(allowed, key, entry)
         if ids is None:

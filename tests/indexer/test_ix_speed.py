@@ -788,3 +788,13 @@ def test_square_is_numpys_power_of_two_on_float32():
     x = np.concatenate([bits.view(np.float32), np.array([0.0, 1.0, 3e38, np.inf], np.float32)])
     with np.errstate(over="ignore"):
         assert np.power(x, 2).tobytes() == (x * x).tobytes()
+
+
+@pytest.mark.parametrize("sizes", [[3, 5], [40, 300, 250], [0, 700]])
+def test_union_of_document_numbers(sizes):
+    """``_union``: the sorted union, whether the numbers are few (sorted together) or many (a
+    mask over every document number)."""
+    rng = np.random.default_rng(sum(sizes))
+    arrays = [np.sort(rng.choice(1000, k, replace=False)).astype(np.int32) for k in sizes]
+    got = ranking._union(arrays, 1000)
+    assert got.tolist() == sorted(set().union(*(a.tolist() for a in arrays)))
