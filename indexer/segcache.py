@@ -7,7 +7,7 @@ snapshot after a commit only reads what the new segment adds:
 
 * ``SegmentInfo`` — per document number of the segment: slug, category (as codes), field
   lengths (numpy), which documents carry each audience (boolean arrays), the ASCII
-  did-you-mean terms.  Deletions are *not* in it: they change from generation to generation
+  did-you-mean terms, the Chinese ones and their homophone keys (``homophones.keyed``).  Deletions are *not* in it: they change from generation to generation
   and are applied by the snapshot (``live_mask``).
 * ``postings`` — one term's postings in one field of one segment: document numbers local to
   the segment and weights as numpy arrays, plus, for fields with positions, each posting's
@@ -33,7 +33,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from . import hitstore
+from . import hitstore, homophones
 from .hitstore import HitStore
 from .poststore import EMPTY as _STORE_EMPTY
 from .poststore import PostingStore, read_blocks, store_path
@@ -218,6 +218,7 @@ class SegmentInfo:
         self._slug_index: dict[str, int] | None = None
         self._vocab: dict[str, dict[str, int]] = {}
         self._nonascii: dict[str, bool] = {}
+        self._homophones: dict[str, dict[str, tuple[str, ...]]] = {}
         self._lock = threading.Lock()
 
     def lengths(self, segreader, field: str) -> np.ndarray:
@@ -290,6 +291,17 @@ class SegmentInfo:
                     if 2 <= len(t) <= 4 and is_cjk(t):
                         v.append(t)
             self._vocab[key] = v
+        return v
+
+    def homophone_keys(self, segreader, field: str) -> dict[str, tuple[str, ...]]:
+        """``homophones.keyed`` of ``cjk_terms``: this segment's part of every snapshot's
+        homophone index (``Snapshot.homophones``), keyed once per segment.  Words of documents
+        deleted since stay in it (a segment's terms never change); a slip only becomes a word
+        visible articles hold (``searching.homophone_fixes`` counts them)."""
+        key = "\x00hom:" + field
+        v = self._homophones.get(key)
+        if v is None:
+            v = self._homophones[key] = homophones.keyed(self.cjk_terms(segreader, field))
         return v
 
 

@@ -20,7 +20,7 @@ from whoosh.filedb.filestore import FileStorage
 
 import numpy as np
 
-from . import lru, ranking
+from . import homophones, lru, ranking
 from .searching import new_result_cache
 from .doctable import DocTable
 from .segcache import SegmentCache
@@ -98,18 +98,22 @@ class Snapshot:
 
     def homophones(self, s, audiences: frozenset, dictionary_terms) -> HomophoneIndex:
         """Homophone keys of the Chinese did-you-mean vocabulary (title/tag words of the
-        articles ``audiences`` may see, plus ``dictionary_terms()``), built on first need."""
+        articles ``audiences`` may see, plus ``dictionary_terms()``): each segment's keys
+        (``SegmentInfo.homophone_keys``, built once per segment and kept across snapshots —
+        after a commit only the new segment's words are keyed) and the dictionary's
+        (``homophones.dictionary_part``, kept while the terms stay the same), combined on
+        first need."""
         key = ("homophones", _vocab_fields(audiences))
         v = self.vocab.get(key)
         if v is None:
-            words: set[str] = set()
+            parts = []
             r = s.reader()
             for leaf, _offset in (r.leaf_readers() if r.doc_count_all() else []):
                 info = self.segments.info(leaf)
                 for f in sorted(key[1]):
-                    words.update(info.cjk_terms(leaf, f))
-            words.update(dictionary_terms())
-            v = self.vocab[key] = HomophoneIndex(sorted(words))
+                    parts.append(info.homophone_keys(leaf, f))
+            parts.append(homophones.dictionary_part(dictionary_terms()))
+            v = self.vocab[key] = HomophoneIndex(parts=parts)
         return v
 
     def visible_term(self, s, audiences: frozenset, term: str) -> bool:
