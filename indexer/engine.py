@@ -28,7 +28,7 @@ from typing import Callable, Iterable, Mapping
 from whoosh import index as windex
 from whoosh import query as wq
 
-from . import hitstore, homophones, poststore, searching, segment, suggesting
+from . import hitstore, homophones, poststore, searching, segment, spelling, suggesting
 from .bulkwrite import DocumentWriter
 from .analysis import words
 from . import doctable
@@ -364,12 +364,14 @@ class SearchEngine:
         reading two column values per document through Whoosh (~30 ms of each worker's first
         search at 10,000 articles).  No file, mapping or snapshot stays open; segments merged
         away later are forgotten by the next snapshot as usual (``SegmentCache.retain``).
-        The slip check's data is read too: the pinyin table (``homophones``, ≈ 50 ms) and
-        each segment's homophone keys of both audiences' title/tag words
-        (``SegmentInfo.homophone_keys``, ≈ 30 ms at 100,000 articles), with the dictionary's —
-        a worker's first query with a possible slip then only combines them."""
+        The typo checks' data is read too: the pinyin table (``homophones``, ≈ 50 ms) and each
+        segment's homophone keys and Latin did-you-mean words of both audiences' titles and tags
+        (``SegmentInfo.homophone_keys``, ``.spelling``: ≈ 40 ms at 100,000 articles), with the
+        dictionary's — a worker's first query with a possible typo then only combines them."""
         homophones.load_table()
-        homophones.dictionary_part(self.dictionary_terms())
+        words = self.dictionary_terms()
+        homophones.dictionary_part(words)
+        spelling.dictionary_part(words)
         path = self.store.current()
         if path is None:
             return
@@ -380,6 +382,7 @@ class SearchEngine:
                     info = self._segments.info(lr)
                     for f in ("dym_public", "dym_internal"):
                         info.homophone_keys(lr, f)
+                        info.spelling(lr, f)
 
     def close(self) -> None:
         with self._open_lock:

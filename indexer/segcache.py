@@ -7,7 +7,8 @@ snapshot after a commit only reads what the new segment adds:
 
 * ``SegmentInfo`` — per document number of the segment: slug, category (as codes), field
   lengths (numpy), which documents carry each audience (boolean arrays), the ASCII
-  did-you-mean terms, the Chinese ones and their homophone keys (``homophones.keyed``).  Deletions are *not* in it: they change from generation to generation
+  did-you-mean terms (and their ``spelling.Vocabulary``), the Chinese ones and their
+  homophone keys (``homophones.keyed``).  Deletions are *not* in it: they change from generation to generation
   and are applied by the snapshot (``live_mask``).
 * ``postings`` — one term's postings in one field of one segment: document numbers local to
   the segment and weights as numpy arrays, plus, for fields with positions, each posting's
@@ -33,7 +34,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from . import hitstore, homophones
+from . import hitstore, homophones, spelling
 from .hitstore import HitStore
 from .poststore import EMPTY as _STORE_EMPTY
 from .poststore import PostingStore, read_blocks, store_path
@@ -219,6 +220,7 @@ class SegmentInfo:
         self._vocab: dict[str, dict[str, int]] = {}
         self._nonascii: dict[str, bool] = {}
         self._homophones: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._spellings: dict[str, spelling.Vocabulary] = {}
         self._lock = threading.Lock()
 
     def lengths(self, segreader, field: str) -> np.ndarray:
@@ -291,6 +293,14 @@ class SegmentInfo:
                     if 2 <= len(t) <= 4 and is_cjk(t):
                         v.append(t)
             self._vocab[key] = v
+        return v
+
+    def spelling(self, segreader, field: str) -> spelling.Vocabulary:
+        """``spelling.Vocabulary`` of ``ascii_terms``: this segment's part of every snapshot's
+        did-you-mean vocabulary (``Snapshot.vocabulary``), indexed once per segment."""
+        v = self._spellings.get(field)
+        if v is None:
+            v = self._spellings[field] = spelling.Vocabulary(self.ascii_terms(segreader, field))
         return v
 
     def homophone_keys(self, segreader, field: str) -> dict[str, tuple[str, ...]]:
