@@ -366,8 +366,9 @@ class SearchEngine:
         away later are forgotten by the next snapshot as usual (``SegmentCache.retain``).
         The typo checks' data is read too: the pinyin table (``homophones``, ≈ 50 ms) and each
         segment's homophone keys and Latin did-you-mean words of both audiences' titles and tags
-        (``SegmentInfo.homophone_keys``, ``.spelling``: ≈ 40 ms at 100,000 articles), with the
-        dictionary's — a worker's first query with a possible typo then only combines them."""
+        (``SegmentInfo.homophone_keys``, ``.latin_vocabulary``: ≈ 40 ms at 100,000 articles),
+        with the dictionary's — a worker's first query with a possible typo then only combines
+        them."""
         homophones.load_table()
         words = self.dictionary_terms()
         homophones.dictionary_part(words)
@@ -382,7 +383,7 @@ class SearchEngine:
                     info = self._segments.info(lr)
                     for f in ("dym_public", "dym_internal"):
                         info.homophone_keys(lr, f)
-                        info.spelling(lr, f)
+                        info.latin_vocabulary(lr, f)
 
     def close(self) -> None:
         with self._open_lock:

@@ -8,8 +8,8 @@ snapshot after a commit only reads what the new segment adds:
 * ``SegmentInfo`` — per document number of the segment: slug, category (as codes), field
   lengths (numpy), which documents carry each audience (boolean arrays), the ASCII
   did-you-mean terms (and their ``spelling.Vocabulary``), the Chinese ones and their
-  homophone keys (``homophones.keyed``).  Deletions are *not* in it: they change from generation to generation
-  and are applied by the snapshot (``live_mask``).
+  homophone keys (``homophones.keyed``).  Deletions are *not* in it: they change from
+  generation to generation and are applied by the snapshot (``live_mask``).
 * ``postings`` — one term's postings in one field of one segment: document numbers local to
   the segment and weights as numpy arrays, plus, for fields with positions, each posting's
   raw position value, so proximity decodes the positions of a document without re-reading
@@ -295,7 +295,7 @@ class SegmentInfo:
             self._vocab[key] = v
         return v
 
-    def spelling(self, segreader, field: str) -> spelling.Vocabulary:
+    def latin_vocabulary(self, segreader, field: str) -> spelling.Vocabulary:
         """``spelling.Vocabulary`` of ``ascii_terms``: this segment's part of every snapshot's
         did-you-mean vocabulary (``Snapshot.vocabulary``), indexed once per segment."""
         v = self._spellings.get(field)

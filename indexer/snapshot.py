@@ -83,14 +83,14 @@ class Snapshot:
             # Only Latin words can be corrected, and they sort first (ASCII bytes): each
             # segment's ASCII terms, kept per segment (the merged multi-segment lexicon looks
             # every term up in every segment: 157 ms instead of 12 at 10,000 articles), and
-            # indexed per segment (``SegmentInfo.spelling``): after a commit only the new
-            # segment's words are, not the whole vocabulary again
+            # indexed per segment (``SegmentInfo.latin_vocabulary``): after a commit only the
+            # new segment's words are, not the whole vocabulary again
             parts = []
             r = s.reader()
             for leaf, _offset in (r.leaf_readers() if r.doc_count_all() else []):
                 info = self.segments.info(leaf)
                 for f in sorted(key):
-                    parts.append(info.spelling(leaf, f))
+                    parts.append(info.latin_vocabulary(leaf, f))
             v = self.vocab[key] = spelling.Combined(
                 parts, spelling.dictionary_part(dictionary_terms()))
         return v

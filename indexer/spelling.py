@@ -43,7 +43,7 @@ def distance(a: str, b: str, cap: int = 3) -> int:
 class Vocabulary:
     """Latin words with their frequencies, indexed by their one-character deletes.  One part
     of a snapshot's vocabulary (``Combined``): one segment's title/tag words of one audience
-    (``segcache.SegmentInfo.spelling``, kept across snapshots) or the dictionary terms
+    (``segcache.SegmentInfo.latin_vocabulary``, kept across snapshots) or the dictionary terms
     (``dictionary_part``)."""
 
     def __init__(self, freqs: Mapping[str, int] | Iterable[str]):
