@@ -170,6 +170,8 @@ def test_posting_blocks_read_directly_equal_whooshs_matcher(fresh):
                     assert got.weights.tolist() == np.array(weights, dtype=np.float32).tolist()
                     if keep:
                         assert [v for block in got.values for v in block] == values
+                        ks = np.array([len(ids) - 1, 0, len(ids) // 2, 0])
+                        assert got.raws(ks) == [values[k] for k in ks.tolist()]
                         if fast:
                             assert got.starts.tolist() == list(range(0, len(ids), 128))[:len(got.values)]
                             multi += len(got.values) > 1
@@ -322,6 +324,40 @@ def test_chinese_terms_are_located_as_in_the_lowercased_text():
             got, want = snippets._locate(text, terms), lowercased_locate(text, terms)
             assert got[0] == want[0]
             assert (None if got[1] is None else list(got[1])) == (None if want[1] is None else list(want[1]))
+
+
+def test_possible_terms_are_those_made_of_the_texts_characters():
+    """``snippets._possible`` (``str.strip`` of the text's characters) keeps exactly the terms
+    whose every character is among them, in order — as the character-by-character check did —
+    with repeated characters, an empty term, characters ``strip`` treats specially elsewhere
+    (spaces, dots) and surrogate-free astral characters."""
+    from indexer import snippets
+
+    chars = "".join(dict.fromkeys("VPN 连接失败，请检查网络。. ＶＰＮvpn 𠀀"))
+    terms = ["连接", "连连接接", "失败", "网路", "vpn", "VPN", "v.p", "", " ", "𠀀", "𠀀x", "。",
+             "网络连接失败", "办公室", "ｖｐｎ"]
+    want = [t for t in terms if all(c in chars for c in t)]
+    assert snippets._possible(terms, chars) == want
+    assert snippets._possible(terms, "") == [""]
+    assert "网路" not in want and "连连接接" in want       # (the check means something here)
+
+
+def test_position_decoder_is_the_formats_own_for_other_formats():
+    """Proximity decodes Whoosh's ``Positions`` values itself (``_decode_positions``, equal to
+    ``decode_positions``: ``test_poststore``); a format that decodes positions its own way
+    (``Characters``) keeps its own method."""
+    from whoosh import formats
+
+    from indexer import ranking
+
+    assert ranking._position_decoder(formats.Positions()) is ranking._decode_positions
+    chars = formats.Characters()
+    dec = ranking._position_decoder(chars)
+    value = chars.encode([(1, 0, 3), (4, 5, 9)])
+    assert dec(value) == chars.decode_as("positions", value) == [1, 4]
+    plain = formats.Positions().encode([0, 3, 7, 300, 70000])
+    assert ranking._decode_positions(plain) == [0, 3, 7, 300, 70000]
+    assert ranking._decode_positions(plain[:-1]) == [0, 3, 7, 300, 70000]   # no STOP: added
 
 
 def _ranked_plans(eng, queries):
