@@ -782,7 +782,14 @@ def _apart_phrases(rx, s, phrased, cand, scores, total, fields, top=None) -> np.
         together: set[int] = set()
         for terms in phrases:
             for field in fields:
-                pos = [_positions(rx, s, field, w, docs) for w in terms]
+                # each word's positions only in the documents holding every word before it
+                # (the others cannot have them together: their positions are not decoded)
+                pos = []
+                held = docs
+                for w in terms:
+                    got = _positions(rx, s, field, w, held) if len(held) else {}
+                    pos.append(got)
+                    held = np.array(sorted(got), dtype=docs.dtype)
                 for d in pos[0]:
                     if d in together:
                         continue

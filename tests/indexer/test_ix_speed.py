@@ -342,6 +342,72 @@ def test_possible_terms_are_those_made_of_the_texts_characters():
     assert "网路" not in want and "连连接接" in want       # (the check means something here)
 
 
+def _find_spans_by_find(norm, terms, prefixes=False, limit=40):
+    """The specification of ``snippets._find_spans``: each term looked for with ``str.find``
+    from left to right (the implementation before the automaton), then sorted and merged."""
+    from indexer import snippets
+
+    spans = []
+    for term in terms:
+        if not term:
+            continue
+        first_ascii, last_ascii, _cjk = snippets._term_info(term)
+        start = n = 0
+        while n < limit:
+            i = norm.find(term, start)
+            if i < 0:
+                break
+            j = i + len(term)
+            if not (first_ascii and i > 0 and norm[i - 1] in snippets._ASCII_WORD_CHARS) and \
+                    not (last_ascii and not prefixes and j < len(norm)
+                         and norm[j] in snippets._ASCII_WORD_CHARS):
+                spans.append((i, -len(term), term))
+                n += 1
+            start = i + 1
+    spans.sort()
+    merged, end = [], -1
+    for a, neg, term in spans:
+        b = a - neg
+        if merged and a <= end:
+            if b > end:
+                merged[-1] = (merged[-1][0], b, merged[-1][2])
+                end = b
+            continue
+        merged.append((a, b, term))
+        end = b
+    return merged
+
+
+def test_spans_found_in_one_pass_equal_each_term_found_by_itself():
+    """``_find_spans`` (all terms in one Aho–Corasick pass) gives exactly the spans of looking
+    for each term with ``str.find``: overlapping occurrences (网络 in 网络网络, aa in aaaa), a
+    term inside another (虚拟 / 虚拟专用网), duplicated and empty terms, Latin words only at
+    word boundaries (out not in outlook; with ``prefixes`` outl in outlook), the per-term limit,
+    astral characters — on random texts over a small alphabet, where all of these are common."""
+    import random
+
+    from indexer import snippets
+
+    rng = random.Random(15)
+    alphabet = ["网", "络", "虚", "拟", "专", "用", "a", "b", "o", "u", "t", "1", " ", "-", "𠀀", "。"]
+    vocab = ["网络", "网络网", "虚拟", "虚拟专用网", "专用", "aa", "ab", "out", "outl", "b1", "1",
+             "a", "𠀀网", "t-", "。网", "", "网络"]
+    checked = 0
+    for _ in range(400):
+        text = "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 400)))
+        terms = rng.sample(vocab, rng.randrange(0, 8))
+        for prefixes in (False, True):
+            for limit in (40, 3, 1):
+                got = snippets._find_spans(text, terms, prefixes, limit)
+                assert got == _find_spans_by_find(text, terms, prefixes, limit), (text, terms)
+                checked += bool(got)
+    assert checked > 1000
+    assert snippets._find_spans("outlook out", ["out"]) == [(8, 11, "out")]
+    assert snippets._find_spans("outlook out", ["outl"], prefixes=True) == [(0, 4, "outl")]
+    assert snippets._find_spans("网络网络", ["网络", "络网"]) == [(0, 4, "网络")]
+    assert snippets._find_spans("随便什么", []) == snippets._find_spans("随便什么", [""]) == []
+
+
 def test_position_decoder_is_the_formats_own_for_other_formats():
     """Proximity decodes Whoosh's ``Positions`` values itself (``_decode_positions``, equal to
     ``decode_positions``: ``test_poststore``); a format that decodes positions its own way
