@@ -15,8 +15,6 @@ import html
 from array import array
 from collections import OrderedDict
 
-import ahocorasick
-
 from . import lru
 from .text import is_cjk, normalise_with_map
 
@@ -34,42 +32,41 @@ MAX_HITS_PER_TERM = 40    # enough to choose a window; a common word may occur h
 
 def _find_spans(norm: str, terms, prefixes: bool = False,
                 limit: int = MAX_HITS_PER_TERM) -> list[tuple[int, int, str]]:
-    """Spans ``(start, end, term)`` of the terms' occurrences in ``norm`` — at most ``limit`` per
-    term, the first ones; a term starting (ending) with a Latin letter or digit only where no
-    such character precedes (follows) it, unless ``prefixes`` (the end may then be inside a
-    word) — sorted and merged: overlapping or adjacent occurrences make one span, named by its
-    first (longest) term.
-
-    All terms are found in one pass over the text (``_automaton``: Aho–Corasick, every
-    occurrence, overlapping ones too, by end position — so a term's occurrences come in the
-    order of their starts, as ``str.find`` from left to right finds them).  Looking for each
-    term with ``str.find`` scanned the text once per term and once more per occurrence: a long
-    query's forty terms cost a hit ≈ 70 µs there (issue 15)."""
-    auto = _automaton(terms)
-    if auto is None:
-        return []
     spans = []
     add = spans.append
-    counts: dict[str, int] = {}
-    full = 0
-    wanted = len(auto)
-    n = len(norm)
-    words = _ASCII_WORD_CHARS
-    for end, (term, size, first_ascii, last_ascii) in auto.iter(norm):
-        i = end - size + 1
-        if first_ascii and i > 0 and norm[i - 1] in words:
+    find = norm.find
+    for term in terms:
+        if not term:
             continue
-        if last_ascii and not prefixes and end + 1 < n and norm[end + 1] in words:
+        first_ascii, last_ascii, _cjk = _term_info(term)
+        size = len(term)
+        if not first_ascii and (prefixes or not last_ascii):
+            # no word boundary to check (a Chinese term): every occurrence counts
+            i = find(term)
+            n = 0
+            while i >= 0:
+                add((i, -size, term))
+                n += 1
+                if n == limit:
+                    break
+                i = find(term, i + 1)
             continue
-        c = counts.get(term, 0)
-        if c == limit:
-            continue
-        counts[term] = c + 1
-        add((i, -size, term))
-        if c + 1 == limit:
-            full += 1
-            if full == wanted:            # every term has its ``limit`` spans
+        start = 0
+        n = 0
+        while n < limit:
+            i = find(term, start)
+            if i < 0:
                 break
+            j = i + size
+            ok = True
+            if first_ascii and i > 0 and norm[i - 1] in _ASCII_WORD_CHARS:
+                ok = False
+            if last_ascii and not prefixes and j < len(norm) and norm[j] in _ASCII_WORD_CHARS:
+                ok = False
+            if ok:
+                add((i, -size, term))
+                n += 1
+            start = i + 1
     # by start, the longest first (two spans with the same start and length are the same
     # substring, so the same term: the order among them does not matter)
     spans.sort()
@@ -85,31 +82,6 @@ def _find_spans(norm: str, terms, prefixes: bool = False,
         merged.append((a, b, term))
         end = b
     return merged
-
-
-_AUTOMATA: OrderedDict = OrderedDict()
-AUTOMATA_SIZE = 64         # term lists (a results page asks for one, for each of its hits)
-
-
-def _automaton(terms):
-    """An Aho–Corasick automaton (``pyahocorasick``) of the non-empty ``terms``, each with
-    ``(term, length, first character ASCII word, last character ASCII word)``; None without
-    terms.  Remembered for the last few term lists: every hit of a page looks for the same."""
-    key = tuple(terms)
-    got = lru.get(_AUTOMATA, key)
-    if got is not None:
-        return got or None
-    auto = ahocorasick.Automaton()
-    for term in key:
-        if term and term not in auto:
-            first_ascii, last_ascii, _cjk = _term_info(term)
-            auto.add_word(term, (term, len(term), first_ascii, last_ascii))
-    if len(auto):
-        auto.make_automaton()
-    else:
-        auto = False                      # (remembered too: no term to look for)
-    lru.put(_AUTOMATA, key, auto, AUTOMATA_SIZE)
-    return auto or None
 
 
 _TERM_INFO: dict[str, tuple[bool, bool, bool]] = {}
