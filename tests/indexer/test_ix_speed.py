@@ -441,6 +441,46 @@ def test_field_docs_hold_every_document_with_the_word_in_that_field(engine):
         snap.release(s)
 
 
+def test_remembered_positions_equal_the_postings_and_are_bounded(engine, monkeypatch):
+    """``RankIndex.positions`` answers from its memo what reading the postings answers (the
+    documents holding the word, in the order asked, with their positions) — also for a
+    document set it has partly seen; remembers at most ``DECODED_PER_TERM`` documents a term
+    and ``POSITIONS_MEMO_TERMS`` terms; ``clear`` forgets them."""
+    snap, s, tv = _terms(engine)
+    try:
+        rx = snap.rank
+        rx.clear()
+        rng = np.random.default_rng(15)
+        words = ("vpn", "连接", "失败", "密码", "重置", "outlook", "邮件", "打印机", "错误")
+        checked = 0
+        for w in words:
+            tv.scores(w)
+            holders = rx.field_docs("body", w)
+            for _ in range(6):
+                docs = np.sort(rng.choice(holders, size=min(len(holders), 12), replace=False))
+                docs = np.unique(np.concatenate([docs, rng.integers(0, rx.ndocs_all, 3)]))
+                want = rx._positions_read(s, "body", w, docs)
+                for _again in range(2):                 # read, then remembered
+                    got = rx.positions(s, "body", w, docs)
+                    assert got == want and list(got) == list(want)
+                    assert list(got) == [d for d in docs.tolist() if d in want]
+                checked += len(want)
+                memo = rx._positions[("body", w)]
+                assert len(memo) <= ranking.DECODED_PER_TERM
+                assert set(docs.tolist()) <= set(memo)       # the ones without it too
+        assert checked > 50
+        monkeypatch.setattr(ranking, "POSITIONS_MEMO_TERMS", 3)
+        few = np.arange(5, dtype=np.int64)
+        for w in words:
+            rx.positions(s, "title", w, few)
+        assert len(rx._positions) == 3
+        assert list(rx._positions) == [("title", w) for w in words[-3:]]
+        rx.clear()
+        assert not rx._positions
+    finally:
+        snap.release(s)
+
+
 def test_ranked_arrays_equal_ranked_orders_permutation():
     rng = np.random.default_rng(3)
     for _ in range(200):
