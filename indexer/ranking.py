@@ -330,7 +330,8 @@ class RankIndex:
 
     def positions(self, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
         """Positions of ``text`` in ``field`` for those of the (sorted) document numbers
-        ``docs`` that hold it, in the order of ``docs``.
+        ``docs`` that hold it, in the order of ``docs``; only the documents that can hold it
+        (``_holders``) are looked up.
 
         Remembered per term for the documents asked (``POSITIONS_MEMO_TERMS`` terms, at most
         ``DECODED_PER_TERM`` documents each, also those without the term): the best pages of a
@@ -355,7 +356,8 @@ class RankIndex:
                     if key in self._positions:
                         self._positions.move_to_end(key)
                 return out
-        out = self._positions_read(s, field, text, docs)
+        ask = self._holders(field, text, docs)
+        out = self._positions_read(s, field, text, ask) if len(ask) else {}
         if memo is None or len(memo) + len(want) > DECODED_PER_TERM:
             memo = {}
         if len(want) <= DECODED_PER_TERM:
@@ -367,6 +369,19 @@ class RankIndex:
                 while len(self._positions) > POSITIONS_MEMO_TERMS:
                     self._positions.popitem(last=False)
         return out
+
+    def _holders(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
+        """Those of ``docs`` that can hold ``text`` in ``field``, as the cached term scores tell
+        (``field_docs``; all of them when no cached entry tells): the others would be looked up
+        in vain — most words of a query are in none of the best candidates' titles."""
+        known = self.field_docs(field, text)
+        if known is None:
+            return docs
+        if not len(known):
+            return docs[:0]
+        k = known.searchsorted(docs)
+        np.minimum(k, len(known) - 1, out=k)
+        return docs[known[k] == docs]
 
     def _positions_read(self, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
         """``positions`` from the term's postings, leaf by leaf: the documents holding the term
@@ -939,18 +954,8 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _positions(rx, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
-    """``rx.positions`` for those of ``docs`` that can hold ``text`` in ``field`` (as the
-    cached term scores tell): the others would be looked up in vain — most words of a query
-    are in none of the best candidates' titles."""
-    known = rx.field_docs(field, text)
-    if known is not None:
-        if not len(known):
-            return {}
-        k = known.searchsorted(docs)
-        np.minimum(k, len(known) - 1, out=k)
-        docs = docs[known[k] == docs]
-        if not len(docs):
-            return {}
+    """``rx.positions`` (the documents of ``docs`` holding ``text`` in ``field``: their
+    positions)."""
     return rx.positions(s, field, text, docs)
 
 
