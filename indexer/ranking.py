@@ -148,6 +148,7 @@ class RankIndex:
         self._groups: OrderedDict = OrderedDict()
         self._groups_size = 0
         self._positions: OrderedDict = OrderedDict()     # ``positions`` memo
+        self._positions_docs = 0                          # documents in it
 
     def clear(self) -> None:
         """Forget every cached term, document frequency, group and decoded position (the field
@@ -157,6 +158,7 @@ class RankIndex:
             self._size = 0
             self._dfs.clear()
             self._positions.clear()
+            self._positions_docs = 0
         self.clear_groups()
 
     def clear_groups(self) -> None:
@@ -333,8 +335,9 @@ class RankIndex:
         ``docs`` that hold it, in the order of ``docs``; only the documents that can hold it
         (``_holders``) are looked up.
 
-        Remembered per term for the documents asked (``POSITIONS_MEMO_TERMS`` terms, at most
-        ``DECODED_PER_TERM`` documents each, also those without the term): the best pages of a
+        Remembered per term for the documents asked (also those without the term; at most
+        ``POSITIONS_MEMO_PER_TERM`` a term, ``POSITIONS_MEMO_DOCS`` in all, the terms used
+        least recently forgotten first): the best pages of a
         term come back query after query, and looking them up again in every segment costs
         ≈ 20 µs a call (a segment-cache look-up and half a dozen numpy calls per segment) where
         the memo answers in 2–3 µs.  Otherwise decoded from the raw values of the term's
@@ -358,16 +361,20 @@ class RankIndex:
                 return out
         ask = self._holders(field, text, docs)
         out = self._positions_read(s, field, text, ask) if len(ask) else {}
-        if memo is None or len(memo) + len(want) > DECODED_PER_TERM:
-            memo = {}
-        if len(want) <= DECODED_PER_TERM:
-            for d in want:
-                memo[d] = out.get(d)
-            with self._lock:
-                self._positions[key] = memo
-                self._positions.move_to_end(key)
-                while len(self._positions) > POSITIONS_MEMO_TERMS:
-                    self._positions.popitem(last=False)
+        if len(want) > POSITIONS_MEMO_PER_TERM:
+            return out
+        new = {} if memo is None or len(memo) + len(want) > POSITIONS_MEMO_PER_TERM else dict(memo)
+        for d in want:
+            new[d] = out.get(d)
+        with self._lock:
+            old = self._positions.pop(key, None)
+            if old is not None:
+                self._positions_docs -= len(old)
+            self._positions[key] = new
+            self._positions_docs += len(new)
+            while self._positions_docs > POSITIONS_MEMO_DOCS and len(self._positions) > 1:
+                _k, gone = self._positions.popitem(last=False)
+                self._positions_docs -= len(gone)
         return out
 
     def _holders(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
@@ -423,8 +430,10 @@ class RankIndex:
         return out
 
 
-#: terms whose positions ``RankIndex.positions`` remembers (per snapshot)
-POSITIONS_MEMO_TERMS = 2048
+#: documents whose positions (or absence) ``RankIndex.positions`` remembers per snapshot, in
+#: all and per term (the best pages of a word shared by many queries differ from query to query)
+POSITIONS_MEMO_DOCS = 65536
+POSITIONS_MEMO_PER_TERM = 128
 _UNKNOWN = object()
 
 

@@ -446,12 +446,14 @@ def test_field_docs_hold_every_document_with_the_word_in_that_field(engine):
 def test_remembered_positions_equal_the_postings_and_are_bounded(engine, monkeypatch):
     """``RankIndex.positions`` answers from its memo what reading the postings answers (the
     documents holding the word, in the order asked, with their positions) — also for a
-    document set it has partly seen; remembers at most ``DECODED_PER_TERM`` documents a term
-    and ``POSITIONS_MEMO_TERMS`` terms; ``clear`` forgets them."""
+    document set it has partly seen; remembers at most ``POSITIONS_MEMO_PER_TERM`` documents a
+    term and ``POSITIONS_MEMO_DOCS`` in all (the terms used least recently go first); ``clear``
+    forgets them."""
     snap, s, tv = _terms(engine)
     try:
         rx = snap.rank
         rx.clear()
+        monkeypatch.setattr(ranking, "POSITIONS_MEMO_PER_TERM", 30)     # fills up below
         rng = np.random.default_rng(15)
         words = ("vpn", "连接", "失败", "密码", "重置", "outlook", "邮件", "打印机", "错误")
         checked = 0
@@ -468,17 +470,19 @@ def test_remembered_positions_equal_the_postings_and_are_bounded(engine, monkeyp
                     assert list(got) == [d for d in docs.tolist() if d in want]
                 checked += len(want)
                 memo = rx._positions[("body", w)]
-                assert len(memo) <= ranking.DECODED_PER_TERM
+                assert len(memo) <= 30
                 assert set(docs.tolist()) <= set(memo)       # the ones without it too
         assert checked > 50
-        monkeypatch.setattr(ranking, "POSITIONS_MEMO_TERMS", 3)
+        assert rx._positions_docs == sum(len(m) for m in rx._positions.values())
+        rx.clear()
+        monkeypatch.setattr(ranking, "POSITIONS_MEMO_DOCS", 12)
         few = np.arange(5, dtype=np.int64)
         for w in words:
             rx.positions(s, "title", w, few)
-        assert len(rx._positions) == 3
-        assert list(rx._positions) == [("title", w) for w in words[-3:]]
+        assert list(rx._positions) == [("title", w) for w in words[-2:]]
+        assert rx._positions_docs == 10
         rx.clear()
-        assert not rx._positions
+        assert not rx._positions and rx._positions_docs == 0
     finally:
         snap.release(s)
 
