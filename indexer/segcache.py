@@ -129,6 +129,16 @@ class SegPostings:
         b = int(np.searchsorted(self.starts, k, side="right")) - 1
         return self.values[b][k - int(self.starts[b])]
 
+    def raws(self, ks) -> list:
+        """``[raw(k) for k in ks]`` (``poststore.MappedPostings.raws``)."""
+        if self.values is None:
+            return [None] * len(ks)
+        ks = np.asarray(ks, dtype=np.int64)
+        blocks = (np.searchsorted(self.starts, ks, side="right") - 1)
+        firsts = self.starts[blocks]
+        values = self.values
+        return [values[b][k - f] for b, k, f in zip(blocks.tolist(), ks.tolist(), firsts.tolist())]
+
     def value(self, local: int):
         """The raw value (positions) of document ``local``, or None when it has none."""
         k = int(np.searchsorted(self.ids, local))
@@ -400,7 +410,7 @@ class SegmentCache:
     def postings(self, segreader, field: str, text: str, keep_values: bool = False):
         """One term's postings in one segment: ``SegPostings`` (Whoosh's blocks) or
         ``poststore.MappedPostings`` (the store); both have ``ids``, ``weights``,
-        ``has_values``, ``raw``/``value`` and ``decoded``."""
+        ``has_values``, ``raw``/``raws``/``value`` and ``decoded``."""
         seg = segment_key(segreader)
         st = self._stores.get(seg, _UNKNOWN)
         if st is _UNKNOWN:
