@@ -37,11 +37,16 @@ import threading
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from dataclasses import dataclass
+from functools import partial
+from itertools import accumulate
+from pickle import loads as _loads
 
 from .segcache import DECODED_PER_TERM
 from .synonyms import VARIANT_WEIGHT
 
 import numpy as np
+from whoosh.formats import Positions as _WhooshPositions
+from whoosh.system import _INT_SIZE
 
 __all__ = ["RankIndex", "Ranked", "Terms", "rank", "prefix_term", "MODELS",
            "FIELDS", "K1"]
@@ -142,13 +147,18 @@ class RankIndex:
         self.group_bytes = GROUP_CACHE_BYTES
         self._groups: OrderedDict = OrderedDict()
         self._groups_size = 0
+        self._positions: OrderedDict = OrderedDict()     # ``positions`` memo
+        self._positions_docs = 0                          # documents in it
 
     def clear(self) -> None:
-        """Forget every cached term, document frequency and group (the field lengths stay)."""
+        """Forget every cached term, document frequency, group and decoded position (the field
+        lengths stay)."""
         with self._lock:
             self._terms.clear()
             self._size = 0
             self._dfs.clear()
+            self._positions.clear()
+            self._positions_docs = 0
         self.clear_groups()
 
     def clear_groups(self) -> None:
@@ -324,11 +334,71 @@ class RankIndex:
         return None
 
     def positions(self, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
-        """Positions of ``text`` in ``field`` for the (sorted) document numbers ``docs``,
-        decoded from the raw values of the term's postings (the segment's posting store, or the
-        blocks the segment cache keeps: no block is read again)."""
+        """Positions of ``text`` in ``field`` for those of the (sorted) document numbers
+        ``docs`` that hold it, in the order of ``docs``; only the documents that can hold it
+        (``_holders``) are looked up.
+
+        Remembered per term for the documents asked (also those without the term; at most
+        ``POSITIONS_MEMO_PER_TERM`` a term, ``POSITIONS_MEMO_DOCS`` in all, the terms used
+        least recently forgotten first): the best pages of a
+        term come back query after query, and looking them up again in every segment costs
+        ≈ 20 µs a call (a segment-cache look-up and half a dozen numpy calls per segment) where
+        the memo answers in 2–3 µs.  Otherwise decoded from the raw values of the term's
+        postings (the segment's posting store, or the blocks the segment cache keeps: no block
+        is read again; ``_positions_read``)."""
+        key = (field, text)
+        memo = self._positions.get(key)
+        want = docs.tolist()
+        if memo is not None:
+            out: dict[int, list[int]] = {}
+            for d in want:
+                ps = memo.get(d, _UNKNOWN)
+                if ps is _UNKNOWN:
+                    break
+                if ps is not None:
+                    out[d] = ps
+            else:
+                with self._lock:
+                    if key in self._positions:
+                        self._positions.move_to_end(key)
+                return out
+        ask = self._holders(field, text, docs)
+        out = self._positions_read(s, field, text, ask) if len(ask) else {}
+        if len(want) > POSITIONS_MEMO_PER_TERM:
+            return out
+        new = {} if memo is None or len(memo) + len(want) > POSITIONS_MEMO_PER_TERM else dict(memo)
+        for d in want:
+            new[d] = out.get(d)
+        with self._lock:
+            old = self._positions.pop(key, None)
+            if old is not None:
+                self._positions_docs -= len(old)
+            self._positions[key] = new
+            self._positions_docs += len(new)
+            while self._positions_docs > POSITIONS_MEMO_DOCS and len(self._positions) > 1:
+                _k, gone = self._positions.popitem(last=False)
+                self._positions_docs -= len(gone)
+        return out
+
+    def _holders(self, field: str, text: str, docs: np.ndarray) -> np.ndarray:
+        """Those of ``docs`` that can hold ``text`` in ``field``, as the cached term scores tell
+        (``field_docs``; all of them when no cached entry tells): the others would be looked up
+        in vain — most words of a query are in none of the best candidates' titles."""
+        known = self.field_docs(field, text)
+        if known is None:
+            return docs
+        if not len(known):
+            return docs[:0]
+        k = known.searchsorted(docs)
+        np.minimum(k, len(known) - 1, out=k)
+        return docs[known[k] == docs]
+
+    def _positions_read(self, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
+        """``positions`` from the term's postings, leaf by leaf: the documents holding the term
+        are picked out with one binary search per leaf, and the raw values of those not
+        decoded yet are read in one call (``raws``) and decoded by ``_position_decoder``."""
         out: dict[int, list[int]] = {}
-        fmt = s.schema[field].format
+        decode = _position_decoder(s.schema[field].format)
         self._setup(s)
         # each leaf's share of ``docs`` (sorted): one binary search for all the leaves
         cuts = np.searchsorted(docs, self.leaf_bounds).tolist()
@@ -338,22 +408,54 @@ class RankIndex:
             local = docs[lo:hi] - off if off else docs[lo:hi]
             p = self.segcache.postings(lr, field, text, True)
             ids = p.ids
-            if not len(ids):
+            n = len(ids)
+            if not n:
                 continue
             k = ids.searchsorted(local)
-            np.minimum(k, len(ids) - 1, out=k)
+            np.minimum(k, n - 1, out=k)
             decoded = p.decoded
+            todo = []
             for d, kk, at in zip(local.tolist(), k.tolist(), ids[k].tolist()):
                 if at != d:                   # the term is not in that document
                     continue
                 ps = decoded.get(d)
                 if ps is None:
-                    ps = fmt.decode_as("positions", p.raw(kk))
+                    todo.append((d, kk))
+                out[d + off] = ps             # (in the order of ``docs``; filled below)
+            if todo:
+                raws = p.raws([kk for _d, kk in todo])
+                for (d, _kk), raw in zip(todo, raws):
+                    ps = decode(raw)
                     if len(decoded) >= DECODED_PER_TERM:
                         decoded.clear()
                     decoded[d] = ps
-                out[d + off] = ps
+                    out[d + off] = ps
         return out
+
+
+#: documents whose positions (or absence) ``RankIndex.positions`` remembers per snapshot, in
+#: all and per term (the best pages of a word shared by many queries differ from query to query)
+POSITIONS_MEMO_DOCS = 65536
+POSITIONS_MEMO_PER_TERM = 128
+_UNKNOWN = object()
+
+
+def _decode_positions(value: bytes) -> list[int]:
+    """``whoosh.formats.Positions.decode_positions``: the value is the number of positions (4
+    bytes) then a pickled list of their gaps; the gaps summed by ``accumulate`` (C) instead of
+    a Python loop, and the format's ``decode_as`` look-up skipped."""
+    if value[-1:] != b".":
+        value += b"."
+    return list(accumulate(_loads(value[_INT_SIZE:])))
+
+
+def _position_decoder(fmt):
+    """A function decoding a posting's raw value of ``fmt`` into its positions, as
+    ``fmt.decode_as("positions", value)`` does: ``_decode_positions`` for Whoosh's own
+    ``Positions`` (our title and body), the format's own method for any other."""
+    if type(fmt).decode_positions is _WhooshPositions.decode_positions:
+        return _decode_positions
+    return partial(fmt.decode_as, "positions")
 
 
 def _entry_bytes(entry) -> int:
@@ -828,7 +930,14 @@ def _apart_phrases(rx, s, phrased, cand, scores, total, fields, top=None) -> np.
         together: set[int] = set()
         for terms in phrases:
             for field in fields:
-                pos = [_positions(rx, s, field, w, docs) for w in terms]
+                # each word's positions only in the documents holding every word before it
+                # (the others cannot have them together: their positions are not decoded)
+                pos = []
+                held = docs
+                for w in terms:
+                    got = _positions(rx, s, field, w, held) if len(held) else {}
+                    pos.append(got)
+                    held = np.array(sorted(got), dtype=docs.dtype)
                 for d in pos[0]:
                     if d in together:
                         continue
@@ -944,18 +1053,8 @@ def _top(scores: np.ndarray, k: int) -> np.ndarray:
 
 
 def _positions(rx, s, field: str, text: str, docs: np.ndarray) -> dict[int, list[int]]:
-    """``rx.positions`` for those of ``docs`` that can hold ``text`` in ``field`` (as the
-    cached term scores tell): the others would be looked up in vain — most words of a query
-    are in none of the best candidates' titles."""
-    known = rx.field_docs(field, text)
-    if known is not None:
-        if not len(known):
-            return {}
-        k = known.searchsorted(docs)
-        np.minimum(k, len(known) - 1, out=k)
-        docs = docs[known[k] == docs]
-        if not len(docs):
-            return {}
+    """``rx.positions`` (the documents of ``docs`` holding ``text`` in ``field``: their
+    positions)."""
     return rx.positions(s, field, text, docs)
 
 

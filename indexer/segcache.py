@@ -7,8 +7,9 @@ snapshot after a commit only reads what the new segment adds:
 
 * ``SegmentInfo`` — per document number of the segment: slug, category (as codes), field
   lengths (numpy), which documents carry each audience (boolean arrays), the ASCII
-  did-you-mean terms.  Deletions are *not* in it: they change from generation to generation
-  and are applied by the snapshot (``live_mask``).
+  did-you-mean terms (and their ``spelling.Vocabulary``), the Chinese ones and their
+  homophone keys (``homophones.keyed``).  Deletions are *not* in it: they change from
+  generation to generation and are applied by the snapshot (``live_mask``).
 * ``postings`` — one term's postings in one field of one segment: document numbers local to
   the segment and weights as numpy arrays, plus, for fields with positions, each posting's
   raw position value, so proximity decodes the positions of a document without re-reading
@@ -33,7 +34,7 @@ import numpy as np
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.matching.wrappers import FilterMatcher
 
-from . import hitstore
+from . import hitstore, homophones, spelling
 from .hitstore import HitStore
 from .poststore import EMPTY as _STORE_EMPTY
 from .poststore import PostingStore, read_blocks, store_path
@@ -128,6 +129,16 @@ class SegPostings:
         b = int(np.searchsorted(self.starts, k, side="right")) - 1
         return self.values[b][k - int(self.starts[b])]
 
+    def raws(self, ks) -> list:
+        """``[raw(k) for k in ks]`` (``poststore.MappedPostings.raws``)."""
+        if self.values is None:
+            return [None] * len(ks)
+        ks = np.asarray(ks, dtype=np.int64)
+        blocks = (np.searchsorted(self.starts, ks, side="right") - 1)
+        firsts = self.starts[blocks]
+        values = self.values
+        return [values[b][k - f] for b, k, f in zip(blocks.tolist(), ks.tolist(), firsts.tolist())]
+
     def value(self, local: int):
         """The raw value (positions) of document ``local``, or None when it has none."""
         k = int(np.searchsorted(self.ids, local))
@@ -218,6 +229,8 @@ class SegmentInfo:
         self._slug_index: dict[str, int] | None = None
         self._vocab: dict[str, dict[str, int]] = {}
         self._nonascii: dict[str, bool] = {}
+        self._homophones: dict[str, dict[str, tuple[str, ...]]] = {}
+        self._spellings: dict[str, spelling.Vocabulary] = {}
         self._lock = threading.Lock()
 
     def lengths(self, segreader, field: str) -> np.ndarray:
@@ -290,6 +303,25 @@ class SegmentInfo:
                     if 2 <= len(t) <= 4 and is_cjk(t):
                         v.append(t)
             self._vocab[key] = v
+        return v
+
+    def latin_vocabulary(self, segreader, field: str) -> spelling.Vocabulary:
+        """``spelling.Vocabulary`` of ``ascii_terms``: this segment's part of every snapshot's
+        did-you-mean vocabulary (``Snapshot.vocabulary``), indexed once per segment."""
+        v = self._spellings.get(field)
+        if v is None:
+            v = self._spellings[field] = spelling.Vocabulary(self.ascii_terms(segreader, field))
+        return v
+
+    def homophone_keys(self, segreader, field: str) -> dict[str, tuple[str, ...]]:
+        """``homophones.keyed`` of ``cjk_terms``: this segment's part of every snapshot's
+        homophone index (``Snapshot.homophones``), keyed once per segment.  Words of documents
+        deleted since stay in it (a segment's terms never change); a slip only becomes a word
+        visible articles hold (``searching.homophone_fixes`` counts them)."""
+        key = "\x00hom:" + field
+        v = self._homophones.get(key)
+        if v is None:
+            v = self._homophones[key] = homophones.keyed(self.cjk_terms(segreader, field))
         return v
 
 
@@ -378,7 +410,7 @@ class SegmentCache:
     def postings(self, segreader, field: str, text: str, keep_values: bool = False):
         """One term's postings in one segment: ``SegPostings`` (Whoosh's blocks) or
         ``poststore.MappedPostings`` (the store); both have ``ids``, ``weights``,
-        ``has_values``, ``raw``/``value`` and ``decoded``."""
+        ``has_values``, ``raw``/``raws``/``value`` and ``decoded``."""
         seg = segment_key(segreader)
         st = self._stores.get(seg, _UNKNOWN)
         if st is _UNKNOWN:

@@ -20,12 +20,11 @@ from whoosh.filedb.filestore import FileStorage
 
 import numpy as np
 
-from . import lru, ranking
+from . import homophones, lru, ranking, spelling
 from .searching import new_result_cache
 from .doctable import DocTable
 from .segcache import SegmentCache
 from .homophones import HomophoneIndex
-from .spelling import Vocabulary
 
 __all__ = ["Snapshot", "close_quietly"]
 
@@ -75,7 +74,7 @@ class Snapshot:
         """``allowed`` as a boolean array over document numbers."""
         return self.table(s).visible_mask(s, audiences)
 
-    def vocabulary(self, s, audiences: frozenset, dictionary_terms) -> Vocabulary:
+    def vocabulary(self, s, audiences: frozenset, dictionary_terms) -> spelling.Combined:
         """Did-you-mean vocabulary: title/tag words of the articles ``audiences`` may see, plus
         ``dictionary_terms()`` (user dictionary, synonyms)."""
         key = _vocab_fields(audiences)
@@ -83,33 +82,37 @@ class Snapshot:
         if v is None:
             # Only Latin words can be corrected, and they sort first (ASCII bytes): each
             # segment's ASCII terms, kept per segment (the merged multi-segment lexicon looks
-            # every term up in every segment: 157 ms instead of 12 at 10,000 articles)
-            freqs: dict[str, int] = {}
+            # every term up in every segment: 157 ms instead of 12 at 10,000 articles), and
+            # indexed per segment (``SegmentInfo.latin_vocabulary``): after a commit only the
+            # new segment's words are, not the whole vocabulary again
+            parts = []
             r = s.reader()
             for leaf, _offset in (r.leaf_readers() if r.doc_count_all() else []):
                 info = self.segments.info(leaf)
                 for f in sorted(key):
-                    for t, n in info.ascii_terms(leaf, f).items():
-                        freqs[t] = freqs.get(t, 0) + n
-            for w in dictionary_terms():
-                freqs.setdefault(w, 1)
-            v = self.vocab[key] = Vocabulary(freqs)
+                    parts.append(info.latin_vocabulary(leaf, f))
+            v = self.vocab[key] = spelling.Combined(
+                parts, spelling.dictionary_part(dictionary_terms()))
         return v
 
     def homophones(self, s, audiences: frozenset, dictionary_terms) -> HomophoneIndex:
         """Homophone keys of the Chinese did-you-mean vocabulary (title/tag words of the
-        articles ``audiences`` may see, plus ``dictionary_terms()``), built on first need."""
+        articles ``audiences`` may see, plus ``dictionary_terms()``): each segment's keys
+        (``SegmentInfo.homophone_keys``, built once per segment and kept across snapshots —
+        after a commit only the new segment's words are keyed) and the dictionary's
+        (``homophones.dictionary_part``, kept while the terms stay the same), combined on
+        first need."""
         key = ("homophones", _vocab_fields(audiences))
         v = self.vocab.get(key)
         if v is None:
-            words: set[str] = set()
+            parts = []
             r = s.reader()
             for leaf, _offset in (r.leaf_readers() if r.doc_count_all() else []):
                 info = self.segments.info(leaf)
                 for f in sorted(key[1]):
-                    words.update(info.cjk_terms(leaf, f))
-            words.update(dictionary_terms())
-            v = self.vocab[key] = HomophoneIndex(sorted(words))
+                    parts.append(info.homophone_keys(leaf, f))
+            parts.append(homophones.dictionary_part(dictionary_terms()))
+            v = self.vocab[key] = HomophoneIndex(parts=parts)
         return v
 
     def visible_term(self, s, audiences: frozenset, term: str) -> bool:

@@ -174,8 +174,10 @@ def _locate(text: str, terms, prepared=None):
 
 def _possible(terms, chars: str) -> list[str]:
     """The terms whose every character is in ``chars`` (the others cannot occur in a text made
-    of those characters; the order is kept)."""
-    return [t for t in terms if all(c in chars for c in t)]
+    of those characters; the order is kept).  ``t.strip(chars)`` is empty exactly when every
+    character of ``t`` is in ``chars``: one C call per term instead of a generator over its
+    characters (a long query's forty terms cost a hit ≈ 25 µs that way)."""
+    return [t for t in terms if not t.strip(chars)]
 
 
 #: the one character ``str.lower`` turns into two (İ → i̇): without it, lowercasing keeps every

@@ -12,7 +12,7 @@ import re
 from collections import defaultdict
 from typing import Iterable, Mapping
 
-__all__ = ["Vocabulary", "distance"]
+__all__ = ["Combined", "Vocabulary", "dictionary_part", "distance"]
 
 _LATIN = re.compile(r"[a-z][a-z0-9\-]{2,31}")
 
@@ -41,6 +41,11 @@ def distance(a: str, b: str, cap: int = 3) -> int:
 
 
 class Vocabulary:
+    """Latin words with their frequencies, indexed by their one-character deletes.  One part
+    of a snapshot's vocabulary (``Combined``): one segment's title/tag words of one audience
+    (``segcache.SegmentInfo.latin_vocabulary``, kept across snapshots) or the dictionary terms
+    (``dictionary_part``)."""
+
     def __init__(self, freqs: Mapping[str, int] | Iterable[str]):
         if not isinstance(freqs, Mapping):
             freqs = {w: 1 for w in freqs}
@@ -57,19 +62,80 @@ class Vocabulary:
     def __len__(self) -> int:
         return len(self.freq)
 
+    def candidates(self, word: str, deletes: set[str]) -> set[str]:
+        """Words sharing ``word`` or one of its ``deletes`` as a key (a superset of those
+        within distance 2)."""
+        cands = set(self._index.get(word, ()))
+        for d in deletes:
+            cands.update(self._index.get(d, ()))
+        return cands
+
     def correct(self, word: str) -> str | None:
         """Best vocabulary word within the allowed distance, or None (also when known)."""
         if word in self.freq or len(word) < 4:
             return None
-        maxd = 1 if len(word) <= 5 else 2
-        cands = set(self._index.get(word, ()))
-        for d in _deletes(word):
-            cands.update(self._index.get(d, ()))
-        best = None
-        for c in cands:
-            dist = distance(word, c, maxd)
-            if dist <= maxd:
-                key = (dist, -self.freq[c], c)
-                if best is None or key < best:
-                    best = key
-        return best[2] if best else None
+        return _best(word, self.candidates(word, _deletes(word)), self.freq.__getitem__)
+
+
+def _best(word: str, cands: set[str], freq) -> str | None:
+    """The candidate within the allowed distance of ``word`` (≤ 1 for 4–5 letters, else ≤ 2)
+    with the smallest distance, then the highest ``freq``, then first in alphabetical order."""
+    maxd = 1 if len(word) <= 5 else 2
+    best = None
+    for c in cands:
+        dist = distance(word, c, maxd)
+        if dist <= maxd:
+            key = (dist, -freq(c), c)
+            if best is None or key < best:
+                best = key
+    return best[2] if best else None
+
+
+class Combined:
+    """A snapshot's vocabulary: the segments' parts (their frequencies added up, as one
+    ``Vocabulary`` of the summed frequencies would hold them) and the dictionary's, whose words
+    count 1 where no segment holds them.  Corrects exactly as that one ``Vocabulary`` would,
+    without re-indexing every segment's words after each commit."""
+
+    def __init__(self, parts: Iterable[Vocabulary], dictionary: Vocabulary):
+        self._parts = [p for p in parts if len(p)]
+        self._dictionary = dictionary
+
+    def freq(self, w: str) -> int:
+        n, held = 0, False
+        for p in self._parts:
+            f = p.freq.get(w)
+            if f is not None:
+                n += f
+                held = True
+        return n if held else self._dictionary.freq.get(w, 0)
+
+    def __contains__(self, w: str) -> bool:
+        return w in self._dictionary or any(w in p for p in self._parts)
+
+    def __len__(self) -> int:
+        return len(set(self._dictionary.freq).union(*(p.freq for p in self._parts)))
+
+    def correct(self, word: str) -> str | None:
+        """Best vocabulary word within the allowed distance, or None (also when known)."""
+        if word in self or len(word) < 4:
+            return None
+        deletes = _deletes(word)
+        cands = self._dictionary.candidates(word, deletes)
+        for p in self._parts:
+            cands |= p.candidates(word, deletes)
+        return _best(word, cands, self.freq)
+
+
+_dictionary: tuple[frozenset, Vocabulary] | None = None     # the last dictionary part
+
+
+def dictionary_part(words: Iterable[str]) -> Vocabulary:
+    """The dictionary terms' ``Vocabulary`` (frequency 1 each), remembered for the next
+    snapshot while the terms stay the same (a synonym file reloaded changes them)."""
+    global _dictionary
+    ws = frozenset(words)
+    got = _dictionary
+    if got is None or got[0] != ws:
+        got = _dictionary = (ws, Vocabulary(ws))
+    return got[1]

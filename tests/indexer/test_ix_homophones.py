@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from indexer import homophones
+from indexer import SearchEngine, homophones
 from ixhelpers import make_doc
 
 
@@ -94,3 +94,97 @@ def test_the_typeahead_corrects_a_slip_too(fresh):
     for text in ("重至密码", "密码重至", "重至密码 ", "邮箱重至密码"):
         got = slugs(fresh.suggest(text, limit=5))
         assert got and got[0] == "account/password-reset", (text, got)
+
+
+# -- the index across commits (speed25plan): each segment keys its own words once ----------
+
+def test_a_commit_keys_only_the_new_segments_words(fresh, monkeypatch):
+    fresh.update([make_doc("x/quota", "邮箱容量说明", "说明。")])
+    assert fresh.search("邮箱容两").did_you_mean == "邮箱容量"
+    keyed = []
+    real = homophones.key
+    monkeypatch.setattr(homophones, "key", lambda w: keyed.append(w) or real(w))
+    fresh.update([make_doc("x/bt", "蓝牙耳机配对", "说明。")])
+    assert fresh.search("蓝压耳机").did_you_mean == "蓝牙耳机"
+    # the new snapshot keyed the new article's title words and the typed windows, not the
+    # words of the segments it already knew (nor the dictionary terms again)
+    assert "蓝牙" in keyed and "容量" not in keyed and "重置" not in keyed
+    assert len(keyed) < 20
+    keyed.clear()
+    assert fresh.search("邮箱容两").did_you_mean == "邮箱容量"
+    assert "容量" not in keyed
+
+
+def test_a_deleted_articles_words_no_longer_count(fresh):
+    fresh.update([make_doc("x/quota", "邮箱容量说明", "说明。")])
+    assert fresh.search("邮箱容两").did_you_mean == "邮箱容量"
+    fresh.update(delete=["x/quota"])
+    # 容量 is still a term of its segment (a segment's terms never change), but no visible
+    # article holds it any more
+    r = fresh.search("邮箱容两")
+    assert not r.corrected and r.did_you_mean is None
+    fresh.update([make_doc("x/quota-2", "磁盘容量不足", "说明。")])
+    assert fresh.search("邮箱容两").did_you_mean == "邮箱容量"
+
+
+def test_slips_are_corrected_the_same_after_commits_and_deletions(tmp_path, docs):
+    extra = [make_doc("x/quota", "邮箱容量说明", "说明。"),
+             make_doc("x/bt", "蓝牙耳机配对", "说明。"),
+             make_doc("x/formula", "公式编辑", "说明。"),
+             make_doc("x/affairs", "公事出差", "说明。"),
+             make_doc("x/gone", "堡垒机登录", "说明。")]
+    queries = ["重至密码", "邮箱容两", "蓝压耳机", "公试", "宝垒机", "重置密码"]
+
+    def answers(eng):
+        out = []
+        for q in queries:
+            r = eng.search(q)
+            out.append((q, r.did_you_mean, r.total, [(h.slug, h.score) for h in r.hits]))
+        return out
+
+    step = SearchEngine(tmp_path / "a" / "index", cache_dir=tmp_path / "a" / "cache")
+    step.rebuild(docs)
+    answers(step)                       # keys of the first segments built and kept
+    for d in extra:                     # one commit (one segment) per article
+        step.update([d])
+        answers(step)
+    step.update(delete=["x/gone"])
+    whole = SearchEngine(tmp_path / "b" / "index", cache_dir=tmp_path / "b" / "cache")
+    whole.rebuild(docs + extra[:-1])
+    try:
+        got, want = answers(step), answers(whole)
+        assert [a[:2] for a in got] == [a[:2] for a in want]
+        assert got[4][1] is None        # 堡垒机 was deleted: no slip becomes it
+        assert [(q, {s for s, _ in hits}) for q, _d, _t, hits in got] == \
+               [(q, {s for s, _ in hits}) for q, _d, _t, hits in want]
+    finally:
+        step.close()
+        whole.close()
+
+
+def test_a_changed_dictionary_is_keyed_again():
+    assert homophones.dictionary_part(["重置", "容量"]) is homophones.dictionary_part(["容量", "重置"])
+    part = homophones.dictionary_part(["重置", "蓝牙"])
+    assert part["lan ya"] == ("蓝牙",) and "rong liang" not in part
+    idx = homophones.HomophoneIndex(parts=[{"rong liang": ("容量",)}, part])
+    assert idx.candidates("容两") == ["容量"] and idx.candidates("蓝压") == ["蓝牙"]
+    assert idx.candidates("容量") == [] and len(idx) == 3
+
+
+def test_preload_keys_every_segment_before_the_first_slip(tmp_path, docs, monkeypatch):
+    # gunicorn's master preloads: a worker's first query with a possible slip only combines
+    built = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache")
+    built.rebuild(docs)
+    built.close()
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path / "cache")
+    try:
+        eng.preload()
+        keyed = []
+        real = homophones.key
+        monkeypatch.setattr(homophones, "key", lambda w: keyed.append(w) or real(w))
+        assert eng.search("重至密码").did_you_mean == "重置密码"
+        staff = frozenset({"public", "internal"})
+        eng.search("重至密码", audiences=staff)
+        assert set(keyed) <= {"重至", "重至密", "重至密码", "至密", "至密码"}   # the typed windows
+    finally:
+        eng.close()

@@ -170,6 +170,8 @@ def test_posting_blocks_read_directly_equal_whooshs_matcher(fresh):
                     assert got.weights.tolist() == np.array(weights, dtype=np.float32).tolist()
                     if keep:
                         assert [v for block in got.values for v in block] == values
+                        ks = np.array([len(ids) - 1, 0, len(ids) // 2, 0])
+                        assert got.raws(ks) == [values[k] for k in ks.tolist()]
                         if fast:
                             assert got.starts.tolist() == list(range(0, len(ids), 128))[:len(got.values)]
                             multi += len(got.values) > 1
@@ -324,6 +326,40 @@ def test_chinese_terms_are_located_as_in_the_lowercased_text():
             assert (None if got[1] is None else list(got[1])) == (None if want[1] is None else list(want[1]))
 
 
+def test_possible_terms_are_those_made_of_the_texts_characters():
+    """``snippets._possible`` (``str.strip`` of the text's characters) keeps exactly the terms
+    whose every character is among them, in order — as the character-by-character check did —
+    with repeated characters, an empty term, characters ``strip`` treats specially elsewhere
+    (spaces, dots) and surrogate-free astral characters."""
+    from indexer import snippets
+
+    chars = "".join(dict.fromkeys("VPN 连接失败，请检查网络。. ＶＰＮvpn 𠀀"))
+    terms = ["连接", "连连接接", "失败", "网路", "vpn", "VPN", "v.p", "", " ", "𠀀", "𠀀x", "。",
+             "网络连接失败", "办公室", "ｖｐｎ"]
+    want = [t for t in terms if all(c in chars for c in t)]
+    assert snippets._possible(terms, chars) == want
+    assert snippets._possible(terms, "") == [""]
+    assert "网路" not in want and "连连接接" in want       # (the check means something here)
+
+
+def test_position_decoder_is_the_formats_own_for_other_formats():
+    """Proximity decodes Whoosh's ``Positions`` values itself (``_decode_positions``, equal to
+    ``decode_positions``: ``test_poststore``); a format that decodes positions its own way
+    (``Characters``) keeps its own method."""
+    from whoosh import formats
+
+    from indexer import ranking
+
+    assert ranking._position_decoder(formats.Positions()) is ranking._decode_positions
+    chars = formats.Characters()
+    dec = ranking._position_decoder(chars)
+    value = chars.encode([(1, 0, 3), (4, 5, 9)])
+    assert dec(value) == chars.decode_as("positions", value) == [1, 4]
+    plain = formats.Positions().encode([0, 3, 7, 300, 70000])
+    assert ranking._decode_positions(plain) == [0, 3, 7, 300, 70000]
+    assert ranking._decode_positions(plain[:-1]) == [0, 3, 7, 300, 70000]   # no STOP: added
+
+
 def _ranked_plans(eng, queries):
     """(Terms, plan) of each query as the search runs it (public searcher)."""
     from indexer import searching
@@ -382,7 +418,8 @@ def test_merged_groups_added_as_whole_arrays_rank_as_the_scattered_ones(fresh, m
 
 def test_field_docs_hold_every_document_with_the_word_in_that_field(engine):
     """``RankIndex.field_docs`` (from the cached term data) is a superset of the documents
-    with positions of the word in the field, so ``_positions`` finds what ``positions`` does."""
+    with positions of the word in the field, so ``positions`` (which looks only there) finds
+    what reading every document's postings finds (``_positions_read``)."""
     snap, s, tv = _terms(engine)
     try:
         rx = snap.rank
@@ -395,12 +432,57 @@ def test_field_docs_hold_every_document_with_the_word_in_that_field(engine):
             for field in ("title", "body"):
                 known = rx.field_docs(field, w)
                 assert known is not None
-                got = rx.positions(s, field, w, everything)
+                got = rx._positions_read(s, field, w, everything)
                 assert set(got) <= set(known.tolist())
+                assert rx.positions(s, field, w, everything) == got
                 assert ranking._positions(rx, s, field, w, everything) == got
                 checked += len(got)
         assert checked > 20
         assert rx.field_docs("body", "zzz-none") is None
+    finally:
+        snap.release(s)
+
+
+def test_remembered_positions_equal_the_postings_and_are_bounded(engine, monkeypatch):
+    """``RankIndex.positions`` answers from its memo what reading the postings answers (the
+    documents holding the word, in the order asked, with their positions) — also for a
+    document set it has partly seen; remembers at most ``POSITIONS_MEMO_PER_TERM`` documents a
+    term and ``POSITIONS_MEMO_DOCS`` in all (the terms used least recently go first); ``clear``
+    forgets them."""
+    snap, s, tv = _terms(engine)
+    try:
+        rx = snap.rank
+        rx.clear()
+        monkeypatch.setattr(ranking, "POSITIONS_MEMO_PER_TERM", 30)     # fills up below
+        rng = np.random.default_rng(15)
+        words = ("vpn", "连接", "失败", "密码", "重置", "outlook", "邮件", "打印机", "错误")
+        checked = 0
+        for w in words:
+            tv.scores(w)
+            holders = rx.field_docs("body", w)
+            for _ in range(6):
+                docs = np.sort(rng.choice(holders, size=min(len(holders), 12), replace=False))
+                docs = np.unique(np.concatenate([docs, rng.integers(0, rx.ndocs_all, 3)]))
+                want = rx._positions_read(s, "body", w, docs)
+                for _again in range(2):                 # read, then remembered
+                    got = rx.positions(s, "body", w, docs)
+                    assert got == want and list(got) == list(want)
+                    assert list(got) == [d for d in docs.tolist() if d in want]
+                checked += len(want)
+                memo = rx._positions[("body", w)]
+                assert len(memo) <= 30
+                assert set(docs.tolist()) <= set(memo)       # the ones without it too
+        assert checked > 50
+        assert rx._positions_docs == sum(len(m) for m in rx._positions.values())
+        rx.clear()
+        monkeypatch.setattr(ranking, "POSITIONS_MEMO_DOCS", 12)
+        few = np.arange(5, dtype=np.int64)
+        for w in words:
+            rx.positions(s, "title", w, few)
+        assert list(rx._positions) == [("title", w) for w in words[-2:]]
+        assert rx._positions_docs == 10
+        rx.clear()
+        assert not rx._positions and rx._positions_docs == 0
     finally:
         snap.release(s)
 

@@ -9,7 +9,7 @@ import os
 import numpy as np
 import pytest
 
-from indexer import SearchEngine, poststore
+from indexer import SearchEngine, poststore, ranking
 from ixhelpers import make_doc, slugs, whoosh_postings
 
 PUBLIC = frozenset({"public"})
@@ -71,9 +71,15 @@ def _check_every_term(eng) -> tuple[int, int, int]:
                     assert got.weights.tolist() == np.array(weights, dtype=np.float32).tolist()
                     if field in poststore.VALUE_FIELDS:
                         assert [got.raw(k) for k in range(len(ids))] == values
+                        # several at once (proximity's batch), in any order, repeats too
+                        ks = np.array([len(ids) - 1, 0, len(ids) // 2, 0])
+                        assert got.raws(ks) == [values[k] for k in ks.tolist()]
                         for k in (0, len(ids) - 1):
                             assert fmt.decode_as("positions", got.raw(k)) == \
                                 fmt.decode_as("positions", values[k])
+                        # ranking's decoder: Whoosh's decode_positions, value for value
+                        assert [ranking._decode_positions(v) for v in values] == \
+                            [fmt.decode_as("positions", v) for v in values]
                         assert got.value(ids[-1]) == values[-1] and got.value(-5) is None
                         with_values += 1
                     else:
