@@ -97,6 +97,20 @@ def test_filler_words_do_not_decide(tmp_path):
     eng.close()
 
 
+def test_a_hedge_of_what_is_usual_does_not_decide(tmp_path):
+    """一般 / 通常 / 平时 say the asker expects a usual answer ("where is the port, usually"),
+    not what the answer is about: a page that happens to hedge the same way (一般 in its title)
+    must not beat the page about the port (round 25: a campus query, 宿舍里插网线的口一般在哪)."""
+    eng = _engine(tmp_path, [
+        make_doc("dorm/port", "宿舍网络说明", "网口在书桌下方的墙上。" + FILLER),
+        make_doc("dorm/router", "宿舍路由器一般怎么选", "一般选双频路由器。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    for q in ("宿舍的网口一般在哪里", "宿舍网口通常在哪", "宿舍网口平时在哪"):
+        assert slugs(eng.search(q))[0] == "dorm/port", q
+    eng.close()
+
+
 def test_a_long_description_is_carried_by_its_informative_words(tmp_path):
     eng = _engine(tmp_path, [
         make_doc("m/full", "邮箱容量已满", "邮箱满了会退信 554 5.2.2，请清理大附件。" + FILLER),
