@@ -443,3 +443,32 @@ def test_english_spellings_of_one_word_are_the_same_word_not_synonyms(engine):
     wifi = dict(parse("wifi", engine.synonyms)[0].alts)
     assert wifi[("wi-fi",)] == SPELLING_WEIGHT > wifi[("wlan",)] == SYNONYM_WEIGHT
     assert dict(parse("email", engine.synonyms)[0].alts)[("e-mail",)] == SPELLING_WEIGHT
+
+
+def test_a_word_found_nowhere_is_cut_again_where_its_neighbour_makes_a_known_word(tmp_path):
+    """jieba cuts 上谷歌学术 as 上谷 (a place name in its dictionary) / 歌 / 学术: 谷歌 — the word the
+    employee typed, a variant of google — was lost, and a page holding 学校 and 学术 beat the page
+    on reaching Google Scholar.  Two neighbouring words of which one is found nowhere are cut
+    again at the other place when that gives a word the library holds (round 25)."""
+    eng = _engine(tmp_path, [
+        make_doc("lib/scholar", "校外访问 Google 学术", "在学校外先连接 VPN，再打开 Google 学术。" + FILLER),
+        make_doc("hall/report", "学校学术报告厅", "学校学术报告厅的开放时间。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    groups = parse("在学校里怎么上谷歌学术", eng.synonyms)
+    assert ("上谷",) in [g.words for g in groups]            # as jieba cuts it
+    assert slugs(eng.search("在学校里怎么上谷歌学术"))[0] == "lib/scholar"
+    eng.close()
+
+
+def test_a_cut_is_not_moved_to_make_a_word_known_only_by_its_pieces(tmp_path):
+    """會議錄影 is 会议 / 录影 (录影: a Taiwan word no page holds); 会议录 / 影 would make a word the
+    index knows only through its pieces (会议 + 录), not a word of its own: the cut stays."""
+    from indexer.query import _recut
+
+    eng = _engine(tmp_path, [make_doc("t/rec", "删除 Teams 会议录制", "会议 录制 删除。" + FILLER),
+                             *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(3)]])
+    groups = parse("會議錄影", eng.synonyms)
+    assert [g.words for g in _recut(groups, lambda w: 1 if w in ("会议", "录", "影") else 0,
+                                    eng.synonyms)] == [g.words for g in groups]
+    eng.close()
