@@ -848,6 +848,7 @@ def test_round_15b_no_entry_collapses_into_a_common_english_word(table):
     ("退出账户", "注销"),
     ("架构图", "体系结构"),
     ("误删", "删除"),
+    ("误删除", "删除"),
 ])
 def test_round_25_the_mainland_word_reaches_the_microsoft_term(table, typed, written):
     """公共文件夹 误删 恢复, DirectAccess 服务器 负载 监控, OWA 退出 账户: the words an employee types,
