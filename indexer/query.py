@@ -14,7 +14,8 @@
   ``regional.py``: 印表機 → 打印机, 遠端桌面 → 远程桌面), ``REGIONAL_WEIGHT`` (0.7);
 * a complement after 不/没 that jieba cut off its verb (打不出来 → 打 / 不 / 出来) is filler;
 * filler words (``data/filler.txt``: 老是, 突然, 一直 …) are marked;
-* letters glued to digits (``vpn809``) remember their two halves;
+* letters glued to digits (``vpn809``) remember their two halves; a letter glued after a dotted
+  number (``802.1x``) is filler (``CODE_SUFFIX_FILLER``);
 * a bare number of 3-5 digits that is not a year (``L2TP 789``) is an error code
   (``NUMBER_CODES``): users type the code without 错误/error;
 * at most ``MAX_GROUPS`` groups are kept.
@@ -117,6 +118,12 @@ _NEGATIONS = {("不",), ("没",)}
 RECUT_UNKNOWN = True
 RECUT_MAX_CHARS = 5
 RECUT_KNOWN_WEIGHT = 0.9
+#: a letter glued to a dotted standard number (``802.1x``, ``802.11ac``) is part of its name;
+#: the analysis cuts it off (``802.1`` + ``x``), and alone the letter is a word of weight 1 that
+#: any page holding an ``x`` matches — in the 802.1X guides' titles it lifted them above the
+#: campus page about the dorm's 802.1X Wi-Fi (round 25).  It weighs like filler.  False: off.
+CODE_SUFFIX_FILLER = True
+_CODE_SUFFIX = re.compile(r"(?<![\d.])\d+(?:\.\d+)+([a-z]{1,2})(?![a-z0-9])")
 #: pinyin slips (容两 → 容量) are corrected like Latin typos (``searching.homophone_fixes``)
 HOMOPHONES = True
 #: a bare number found in more than this share of the visible articles is part of product
@@ -344,6 +351,11 @@ def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:
         positions = out
     for g in positions:
         g.filler = g.kind == WORD and all(w in FILLER for w in g.words)
+    if CODE_SUFFIX_FILLER:
+        sufs = {m[1] for m in _CODE_SUFFIX.finditer(qn)}
+        for a, b in zip(positions, positions[1:]):
+            if a.kind == CODE and b.kind == WORD and b.words == (b.words[0],) and b.words[0] in sufs:
+                b.filler = True
     if NEGATED_COMPLEMENT_FILLER:
         for a, b in zip(positions, positions[1:]):
             if a.words in _NEGATIONS and b.kind == WORD and b.words[0] in COMPLEMENTS and len(b.words) == 1:

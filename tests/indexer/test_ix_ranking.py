@@ -472,3 +472,22 @@ def test_a_cut_is_not_moved_to_make_a_word_known_only_by_its_pieces(tmp_path):
     assert [g.words for g in _recut(groups, lambda w: 1 if w in ("会议", "录", "影") else 0,
                                     eng.synonyms)] == [g.words for g in groups]
     eng.close()
+
+
+def test_a_letter_glued_to_a_standard_number_is_part_of_its_name():
+    """802.1x is analysed 802.1 + x: the x is the name's suffix, not a word of the need (weight
+    of filler); a letter typed on its own stays a word."""
+    groups = {g.words: g for g in parse("宿舍无线用802.1x怎么设置")}
+    assert groups[("x",)].filler and not groups[("802.1",)].filler
+    assert parse("802.11ac 网卡")[1].filler
+    assert not any(g.filler for g in parse("surface pro x 无线"))
+
+
+def test_the_page_about_the_need_beats_a_guide_holding_the_standard_in_its_title(tmp_path):
+    eng = _engine(tmp_path, [
+        make_doc("dorm/wifi", "宿舍无线上网", "宿舍无线网络使用 802.1X 认证，按下列步骤设置。" + FILLER),
+        make_doc("guide/8021x", "部署 802.1X 无线访问", "802.1X 无线 设置 指南。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", "宿舍 " + FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("宿舍无线用802.1x怎么设置"))[0] == "dorm/wifi"
+    eng.close()
