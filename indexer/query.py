@@ -14,13 +14,16 @@
   ``regional.py``: 印表機 → 打印机, 遠端桌面 → 远程桌面), ``REGIONAL_WEIGHT`` (0.7);
 * a complement after 不/没 that jieba cut off its verb (打不出来 → 打 / 不 / 出来) is filler;
 * filler words (``data/filler.txt``: 老是, 突然, 一直 …) are marked;
-* letters glued to digits (``vpn809``) remember their two halves;
+* letters glued to digits (``vpn809``) remember their two halves; a letter glued after a dotted
+  number (``802.1x``) is filler (``CODE_SUFFIX_FILLER``);
 * a bare number of 3-5 digits that is not a year (``L2TP 789``) is an error code
   (``NUMBER_CODES``): users type the code without 错误/error;
 * at most ``MAX_GROUPS`` groups are kept.
 
 ``plan(groups, df, ndocs)`` then decides, with the index's document frequencies, what the
-engine executes (``ranking.rank``): alternatives found nowhere are dropped; a glued word found
+engine executes (``ranking.rank``): two neighbouring Chinese words of which one is found nowhere
+are cut again at the other place when that makes a word the library holds (上谷 / 歌 → 上 / 谷歌,
+``RECUT_UNKNOWN``); alternatives found nowhere are dropped; a glued word found
 nowhere becomes its two halves (``vpn`` + ``809``); every group gets a *weight* (1, filler
 ``FILLER_WEIGHT``) and a *coverage* weight (its idf; 0 for filler), and the plan a minimum
 share of coverage a page must reach (``MIN_SHARE``); neighbouring words that together are
@@ -108,6 +111,19 @@ COMPLEMENTS = frozenset({"出来", "出去", "进来", "进去", "上来", "上�
                          "过来", "过去", "回来", "回去", "出", "进", "上", "下", "到", "了", "掉",
                          "开", "动", "完", "好", "住", "着"})
 _NEGATIONS = {("不",), ("没",)}
+#: a query word no article holds, glued by jieba to a neighbouring character that belongs to the
+#: next word (上谷歌学术 → 上谷 / 歌 / 学术, where 上谷 is a place name in jieba's dictionary and the
+#: employee typed 上 / 谷歌): the two neighbours are cut again at the other place when that gives a
+#: word the library (or its vocabulary) knows (``_recut``).  False: off.
+RECUT_UNKNOWN = True
+RECUT_MAX_CHARS = 5
+RECUT_KNOWN_WEIGHT = 0.9
+#: a letter glued to a dotted standard number (``802.1x``, ``802.11ac``) is part of its name;
+#: the analysis cuts it off (``802.1`` + ``x``), and alone the letter is a word of weight 1 that
+#: any page holding an ``x`` matches — in the 802.1X guides' titles it lifted them above the
+#: campus page about the dorm's 802.1X Wi-Fi (round 25).  It weighs like filler.  False: off.
+CODE_SUFFIX_FILLER = True
+_CODE_SUFFIX = re.compile(r"(?<![\d.])\d+(?:\.\d+)+([a-z]{1,2})(?![a-z0-9])")
 #: pinyin slips (容两 → 容量) are corrected like Latin typos (``searching.homophone_fixes``)
 HOMOPHONES = True
 #: a bare number found in more than this share of the visible articles is part of product
@@ -335,6 +351,11 @@ def _groups(qn: str, synonyms: SynonymTable | None, glued: bool) -> list[Group]:
         positions = out
     for g in positions:
         g.filler = g.kind == WORD and all(w in FILLER for w in g.words)
+    if CODE_SUFFIX_FILLER:
+        sufs = {m[1] for m in _CODE_SUFFIX.finditer(qn)}
+        for a, b in zip(positions, positions[1:]):
+            if a.kind == CODE and b.kind == WORD and b.words == (b.words[0],) and b.words[0] in sufs:
+                b.filler = True
     if NEGATED_COMPLEMENT_FILLER:
         for a, b in zip(positions, positions[1:]):
             if a.words in _NEGATIONS and b.kind == WORD and b.words[0] in COMPLEMENTS and len(b.words) == 1:
@@ -390,6 +411,8 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
         same = [alt_df(ws) for ws, wt in alts if wt >= SAME_WORD_WEIGHT]
         return max(same) if same else max(alt_df(ws) for ws, _ in alts)
 
+    if RECUT_UNKNOWN:
+        groups = _recut(groups, df, synonyms)
     live: list[tuple[Group, list, int]] = []
     chars: set[int] = set()          # indices in live of the characters of an unknown word
     for g in groups:
@@ -478,6 +501,49 @@ def plan(groups: list[Group], df, ndocs: int, synonyms: SynonymTable | None = No
         else:
             out.extend(c for _, c in compounds)
     return Plan(out, min_share, pairs)
+
+
+def _recut(groups: list[Group], df, synonyms: SynonymTable | None) -> list[Group]:
+    """Neighbouring Chinese words, one of them a single character, of which one is held by no
+    article and whose characters, cut at another place, make a one-character word and a word
+    the library holds (itself, or
+    a variant: 上谷 / 歌 → 上 / 谷歌, 谷歌 → google; 时报 / 错 → 时 / 报错).  The characters typed
+    stay the same; only where jieba cut them changes, and only where its cut left a word found
+    nowhere.  "Holds" is the word or an alternative of weight ``VARIANT_WEIGHT`` or more — not
+    the pieces covering it (会议 / 录影 is not recut into 会议录 / 影)."""
+    def known(g: Group) -> bool:
+        return any(wt >= RECUT_KNOWN_WEIGHT and all(df(w) for w in ws) for ws, wt in g.alts)
+
+    def plain(g: Group) -> bool:
+        return (g.kind == WORD and len(g.words) == 1 and is_cjk(g.words[0]) and not g.split
+                and not g.filler)
+
+    if not any(plain(g) and not known(g) for g in groups):
+        return groups                         # (the usual case: every word is found somewhere)
+    out = list(groups)
+    i = 0
+    while i + 1 < len(out):
+        a, b = out[i], out[i + 1]
+        best = None
+        text = a.words[0] + b.words[0] if plain(a) and plain(b) else ""
+        if (text and len(text) <= RECUT_MAX_CHARS and min(len(a.words[0]), len(b.words[0])) == 1
+                and not (known(a) and known(b))):
+            for at in (1, len(text) - 1):
+                if at == len(a.words[0]):
+                    continue
+                pieces = _groups(text[:at] + " " + text[at:], synonyms, glued=False)
+                spans = ["".join(p.words) for p in pieces]
+                if (len(pieces) == 2 and "".join(spans) == text
+                        and all(p.kind == WORD and not p.filler for p in pieces)
+                        and all(known(p) for p, sp in zip(pieces, spans) if len(sp) > 1)):
+                    best = pieces
+                    break
+        if best is None:
+            i += 1
+            continue
+        out[i:i + 2] = best
+        i += 2
+    return out
 
 
 def _translated(g: Group, alts, own: int, alt_df):

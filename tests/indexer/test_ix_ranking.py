@@ -97,6 +97,20 @@ def test_filler_words_do_not_decide(tmp_path):
     eng.close()
 
 
+def test_a_hedge_of_what_is_usual_does_not_decide(tmp_path):
+    """一般 / 通常 / 平时 say the asker expects a usual answer ("where is the port, usually"),
+    not what the answer is about: a page that happens to hedge the same way (一般 in its title)
+    must not beat the page about the port (round 25: a campus query, 宿舍里插网线的口一般在哪)."""
+    eng = _engine(tmp_path, [
+        make_doc("dorm/port", "宿舍网络说明", "网口在书桌下方的墙上。" + FILLER),
+        make_doc("dorm/router", "宿舍路由器一般怎么选", "一般选双频路由器。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    for q in ("宿舍的网口一般在哪里", "宿舍网口通常在哪", "宿舍网口平时在哪"):
+        assert slugs(eng.search(q))[0] == "dorm/port", q
+    eng.close()
+
+
 def test_a_long_description_is_carried_by_its_informative_words(tmp_path):
     eng = _engine(tmp_path, [
         make_doc("m/full", "邮箱容量已满", "邮箱满了会退信 554 5.2.2，请清理大附件。" + FILLER),
@@ -429,3 +443,51 @@ def test_english_spellings_of_one_word_are_the_same_word_not_synonyms(engine):
     wifi = dict(parse("wifi", engine.synonyms)[0].alts)
     assert wifi[("wi-fi",)] == SPELLING_WEIGHT > wifi[("wlan",)] == SYNONYM_WEIGHT
     assert dict(parse("email", engine.synonyms)[0].alts)[("e-mail",)] == SPELLING_WEIGHT
+
+
+def test_a_word_found_nowhere_is_cut_again_where_its_neighbour_makes_a_known_word(tmp_path):
+    """jieba cuts 上谷歌学术 as 上谷 (a place name in its dictionary) / 歌 / 学术: 谷歌 — the word the
+    employee typed, a variant of google — was lost, and a page holding 学校 and 学术 beat the page
+    on reaching Google Scholar.  Two neighbouring words of which one is found nowhere are cut
+    again at the other place when that gives a word the library holds (round 25)."""
+    eng = _engine(tmp_path, [
+        make_doc("lib/scholar", "校外访问 Google 学术", "在学校外先连接 VPN，再打开 Google 学术。" + FILLER),
+        make_doc("hall/report", "学校学术报告厅", "学校学术报告厅的开放时间。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(6)],
+    ])
+    groups = parse("在学校里怎么上谷歌学术", eng.synonyms)
+    assert ("上谷",) in [g.words for g in groups]            # as jieba cuts it
+    assert slugs(eng.search("在学校里怎么上谷歌学术"))[0] == "lib/scholar"
+    eng.close()
+
+
+def test_a_cut_is_not_moved_to_make_a_word_known_only_by_its_pieces(tmp_path):
+    """會議錄影 is 会议 / 录影 (录影: a Taiwan word no page holds); 会议录 / 影 would make a word the
+    index knows only through its pieces (会议 + 录), not a word of its own: the cut stays."""
+    from indexer.query import _recut
+
+    eng = _engine(tmp_path, [make_doc("t/rec", "删除 Teams 会议录制", "会议 录制 删除。" + FILLER),
+                             *[make_doc(f"other/{i}", f"其他文章 {i}", FILLER) for i in range(3)]])
+    groups = parse("會議錄影", eng.synonyms)
+    assert [g.words for g in _recut(groups, lambda w: 1 if w in ("会议", "录", "影") else 0,
+                                    eng.synonyms)] == [g.words for g in groups]
+    eng.close()
+
+
+def test_a_letter_glued_to_a_standard_number_is_part_of_its_name():
+    """802.1x is analysed 802.1 + x: the x is the name's suffix, not a word of the need (weight
+    of filler); a letter typed on its own stays a word."""
+    groups = {g.words: g for g in parse("宿舍无线用802.1x怎么设置")}
+    assert groups[("x",)].filler and not groups[("802.1",)].filler
+    assert parse("802.11ac 网卡")[1].filler
+    assert not any(g.filler for g in parse("surface pro x 无线"))
+
+
+def test_the_page_about_the_need_beats_a_guide_holding_the_standard_in_its_title(tmp_path):
+    eng = _engine(tmp_path, [
+        make_doc("dorm/wifi", "宿舍无线上网", "宿舍无线网络使用 802.1X 认证，按下列步骤设置。" + FILLER),
+        make_doc("guide/8021x", "部署 802.1X 无线访问", "802.1X 无线 设置 指南。" + FILLER),
+        *[make_doc(f"other/{i}", f"其他文章 {i}", "宿舍 " + FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("宿舍无线用802.1x怎么设置"))[0] == "dorm/wifi"
+    eng.close()

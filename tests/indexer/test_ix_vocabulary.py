@@ -830,3 +830,47 @@ def test_round_15b_no_entry_collapses_into_a_common_english_word(table):
     assert ("拨号",) in _alts(table, "dial up")
     assert ("拨入",) not in _alts(table, "dial up")
     assert ("登录",) in _alts(table, "log on")
+
+
+@pytest.mark.parametrize("typed, written", [
+    ("监控", "监视"),
+    ("报表", "报告"),
+    ("公共", "公用"),
+    ("开启", "启用"),
+    ("新建", "创建"),
+    ("凭证", "凭据"),
+    ("通讯录", "通讯簿"),
+    ("地址簿", "通讯簿"),
+    ("管理后台", "管理中心"),
+    ("快捷键", "键盘快捷方式"),
+    ("剪切板", "剪贴板"),
+    ("退出账号", "注销"),
+    ("退出账户", "注销"),
+    ("架构图", "体系结构"),
+    ("误删", "删除"),
+    ("误删除", "删除"),
+])
+def test_round_25_the_mainland_word_reaches_the_microsoft_term(table, typed, written):
+    """公共文件夹 误删 恢复, DirectAccess 服务器 负载 监控, OWA 退出 账户: the words an employee types,
+    where Microsoft's Simplified Chinese pages say 公用文件夹, 监视, 注销 — the same thing, one way
+    (the pages' term does not stand for the everyday word)."""
+    _r13(table, typed, written)
+    back = {a for g in parse(written, table) for a, _w in g.alts}
+    assert tuple(words(typed)) not in back                # one way only
+
+
+def test_round_25_the_page_in_microsoft_terms_answers_the_mainland_keywords(tmp_path):
+    """A page that monitors the server's load says 监视; a page that only mentions 负载 and 服务器
+    beside other things must not come first for 服务器 负载 监控 (nor, for 公共文件夹 恢复, the
+    page on recovering other folders above the public-folder page)."""
+    eng = SearchEngine(tmp_path / "index", cache_dir=tmp_path)
+    eng.rebuild([
+        make_doc("ra/monitor", "监视远程访问服务器的负载", "在控制台中监视服务器负载和连接数。" + FILLER),
+        make_doc("ra/balance", "负载平衡群集中的服务器", "规划服务器负载平衡，服务器负载分配到节点。" + FILLER),
+        make_doc("ex/public", "还原已删除的公用文件夹", "管理员可以还原误删的公用文件夹。" + FILLER),
+        make_doc("ex/items", "恢复已删除的文件夹", "从已删除邮件中恢复文件夹。" + FILLER),
+        *[make_doc(f"o/{i}", f"其他文章 {i}", "服务器 文件夹 " + FILLER) for i in range(6)],
+    ])
+    assert slugs(eng.search("服务器 负载 监控"))[0] == "ra/monitor"
+    assert slugs(eng.search("公共文件夹 误删 恢复"))[0] == "ex/public"
+    eng.close()
