@@ -128,18 +128,15 @@ def keyed(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
     return {k: tuple(v) for k, v in out.items()}
 
 
-_dictionary: tuple[frozenset, dict] | None = None     # the last dictionary part
-
-
 def dictionary_part(words: Iterable[str]) -> dict[str, tuple[str, ...]]:
     """``keyed(words)`` of the dictionary terms (user dictionary, synonyms), remembered for
     the next snapshot while the terms stay the same (a synonym file reloaded changes them)."""
-    global _dictionary
-    ws = frozenset(words)
-    got = _dictionary
-    if got is None or got[0] != ws:
-        got = _dictionary = (ws, keyed(ws))
-    return got[1]
+    return _dictionary_part(frozenset(words))
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary_part(words: frozenset) -> dict[str, tuple[str, ...]]:
+    return keyed(words)
 
 
 class HomophoneIndex:

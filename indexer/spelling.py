@@ -8,6 +8,7 @@ words, ≤ 2 for longer ones.  Ties go to the more frequent word, then alphabeti
 """
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from typing import Iterable, Mapping
@@ -127,15 +128,12 @@ class Combined:
         return _best(word, cands, self.freq)
 
 
-_dictionary: tuple[frozenset, Vocabulary] | None = None     # the last dictionary part
-
-
 def dictionary_part(words: Iterable[str]) -> Vocabulary:
     """The dictionary terms' ``Vocabulary`` (frequency 1 each), remembered for the next
     snapshot while the terms stay the same (a synonym file reloaded changes them)."""
-    global _dictionary
-    ws = frozenset(words)
-    got = _dictionary
-    if got is None or got[0] != ws:
-        got = _dictionary = (ws, Vocabulary(ws))
-    return got[1]
+    return _dictionary_part(frozenset(words))
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary_part(words: frozenset) -> Vocabulary:
+    return Vocabulary(words)
