@@ -109,18 +109,26 @@ class SearchEngine:
     # ==================================================================================
     # lifecycle
     # ==================================================================================
-    def ensure(self, load_all: Callable[[], Iterable[IndexDocument]]) -> None:
+    def ensure(self, load_all: Callable[[], Iterable[IndexDocument]], *,
+               rebuild: bool = True) -> str | None:
         """Open the index; rebuild it from ``load_all()`` (logged) if missing, corrupt or built
-        by a different analysis pipeline."""
+        by a different analysis pipeline.
+
+        ``rebuild=False`` (a process about to fork its workers, which must never build the
+        index: ``app.articles.search.open_before_fork``): nothing is rebuilt and the reason the
+        index is not usable is returned instead — one check, not a check to decide and a
+        second one here (~15-20 ms of gunicorn's start at 10,000 articles).  None: usable."""
         self._loader = load_all
-        if self.check() is None:
-            return
+        reason = self.check()
+        if reason is None or not rebuild:
+            return reason
         with self.store.rebuild_lock():
             reason = self.check()
             if reason is None:
-                return
+                return None
             log.warning("search index %s %s: rebuilding from the database", self.index_dir, reason)
             self.rebuild(load_all())
+        return None
 
     @property
     def recovering(self) -> bool:
