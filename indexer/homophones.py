@@ -47,7 +47,10 @@ def _toneless(p: str) -> str:
     return unicodedata.normalize("NFC", "".join(out)).replace("ü", "v")
 
 
-_ENTRY = re.compile(r'"(\d+)"\s*:\s*"([^"]*)"')
+#: an entry of the file whose code may be in the CJK Unified Ideographs block (U+4E00-U+9FFF =
+#: 19968-40959, ``add`` checks the exact bounds): the other half of the file's 42,000 entries is
+#: skipped by the regular expression at its first digits instead of one Python step each
+_ENTRY = re.compile(r'"(199[6-9]\d|[23]\d{4}|40\d{3})"\s*:\s*"([^"]*)"')
 
 
 def _load() -> dict[str, str]:
