@@ -372,7 +372,7 @@ class SearchEngine:
         reading two column values per document through Whoosh (~30 ms of each worker's first
         search at 10,000 articles).  No file, mapping or snapshot stays open; segments merged
         away later are forgotten by the next snapshot as usual (``SegmentCache.retain``).
-        The typo checks' data is read too: the pinyin table (``homophones``, ≈ 50 ms) and each
+        The typo checks' data is read too: the pinyin table (``homophones``, ≈ 35–70 ms) and each
         segment's homophone keys and Latin did-you-mean words of both audiences' titles and tags
         (``SegmentInfo.homophone_keys``, ``.latin_vocabulary``: ≈ 40 ms at 100,000 articles),
         with the dictionary's — a worker's first query with a possible typo then only combines

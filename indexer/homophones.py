@@ -92,7 +92,7 @@ def _load() -> dict[str, str]:
 
 
 def load_table() -> None:
-    """Read the character table now (≈ 50 ms, once per process) instead of inside the first
+    """Read the character table now (≈ 35–70 ms, once per process) instead of inside the first
     query with a possible slip: ``SearchEngine.preload`` calls it in a process about to fork
     its workers, which then inherit it."""
     readings("一")
