@@ -109,18 +109,26 @@ class SearchEngine:
     # ==================================================================================
     # lifecycle
     # ==================================================================================
-    def ensure(self, load_all: Callable[[], Iterable[IndexDocument]]) -> None:
+    def ensure(self, load_all: Callable[[], Iterable[IndexDocument]], *,
+               rebuild: bool = True) -> str | None:
         """Open the index; rebuild it from ``load_all()`` (logged) if missing, corrupt or built
-        by a different analysis pipeline."""
+        by a different analysis pipeline.
+
+        ``rebuild=False`` (a process about to fork its workers, which must never build the
+        index: ``app.articles.search.open_before_fork``): nothing is rebuilt and the reason the
+        index is not usable is returned instead — one check, not a check to decide and a
+        second one here (~15-20 ms of gunicorn's start at 10,000 articles).  None: usable."""
         self._loader = load_all
-        if self.check() is None:
-            return
+        reason = self.check()
+        if reason is None or not rebuild:
+            return reason
         with self.store.rebuild_lock():
             reason = self.check()
             if reason is None:
-                return
+                return None
             log.warning("search index %s %s: rebuilding from the database", self.index_dir, reason)
             self.rebuild(load_all())
+        return None
 
     @property
     def recovering(self) -> bool:
@@ -364,7 +372,7 @@ class SearchEngine:
         reading two column values per document through Whoosh (~30 ms of each worker's first
         search at 10,000 articles).  No file, mapping or snapshot stays open; segments merged
         away later are forgotten by the next snapshot as usual (``SegmentCache.retain``).
-        The typo checks' data is read too: the pinyin table (``homophones``, ≈ 50 ms) and each
+        The typo checks' data is read too: the pinyin table (``homophones``, ≈ 35–70 ms) and each
         segment's homophone keys and Latin did-you-mean words of both audiences' titles and tags
         (``SegmentInfo.homophone_keys``, ``.latin_vocabulary``: ≈ 40 ms at 100,000 articles),
         with the dictionary's — a worker's first query with a possible typo then only combines

@@ -106,10 +106,9 @@ def open_before_fork(app) -> str | None:
         if app.extensions.get("kb.search") is not None:
             return None
         eng = _new_engine(app.config)
-        reason = eng.check()
+        reason = eng.ensure(_loader(app), rebuild=False)   # one check; never rebuilt here
         if reason is not None:
             return reason
-        eng.ensure(_loader(app))      # checks again (~6 ms) and keeps the loader
         eng.preload()                 # per-segment slugs and categories, files closed again
         app.extensions["kb.search"] = eng
     return None

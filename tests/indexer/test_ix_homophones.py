@@ -74,6 +74,15 @@ def test_readings_are_toneless():
     assert homophones.readings("a") == ()
 
 
+def test_the_table_read_entry_by_entry_is_the_full_parse(monkeypatch):
+    # _load matches the file's entries in its text (the start of gunicorn's master reads the
+    # table); the full JSON parse, its fallback, must give the same table
+    fast = homophones._load()
+    assert len(fast) > 20_000 and fast["重"] == "zhong,chong,tong"
+    monkeypatch.setattr(homophones, "_ENTRY", homophones.re.compile(r"(?!)(\d)(.)"))
+    assert homophones._load() == fast
+
+
 def test_a_rare_reading_is_not_a_slip(fresh):
     # pypinyin lists dao among the readings of 受: 不受 is still no slip of 不到
     fresh.update([make_doc("x/miss", "收不到邮件", "说明。")])

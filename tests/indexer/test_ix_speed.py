@@ -103,6 +103,37 @@ def test_deletions_and_audiences_after_commits_per_segment(fresh, docs):
     assert {h.slug: h.score for h in boosted.hits}[public.slug] == pytest.approx(2 * one, rel=1e-5)
 
 
+def test_column_values_are_whooshs_read_in_one_piece(fresh, docs, monkeypatch):
+    # several segments, one with a deleted and an updated document, one with an empty category
+    from whoosh.filedb.structfile import StructFile
+
+    from indexer import segcache
+    from indexer.engine import _open_for_reading
+
+    fresh.update([make_doc("new/one", "新标题一", "正文", category="")])
+    fresh.update([make_doc(docs[0].slug, docs[0].title, docs[0].body, category=docs[0].category),
+                  make_doc("new/two", "新标题二", "正文", category="网络")], delete=[docs[1].slug])
+    gets = []
+    real_get = StructFile.get
+    monkeypatch.setattr(StructFile, "get", lambda self, pos, n: gets.append(n) or real_get(self, pos, n))
+    with _open_for_reading(fresh.store.current()).reader() as r:
+        leaves = [lr for lr, _off in r.leaf_readers()]
+        assert len(leaves) > 1
+        seen = set()
+        for lr in leaves:
+            for field in ("slug", "category"):
+                gets.clear()
+                lr.column_reader(field)
+                opening = len(gets)                         # the column's type code
+                gets.clear()
+                values = segcache.column_values(lr, field)
+                assert len(gets) == opening + 1             # Whoosh: one read per document
+                assert values == list(lr.column_reader(field))
+                assert len(values) == lr.doc_count_all()
+                seen.update(values)
+    assert {"", "网络", "new/one", docs[0].slug} <= seen
+
+
 def test_whoosh_reads_mmapped_segments_through_a_view(fresh):
     from whoosh.filedb.structfile import BufferFile
 
