@@ -213,7 +213,7 @@ def column_values(segreader, fieldname: str) -> list:
     file — two values per document of every segment, ~15 ms per 5,000 documents of the
     master's start at each ``gunicorn`` start (``SearchEngine.preload``; issue 15, worker
     ready) and of the first snapshot that sees a new segment.  Same values, same order
-    (``tests/indexer/test_segcache.py``); any other column type is read through Whoosh."""
+    (``tests/indexer/test_ix_speed.py``); any other column type is read through Whoosh."""
     if segreader.doc_count_all() == 0 or not segreader.has_column(fieldname):
         return []
     reader = segreader.column_reader(fieldname)
