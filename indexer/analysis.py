@@ -3,7 +3,7 @@
 One function, ``tokens()``, serves indexing and querying:
 
 1. ``text.normalise_pair``: NFKC, Traditional→Simplified (``t2s``), lowercase;
-2. ``codes.CODE_RE`` finds error codes; each becomes one token at one position, with its
+2. ``codes.CODE_RE`` finds error codes (``codes.code_matches``); each becomes one token at one position, with its
    equivalent spellings (*variants*) and pieces (*parts*) at the same position;
 3. the text between codes is cut by ``segment`` (jieba dictionary, accurate mode, HMM off);
    punctuation and whitespace are dropped, stop words are dropped *without* leaving a gap;
@@ -147,7 +147,7 @@ def _tokens(text: str, subwords: bool, keep_stop: bool, codes: bool) -> list[Tok
     pos = 0
     last = 0
     if codes:
-        for m in _codes.CODE_RE.finditer(low):
+        for m in _codes.code_matches(low):
             if m.start() > last:
                 pos = _segment(low[last:m.start()], pos, out, subwords, keep_stop)
             c = _codes.interpret(m, cased)
@@ -283,7 +283,7 @@ def _positions_into(text: str, base: int, poses: dict) -> int:
     last = 0
     strong: list[tuple[str, int]] = []
     n = -1
-    for m in _codes.CODE_RE.finditer(low):
+    for m in _codes.code_matches(low):
         if m.start() > last:
             at = _segment_into(low[last:m.start()], at, poses)
         c = _codes.interpret(m, cased)

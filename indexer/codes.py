@@ -44,7 +44,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["Code", "CODE_RE", "interpret", "find_codes", "code_entry_tokens"]
+__all__ = ["Code", "CODE_RE", "code_matches", "interpret", "find_codes", "code_entry_tokens"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +75,40 @@ CODE_RE = re.compile(
         ]
     )
 )
+
+#: the positions where a ``CODE_RE`` match can start (a superset): a Unicode digit, a
+#: character that begins a keyword of ``_KW_BEFORE`` (错 报 代 状 故), a Latin letter after no
+#: ``[0-9a-z_]`` (``_B``: hex, kb, sym, bhex) and ``e``/``c`` after no Latin letter (error,
+#: err, code).  A new alternative of ``CODE_RE`` must start with one of these.
+_START = re.compile(r"[\d错报代状故a-z](?<=[\d错报代状故]|(?<![0-9a-z_])[a-z]|(?<![a-z])[ec])")
+
+
+def code_matches(low: str) -> list[re.Match]:
+    """``list(CODE_RE.finditer(low))``, the same matches, about 3× faster on articles.
+
+    ``CODE_RE``'s alternatives begin with lookbehinds, so the regex engine tries all nine at
+    every character (~0.6 µs each: a quarter of a rebuild's analysis, issue 15).  ``_START``
+    begins with a character class, which the engine scans for in C; ``CODE_RE`` is then tried
+    only where a match can start (about one character in ten of the corpus).  ``match(low, i)``
+    sees the text before ``i`` for its lookbehinds and the whole text for its lookaheads, as
+    ``finditer`` does, and no alternative matches the empty string, so the next search starts
+    at the match's end either way."""
+    out = []
+    search = _START.search
+    match = CODE_RE.match
+    p = 0
+    while True:
+        c = search(low, p)
+        if c is None:
+            return out
+        i = c.start()
+        m = match(low, i)
+        if m is None:
+            p = i + 1
+        else:
+            out.append(m)
+            p = m.end()
+
 
 _NEAR_KEYWORD = re.compile(r"错误|报错|代码|状态|提示|失败|退信|拒绝|error|code|ndr|smtp|err|failed|stop")
 _SMTP_DOT = re.compile(r"[245]\.\d{1,3}\.\d{1,3}")
@@ -145,7 +179,7 @@ def interpret(m: re.Match, cased: str | None = None) -> Code:
 def find_codes(low: str, cased: str | None = None, *, strong_only: bool = False) -> list[Code]:
     """All codes in normalised text ``low`` (``cased``: same text before lowercasing)."""
     out = []
-    for m in CODE_RE.finditer(low):
+    for m in code_matches(low):
         c = interpret(m, cased)
         if c.strong or not strong_only:
             out.append(c)

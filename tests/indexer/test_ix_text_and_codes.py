@@ -5,6 +5,7 @@ import pytest
 
 from indexer.analysis import SEP, CodesAnalyzer, tokens, words
 from indexer.text import normalise
+from ixhelpers import CORPUS
 
 
 def test_normalise_fullwidth_traditional_and_case():
@@ -186,3 +187,53 @@ def test_link_targets_words_are_body_tokens_without_ids_images_or_fragments():
         toks[t.text] = max(toks.get(t.text, 0.0), t.boost)
     assert toks["mailbox"] == LINK_BOOST and "intune" not in toks   # the last path segment only
     assert "screenshot" not in toks and "f866242c" not in toks and "81b2" not in toks
+
+
+def _spans(matches):
+    return [(m.span(), m.lastgroup, m.groups()) for m in matches]
+
+
+@pytest.mark.parametrize("low", [
+    "故障码 1603", "故障码：80070005", "状态码 550", "报错代码 0x1", "代码 1603", "错误码 809",
+    "a0x1f", "0x1f", "x0x1f", "_kb5034441", "kb5034441", "akb5034441",
+    "5error", "aerror 691", "error code 1603", "xcode 1234", "_code 1234",
+    "ccddeeff", "xccddeeff", "8ccddeef", "err_connection_reset", "x_err_reset",
+    "554 5.2.2", "1554 5.2.2", "١٢٣ error", "v1.2.3", "1.2.3.4", "30068-39", "-30068-39",
+])
+def test_code_matches_are_finditers(low):
+    """``code_matches`` tries ``CODE_RE`` only where a match can start (issue 15): the same
+    matches, lookbehinds looking before the start included."""
+    from indexer.codes import CODE_RE, code_matches
+
+    assert _spans(code_matches(low)) == _spans(CODE_RE.finditer(low))
+
+
+def test_code_matches_are_finditers_on_random_text_of_the_patterns_characters():
+    """Random text over every character the pattern names (and Unicode digits, CJK, space):
+    a new alternative of ``CODE_RE`` that starts elsewhere than ``_START`` says fails here."""
+    import random
+    import string
+
+    from indexer.codes import CODE_RE, code_matches
+
+    alphabet = sorted(set(CODE_RE.pattern) - set("()[]{}?<>!=*+|\\^$") | set(string.digits)
+                      | set("٣३ 　中文错误报代码状态故障码：.-_ \t\n"))
+    rnd = random.Random(15)
+    for _ in range(30000):
+        low = "".join(rnd.choice(alphabet) for _ in range(rnd.randrange(1, 24)))
+        assert _spans(code_matches(low)) == _spans(CODE_RE.finditer(low)), low
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="shared corpus not available")
+def test_code_matches_are_finditers_on_real_articles():
+    from indexer.codes import CODE_RE, code_matches
+
+    files = sorted(p for p in CORPUS.rglob("*.md") if p.name != "SOURCE.md")
+    assert files
+    found = 0
+    for p in files[::7]:
+        low = normalise(p.read_text("utf-8"))
+        got = _spans(code_matches(low))
+        assert got == _spans(CODE_RE.finditer(low)), p
+        found += len(got)
+    assert found > 1000
