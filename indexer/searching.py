@@ -46,7 +46,10 @@ def search(ctx, snap, s, base: SearchResults, groups, auds, category, page, per_
     codes = table.category_codes[ids]
     counts = np.bincount(codes, minlength=len(table.category_names))
     names = table.category_names
-    res.facets = dict(sorted(((names[i], int(c)) for i, c in enumerate(counts) if c),
+    # only the categories with a match (a Python loop over every category name and numpy
+    # scalar cost ≈ 10 µs a search with the 10k set's 87 categories)
+    held = np.flatnonzero(counts)
+    res.facets = dict(sorted(zip([names[i] for i in held.tolist()], counts[held].tolist()),
                              key=lambda kv: (-kv[1], kv[0])))
     head = ranked.head
     if category is not None:
