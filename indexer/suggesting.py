@@ -118,14 +118,15 @@ def _rank(tv, groups, frag, synonyms, memo=None):
     return rank(tv, p, memo), terms
 
 
-def _slips(ctx, snap, s, allowed, auds, synonyms):
+def _slips(ctx, snap, s, titles, auds, synonyms):
     """``fix(groups) -> groups`` with the pinyin slips of complete words corrected (the search
-    model's document frequencies: a word only bodies hold is no slip)."""
+    model's document frequencies: a word only bodies hold is no slip); ``titles``: the query's
+    ``Terms`` of the titles model."""
     if ctx is None or not query.HOMOPHONES:
         return lambda groups: groups
     from .searching import homophone_fixes
 
-    tv = titles = None
+    tv = None
 
     def held(text: str) -> int:
         # above 0 exactly when the search model's count is: its fields include the titles
@@ -134,12 +135,11 @@ def _slips(ctx, snap, s, allowed, auds, synonyms):
         return titles.df(text) or tv.df(text)
 
     def fix(groups):
-        nonlocal tv, titles
+        nonlocal tv
         if not groups:
             return groups
         if tv is None:
-            tv = Terms(snap.rank, s, allowed)
-            titles = Terms(snap.rank, s, allowed, model="titles")
+            tv = Terms(snap.rank, s, titles.allowed)
         spans = homophone_fixes(ctx, snap, s, tv, groups, auds, held)
         return with_span_corrections(groups, spans, synonyms) if spans else groups
 
@@ -164,12 +164,12 @@ def _candidates(snap, s, qn: str, auds, synonyms, ctx=None) -> tuple[list, list[
             groups += parse(" ".join(inner), synonyms)
     if not groups and frag is None:
         return [], []
-    fix = _slips(ctx, snap, s, allowed, auds, synonyms)
+    tv = Terms(snap.rank, s, allowed, model="titles")
+    fix = _slips(ctx, snap, s, tv, auds, synonyms)
     groups = fix(groups)
     typed = parse(stripped + " ", synonyms)      # the whole text taken as complete words
     whole_groups = fix(typed)
     slipped = whole_groups is not typed
-    tv = Terms(snap.rank, s, allowed, model="titles")
     memo: dict = {}         # the group scores both rankings below share (the words typed)
     if ending in FILLER:
         # 打印机脱机了怎么办: 怎么办 is said, not being typed; requiring a title word that starts
