@@ -755,8 +755,13 @@ def _merge_max(tv: Terms, parts) -> tuple[np.ndarray, np.ndarray]:
     return ix.astype(np.int32), best[ix]
 
 
-def rank(tv: Terms, plan) -> Ranked:
-    """Every visible document matching ``plan``, best first."""
+def rank(tv: Terms, plan, memo: dict | None = None) -> Ranked:
+    """Every visible document matching ``plan``, best first.
+
+    ``memo`` (a dict the caller keeps for one query): the scores and title documents of groups
+    not merged over every document number, for a second plan of the same query with the same
+    groups (suggest ranks a text both as typed and as complete words); merged groups are
+    remembered on the snapshot (``group_memo``) anyway."""
     rx, s, allowed = tv.rx, tv.s, tv.allowed
     n = rx.ndocs_all
     total = np.zeros(n, dtype=np.float32)
@@ -770,10 +775,14 @@ def rank(tv: Terms, plan) -> Ranked:
         entry = rx.group_memo(allowed, key)
         if entry is not None:
             ids, sc, mean = None, entry[0], entry[1]
+        elif memo is not None and key in memo:
+            ids, sc, mean = memo[key][:3]
         else:
             pdocs = []
             ids, sc, mean = _group_scores(tv, g.alts, g.idf or None, model, dense=True,
                                           phrase_docs=pdocs)
+            if ids is not None and memo is not None:
+                memo[key] = [ids, sc, mean, None]     # (the title documents when asked)
             if ids is None:      # merged over every document number: remembered (read-only)
                 sc.flags.writeable = False
                 if mean is not None:
@@ -841,7 +850,12 @@ def rank(tv: Terms, plan) -> Ranked:
         if g.cover:
             np.add.at(cover, ids, np.float32(g.cover))
             if tcover is not None:
-                np.add.at(tcover, title_docs(tv, g.alts), np.float32(g.cover))
+                titles = memo[key][3] if memo is not None else None
+                if titles is None:
+                    titles = title_docs(tv, g.alts)
+                    if memo is not None:
+                        memo[key][3] = titles
+                np.add.at(tcover, titles, np.float32(g.cover))
     cover_total = sum(g.cover for g in plan.groups)
     if not cover_total:                       # nothing informative: coverage says nothing
         cover[:] = 1.0

@@ -58,17 +58,20 @@ def suggest(snap, s, base: SearchResults, q: str, auds, limit, category, signals
     cands, terms = cached
     if not cands:
         return res
-    table = snap.table(s)
-    slugs = table.slugs
-    cats = table.categories if category else None
-    scored = []
-    for score, docnum in cands:
-        if cats is not None and cats[docnum] == category:
-            score *= SUGGEST_CATEGORY_BOOST
-        if signals:
-            score *= signal(signals, slugs[docnum])
-        scored.append((score, docnum))
-    scored.sort(key=rank_key)
+    if category or signals:
+        table = snap.table(s)
+        slugs = table.slugs
+        cats = table.categories if category else None
+        scored = []
+        for score, docnum in cands:
+            if cats is not None and cats[docnum] == category:
+                score *= SUGGEST_CATEGORY_BOOST
+            if signals:
+                score *= signal(signals, slugs[docnum])
+            scored.append((score, docnum))
+        scored.sort(key=rank_key)
+    else:
+        scored = cands      # already in ``rank_key`` order (``_candidates``)
     res.total = len(cands)
     for score, docnum in scored[:limit]:
         stored = snap.hit_fields(s, docnum)
@@ -80,10 +83,10 @@ def suggest(snap, s, base: SearchResults, q: str, auds, limit, category, signals
 def _fragment(last: str, chunks: list[str], have_words: bool) -> tuple[Group | None, list[str], str]:
     """The required group for the fragment being typed, the complete words it holds, and the
     last word jieba cuts from it when that is Chinese (``''`` otherwise)."""
-    key = prefix_key(last)
+    lw = words(last, keep_stop=True)
+    key = "".join(lw)[:PREFIX_MAX]       # ``prefix_key(last)``, from the words cut once
     if not key or (key.isascii() and len(key) < 2 and not have_words):
         return None, [], ""
-    lw = words(last, keep_stop=True)
     ending = lw[-1] if lw and not lw[-1].isascii() and not last.isascii() else ""
     keys = [key]
     if len(lw) > 1:
@@ -100,28 +103,30 @@ def _fragment(last: str, chunks: list[str], have_words: bool) -> tuple[Group | N
     return Group((key,), "prefix", alts), inner, ending
 
 
-def _rank(tv, groups, frag, synonyms):
+def _rank(tv, groups, frag, synonyms, memo=None):
+    """``memo``: ``ranking.rank``'s, kept for the query (its two rankings share groups)."""
     p = plan(groups, tv.df, tv.ndocs, synonyms, titles=True) if groups else Plan([])
     terms = highlight_terms(p.groups)
     if frag is not None:
         live = [(ws, w) for ws, w in frag.alts if tv.df(ws[0]) > 0]
         if not live:
-            return rank(tv, Plan([])), []
+            return rank(tv, Plan([]), memo), []
         idf = max(tv.idf(ws[0]) for ws, _w in live)
         p.groups.append(PlanGroup(frag.words, "prefix", live, 1.0, idf, idf, required=True))
         terms += [ws[0][len(PREFIX_MARK):] for ws, _w in frag.alts]
     p.pairs = []            # titles are short: the title coverage bonus says enough
-    return rank(tv, p), terms
+    return rank(tv, p, memo), terms
 
 
-def _slips(ctx, snap, s, allowed, auds, synonyms):
+def _slips(ctx, snap, s, titles, auds, synonyms):
     """``fix(groups) -> groups`` with the pinyin slips of complete words corrected (the search
-    model's document frequencies: a word only bodies hold is no slip)."""
+    model's document frequencies: a word only bodies hold is no slip); ``titles``: the query's
+    ``Terms`` of the titles model."""
     if ctx is None or not query.HOMOPHONES:
         return lambda groups: groups
     from .searching import homophone_fixes
 
-    tv = titles = None
+    tv = None
 
     def held(text: str) -> int:
         # above 0 exactly when the search model's count is: its fields include the titles
@@ -130,12 +135,11 @@ def _slips(ctx, snap, s, allowed, auds, synonyms):
         return titles.df(text) or tv.df(text)
 
     def fix(groups):
-        nonlocal tv, titles
+        nonlocal tv
         if not groups:
             return groups
         if tv is None:
-            tv = Terms(snap.rank, s, allowed)
-            titles = Terms(snap.rank, s, allowed, model="titles")
+            tv = Terms(snap.rank, s, titles.allowed)
         spans = homophone_fixes(ctx, snap, s, tv, groups, auds, held)
         return with_span_corrections(groups, spans, synonyms) if spans else groups
 
@@ -160,25 +164,26 @@ def _candidates(snap, s, qn: str, auds, synonyms, ctx=None) -> tuple[list, list[
             groups += parse(" ".join(inner), synonyms)
     if not groups and frag is None:
         return [], []
-    fix = _slips(ctx, snap, s, allowed, auds, synonyms)
+    tv = Terms(snap.rank, s, allowed, model="titles")
+    fix = _slips(ctx, snap, s, tv, auds, synonyms)
     groups = fix(groups)
     typed = parse(stripped + " ", synonyms)      # the whole text taken as complete words
     whole_groups = fix(typed)
     slipped = whole_groups is not typed
-    tv = Terms(snap.rank, s, allowed, model="titles")
+    memo: dict = {}         # the group scores both rankings below share (the words typed)
     if ending in FILLER:
         # 打印机脱机了怎么办: 怎么办 is said, not being typed; requiring a title word that starts
         # with it listed every 「…怎么办」 title and hid the printer page
         frag = None
         groups = whole_groups
-    ranked, terms = _rank(tv, groups, frag, synonyms)
+    ranked, terms = _rank(tv, groups, frag, synonyms, memo)
     cands = _top(ranked)
     if frag is not None and (len(ending) > 1 or slipped):
         # the fragment ends with a whole Chinese word (vpn连不上, 打印机脱机), or the text holds
         # a pinyin slip (密码重至: 至 is no start of the word meant): the text may be complete
         # already — rank it as complete words too, each title keeping its better score (with
         # the fragment required, 「VPN 连接…」 titles were missing: none holds 连不上)
-        whole, more = _rank(tv, whole_groups, None, synonyms)
+        whole, more = _rank(tv, whole_groups, None, synonyms, memo)
         best = {d: sc for sc, d in cands}
         for sc, d in _top(whole):
             if sc > best.get(d, 0.0):
@@ -189,7 +194,7 @@ def _candidates(snap, s, qn: str, auds, synonyms, ctx=None) -> tuple[list, list[
     elif not cands and frag is not None:
         # no title word starts with the last fragment: it may be a complete word already
         # (``vpn连不上``, ``密码忘了``) — rank the text as complete words
-        ranked, terms = _rank(tv, whole_groups, None, synonyms)
+        ranked, terms = _rank(tv, whole_groups, None, synonyms, memo)
         cands = _top(ranked)
     return cands, sorted(set(terms), key=len, reverse=True)
 

@@ -129,3 +129,33 @@ def test_a_word_only_bodies_hold_is_no_slip_in_suggest_either(fresh):
     assert fresh.search("outlook 配制").did_you_mean is None
     assert slugs(fresh.suggest("outlook 配制 ", limit=5))[0] == "mail/outlook-send"
     assert ("search", "配制") in fresh._gen.rank._terms
+
+
+def test_the_two_rankings_of_a_text_score_each_group_once(sug, monkeypatch):
+    """vpn 连接 失败 is ranked with 失败 as a fragment and as complete words: the groups both
+    plans hold (vpn, 连接) are scored once per query (``rank``'s memo), with the same suggestions
+    as when each ranking scores its own."""
+    from indexer import ranking, suggesting
+
+    sug.suggest("vpn")                  # the snapshot is opened
+
+    def run():
+        sug._gen.clear_caches()
+        got = sug.suggest("vpn 连接 失败", limit=5)
+        return [(h.slug, repr(h.score), h.snippet) for h in got.hits]
+
+    real_rank = ranking.rank
+    monkeypatch.setattr(suggesting, "rank", lambda tv, plan, memo=None: real_rank(tv, plan))
+    alone = run()
+    monkeypatch.setattr(suggesting, "rank", real_rank)
+    scored = []
+    real_scores = ranking._group_scores
+
+    def counting(tv, alts, *a, **kw):
+        scored.append(tuple(alts))
+        return real_scores(tv, alts, *a, **kw)
+
+    monkeypatch.setattr(ranking, "_group_scores", counting)
+    assert run() == alone and alone
+    assert ((("vpn",), 1.0),) in scored and ((("连接",), 1.0),) in scored
+    assert len(scored) == len(set(scored))
