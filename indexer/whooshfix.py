@@ -26,7 +26,8 @@ For ``title``/``body`` (``Positions``) the analyzer's ``_positions`` gives each 
 positions and weight directly (no tuple per token; ``analysis._weighted_positions``).
 
 The writer's per-posting path (issue 15, stop 23): the pool's spilled runs are pickled in
-chunks and its in-memory tail is merged without being written (``_patch_sorting_pool``);
+chunks, its in-memory tail is merged without being written, and its postings are sorted by
+field, then term, without tuple comparisons (``_patch_sorting_pool``, ``_sorted_postings``);
 ``PostingPool.add``, ``W3PostingsWriter.add_posting`` and the W3 codec's ``add_postings``
 run without Whoosh's type assertions and forwarding layers (``_patch_posting_writers``).  The
 same calls happen in the same order: a seeded build writes byte-identical segment files
@@ -306,7 +307,6 @@ def _patch_sorting_pool() -> None:
     order are the same, so are the segments written from them (issue 15: a 10k build's writer
     spilled once, just over its ``limitmb``, and paid for writing, reading and unpickling every
     posting one by one)."""
-
     from whoosh import externalsort, writing
     from whoosh.compat import dump, load
 
