@@ -679,12 +679,15 @@ def test_sorting_runs_are_pickled_in_chunks_and_merged_in_order(tmp_path):
     assert not os.listdir(tmp_path)
 
 
-def test_lean_posting_writers_write_the_same_segment_bytes(tmp_path, monkeypatch):
-    """whooshfix's writer path (pool add, postings writer, ``add_postings`` of the W3 codec,
-    chunked runs; issue 15) is in place and writes byte for byte the segment files Whoosh's own
-    methods write — postings, term table, lengths, stored fields — with the pool spilling."""
+@pytest.mark.parametrize("limitmb", [1, 256])          # the pool spills / stays in memory
+def test_lean_posting_writers_write_the_same_segment_bytes(tmp_path, monkeypatch, limitmb):
+    """whooshfix's writer path (pool add and sort, postings writer, ``add_postings`` of the W3
+    codec, chunked runs, the positions' encoding; issue 15) is in place and writes byte for byte
+    the segment files Whoosh's own methods write — postings, term table, lengths, stored
+    fields — with the pool spilling and without (the bulk writer's processes do not spill)."""
     import random
 
+    from whoosh import formats
     from whoosh import index as windex
     from whoosh.filedb.compound import CompoundStorage
     from whoosh.filedb.filestore import FileStorage
@@ -702,9 +705,10 @@ def test_lean_posting_writers_write_the_same_segment_bytes(tmp_path, monkeypatch
         folder.mkdir()
         random.seed(3)                       # the same segment name both times
         ix = windex.create_in(str(folder), make_schema())
-        w = ix.writer(limitmb=1)             # spills several runs
+        w = ix.writer(limitmb=limitmb)
         for d in docs:
             w.add_document(**_clean(to_fields(d)))
+        assert bool(w.pool.runs) == (limitmb == 1)
         w.commit()
         st = FileStorage(str(folder))
         (seg,) = [n for n in st.list() if n.endswith(".seg")]
@@ -717,10 +721,60 @@ def test_lean_posting_writers_write_the_same_segment_bytes(tmp_path, monkeypatch
     for (cls, name), fn in whooshfix.ORIGINAL_WRITERS.items():
         assert getattr(cls, name) is not fn
         monkeypatch.setattr(cls, name, fn)
+    for name, fn in whooshfix.ORIGINAL_WORD_VALUES.items():
+        monkeypatch.setattr(getattr(formats, name), "word_values", fn)
     theirs = build(tmp_path / "whoosh")
     assert sorted(ours) == sorted(theirs) and len(ours) >= 8
     for name in ours:
         assert ours[name] == theirs[name], name
+
+
+def test_postings_sorted_by_field_and_term_keep_the_full_sort_order():
+    """``whooshfix._sorted_postings`` (issue 15) gives ``sorted(items)``: postings added in
+    document order (grouped by field, stable on the term), and any other order (a reader's
+    postings, spelling words at document 0) by the full sort."""
+    import random
+
+    from indexer import whooshfix
+
+    rnd = random.Random(11)
+    items = []
+    for doc in range(300):
+        for field in ("title", "body", "prefix"):        # not in sorted order, as in a document
+            for t in rnd.sample(range(60), rnd.randrange(1, 30)):
+                items.append((field, f"w{t}".encode(), doc, float(rnd.randrange(1, 4)),
+                              bytes(rnd.randrange(4))))
+    assert whooshfix._sorted_postings(list(items)) == sorted(items)
+    shuffled = list(items)
+    rnd.shuffle(shuffled)
+    assert whooshfix._sorted_postings(list(shuffled)) == sorted(items)
+    # the same word twice at document 0 (Whoosh's spelling words) is ordered by value
+    spelling = items + [("spell", b"w1", 0, 1, b"\x02"), ("spell", b"w1", 0, 1, b"\x01")]
+    assert whooshfix._sorted_postings(list(spelling)) == sorted(spelling)
+
+
+def test_single_positions_are_encoded_as_whoosh_does_and_never_shared():
+    """A term at one position gets ``Positions.encode([p])`` from a table of pickles, as a bytes
+    object of its own: the W3 codec pickles a block's values together, and a shared object
+    would be written as a back-reference (different segment bytes)."""
+    from whoosh import formats
+
+    from indexer import whooshfix
+    from indexer.analysis import BodyAnalyzer
+    from indexer.documents import to_fields
+
+    fmt = formats.Positions()
+    value = to_fields(make_doc("s/1", "标题", "打印机 脱机。" + " zqp" * 3))["body"]
+    first = {w: v for w, _n, _wt, v in fmt.word_values(value, BodyAnalyzer(), mode="index")}
+    again = {w: v for w, _n, _wt, v in fmt.word_values(value, BodyAnalyzer(), mode="index")}
+    singles = 0
+    for w, v in first.items():
+        assert v == fmt.encode(fmt.decode_positions(v))
+        if len(fmt.decode_positions(v)) == 1:
+            singles += 1
+            assert v is not again[w]
+            assert v[4:] == whooshfix._SINGLE_POSITION[fmt.decode_positions(v)[0]]
+    assert singles >= 2 and len(fmt.decode_positions(first["zqp"])) == 3
 
 
 def _dense_sum(fids, ftfs, ndocs):
