@@ -456,7 +456,13 @@ PAIR_MAX = 6      # joined neighbouring CJK words: prefixes up to this many char
 
 def prefix_key(text: str) -> str:
     """The key a typed fragment is looked up by in the ``prefix`` field."""
-    return "".join(words(text, keep_stop=True))[:PREFIX_MAX]
+    return prefix_key_of(words(text, keep_stop=True))
+
+
+def prefix_key_of(fragment_words: list[str]) -> str:
+    """``prefix_key`` of a fragment already cut by ``words(…, keep_stop=True)`` (suggest needs
+    the words too: the fragment is cut once)."""
+    return "".join(fragment_words)[:PREFIX_MAX]
 
 
 class PrefixAnalyzer(_Base):

@@ -29,7 +29,7 @@ category boost and ranking signals are applied after the cache.
 from __future__ import annotations
 
 from . import query
-from .analysis import PREFIX_MAX, STOPWORDS, prefix_key, words
+from .analysis import PREFIX_MAX, STOPWORDS, prefix_key, prefix_key_of, words
 from .hits import make_hit, rank_key, signal
 from .query import (FILLER, Group, Plan, PlanGroup, highlight_terms, parse, plan,
                     with_span_corrections)
@@ -84,7 +84,7 @@ def _fragment(last: str, chunks: list[str], have_words: bool) -> tuple[Group | N
     """The required group for the fragment being typed, the complete words it holds, and the
     last word jieba cuts from it when that is Chinese (``''`` otherwise)."""
     lw = words(last, keep_stop=True)
-    key = "".join(lw)[:PREFIX_MAX]       # ``prefix_key(last)``, from the words cut once
+    key = prefix_key_of(lw)              # ``prefix_key(last)``, from the words cut once
     if not key or (key.isascii() and len(key) < 2 and not have_words):
         return None, [], ""
     ending = lw[-1] if lw and not lw[-1].isascii() and not last.isascii() else ""
