@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from indexer.codes import CODE_RE, interpret
+from indexer.codes import code_matches, interpret
 from indexer.text import fold
 
 from ..models import STAFF_ROLES, Ticket, User
@@ -100,7 +100,7 @@ def find_codes(text: str) -> list[str]:
     folded = fold(text or "")
     low = folded.lower()
     out: list[str] = []
-    for m in CODE_RE.finditer(low):
+    for m in code_matches(low):
         code = interpret(m, folded)
         if not code.strong:
             continue
