@@ -150,3 +150,29 @@ def test_bad_variants_are_explained_not_raised(synced, runner, tmp_path, variant
                                  "--variant", variant])
     assert result.exit_code == 2, result.output
     assert "--variant" in result.output and "Traceback" not in result.output
+
+
+def test_misses_of_held_out_queries_are_withheld_when_the_tuning_half_runs_beside_them(synced, runner, tmp_path):
+    """`--half all --misses` is what one runs while tuning: it lists the tuning half's misses
+    and only counts the held-out ones, so reading misses never exposes the test halves; a
+    held-out half run on its own (asked for by name) lists its misses."""
+    folder, tune = _corpus(tmp_path)
+    tune.write_text(QUERIES + '- {id: t-miss, query: "激活 Office", expected: [net/wifi], kind: keyword}\n',
+                    encoding="utf-8")
+    held = tmp_path / "set" / "test" / "kinds.yaml"
+    held.parent.mkdir(parents=True)
+    held.write_text('- {id: h-miss, query: "VPN 809", expected: [office/activate], kind: code}\n'
+                    '- {id: h-ok, query: "无线网络", expected: [net/wifi], kind: colloquial}\n', encoding="utf-8")
+
+    both = runner.invoke(args=["kb", "eval", str(tune), str(held), "--set", "corpus", "--corpus", str(folder),
+                               "--misses"])
+    assert both.exit_code == 0, both.output
+    assert "overall tune" in both.output and "overall test" in both.output
+    assert "t-miss" in both.output
+    assert "h-miss" not in both.output and "VPN 809" not in both.output
+    assert "另有 1 条留出集（test、test2）查询未排第一" in both.output
+
+    alone = runner.invoke(args=["kb", "eval", str(held), "--set", "corpus", "--corpus", str(folder), "--misses"])
+    assert alone.exit_code == 0, alone.output
+    assert "h-miss" in alone.output and "'VPN 809'" in alone.output
+    assert "留出集" not in alone.output

@@ -27,7 +27,7 @@ HELP = (
               help="corpus 评测集的哪一部分（默认 tune；test 和 test2 是两个留出集，只在报告时跑；"
                    "all 同时列出各部分的总计）。")
 @click.option("--baselines", is_flag=True, help="同时用 jieba+BM25 和 SQLite FTS5 trigram 两个朴素基线跑同一批查询，并列出比值。")
-@click.option("--misses", is_flag=True, help="列出排名不是第一的查询。")
+@click.option("--misses", is_flag=True, help="列出排名不是第一的查询（--half all 时只列 tune 一半的，留出集只给数目）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
               help=f"语料文件夹（默认 {DEFAULT_CORPUS}）。")
@@ -197,7 +197,23 @@ def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str,
     click.echo("R@5 为截断召回率：前 5 条结果中相关文档数 ÷ min(5, 相关文档数)；× 为本引擎 ÷ 基线。"
                if others else "R@5 为截断召回率：前 5 条结果中相关文档数 ÷ min(5, 相关文档数)。")
     if misses:
-        for q, got in ours.misses:
+        shown, hidden = shown_misses(ours.misses, set(ours.by_half))
+        for q, got in shown:
             name = f"{q.id} " if q.id else ""
             click.echo(f"[{q.kind}] {name}{q.query!r} → 期望 {list(q.expected)[:3]}"
                        f"{'…' if len(q.expected) > 3 else ''}，得到 {got}")
+        if hidden:
+            click.echo(f"另有 {hidden} 条留出集（test、test2）查询未排第一，没有列出：留出集只用于报告，"
+                       "调参时不看它们的结果；确需查看时用 --half test 或 --half test2 单独运行。")
+
+
+def shown_misses(misses: list, halves: set[str]) -> tuple[list, int]:
+    """(misses to list, number withheld).  ``halves``: the halves the run's queries belong to.
+    When a run mixes the tuning half with held-out queries (``--half all``), only the tuning
+    half's misses are listed: whoever reads misses is tuning, and a held-out query read while
+    tuning is no longer held out.  A run of a held-out half alone (asked for by name) lists
+    its misses."""
+    if "tune" not in halves or halves <= {"tune", ""}:
+        return list(misses), 0
+    shown = [(q, got) for q, got in misses if q.half in ("tune", "")]
+    return shown, len(misses) - len(shown)
