@@ -34,6 +34,11 @@ def _ok(key: str, value, set_name: str = "") -> str:
     if set_name == "100k" and key in TARGETS_100K:
         thr = TARGETS_100K[key]
     good = value <= thr if op == "<=" else value >= thr
+    if not good and round(value, 1) == thr:
+        # a miss that the cell's one decimal shows as the target itself (8.04× as "8.0× ✗"):
+        # print the figure that was judged
+        shown = next((t for t in (f"{value:.{d}f}" for d in range(2, 7)) if float(t) != thr), repr(value))
+        return f" ✗ ({shown} {'>' if op == '<=' else '<'} {thr:g})"
     return " ✓" if good else " ✗"
 
 
