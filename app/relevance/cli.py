@@ -213,7 +213,7 @@ def shown_misses(misses: list, halves: set[str]) -> tuple[list, int]:
     half's misses are listed: whoever reads misses is tuning, and a held-out query read while
     tuning is no longer held out.  A run of a held-out half alone (asked for by name) lists
     its misses."""
-    if "tune" not in halves or halves <= {"tune", ""}:
+    if halves == {"tune"} or "tune" not in halves:
         return list(misses), 0
-    shown = [(q, got) for q, got in misses if q.half in ("tune", "")]
+    shown = [(q, got) for q, got in misses if q.half in ("tune", "")]   # "": a file outside the set
     return shown, len(misses) - len(shown)
