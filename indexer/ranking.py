@@ -124,6 +124,7 @@ def prefix_term(key: str) -> str:
 
 _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
+_ZERO32 = np.float32(0.0)
 #: fields whose postings carry positions (proximity reads them from the segment cache)
 POSITION_FIELDS = frozenset({"title", "body"})
 
@@ -524,8 +525,9 @@ def sum_fields(fids: list, ftfs: list, ndocs: int) -> tuple[np.ndarray, np.ndarr
     by a length norm, > 0 (checked: else a mask of the documents tells)."""
     if len(fids) == 1:            # (a float32 through float64 and back is itself)
         return fids[0], ftfs[0]
-    li = max(range(len(fids)), key=lambda i: len(fids[i]))      # (the first of the longest)
-    if (sum(len(a) for a in fids) - len(fids[li])) * MERGE_SHARE < ndocs:
+    lens = [len(a) for a in fids]
+    li = lens.index(max(lens))                  # (the first of the longest)
+    if (sum(lens) - lens[li]) * MERGE_SHARE < ndocs:
         return _sum_onto(fids, ftfs, li)
     acc = np.bincount(np.concatenate(fids), np.concatenate(ftfs), minlength=ndocs)
     if all(len(t) and t.min() > 0 for t in ftfs):
@@ -545,9 +547,11 @@ def _sum_onto(fids: list, ftfs: list, li: int) -> tuple[np.ndarray, np.ndarray]:
     positions found), the longest's other documents their own part; the numbers of ``u`` it
     lacks are inserted in place."""
     longest, tl = fids[li], ftfs[li]
-    others = [a for i, a in enumerate(fids) if i != li]
-    u = others[0] if len(others) == 1 else _union_sorted(others)
-    out = tl + tl.dtype.type(0.0)                 # (a new array: the documents alone in it)
+    if len(fids) == 2:
+        u = fids[1 - li]
+    else:
+        u = _union_sorted([a for i, a in enumerate(fids) if i != li])
+    out = tl + _ZERO32                            # (a new array: the documents alone in it)
     if not len(u):
         return longest, out
     k = longest.searchsorted(u)
