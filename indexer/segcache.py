@@ -428,11 +428,15 @@ class SegmentCache:
                 self._hitstores[key] = st
         return st
 
-    def postings(self, segreader, field: str, text: str, keep_values: bool = False):
+    def postings(self, segreader, field: str, text: str, keep_values: bool = False,
+                 seg: str | None = None):
         """One term's postings in one segment: ``SegPostings`` (Whoosh's blocks) or
         ``poststore.MappedPostings`` (the store); both have ``ids``, ``weights``,
-        ``has_values``, ``raw``/``raws``/``value`` and ``decoded``."""
-        seg = segment_key(segreader)
+        ``has_values``, ``raw``/``raws``/``value`` and ``decoded``.  ``seg``: the segment's
+        ``segment_key`` when the caller has it (``RankIndex`` keeps its leaves'): asking the
+        reader costs ≈ 0.4 µs of a cached look-up's ≈ 1.5 µs (six look-ups a word)."""
+        if seg is None:
+            seg = segment_key(segreader)
         st = self._stores.get(seg, _UNKNOWN)
         if st is _UNKNOWN:
             st = self.store(segreader)   # first: a store found now drops the blocks' copies

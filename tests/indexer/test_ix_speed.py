@@ -829,6 +829,47 @@ def test_summed_fields_equal_the_dense_float64_sum_bit_for_bit(monkeypatch, shar
     assert dict(zip(ids.tolist(), sums.tolist()))[5] == 1.0 + 2.0 ** -23
 
 
+@pytest.mark.parametrize("share", [0, 10 ** 9])         # onto the longest / dense
+def test_summed_fields_onto_the_longest_field_on_edge_cases(monkeypatch, share):
+    """``sum_fields`` by the longest field (``_sum_onto``) against each part added in order
+    into a float64 array: the longest field first, in the middle or last (its part must be
+    added in its place: title 2**60, body 1.0, codes -2**60 sum to 0.0, to 1.0 when the body
+    comes last), documents of the other fields it lacks (before its first, after its last,
+    in several other fields at once), every one or none of them in it, fields of equal
+    length, a -0.0 part (0.0 + -0.0 is 0.0), and random overlaps."""
+    monkeypatch.setattr(ranking, "MERGE_SHARE", share)
+    f32, i32 = np.float32, np.int32
+    cases = [
+        # body longest, in the middle; 0 and 20 outside it, 7 in title and codes but not body
+        ([[0, 3, 7, 9], [3, 5, 9, 12, 15], [7, 9, 20]],
+         [[1.0, 0.5, 0.5, 2.0 ** 60], [1.0, 0.25, 1.0, 8.0, 1.5], [0.75, -(2.0 ** 60), 2.0]]),
+        # in the middle, a -0.0 alone in it (document 1)
+        ([[5, 9], [1, 5, 9], [9]], [[0.5, 2.0 ** 60], [-0.0, 1.0, 0.25], [-(2.0 ** 60)]]),
+        # first (title), -0.0 parts in two fields (document 11)
+        ([[1, 5, 9, 11], [5], [9, 11]], [[1.0, 2.0 ** 60, 2.0 ** 60, -0.0], [1.0], [-(2.0 ** 60), -0.0]]),
+        # last (codes), -0.0 alone in it (document 5)
+        ([[9], [11], [1, 5, 9, 11]], [[2.0 ** 60], [-(2.0 ** 60)], [0.5, -0.0, 1.0, 1.0]]),
+        ([[1, 2], [3, 4]], [[1.0, 2.0], [3.0, 4.0]]),                 # equal lengths, nothing shared
+        ([[2, 4], [1, 2, 3, 4]], [[0.5, 0.5], [1.0, 2.0, 3.0, 4.0]]),  # every one in the longest
+        ([[0], [10, 11, 12], [30]], [[1.0], [1.0, 2.0, 3.0], [4.0]]),  # none: before and after
+    ]
+    cases = [([np.array(a, dtype=i32) for a in fids], [np.array(t, dtype=f32) for t in ftfs])
+             for fids, ftfs in cases]
+    rng = np.random.default_rng(28)
+    for _ in range(60):
+        sizes = rng.integers(1, 40, size=int(rng.integers(2, 4)))
+        cases.append(_fields_case(rng, 48, sizes))
+    for fids, ftfs in cases:
+        got_ids, got = ranking.sum_fields(fids, ftfs, 64)
+        want_ids, want = _dense_sum(fids, ftfs, 64)
+        assert got_ids.tolist() == want_ids.tolist()
+        assert got.dtype == np.float32 and got.tobytes() == want.tobytes()
+    ids, sums = ranking.sum_fields(cases[0][0], cases[0][1], 64)
+    assert dict(zip(ids.tolist(), sums.tolist()))[9] == 0.0      # (2**60 + 1.0) - 2**60
+    ids, sums = ranking.sum_fields(cases[1][0], cases[1][1], 64)
+    assert dict(zip(ids.tolist(), sums.tolist()))[9] == 0.0 and sums.tobytes()[:4] == f32(0.0).tobytes()
+
+
 def test_union_of_sorted_numbers():
     a = np.array([2, 4, 6], dtype=np.int32)
     for others in ([np.array([0, 4, 7, 8], dtype=np.int32)], [np.array([3], dtype=np.int32)],
