@@ -806,20 +806,22 @@ class MappedPostings:
         return st.blob[s:e].tobytes()
 
     def raws(self, ks) -> list:
-        """``[raw(k) for k in ks]`` for an array of posting indices: their value offsets
-        gathered in one numpy call and each value sliced from the mapping as ``bytes`` (no
-        numpy scalar, view or ``tobytes`` per posting — most of what ``raw`` cost when
-        proximity read the positions of a query's best pages)."""
+        """``[raw(k) for k in ks]`` for posting indices (a list, or an array): each value's
+        offsets read from a ``memoryview`` of the value offsets (Python ints, no numpy
+        scalar) and the value sliced from the mapping as ``bytes``.  Proximity asks ≈ 6
+        values a call: a gather per bound, the index arithmetic and two ``tolist`` cost
+        ≈ 3.5 µs a call where the view costs ≈ 0.3 µs and ≈ 0.1 µs a value."""
         if self._vb < 0:
             return [None] * len(ks)
+        if isinstance(ks, np.ndarray):
+            ks = ks.tolist()
         st = self._store
         st.touched += 2 * TOUCH * len(ks)
-        at = self._vb + np.asarray(ks, dtype=np.int64)
-        voff = st.voff
+        vo = memoryview(st.voff)
+        vb = self._vb
         base = st._blobat + self._blob
         mm = st._mm
-        return [mm[base + s:base + e]
-                for s, e in zip(voff[at].tolist(), voff[at + 1].tolist())]
+        return [mm[base + vo[vb + k]:base + vo[vb + k + 1]] for k in ks]
 
     def value(self, local: int):
         k = int(np.searchsorted(self.ids, local))

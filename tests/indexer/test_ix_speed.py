@@ -391,6 +391,10 @@ def test_position_decoder_is_the_formats_own_for_other_formats():
     plain = formats.Positions().encode([0, 3, 7, 300, 70000])
     assert ranking._decode_positions(plain) == [0, 3, 7, 300, 70000]
     assert ranking._decode_positions(plain[:-1]) == [0, 3, 7, 300, 70000]   # no STOP: added
+    for few in ([], [0], [5], [70000]):               # (no gap to sum: the list as loaded)
+        value = formats.Positions().encode(few)
+        assert ranking._decode_positions(value) == formats.Positions().decode_positions(value) == few
+        assert type(ranking._decode_positions(value)) is list
 
 
 def _ranked_plans(eng, queries):
@@ -474,6 +478,64 @@ def test_field_docs_hold_every_document_with_the_word_in_that_field(engine):
         assert rx.field_docs("body", "zzz-none") is None
     finally:
         snap.release(s)
+
+
+@pytest.mark.parametrize("stores", [True, False])
+def test_positions_read_equals_whooshs_matcher(fresh, stores):
+    """``RankIndex._positions_read`` (a binary search per leaf, the rest in Python over the
+    documents asked, their values read in one ``raws`` call) gives each asked document holding
+    the word its positions as Whoosh's matcher decodes them, in the order asked — documents as
+    int64 or int32, in one leaf or several, none, deleted ones, numbers past the last leaf;
+    read from the posting store and from the segment cache's blocks (``SegPostings``)."""
+    from indexer.engine import SearchEngine
+
+    fresh.update([make_doc(f"bulk/p-{i}", f"打印机 说明 {i}", "打印机 脱机 " * (1 + i % 7) + f"zqp{i % 3}")
+                  for i in range(300)])                    # 打印机: several 128-posting blocks
+    fresh.update(delete=[f"bulk/p-{i}" for i in range(0, 300, 7)])
+    path = fresh.index_dir
+    eng = SearchEngine(path, cache_dir=path.parent / "cache2")
+    eng._segments.use_stores = stores
+    try:
+        eng.search("打印机")
+        snap = eng._gen
+        s = snap.acquire()
+        try:
+            rx = snap.rank
+            rx._setup(s)
+            assert len(rx.leaves) > 1
+            rng = np.random.default_rng(28)
+            checked = 0
+            for field, w in (("body", "打印机"), ("title", "打印机"), ("body", "脱机"),
+                             ("body", "zqp1"), ("title", "说明"), ("body", "zqnotawordatall")):
+                want = {}
+                for lr, off in rx.leaves:
+                    if (field, w) in lr:
+                        fmt = lr.schema[field].format
+                        ids, _weights, values = whoosh_postings(lr, field, w)
+                        for d, v in zip(ids, values):
+                            want[d + off] = fmt.decode_as("positions", v)
+                holders = np.array(sorted(want), dtype=np.int64)
+                n = rx.ndocs_all
+                asks = [np.arange(n), np.zeros(0, dtype=np.int64), np.arange(rx.leaves[1][1]),
+                        np.arange(rx.leaves[-1][1], n + 3), holders[:1], holders[-1:]]
+                for _ in range(8):
+                    some = rng.choice(holders, size=min(len(holders), 12), replace=False) if len(holders) else []
+                    asks.append(np.unique(np.concatenate([some, rng.integers(0, n, 6)])).astype(np.int64))
+                for docs in asks:
+                    expect = {d: want[d] for d in docs.tolist() if d in want}
+                    for dt in (np.int64, np.int32):
+                        for p in rx.segcache._postings.values():
+                            p.decoded.clear()
+                        for _again in range(2):             # read, then from the decoded memo
+                            got = rx._positions_read(s, field, w, docs.astype(dt))
+                            assert got == expect and list(got) == list(expect), (field, w, dt)
+                            assert all(type(d) is int for d in got)
+                    checked += len(expect)
+            assert checked > 1000
+        finally:
+            snap.release(s)
+    finally:
+        eng.close()
 
 
 def test_remembered_positions_equal_the_postings_and_are_bounded(engine, monkeypatch):

@@ -74,6 +74,7 @@ def _check_every_term(eng) -> tuple[int, int, int]:
                         # several at once (proximity's batch), in any order, repeats too
                         ks = np.array([len(ids) - 1, 0, len(ids) // 2, 0])
                         assert got.raws(ks) == [values[k] for k in ks.tolist()]
+                        assert got.raws(ks.tolist()) == got.raws(ks) and got.raws([]) == []
                         for k in (0, len(ids) - 1):
                             assert fmt.decode_as("positions", got.raw(k)) == \
                                 fmt.decode_as("positions", values[k])
