@@ -1070,3 +1070,171 @@ def test_union_of_document_numbers(sizes):
     arrays = [np.sort(rng.choice(1000, k, replace=False)).astype(np.int32) for k in sizes]
     got = ranking._union(arrays, 1000)
     assert got.tolist() == sorted(set().union(*(a.tolist() for a in arrays)))
+
+
+def test_text_word_characters_and_capitals_are_those_of_lowercasing():
+    """``snippets._locate`` may look for lowercase terms in the text itself: a character counts
+    as a word character at a boundary when its lowercase is one (``_TEXT_WORD_CHARS``), and a
+    term is looked for so only when the text has none of the characters that lowercase into
+    one of its own (``_capitals``) — both checked for the running Python's Unicode tables."""
+    from indexer import snippets
+    from indexer.text import is_cjk
+
+    word = snippets._ASCII_WORD_CHARS
+    for cp in range(0x110000):
+        if 0xD800 <= cp <= 0xDFFF:
+            continue
+        ch = chr(cp)
+        low = ch.lower()
+        if len(low) != 1:
+            continue                                  # İ: never looked for in the text itself
+        assert (ch in snippets._TEXT_WORD_CHARS) == (low in word), ch
+        if low != ch and (low < "\x80" or is_cjk(low)):
+            assert ch in snippets._capitals(low), ch
+    assert snippets._capitals("vpn") == "NPV"
+    assert snippets._capitals("Vpn") is None and snippets._capitals("café") is None
+
+
+def _reference_snippet(text, terms, width=100):
+    """``make_snippet`` computed plainly: every term looked for in the lowercased text (the
+    normalised head when that finds nothing), a set of names per window start, two escapes
+    per span."""
+    import html
+
+    from indexer import snippets
+    from indexer.text import normalise_with_map
+
+    word = set("0123456789abcdefghijklmnopqrstuvwxyz")
+
+    def spans_of(norm):
+        raw = []
+        for t in terms:
+            if not t:
+                continue
+            i, n = norm.find(t), 0
+            while i >= 0 and n < snippets.MAX_HITS_PER_TERM:
+                j = i + len(t)
+                if not ((t[0] in word and i > 0 and norm[i - 1] in word)
+                        or (t[-1] in word and j < len(norm) and norm[j] in word)):
+                    raw.append((i, j, t))
+                    n += 1
+                i = norm.find(t, i + 1)
+        raw.sort(key=lambda s: (s[0], -s[1]))
+        merged = []
+        for a, b, t in raw:
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(b, merged[-1][1]), merged[-1][2])
+            else:
+                merged.append((a, b, t))
+        return merged
+
+    text = (text or "")[:snippets.MAX_TEXT]
+    if not text:
+        return ""
+    low, offsets = text.lower(), None
+    found = spans_of(low) if len(low) == len(text) else []
+    if not found:
+        norm, offsets = normalise_with_map(text[:snippets.MAX_NORMALISED])
+        found = spans_of(norm)
+    if offsets is None:
+        spans = [(a, b) for a, b, _ in found]
+    else:
+        spans = [(offsets[a], offsets[b] if b < len(offsets) else offsets[-1]) for a, b, _ in found]
+    if not spans:
+        end = min(len(text), width)
+        return html.escape(" ".join(text[:end].split())) + ("…" if end < len(text) else "")
+    best, first = (-1, -1), 0
+    for k, (a, _) in enumerate(spans):
+        inside = [found[j][2] for j in range(k, len(spans)) if spans[j][0] < a + width]
+        if (len(set(inside)), len(inside)) > best:
+            best, first = (len(set(inside)), len(inside)), a
+    lo = max(0, first - width // 4)
+    for i in range(first - 1, max(-1, first - width // 2), -1):
+        if text[i] in snippets._BOUNDARY_BEFORE:
+            lo = i + 1
+            break
+    else:
+        for i in range(first - 1, max(-1, first - width // 4), -1):
+            if text[i] in snippets._SOFT_BEFORE:
+                lo = i + 1
+                break
+    hi = min(len(text), lo + width)
+    if hi - lo < width:
+        lo = max(0, hi - width)
+        for i in range(lo, first):
+            if i > 0 and text[i - 1] in snippets._BOUNDARY_BEFORE:
+                lo = i
+                break
+    for a, b in spans:
+        if a < hi < b:
+            hi = b
+    out, pos = [], lo
+    for a, b in spans:
+        a, b = max(a, lo), min(b, hi)
+        if a < b:
+            out.append(html.escape(text[pos:a]) + "<mark>" + html.escape(text[a:b]) + "</mark>")
+            pos = b
+    out.append(html.escape(text[pos:hi]))
+    snippet = " ".join("".join(out).split())
+    return ("…" if lo > 0 else "") + snippet + ("…" if hi < len(text) else "")
+
+
+class _Prepared:
+    """What ``hitstore.Prepared`` gives ``make_snippet``, computed from the text."""
+
+    def __init__(self, text):
+        from indexer import snippets
+        self._head = text[:snippets.MAX_NORMALISED]
+        self.chars = "".join(dict.fromkeys(text[:snippets.MAX_TEXT]))
+
+    def normalised(self):
+        from indexer import snippets
+        return snippets._normalised(self._head)
+
+    def norm_chars(self):
+        return "".join(dict.fromkeys(self.normalised()[0]))
+
+
+def test_snippets_are_those_of_a_plain_reference():
+    """``make_snippet`` (terms looked for in the text itself when its capitals cannot matter,
+    windows counted only where one could win, one escape per window) gives exactly the plain
+    computation's strings — with and without ``prepared``, for capitals and KELVIN SIGN at a
+    term's boundaries or inside it, İ, Traditional and full-width text, HTML and the tags'
+    private-use stand-ins in the text, a term occurring more than ``MAX_HITS_PER_TERM`` times
+    (and a shorter term inside it), self-overlapping terms, terms longer than the text, empty
+    terms, text past ``MAX_TEXT``, narrow windows."""
+    from indexer import snippets
+
+    texts = [
+        "VPN 连接失败怎么办？先检查网络。ＶＰＮ 客户端显示「连接失败」时，重新登录 Outlook。" * 6,
+        "vpn 连接失败；xvpn 不算，vpn2 也不算，(vpn) 算。Xvpn、\u212avpn、vpnK 都不算，vpn 才算。",
+        "k8s 集群：重启 k8s 节点。\u212a8s 也是 k8s。",
+        "部署 k8s：先装 docker, 再装 kubectl。",
+        "網路連線失敗時請檢查 VPN 設定。" * 20,
+        "ＶＰＮ连接失败，ｖｐｎ客户端",
+        "İstanbul 办公室的 vpn 连接失败，İ 之后还有 vpn。",
+        "vpn \ue000 连接 \ue001 <b>&'\" 失败",
+        "<script>alert('vpn')</script> & 连接 \"失败\"",
+        "vpn 连接，" * 100 + "连接失败：vpn 失败",
+        "哈哈哈哈哈哈，哈哈",
+        "第一行\n\tvpn 连接\n\n第二行\t失败   结束",
+        "vp",
+        "",
+        "a" * (snippets.MAX_TEXT - 30) + "。vpn 连接失败" + " vpn 连接" * 20,
+        "前言很长。" * 30 + "最后一句：vpn 连接",
+    ]
+    term_lists = [["连接", "失败", "网络"], ["vpn", "连接"], ["vpn"], ["k8s"], ["docker", "k8s"],
+                  ["网路", "连线"], ["连接失败", "连接", "失败"], ["哈哈"], ["vpn", "VPN"],
+                  ["", "vpn"], [], ["xvpn"], ["vpn连接失败怎么办先检查网络还有很长"],
+                  ["outlook", "登录"], ["é"], ["&", "'"], ["istanbul", "办公室"], ["最后"]]
+    n = 0
+    for text in texts:
+        prepared = _Prepared(text)
+        for terms in term_lists:
+            for width in (100, 40, 7, 1):
+                want = _reference_snippet(text, terms, width)
+                assert snippets.make_snippet(text, terms, width) == want, (text[:40], terms, width)
+                got = snippets.make_snippet(text, terms, width, prepared=prepared)
+                assert got == want, (text[:40], terms, width)
+                n += want.count("<mark>")
+    assert n > 500
