@@ -1,6 +1,7 @@
 """Helpers for the search engine tests: small hand-written articles (module name kept unique)."""
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 from pathlib import Path
@@ -97,3 +98,17 @@ def whoosh_postings(lr, field, text):
         values.append(m.value())
         m.next()
     return ids, weights, values
+
+
+@contextlib.contextmanager
+def rank_index(engine):
+    """``(searcher, RankIndex)`` of the engine's current snapshot, set up (leaves, lengths);
+    the searcher is released on exit."""
+    snap = engine._gen
+    s = snap.acquire()
+    try:
+        rx = snap.rank
+        rx._setup(s)
+        yield s, rx
+    finally:
+        snap.release(s)

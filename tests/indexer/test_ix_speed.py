@@ -7,7 +7,7 @@ import pytest
 
 from indexer import ranking
 from indexer.ranking import ranked_order
-from ixhelpers import make_doc, slugs, whoosh_postings
+from ixhelpers import make_doc, rank_index, slugs, whoosh_postings
 
 PUBLIC = frozenset({"public"})
 
@@ -316,6 +316,14 @@ def test_near_on_lists_equals_near_on_arrays():
         assert ranking._near_lists(a, b) == want
 
 
+def _lowered_characters():
+    """``(character, its str.lower())`` for every Unicode code point but the surrogates."""
+    for cp in range(0x110000):
+        if not 0xD800 <= cp <= 0xDFFF:
+            ch = chr(cp)
+            yield ch, ch.lower()
+
+
 def test_lowercasing_moves_no_character_and_makes_no_cjk_ideograph():
     """``snippets._locate`` looks for Chinese-only terms in the text itself instead of its
     lowercased copy: true only while ``str.lower`` lengthens no character but İ and turns no
@@ -323,11 +331,7 @@ def test_lowercasing_moves_no_character_and_makes_no_cjk_ideograph():
     from indexer import snippets
     from indexer.text import is_cjk
 
-    for cp in range(0x110000):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        ch = chr(cp)
-        low = ch.lower()
+    for ch, low in _lowered_characters():
         if len(low) != 1:
             assert ch == snippets._LONGER_LOWER
         elif is_cjk(low) or is_cjk(ch):
@@ -497,11 +501,7 @@ def test_positions_read_equals_whooshs_matcher(fresh, stores):
     eng._segments.use_stores = stores
     try:
         eng.search("打印机")
-        snap = eng._gen
-        s = snap.acquire()
-        try:
-            rx = snap.rank
-            rx._setup(s)
+        with rank_index(eng) as (s, rx):
             assert len(rx.leaves) > 1
             rng = np.random.default_rng(28)
             checked = 0
@@ -532,8 +532,6 @@ def test_positions_read_equals_whooshs_matcher(fresh, stores):
                             assert all(type(d) is int for d in got)
                     checked += len(expect)
             assert checked > 1000
-        finally:
-            snap.release(s)
     finally:
         eng.close()
 
@@ -984,11 +982,7 @@ def test_term_scores_equal_the_per_posting_computation_on_every_term(fresh, monk
     fresh.update([make_doc(f"bulk/two-{i}", f"VPN 连接 {i}", "vpn 错误 809 打印机 " * (1 + i % 3))
                   for i in range(10)])
     fresh.search("打印机")
-    gen = fresh._gen
-    s = gen.acquire()
-    try:
-        rx = gen.rank
-        rx._setup(s)
+    with rank_index(fresh) as (_s, rx):
         assert len(rx.leaves) >= 2
         texts = set()
         for lr, _off in rx.leaves:
@@ -1001,8 +995,6 @@ def test_term_scores_equal_the_per_posting_computation_on_every_term(fresh, monk
                 ids, sat, title = rx._compute(text, fields)
                 assert (ids.tolist(), sat.tobytes(), title.tolist()) == _old_compute(rx, text, fields), \
                     (model, text)
-    finally:
-        gen.release(s)
 
 
 @pytest.mark.parametrize("map_from", [0, 10 ** 9])       # always mapped / always searched
@@ -1081,11 +1073,7 @@ def test_text_word_characters_and_capitals_are_those_of_lowercasing():
     from indexer.text import is_cjk
 
     word = snippets._ASCII_WORD_CHARS
-    for cp in range(0x110000):
-        if 0xD800 <= cp <= 0xDFFF:
-            continue
-        ch = chr(cp)
-        low = ch.lower()
+    for ch, low in _lowered_characters():
         if len(low) != 1:
             continue                                  # İ: never looked for in the text itself
         assert (ch in snippets._TEXT_WORD_CHARS) == (low in word), ch
