@@ -179,6 +179,20 @@ def worker(folder: Path) -> dict:
     return json.loads(res.stdout.strip().splitlines()[-1])
 
 
+def paired(folder: Path, aset: ArticleSet, tantivy_dir: Path, suggest_rounds: int,
+           search_rounds: int) -> dict:
+    """Ours and tantivy timed query by query in one phase, in a fresh process
+    (``bench.paired``): the ratio without the machine's drift between two measurements."""
+    import json
+
+    extra = aset.source_dir / "synonyms.txt" if aset.source_dir else None
+    res = subprocess.run([sys.executable, "-m", "bench.paired", str(folder / "index"), str(folder),
+                          str(tantivy_dir), str(suggest_rounds), str(search_rounds),
+                          str(extra) if extra and extra.is_file() else ""],
+                         cwd=REPO, stdout=subprocess.PIPE, text=True, timeout=1800, check=True)
+    return json.loads(res.stdout.strip().splitlines()[-1])
+
+
 def slowest(times: list[float], k: int) -> list[tuple[str, float]]:
     """The ``k`` queries with the highest median time (``times`` = rounds × TEXTS, in order)."""
     n = len(TEXTS)

@@ -58,10 +58,12 @@ def fts5(aset, folder: Path, rounds: int) -> dict:
         db.close()
 
 
-def tantivy_yardstick(aset, rounds: int) -> dict | None:
+def tantivy_yardstick(aset, rounds: int, folder: Path) -> dict | None:
+    """Tantivy's build and its own timed rounds; its index stays in ``folder`` for the paired
+    timing (``bench.paired``)."""
     if not tantivy_engine.available():
         return None
-    t = tantivy_engine.Tantivy()
+    t = tantivy_engine.Tantivy(folder)
     build = t.build(aset.records)
     stats, last = _timed_rounds(t.search, rounds)
     return stats | build | {"per_s": len(aset.records) / build["build_s"],
@@ -127,11 +129,19 @@ def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
         res["fts5"] = fts5(aset, tmp, cfg["fts_rounds"])
         log(f"{aset.name}: FTS5 build {res['fts5']['build_s']:.1f} s, p50/p95 "
             f"{res['fts5']['p50']:.2f}/{res['fts5']['p95']:.2f} ms")
-        res["tantivy"] = tantivy_yardstick(aset, cfg["fts_rounds"])
+        res["tantivy"] = tantivy_yardstick(aset, cfg["fts_rounds"], tmp / "tantivy")
         if res["tantivy"]:
             tv = res["tantivy"]
             log(f"{aset.name}: tantivy build {tv['build_s']:.1f} s ({tv['per_s']:.0f}/s; segmenting "
                 f"{tv['segment_s']:.1f} s), p50/p95 {tv['p50']:.2f}/{tv['p95']:.2f} ms")
+            res["paired"] = inproc.paired(ip, aset, tmp / "tantivy", cfg["suggest_rounds"],
+                                          cfg["search_rounds"])
+            pr = res["paired"]
+            log(f"{aset.name}: paired (fresh process, rounds alternating): ours p50/p95 "
+                f"{pr['ours']['p50']:.2f}/{pr['ours']['p95']:.2f} ms (p95 per round "
+                + " · ".join(f"{r['p95']:.2f}" for r in pr["ours_rounds"])
+                + f"), tantivy {pr['tantivy']['p50']:.2f}/{pr['tantivy']['p95']:.2f} ms, ratio p95 "
+                f"{pr['ours']['p95'] / pr['tantivy']['p95']:.1f}×")
         if not http:
             log(f"{aset.name}: HTTP part skipped (--no-http)")
             return res

@@ -7,6 +7,7 @@ compiled engine costs on the same text, beside SQLite FTS5 — not relevance.
 from __future__ import annotations
 
 import time
+from pathlib import Path
 
 from indexer import segment
 from indexer.text import normalise
@@ -37,14 +38,29 @@ def _words(text: str, search_mode: bool) -> list[str]:
 
 
 class Tantivy:
-    def __init__(self):
+    def __init__(self, path: Path | None = None):
+        """An empty index in RAM, or in the folder ``path`` (created; ``Tantivy.open`` reads it
+        from another process — the paired timing, ``bench.paired``)."""
         sb = tantivy.SchemaBuilder()
         sb.add_text_field("slug", stored=True, tokenizer_name="raw")
         sb.add_text_field("title", stored=False, tokenizer_name="whitespace")
         sb.add_text_field("body", stored=False, tokenizer_name="whitespace")
         self.schema = sb.build()
-        self.index = tantivy.Index(self.schema)     # in RAM
+        if path is None:
+            self.index = tantivy.Index(self.schema)
+        else:
+            path.mkdir(parents=True, exist_ok=True)
+            self.index = tantivy.Index(self.schema, path=str(path), reuse=False)
         self.searcher = None
+
+    @classmethod
+    def open(cls, path: Path) -> "Tantivy":
+        """The index ``build`` wrote into ``path``, ready to search."""
+        t = cls.__new__(cls)
+        t.index = tantivy.Index.open(str(path))
+        t.schema = t.index.schema
+        t.searcher = t.index.searcher()
+        return t
 
     def build(self, records) -> dict:
         """Seconds spent segmenting (Python, like our analysis) and indexing (tantivy)."""

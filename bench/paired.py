@@ -1,0 +1,81 @@
+"""Ours beside tantivy, timed in alternating rounds in one process: ``python -m bench.paired
+INDEX_DIR CACHE_DIR TANTIVY_DIR SUGGEST_ROUNDS SEARCH_ROUNDS [SYNONYMS]``.
+
+The ratio to tantivy compares two figures; measured minutes apart on a shared machine each
+carries that moment's speed (stop 29: the same code on the same 100k index gave search p95 4.4
+and 7.7 ms in processes ten minutes apart; tantivy's p95 was 0.89 ms in stop 27's official run
+and 0.63 ms in stop 29's).  Here the two engines take turns: a round of the 100 queries on ours,
+then the same round on tantivy, ``SEARCH_ROUNDS`` times — each round lasts well under a second,
+so a slow minute slows both.  Not query by query: with every tantivy query right after one of
+ours, tantivy's p95 rose from 0.60 to 0.79–0.98 ms (our work had evicted its data from the CPU
+caches), which would flatter the ratio.
+
+A fresh process, like a gunicorn worker: our engine opens the index the run built and goes
+through the protocol of ``inproc.queries`` — the warm-up queries, the suggest rounds (untimed
+here), then its search rounds with the results caches cleared before every call, so round 1
+is the first time each query's words are seen.  Tantivy opens the index
+``tantivy_engine.Tantivy`` wrote to ``TANTIVY_DIR`` and gets the untimed warm-up round of
+``search._timed_rounds`` (the same 100 queries) first.
+
+Prints one JSON line: ``ours`` and ``tantivy`` (``stats.with_cpu`` over all rounds: wall
+p50/p95/p99/max and process-CPU p50/p95), ``ours_rounds`` (the same per round of ours: round 1
+meets the words for the first time, round 2 finds their term data) and ``rounds``.
+"""
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+
+def measure(index: Path, cache: Path, tantivy_dir: Path, suggest_rounds: int,
+            search_rounds: int, synonyms: Path | None = None) -> dict:
+    from bench.inproc import WARMUP, _clear, _clear_suggest_cache
+    from bench.queries import TEXTS
+    from bench.stats import timed, with_cpu
+    from bench.tantivy_engine import Tantivy
+    from indexer.engine import SearchEngine
+
+    eng = SearchEngine(index, extra_synonyms=synonyms, cache_dir=cache)
+    try:
+        tv = Tantivy.open(tantivy_dir)
+        for q in WARMUP:
+            eng.suggest(q)
+            eng.search(q)
+        for _ in range(suggest_rounds):
+            for q in TEXTS:
+                _clear_suggest_cache(eng)
+                eng.suggest(q, limit=5)
+        for q in TEXTS:
+            tv.search(q)
+        ours_w, ours_c, tv_w, tv_c = [], [], [], []
+        per_round = []
+        for _ in range(search_rounds):
+            rw, rc = [], []
+            for q in TEXTS:
+                _clear(eng)
+                _out, w, c = timed(eng.search, q, per_page=10)
+                rw.append(w)
+                rc.append(c)
+            per_round.append(with_cpu(rw, rc))
+            ours_w += rw
+            ours_c += rc
+            for q in TEXTS:
+                _out, w, c = timed(tv.search, q)
+                tv_w.append(w)
+                tv_c.append(c)
+        return {"ours": with_cpu(ours_w, ours_c), "tantivy": with_cpu(tv_w, tv_c),
+                "ours_rounds": per_round, "rounds": search_rounds}
+    finally:
+        eng.close()
+
+
+def main(argv: list[str]) -> int:
+    synonyms = Path(argv[5]) if len(argv) > 5 and argv[5] else None
+    print(json.dumps(measure(Path(argv[0]), Path(argv[1]), Path(argv[2]), int(argv[3]),
+                             int(argv[4]), synonyms)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
