@@ -62,3 +62,14 @@ def test_the_ratio_judged_at_100k_is_the_one_of_alternating_rounds():
     line = _line(markdown({"10k": _result(3.0, 4.6, 0.55), "ours": {"queries": {"search": {}}}}),
                  "alternating rounds")
     assert "✓" not in line and "✗" not in line and "| – |" in line
+
+
+def test_page_in_reads_every_file_through_a_link(tmp_path):
+    from bench.paired import page_in
+
+    real = tmp_path / "index.d" / "g1"
+    (real / "sub").mkdir(parents=True)
+    (real / "a.seg").write_bytes(b"x" * 3_000_000)
+    (real / "sub" / "b").write_bytes(b"yz")
+    (tmp_path / "index").symlink_to(real)
+    assert page_in(tmp_path / "index") == 3_000_002
