@@ -181,7 +181,7 @@ def worker(folder: Path) -> dict:
 
 def paired(folder: Path, aset: ArticleSet, tantivy_dir: Path, suggest_rounds: int,
            search_rounds: int) -> dict:
-    """Ours and tantivy timed query by query in one phase, in a fresh process
+    """Ours and tantivy timed in alternating rounds, in a fresh process
     (``bench.paired``): the ratio without the machine's drift between two measurements."""
     import json
 
