@@ -21,10 +21,14 @@ WARMUP = ["VPN 连不上", "重置密码", "打印", "邮件", "0x80004005", "Wi
           "Office 365", "帐户", "網路", "outl", "共享盘", "证书过期", "ERR_SSL", "Teams"]
 
 
-def _engine(folder: Path, aset: ArticleSet) -> SearchEngine:
+def _synonyms(aset: ArticleSet) -> Path | None:
+    """The set's own synonym file (``articles/synonyms.txt`` for ours), as the app reads it."""
     extra = aset.source_dir / "synonyms.txt" if aset.source_dir else None
-    return SearchEngine(folder / "index", extra_synonyms=extra if extra and extra.is_file() else None,
-                        cache_dir=folder)
+    return extra if extra and extra.is_file() else None
+
+
+def _engine(folder: Path, aset: ArticleSet) -> SearchEngine:
+    return SearchEngine(folder / "index", extra_synonyms=_synonyms(aset), cache_dir=folder)
 
 
 def build(aset: ArticleSet, folder: Path) -> tuple[SearchEngine, dict]:
@@ -170,27 +174,28 @@ def after_commit(eng: SearchEngine, aset: ArticleSet, n: int) -> dict:
     return with_cpu(wall, cpu)
 
 
-def worker(folder: Path) -> dict:
-    """A fresh process serving the index (``bench.worker``): its timings and memory."""
+def _fresh_process(module: str, *args: str) -> dict:
+    """Run ``python -m module args…`` (a new process: nothing cached from this one) and return
+    the JSON object its last line prints."""
     import json
 
-    res = subprocess.run([sys.executable, "-m", "bench.worker", str(folder / "index"), str(folder)],
+    res = subprocess.run([sys.executable, "-m", module, *args],
                          cwd=REPO, stdout=subprocess.PIPE, text=True, timeout=1800, check=True)
     return json.loads(res.stdout.strip().splitlines()[-1])
+
+
+def worker(folder: Path) -> dict:
+    """A fresh process serving the index (``bench.worker``): its timings and memory."""
+    return _fresh_process("bench.worker", str(folder / "index"), str(folder))
 
 
 def paired(folder: Path, aset: ArticleSet, tantivy_dir: Path, suggest_rounds: int,
            search_rounds: int) -> dict:
     """Ours and tantivy timed in alternating rounds, in a fresh process
     (``bench.paired``): the ratio without the machine's drift between two measurements."""
-    import json
-
-    extra = aset.source_dir / "synonyms.txt" if aset.source_dir else None
-    res = subprocess.run([sys.executable, "-m", "bench.paired", str(folder / "index"), str(folder),
-                          str(tantivy_dir), str(suggest_rounds), str(search_rounds),
-                          str(extra) if extra and extra.is_file() else ""],
-                         cwd=REPO, stdout=subprocess.PIPE, text=True, timeout=1800, check=True)
-    return json.loads(res.stdout.strip().splitlines()[-1])
+    extra = _synonyms(aset)
+    return _fresh_process("bench.paired", str(folder / "index"), str(folder), str(tantivy_dir),
+                          str(suggest_rounds), str(search_rounds), str(extra) if extra else "")
 
 
 def slowest(times: list[float], k: int) -> list[tuple[str, float]]:

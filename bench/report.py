@@ -137,7 +137,7 @@ def rows(results: dict) -> list[tuple[str, dict, str]]:
     row("ratio ours (no cache hits) ÷ FTS5 search p50 · p95",
         lambda r: f"{r['queries']['search']['p50'] / r['fts5']['p50']:.1f}× · "
                   f"{r['queries']['search']['p95'] / r['fts5']['p95']:.1f}×")
-    row("ratio ours ÷ tantivy, process CPU p50 · p95 (loaded machine: the fairer ratio)",
+    row("ratio ours ÷ tantivy, process CPU p50 · p95, each timed on its own (minutes apart)",
         lambda r: f"{r['queries']['search']['cpu_p50'] / r['tantivy']['cpu_p50']:.1f}× · "
                   f"{r['queries']['search']['cpu_p95'] / r['tantivy']['cpu_p95']:.1f}×")
     row("ratio ours ÷ FTS5, process CPU p50 · p95",
