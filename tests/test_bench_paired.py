@@ -35,6 +35,20 @@ def test_paired_times_every_query_on_both_engines_round_by_round_in_a_fresh_proc
         assert s["cpu_p95"] > 0
 
 
+def test_several_fresh_processes_give_the_median_run_and_every_ratio(tmp_path):
+    ours = datasets.load_ours()
+    ip = tmp_path / "inproc"
+    ip.mkdir()
+    eng, _stats = inproc.build(ours, ip)
+    eng.close()
+    Tantivy(tmp_path / "tv").build(ours.records)
+    got = inproc.paired(ip, ours, tmp_path / "tv", suggest_rounds=1, search_rounds=1, runs=3)
+    assert got["runs"] == 3 and len(got["ratios"]) == 3
+    assert got["ratio"] == sorted(got["ratios"])[1]
+    assert got["ratio"] == got["ours"]["p95"] / got["tantivy"]["p95"]
+    assert [r["n"] for r in got["ours_rounds"]] == [len(TEXTS)]
+
+
 def _result(ours_p95: float, paired_ours_p95: float, paired_tv_p95: float) -> dict:
     stats = {"p50": 1.0, "p95": ours_p95, "p99": ours_p95, "max": ours_p95,
              "cpu_p50": 1.0, "cpu_p95": ours_p95}
@@ -62,6 +76,16 @@ def test_the_ratio_judged_at_100k_is_the_one_of_alternating_rounds():
     line = _line(markdown({"10k": _result(3.0, 4.6, 0.55), "ours": {"queries": {"search": {}}}}),
                  "alternating rounds")
     assert "✓" not in line and "✗" not in line and "| – |" in line
+
+
+def test_the_judged_ratio_is_the_median_runs_and_every_runs_ratio_is_shown():
+    # five processes: 9.3× in one of them does not decide, the median (7.9×) does
+    res = _result(6.0, 4.0, 0.5)
+    res["paired"] |= {"ratio": 7.9, "ratios": [9.3, 7.5, 7.9, 8.4, 7.8], "runs": 5}
+    line = _line(markdown({"100k": res}), "alternating rounds")
+    assert "· 7.9× ✓ (9.3×, 7.5×, 7.9×, 8.4×, 7.8×) |" in line
+    res["paired"] |= {"ratio": 8.4, "ratios": [9.3, 7.5, 8.4, 8.6, 7.8]}
+    assert "· 8.4× ✗ (9.3×" in _line(markdown({"100k": res}), "alternating rounds")
 
 
 def test_page_in_reads_every_file_through_a_link(tmp_path):
