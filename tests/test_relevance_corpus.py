@@ -264,3 +264,21 @@ def test_relevance_stays_above_the_floor(corpus_evaluation, scope):
     for metric, floor in FLOORS[scope].items():
         value = getattr(scores, ATTRS[metric])
         assert value >= floor, f"{scope} {metric} {value:.3f} < {floor}\n{misses}"
+
+
+def test_the_search_api_answers_every_query_with_the_evaluated_ranking(corpus_app, corpus_evaluation):
+    """The external check of issue 8 imports the corpus with `kb init` and asks `GET /api/search`
+    (anonymous, top 10); the floors above are measured on the engine.  Nothing between the two —
+    ranking signals, the search log, query clipping, the JSON — may change what is ranked."""
+    client = corpus_app.test_client()
+    differ = []
+    for result in corpus_evaluation.results:
+        q = result.query
+        if q.kind == "prefix" or q.role != "anonymous":
+            continue
+        response = client.get("/api/search", query_string={"q": q.query, "limit": 10})
+        assert response.status_code == 200, q.id
+        got = tuple(hit["slug"] for hit in response.get_json()["results"])
+        if got != result.slugs:
+            differ.append(f"{q.id} {q.query!r}: engine {result.slugs[:3]} api {got[:3]}")
+    assert not differ, "\n".join(differ)
