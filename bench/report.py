@@ -103,7 +103,7 @@ def rows(results: dict) -> list[tuple[str, dict, str]]:
                 cells[n] = fn(results[n], n)
             except (KeyError, TypeError, ZeroDivisionError):
                 cells[n] = "–"
-        out.append((label, cells, TARGETS[target_key][2]))
+        out.append((label, cells, TARGETS[target_key][2] if target_key else ""))
 
     row("articles indexed (loaded / rejected / synthesised)",
         lambda r: f"{r['set']['docs']:,} ({r['set']['loaded']:,} / {r['set']['errors']:,} / {r['set']['synthesised']:,})")
@@ -116,8 +116,8 @@ def rows(results: dict) -> list[tuple[str, dict, str]]:
                   f"{_ok('visible_p50', r['update']['visible']['p50'])}", "visible_p50")
     row("… update() call median ms · 1st search after it ms",
         lambda r: f"{_ms(r['update']['call']['p50'])} · {_ms(r['update']['first_search_after']['p50'])}")
-    row("suggest in-process, uncached p50 / p95 / p99 ms",
-        lambda r: _trio(r["queries"]["suggest"]) + _ok("suggest_p95", r["queries"]["suggest"]["p95"]),
+    per_set("suggest in-process, uncached p50 / p95 / p99 ms",
+            lambda r, n: _trio(r["queries"]["suggest"]) + _ok("suggest_p95", r["queries"]["suggest"]["p95"], n),
         "suggest_p95")
     row("suggest in-process, cached (repeat) p50 / p95 / p99 ms",
         lambda r: _trio(r["queries"]["suggest_cached"]))
@@ -176,26 +176,26 @@ def rows(results: dict) -> list[tuple[str, dict, str]]:
     row("app import (kb init: DB + index): s (CPU s) · articles",
         lambda r: f"{r['http']['import']['seconds']:.1f} ({r['http']['import']['cpu']:.1f}) · "
                   f"{r['http']['import']['created']}")
-    row("HTTP /api/suggest p50 / p95 / p99 ms (p95 of 1st round)",
-        lambda r: _trio(r["http"]["suggest"]) + _ok("http_suggest_p95", r["http"]["suggest"]["p95"])
+    per_set("HTTP /api/suggest p50 / p95 / p99 ms (p95 of 1st round)",
+        lambda r, n: _trio(r["http"]["suggest"]) + _ok("http_suggest_p95", r["http"]["suggest"]["p95"], n)
                   + f" ({_ms(r['http']['suggest']['first_round']['p95'])})",
         "http_suggest_p95")
-    row("HTTP /api/search p50 / p95 / p99 ms",
-        lambda r: _trio(r["http"]["search"]) + _ok("http_search_p95", r["http"]["search"]["p95"]),
+    per_set("HTTP /api/search p50 / p95 / p99 ms",
+        lambda r, n: _trio(r["http"]["search"]) + _ok("http_search_p95", r["http"]["search"]["p95"], n),
         "http_search_p95")
     for kind in ("suggest", "search"):
         for n in (10, 50):
             key = f"load_{kind}_{n}"
-            row(f"HTTP /api/{kind}, {n} concurrent clients: p50 / p95 / p99 ms · req/s · "
+            per_set(f"HTTP /api/{kind}, {n} concurrent clients: p50 / p95 / p99 ms · req/s · "
                 "server CPU ms/req",
-                lambda r, k=f"{kind}_{n}", t=key: _trio(r["http"]["load"][k])
-                + _ok(t, r["http"]["load"][k]["p95"])
+                lambda r, s, k=f"{kind}_{n}", t=key: _trio(r["http"]["load"][k])
+                + _ok(t, r["http"]["load"][k]["p95"], s)
                 + f" · {r['http']['load'][k]['rps']:.0f}/s · "
                   f"{r['http']['load'][k].get('server_cpu_ms_per_req', float('nan')):.1f}"
                 + (f" · {r['http']['load'][k]['errors']} errors" if r["http"]["load"][k]["errors"] else ""),
                 key if key in TARGETS else None)
-    row("worker ready (gunicorn start → first 200) s",
-        lambda r: f"{r['http']['ready_s']:.2f}{_ok('ready_s', r['http']['ready_s'])}", "ready_s")
+    per_set("worker ready (gunicorn start → first 200) s",
+            lambda r, n: f"{r['http']['ready_s']:.2f}{_ok('ready_s', r['http']['ready_s'], n)}", "ready_s")
     row("fresh process: import app · open index · 1st suggest · 1st search s",
         lambda r: " · ".join(f"{r['http']['cold_start'][k]:.2f}"
                              for k in ("import_app", "open_engine", "first_suggest", "first_search")))
