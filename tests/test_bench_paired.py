@@ -18,13 +18,19 @@ def test_an_index_written_to_a_folder_is_read_back_by_another_opener(tmp_path):
     assert again.search("VPN 连不上")
 
 
-def test_paired_times_every_query_on_both_engines_round_by_round_in_a_fresh_process(tmp_path):
+def _both_indexes(tmp_path):
+    """Our library indexed by our engine (``inproc``) and by tantivy (``tv``) under ``tmp_path``."""
     ours = datasets.load_ours()
     ip = tmp_path / "inproc"
     ip.mkdir()
     eng, _stats = inproc.build(ours, ip)
     eng.close()
     Tantivy(tmp_path / "tv").build(ours.records)
+    return ours, ip
+
+
+def test_paired_times_every_query_on_both_engines_round_by_round_in_a_fresh_process(tmp_path):
+    ours, ip = _both_indexes(tmp_path)
     got = inproc.paired(ip, ours, tmp_path / "tv", suggest_rounds=1, search_rounds=2)
     assert got["rounds"] == 2
     assert [r["n"] for r in got["ours_rounds"]] == [len(TEXTS), len(TEXTS)]
@@ -36,12 +42,7 @@ def test_paired_times_every_query_on_both_engines_round_by_round_in_a_fresh_proc
 
 
 def test_several_fresh_processes_give_the_median_run_and_every_ratio(tmp_path):
-    ours = datasets.load_ours()
-    ip = tmp_path / "inproc"
-    ip.mkdir()
-    eng, _stats = inproc.build(ours, ip)
-    eng.close()
-    Tantivy(tmp_path / "tv").build(ours.records)
+    ours, ip = _both_indexes(tmp_path)
     got = inproc.paired(ip, ours, tmp_path / "tv", suggest_rounds=1, search_rounds=1, runs=3)
     assert got["runs"] == 3 and len(got["ratios"]) == 3
     assert got["ratio"] == sorted(got["ratios"])[1]
