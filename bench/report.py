@@ -55,6 +55,11 @@ def _paired_ratio(p: dict) -> float:
     return p["ratio"] if "ratio" in p else p["ours"]["p95"] / p["tantivy"]["p95"]
 
 
+def ratios_text(p: dict) -> str:
+    """Every paired run's ratio of p95s, in run order: ``12.6×, 11.9×, …``."""
+    return ", ".join(f"{x:.1f}×" for x in p.get("ratios", ()))
+
+
 def _ms(v) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "–"
@@ -168,7 +173,7 @@ def rows(results: dict) -> list[tuple[str, dict, str]]:
                          f"{r['paired']['ours']['p50'] / r['paired']['tantivy']['p50']:.1f}× · "
                          f"{_paired_ratio(r['paired']):.1f}×"
                          + _ok("tantivy_ratio", _paired_ratio(r['paired']), n)
-                         + (" (" + ", ".join(f"{x:.1f}×" for x in r["paired"]["ratios"]) + ")"
+                         + (f" ({ratios_text(r['paired'])})"
                             if len(r["paired"].get("ratios", ())) > 1 else ""),
             "tantivy_ratio")
     row("queries with no result: ours search · ours suggest · FTS5 (of 100)",

@@ -137,9 +137,10 @@ def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
             res["paired"] = inproc.paired(ip, aset, tmp / "tantivy", cfg["suggest_rounds"],
                                           cfg["search_rounds"], cfg["paired_runs"])
             pr = res["paired"]
-            log(f"{aset.name}: paired ({pr['runs']} fresh processes, rounds alternating), ratio p95 "
-                f"{pr['ratio']:.1f}× (median of " + ", ".join(f"{x:.1f}×" for x in pr["ratios"])
-                + f"); that run: ours p50/p95 {pr['ours']['p50']:.2f}/{pr['ours']['p95']:.2f} ms "
+            log(f"{aset.name}: paired ({pr['runs']} fresh process{'es' if pr['runs'] != 1 else ''}, "
+                "rounds alternating), ratio p95 "
+                f"{pr['ratio']:.1f}× (median of {report.ratios_text(pr)}); that run: ours p50/p95 "
+                f"{pr['ours']['p50']:.2f}/{pr['ours']['p95']:.2f} ms "
                 "(p95 per round " + " · ".join(f"{r['p95']:.2f}" for r in pr["ours_rounds"])
                 + f"), tantivy {pr['tantivy']['p50']:.2f}/{pr['tantivy']['p95']:.2f} ms")
         if not http:
