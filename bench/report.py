@@ -176,6 +176,13 @@ def rows(results: dict) -> list[tuple[str, dict, str]]:
                          + (f" ({ratios_text(r['paired'])})"
                             if len(r["paired"].get("ratios", ())) > 1 else ""),
             "tantivy_ratio")
+    row("what each engine reads per query on its first sight (bench/work.py), median (mean): ours terms · "
+        "documents they hold; tantivy words × fields · postings; ours ÷ tantivy, sums",
+        lambda r: f"{r['work']['ours_terms']['median']:g} ({r['work']['ours_terms']['mean']:.1f}) · "
+                  f"{r['work']['ours_docs']['median']:,.0f} ({r['work']['ours_docs']['mean']:,.0f}); "
+                  f"{r['work']['tantivy_terms']['median']:g} ({r['work']['tantivy_terms']['mean']:.1f}) · "
+                  f"{r['work']['tantivy_postings']['median']:,.0f} "
+                  f"({r['work']['tantivy_postings']['mean']:,.0f}); {r['work']['docs_ratio']:.2f}×")
     row("queries with no result: ours search · ours suggest · FTS5 (of 100)",
         lambda r: f"{r['queries']['search']['empty']} · {r['queries']['suggest']['empty']} · {r['fts5']['empty']}")
     row("app import (kb init: DB + index): s (CPU s) · articles",

@@ -23,7 +23,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench import datasets, inproc, load, report, server  # noqa: E402
-from bench import tantivy_engine  # noqa: E402
+from bench import tantivy_engine, work  # noqa: E402
 from bench.fts5 import Fts5  # noqa: E402
 from bench.queries import TEXTS  # noqa: E402
 from bench.stats import timed, with_cpu  # noqa: E402
@@ -143,6 +143,10 @@ def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
                 f"{pr['ours']['p50']:.2f}/{pr['ours']['p95']:.2f} ms "
                 "(p95 per round " + " · ".join(f"{r['p95']:.2f}" for r in pr["ours_rounds"])
                 + f"), tantivy {pr['tantivy']['p50']:.2f}/{pr['tantivy']['p95']:.2f} ms")
+            res["work"] = work.measure(ip / "index", ip, tmp / "tantivy",
+                                       synonyms=inproc._synonyms(aset))
+            for line in work.lines(res["work"]):
+                log(f"{aset.name}: [work] {line.strip()}")
         if not http:
             log(f"{aset.name}: HTTP part skipped (--no-http)")
             return res

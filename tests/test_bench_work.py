@@ -56,3 +56,21 @@ def test_the_printed_lines_give_both_engines_and_the_ratio(tmp_path):
 def test_the_command_line_wants_the_three_folders(capsys):
     assert work.main([]) == 2
     assert "python -m bench.work" in capsys.readouterr().err
+
+
+def test_the_report_shows_the_work_beside_the_ratio(tmp_path):
+    from bench.report import markdown
+
+    ours, ip = _both_indexes(tmp_path)
+    got = work.measure(ip / "index", ip, tmp_path / "tv", ["VPN 连不上", "打印机脱机"],
+                       inproc._synonyms(ours))
+    md = markdown({"ours": {"work": got}, "10k": {}})
+    line = next(x for x in md.splitlines() if "bench/work.py" in x)
+    cells = [c.strip() for c in line.split("|")[2:4]]
+    assert cells[1] == "–"                       # a set the work was not measured on
+    ours_part, tantivy_part, ratio = cells[0].split("; ")
+    assert ours_part.startswith(f"{got['ours_terms']['median']:g} (")
+    assert f"{got['ours_docs']['median']:,.0f}" in ours_part
+    assert tantivy_part.startswith(f"{got['tantivy_terms']['median']:g} (")
+    assert f"{got['tantivy_postings']['median']:,.0f}" in tantivy_part
+    assert ratio == f"{got['docs_ratio']:.2f}×"
