@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import math
 
+from .work import cell as work_cell
+
 #: (key, label, op, threshold) — op "<=" or ">="; checked against each set's figure
 TARGETS = {   # issue 15 ("Done when"): 10k unless the 100k column has its own
     "suggest_p95": ("<=", 3.0, "≤ 3 ms"),
@@ -178,11 +180,7 @@ def rows(results: dict) -> list[tuple[str, dict, str]]:
             "tantivy_ratio")
     row("what each engine reads per query on its first sight (bench/work.py), median (mean): ours terms · "
         "documents they hold; tantivy words × fields · postings; ours ÷ tantivy, sums",
-        lambda r: f"{r['work']['ours_terms']['median']:g} ({r['work']['ours_terms']['mean']:.1f}) · "
-                  f"{r['work']['ours_docs']['median']:,.0f} ({r['work']['ours_docs']['mean']:,.0f}); "
-                  f"{r['work']['tantivy_terms']['median']:g} ({r['work']['tantivy_terms']['mean']:.1f}) · "
-                  f"{r['work']['tantivy_postings']['median']:,.0f} "
-                  f"({r['work']['tantivy_postings']['mean']:,.0f}); {r['work']['docs_ratio']:.2f}×")
+        lambda r: work_cell(r["work"]))
     row("queries with no result: ours search · ours suggest · FTS5 (of 100)",
         lambda r: f"{r['queries']['search']['empty']} · {r['queries']['suggest']['empty']} · {r['fts5']['empty']}")
     row("app import (kb init: DB + index): s (CPU s) · articles",
