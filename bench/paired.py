@@ -1,5 +1,5 @@
 """Ours beside tantivy, timed in alternating rounds in one process: ``python -m bench.paired
-INDEX_DIR CACHE_DIR TANTIVY_DIR SUGGEST_ROUNDS SEARCH_ROUNDS [SYNONYMS] [--terms-warm]``.
+INDEX_DIR CACHE_DIR TANTIVY_DIR SUGGEST_ROUNDS SEARCH_ROUNDS [SYNONYMS] [--warm PARTS]``.
 
 The ratio to tantivy compares two figures; measured minutes apart on a shared machine each
 carries that moment's speed (stop 29: the same code on the same 100k index gave search p95 4.4
@@ -26,12 +26,14 @@ Prints one JSON line: ``ours`` and ``tantivy`` (``stats.with_cpu`` over all roun
 p50/p95/p99/max and process-CPU p50/p95), ``ours_rounds`` (the same per round of ours: round 1
 meets the words for the first time, round 2 finds their term data) and ``rounds``.
 
-``--terms-warm`` (last argument; not part of ``make bench``): the bound of any lever that makes
-a word's term data cheaper to get on its first sight (precomputed per-term records or impacts,
-stop 31).  Before round 1, ours runs the 100 searches once untimed, then forgets everything
-else that first sight costs (``forget_all_but_term_data``): round 1 then pays for positions,
-pages, snippets' memos and pinyin-slip vocabularies as a first sight does, with every word's
-term data found as if it cost nothing.
+``--warm PARTS`` (after the other arguments; not part of ``make bench``): the bound of levers
+that make part of a first sight cheaper.  Before round 1, ours runs the 100 searches once
+untimed, then forgets what a first sight pays for except ``PARTS`` (comma-separated, from
+``FIRST_SIGHT``; ``forget_first_sight``): ``--warm terms`` is the bound of any lever on term
+data (precomputed per-term records or impacts, stop 31) — round 1 then pays for positions,
+pages, snippets' memos and correction vocabularies as a first sight does, with every word's
+term data found as if it cost nothing; ``--warm positions`` the same for the positions
+proximity reads.
 """
 from __future__ import annotations
 
@@ -51,31 +53,49 @@ def page_in(folder: Path) -> int:
     return total
 
 
-def forget_all_but_term_data(eng) -> None:
-    """Forget what a query's first sight pays for, except the term data of the snapshot's
-    ``RankIndex`` (and its document frequencies): the results and group caches, the decoded
-    positions (the per-term memo and each posting list's), the store pages mapped into the
-    process (``SegmentCache.trim``), the vocabularies of corrections and pinyin slips, and the
-    snippets' per-term memos and normalised texts."""
+#: what a query's first sight pays for, part by part (``forget_first_sight``)
+FIRST_SIGHT = ("terms", "positions", "pages", "vocab", "snippets")
+
+
+def forget_first_sight(eng, keep=()) -> None:
+    """Forget the results and group caches, and of ``FIRST_SIGHT`` every part but those in
+    ``keep``: ``terms`` the term data of the snapshot's ``RankIndex`` (and its document
+    frequencies); ``positions`` the decoded positions (the per-term memo and each posting
+    list's); ``pages`` the store pages mapped into the process (``SegmentCache.trim``);
+    ``vocab`` the vocabularies of corrections and pinyin slips; ``snippets`` the snippets'
+    per-term memos and normalised texts."""
     from bench.inproc import _clear
     from indexer import snippets
 
+    unknown = set(keep) - set(FIRST_SIGHT)
+    if unknown:
+        raise ValueError(f"unknown parts {sorted(unknown)}; choose from {', '.join(FIRST_SIGHT)}")
     _clear(eng)
     snap = eng._gen
     rx = snap.rank
-    with rx._lock:
-        rx._positions.clear()
-        rx._positions_docs = 0
-    for postings in list(snap.segments._postings.values()):
-        postings.decoded.clear()
-    snap.segments.trim()
-    snap.vocab.clear()
-    for memo in (snippets._PLANS, snippets._TERM_INFO, snippets._CAPITALS, snippets._NORM_CACHE):
-        memo.clear()
+    if "terms" not in keep:
+        with rx._lock:
+            rx._terms.clear()
+            rx._size = 0
+            rx._dfs.clear()
+    if "positions" not in keep:
+        with rx._lock:
+            rx._positions.clear()
+            rx._positions_docs = 0
+        for postings in list(snap.segments._postings.values()):
+            postings.decoded.clear()
+    if "pages" not in keep:
+        snap.segments.trim()
+    if "vocab" not in keep:
+        snap.vocab.clear()
+    if "snippets" not in keep:
+        for memo in (snippets._PLANS, snippets._TERM_INFO, snippets._CAPITALS,
+                     snippets._NORM_CACHE):
+            memo.clear()
 
 
 def measure(index: Path, cache: Path, tantivy_dir: Path, suggest_rounds: int,
-            search_rounds: int, synonyms: Path | None = None, terms_warm: bool = False) -> dict:
+            search_rounds: int, synonyms: Path | None = None, warm=None) -> dict:
     from bench.inproc import WARMUP, _clear, _clear_suggest_cache
     from bench.queries import TEXTS
     from bench.stats import timed, with_cpu
@@ -96,11 +116,11 @@ def measure(index: Path, cache: Path, tantivy_dir: Path, suggest_rounds: int,
                 eng.suggest(q, limit=5)
         for q in TEXTS:
             tv.search(q)
-        if terms_warm:
+        if warm is not None:
             for q in TEXTS:
                 _clear(eng)
                 eng.search(q, per_page=10)
-            forget_all_but_term_data(eng)
+            forget_first_sight(eng, keep=warm)
         ours_w, ours_c, tv_w, tv_c = [], [], [], []
         per_round = []
         for _ in range(search_rounds):
@@ -118,17 +138,21 @@ def measure(index: Path, cache: Path, tantivy_dir: Path, suggest_rounds: int,
                 tv_w.append(w)
                 tv_c.append(c)
         return {"ours": with_cpu(ours_w, ours_c), "tantivy": with_cpu(tv_w, tv_c),
-                "ours_rounds": per_round, "rounds": search_rounds, "terms_warm": terms_warm}
+                "ours_rounds": per_round, "rounds": search_rounds,
+                "warm": sorted(warm) if warm is not None else None}
     finally:
         eng.close()
 
 
 def main(argv: list[str]) -> int:
-    terms_warm = "--terms-warm" in argv
-    argv = [a for a in argv if a != "--terms-warm"]
+    warm = None
+    if "--warm" in argv:
+        i = argv.index("--warm")
+        warm = [p for p in argv[i + 1].split(",") if p] if i + 1 < len(argv) else []
+        argv = argv[:i] + argv[i + 2:]
     synonyms = Path(argv[5]) if len(argv) > 5 and argv[5] else None
     print(json.dumps(measure(Path(argv[0]), Path(argv[1]), Path(argv[2]), int(argv[3]),
-                             int(argv[4]), synonyms, terms_warm)))
+                             int(argv[4]), synonyms, warm)))
     return 0
 
 

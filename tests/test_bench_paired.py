@@ -2,6 +2,8 @@
 and the ratio the table judges against issue 15's "≤ 8× tantivy" at 100k."""
 from __future__ import annotations
 
+import pytest
+
 from bench import datasets, inproc
 from bench.queries import TEXTS
 from bench.report import markdown
@@ -100,8 +102,8 @@ def test_page_in_reads_every_file_through_a_link(tmp_path):
     assert page_in(tmp_path / "index") == 3_000_002
 
 
-def test_forgetting_all_but_term_data_leaves_a_first_sight_that_finds_every_term(tmp_path):
-    """``--terms-warm``: round 1 pays for everything a first sight does except term data."""
+def test_a_first_sight_forgotten_but_term_data_finds_every_term_and_reads_positions_again(tmp_path):
+    """``--warm terms``: round 1 pays for everything a first sight does except term data."""
     from bench import paired
     from bench.inproc import _clear
     from indexer import snippets
@@ -116,7 +118,7 @@ def test_forgetting_all_but_term_data_leaves_a_first_sight_that_finds_every_term
         rx = eng._gen.rank
         terms = dict(rx._terms)
         assert terms and rx._positions and snippets._PLANS and eng._gen.vocab
-        paired.forget_all_but_term_data(eng)
+        paired.forget_first_sight(eng, keep=["terms"])
         assert dict(rx._terms) == terms                     # the term data stays
         assert not rx._positions and rx._positions_docs == 0
         assert not any(p.decoded for p in eng._gen.segments._postings.values())
@@ -130,12 +132,36 @@ def test_forgetting_all_but_term_data_leaves_a_first_sight_that_finds_every_term
         eng.close()
 
 
-def test_the_terms_warm_bound_is_timed_like_the_judged_rounds(tmp_path):
+def test_keeping_positions_forgets_the_term_data_only(tmp_path):
+    from bench import paired
+    from bench.inproc import _clear
+
+    ours, ip = _both_indexes(tmp_path)
+    eng = inproc._engine(ip, ours)
+    try:
+        _clear(eng)
+        eng.search("VPN 连不上", per_page=10)
+        rx = eng._gen.rank
+        positions = dict(rx._positions)
+        assert rx._terms and positions
+        paired.forget_first_sight(eng, keep=["positions", "pages", "vocab", "snippets"])
+        assert not rx._terms and dict(rx._positions) == positions
+        with pytest.raises(ValueError, match="unknown parts"):
+            paired.forget_first_sight(eng, keep=["term"])
+    finally:
+        eng.close()
+
+
+def test_the_warm_bound_is_timed_like_the_judged_rounds(tmp_path, capsys):
     from bench import paired
 
     ours, ip = _both_indexes(tmp_path)
     got = paired.measure(ip / "index", ip, tmp_path / "tv", 1, 2, inproc._synonyms(ours),
-                         terms_warm=True)
-    assert got["terms_warm"] is True and got["rounds"] == 2
+                         warm=["terms"])
+    assert got["warm"] == ["terms"] and got["rounds"] == 2
     assert [r["n"] for r in got["ours_rounds"]] == [len(TEXTS), len(TEXTS)]
     assert got["tantivy"]["n"] == 2 * len(TEXTS)
+    # the command line: ``--warm PARTS`` after the other arguments
+    assert paired.main([str(ip / "index"), str(ip), str(tmp_path / "tv"), "1", "1", "",
+                        "--warm", "terms,positions"]) == 0
+    assert '"warm": ["positions", "terms"]' in capsys.readouterr().out
