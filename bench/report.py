@@ -31,15 +31,21 @@ ONLY_100K = {"after_commit_p95", "tantivy_ratio", "worker_rss"}
 EVERY_SET = {"visible_p50"}
 
 
+def _applies(key: str, set_name: str) -> bool:
+    """Whether the issue set target ``key`` for the column ``set_name`` ("" = the 10k one)."""
+    if key in ONLY_100K:
+        return set_name == "100k"
+    if key in EVERY_SET or set_name in ("", "10k"):
+        return True
+    return set_name == "100k" and key in TARGETS_100K
+
+
 def _ok(key: str, value, set_name: str = "") -> str:
     if key not in TARGETS or value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if not _applies(key, set_name):
+        return ""
     op, thr, _ = TARGETS[key]
-    if key in ONLY_100K and set_name != "100k":
-        return ""
-    if key not in ONLY_100K | EVERY_SET and set_name not in ("", "10k") and not (
-            set_name == "100k" and key in TARGETS_100K):
-        return ""
     if set_name == "100k" and key in TARGETS_100K:
         thr = TARGETS_100K[key]
     good = value <= thr if op == "<=" else value >= thr
