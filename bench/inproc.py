@@ -195,7 +195,9 @@ def paired(folder: Path, aset: ArticleSet, tantivy_dir: Path, suggest_rounds: in
     other (``bench.paired``): the ratio without the machine's drift between two measurements.
 
     Returns the run whose ratio of p95s is the median (the upper one of an even count) with
-    ``ratio`` (its ratio), ``ratios`` (every run's, in order) and ``runs``.  One process's
+    ``ratio`` (its ratio), ``ratios`` (every run's, in order) and ``runs``; ``page_ratios``
+    (every run's ours ÷ ``tantivy_page``, the like-for-like figure) and ``page_ratio`` (their
+    median; None with an index that stores no pages).  One process's
     ratio is 200 timings' p95 on a shared machine: stop 30 measured 7.8× and 9.3× for the same
     code, index size and machine half an hour apart; the median of several processes (seconds
     each) is the figure a slow minute cannot decide alone."""
@@ -207,7 +209,11 @@ def paired(folder: Path, aset: ArticleSet, tantivy_dir: Path, suggest_rounds: in
         r["ratio"] = r["ours"]["p95"] / r["tantivy"]["p95"]
         got.append(r)
     median = sorted(got, key=lambda r: r["ratio"])[len(got) // 2]
-    return median | {"ratios": [r["ratio"] for r in got], "runs": len(got)}
+    # like for like (stop 32): ours ÷ tantivy doing a results page's work too, median of the runs
+    pages = [r["ours"]["p95"] / r["tantivy_page"]["p95"] for r in got if r.get("tantivy_page")]
+    return median | {"ratios": [r["ratio"] for r in got], "runs": len(got),
+                     "page_ratios": pages,
+                     "page_ratio": sorted(pages)[len(pages) // 2] if pages else None}
 
 
 def slowest(times: list[float], k: int) -> list[tuple[str, float]]:

@@ -165,3 +165,60 @@ def test_the_warm_bound_is_timed_like_the_judged_rounds(tmp_path, capsys):
     assert paired.main([str(ip / "index"), str(ip), str(tmp_path / "tv"), "1", "1", "",
                         "--warm", "terms,positions"]) == 0
     assert '"warm": ["positions", "terms"]' in capsys.readouterr().out
+
+
+# -- like for like (stop 32): tantivy doing a results page's work too ---------------------------
+
+def test_tantivy_makes_a_results_page_total_titles_and_highlighted_snippets(tmp_path):
+    ours = datasets.load_ours()
+    Tantivy(tmp_path / "tv").build(ours.records)
+    t = Tantivy.open(tmp_path / "tv")
+    assert t.has_page()
+    total, hits = t.page("VPN 连接 错误 809")
+    assert total >= len(hits) == 10
+    # (its index holds the words a reader sees, not search mode's sub-words: the order below
+    # the first may differ from the judged index's)
+    assert hits[0][0] == t.search("VPN 连接 错误 809")[0] == "vpn/error-809"
+    _slug, title, snippet = hits[0]
+    assert "809" in title and "防火墙" in title and "火墙" not in title.replace("防火墙", "")
+    assert "<b>809</b>" in snippet and len(snippet) < 400
+    assert t.page("") == (0, [])
+    # the judged yardstick's index stores the slugs only: fetching them reads no bodies
+    hit = t.searcher.search(t._query("打印机", t.schema), 1).hits[0][1]
+    assert t.searcher.doc(hit).to_dict().keys() == {"slug"}
+
+
+def test_an_index_written_before_pages_has_none_and_paired_reports_no_page_figure(tmp_path):
+    ours = datasets.load_ours()
+    ip = tmp_path / "inproc"
+    ip.mkdir()
+    eng, _stats = inproc.build(ours, ip)
+    eng.close()
+    Tantivy(tmp_path / "tv", pages=False).build(ours.records)
+    assert not Tantivy.open(tmp_path / "tv").has_page()
+    got = inproc.paired(ip, ours, tmp_path / "tv", suggest_rounds=1, search_rounds=1, runs=1)
+    assert got["tantivy_page"] is None and got["page_ratios"] == [] and got["page_ratio"] is None
+    assert "like for like" in markdown({"100k": _result(6.0, 4.0, 0.5) | {"paired": got}})
+
+
+def test_paired_times_tantivys_page_each_round_and_gives_the_median_of_the_like_for_like_ratios(tmp_path):
+    ours, ip = _both_indexes(tmp_path)
+    got = inproc.paired(ip, ours, tmp_path / "tv", suggest_rounds=1, search_rounds=2, runs=3)
+    page = got["tantivy_page"]
+    assert page["n"] == 2 * len(TEXTS) and 0 < page["p50"] <= page["p95"]
+    assert len(got["page_ratios"]) == 3
+    assert got["page_ratio"] == sorted(got["page_ratios"])[1]
+
+
+def test_the_like_for_like_cell_is_shown_beside_the_judged_ratio_and_never_judged():
+    res = _result(6.0, 4.0, 0.5)
+    res["paired"] |= {"ratio": 8.4, "ratios": [9.3, 7.5, 8.4, 8.6, 7.8], "runs": 5,
+                      "tantivy_page": {"p50": 0.6, "p95": 0.81}, "page_ratios": [5.1, 4.9, 5.0],
+                      "page_ratio": 5.0}
+    md = markdown({"100k": res})
+    line = _line(md, "like for like")
+    assert "| 0.81 · 5.0× (5.1×, 4.9×, 5.0×) |" in line
+    assert "✓" not in line and "✗" not in line
+    assert "· 8.4× ✗" in _line(md, "alternating rounds")       # the judged figure is unchanged
+    del res["paired"]["tantivy_page"]
+    assert "| – |" in _line(markdown({"100k": res}), "like for like")
