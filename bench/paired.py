@@ -26,12 +26,12 @@ Prints one JSON line: ``ours`` and ``tantivy`` (``stats.with_cpu`` over all roun
 p50/p95/p99/max and process-CPU p50/p95), ``ours_rounds`` (the same per round of ours: round 1
 meets the words for the first time, round 2 finds their term data) and ``rounds``.
 
-``tantivy_page`` (stop 32; None for an index written before, which stores no title and body):
-tantivy doing a results page's work too — ``Tantivy.page``: the total, and the ten best
+``tantivy_page`` (stop 32; None for a yardstick folder written before, which has no pages
+index): tantivy doing a results page's work too — ``Tantivy.page``: the total, and the ten best
 documents fetched with their titles and highlighted snippets, as our search returns them.  Its
-``SEARCH_ROUNDS`` rounds run after the judged ones (which therefore run exactly as before), after
-its own untimed warm-up round beside tantivy's.  ``search`` (slugs only) stays the yardstick issue 15's "≤ 8×" is judged
-against; ours ÷ ``tantivy_page`` is the like-for-like figure printed beside it.
+``SEARCH_ROUNDS`` rounds run after the judged ones (which therefore run exactly as before), and
+its untimed warm-up round beside tantivy's.  ``search`` (slugs only) stays the yardstick issue
+15's "≤ 8×" is judged against; ours ÷ ``tantivy_page`` is the like-for-like figure beside it.
 
 ``--warm PARTS`` (after the other arguments; not part of ``make bench``): the bound of levers
 that make part of a first sight cheaper.  Before round 1, ours runs the 100 searches once
