@@ -20,14 +20,15 @@ def test_an_index_written_to_a_folder_is_read_back_by_another_opener(tmp_path):
     assert again.search("VPN 连不上")
 
 
-def _both_indexes(tmp_path):
-    """Our library indexed by our engine (``inproc``) and by tantivy (``tv``) under ``tmp_path``."""
+def _both_indexes(tmp_path, pages: bool = True):
+    """Our library indexed by our engine (``inproc``) and by tantivy (``tv``, with its pages
+    index unless ``pages`` is False) under ``tmp_path``."""
     ours = datasets.load_ours()
     ip = tmp_path / "inproc"
     ip.mkdir()
     eng, _stats = inproc.build(ours, ip)
     eng.close()
-    Tantivy(tmp_path / "tv").build(ours.records)
+    Tantivy(tmp_path / "tv", pages=pages).build(ours.records)
     return ours, ip
 
 
@@ -189,12 +190,7 @@ def test_tantivy_makes_a_results_page_total_titles_and_highlighted_snippets(tmp_
 
 
 def test_an_index_written_before_pages_has_none_and_paired_reports_no_page_figure(tmp_path):
-    ours = datasets.load_ours()
-    ip = tmp_path / "inproc"
-    ip.mkdir()
-    eng, _stats = inproc.build(ours, ip)
-    eng.close()
-    Tantivy(tmp_path / "tv", pages=False).build(ours.records)
+    ours, ip = _both_indexes(tmp_path, pages=False)
     assert not Tantivy.open(tmp_path / "tv").has_page()
     got = inproc.paired(ip, ours, tmp_path / "tv", suggest_rounds=1, search_rounds=1, runs=1)
     assert got["tantivy_page"] is None and got["page_ratios"] == [] and got["page_ratio"] is None
