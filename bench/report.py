@@ -63,9 +63,10 @@ def _paired_ratio(p: dict) -> float:
     return p["ratio"] if "ratio" in p else p["ours"]["p95"] / p["tantivy"]["p95"]
 
 
-def ratios_text(p: dict) -> str:
-    """Every paired run's ratio of p95s, in run order: ``12.6×, 11.9×, …``."""
-    return ", ".join(f"{x:.1f}×" for x in p.get("ratios", ()))
+def ratios_text(p: dict, key: str = "ratios") -> str:
+    """Every paired run's ratio of p95s, in run order: ``12.6×, 11.9×, …`` (``key``
+    ``page_ratios``: the like-for-like ones)."""
+    return ", ".join(f"{x:.1f}×" for x in p.get(key, ()))
 
 
 def page_cell(p: dict) -> str:
@@ -74,8 +75,8 @@ def page_cell(p: dict) -> str:
     before stop 32)."""
     if not p.get("page_ratios") or not p.get("tantivy_page"):
         return "–"
-    every = ", ".join(f"{x:.1f}×" for x in p["page_ratios"])
-    return f"{p['tantivy_page']['p95']:.2f} · {p['page_ratio']:.1f}× ({every})"
+    return (f"{p['tantivy_page']['p95']:.2f} · {p['page_ratio']:.1f}× "
+            f"({ratios_text(p, 'page_ratios')})")
 
 
 def _ms(v) -> str:

@@ -146,8 +146,7 @@ def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
             if pr.get("page_ratio"):
                 log(f"{aset.name}: like for like, tantivy also making the results page (titles, "
                     f"snippets): p95 {pr['tantivy_page']['p95']:.2f} ms in that run; ours ÷ it "
-                    f"{pr['page_ratio']:.1f}× (median of "
-                    + ", ".join(f"{x:.1f}×" for x in pr["page_ratios"]) + ")")
+                    f"{pr['page_ratio']:.1f}× (median of {report.ratios_text(pr, 'page_ratios')})")
             res["work"] = work.measure(ip / "index", ip, tmp / "tantivy",
                                        synonyms=inproc._synonyms(aset))
             for line in work.lines(res["work"]):

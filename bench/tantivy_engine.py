@@ -37,10 +37,10 @@ def _words(text: str, search_mode: bool) -> list[str]:
     low = normalise(text)
     if not search_mode:
         return [w for w in seg.cut(low) if w.strip() and any(c.isalnum() for c in w)]
-    return _both(low)[0]
+    return _word_lists(low)[0]
 
 
-def _both(low: str) -> tuple[list[str], list[str]]:
+def _word_lists(low: str) -> tuple[list[str], list[str]]:
     """The words of a normalised text in search mode (each word preceded by its sub-words: what
     the judged index holds) and in accurate mode (``_words(text, False)``: the words a reader
     sees, what the pages index stores and highlights), from one segmentation."""
@@ -78,7 +78,7 @@ class Tantivy:
         from another process — the paired timing, ``bench.paired``).
 
         ``pages``: a second index with title and body stored, for ``page``, in ``path / PAGES``:
-        the words a reader sees (accurate mode, ``_both``), separated by spaces — the snippets
+        the words a reader sees (accurate mode, ``_word_lists``), separated by spaces — the snippets
         are cut from the stored body; search mode's sub-words would repeat half of it
         (``防火 火墙 防火墙``) and make each snippet cost more.  Not one index for both: with
         the bodies in tantivy's document store, fetching the ten slugs of ``search``
@@ -112,7 +112,7 @@ class Tantivy:
         t0 = time.perf_counter()
         docs, plain = [], []
         for r in records:
-            title, body = _both(normalise(r.title)), _both(normalise(r.body))
+            title, body = _word_lists(normalise(r.title)), _word_lists(normalise(r.body))
             docs.append((r.slug, " ".join(title[0]), " ".join(body[0])))
             plain.append((r.slug, " ".join(title[1]), " ".join(body[1])))
         t1 = time.perf_counter()
