@@ -87,8 +87,19 @@ def update_visible(eng: SearchEngine, aset: ArticleSet, folder: Path, n: int) ->
             "first_search_after": summary(cold), "search_warm": summary(warm)}
 
 
+def _between(eng: SearchEngine) -> None:
+    """What a server does between two responses: the engine's deferred housekeeping
+    (``SearchEngine.housekeeping``, after each response in the app; stop 33) — outside the
+    timing, as it is outside a request's time there.  Engines before stop 33 have none."""
+    hk = getattr(eng, "housekeeping", None)
+    if hk is not None:
+        hk()
+
+
 def _clear_suggest_cache(eng: SearchEngine) -> bool:
-    """Drop the engine's per-snapshot suggest cache (an internal; False if it is not there)."""
+    """Drop the engine's per-snapshot suggest cache (an internal; False if it is not there),
+    after the housekeeping a server does between two responses (``_between``)."""
+    _between(eng)
     gen = getattr(eng, "_gen", None)
     cache = getattr(gen, "suggest_cache", None)
     if cache is None:
@@ -98,6 +109,9 @@ def _clear_suggest_cache(eng: SearchEngine) -> bool:
 
 
 def _clear(eng: SearchEngine, **kw) -> None:
+    """Between two timed calls: the housekeeping a server does after a response
+    (``_between``), then the snapshot's query caches cleared (``kw``: more of them)."""
+    _between(eng)
     if eng._gen is not None:
         try:
             eng._gen.clear_caches(**kw)

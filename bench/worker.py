@@ -23,7 +23,7 @@ def _mem() -> dict:
 
 
 def main(argv: list[str]) -> int:
-    from bench.inproc import WARMUP
+    from bench.inproc import WARMUP, _clear
     from bench.queries import TEXTS
     from bench.stats import summary
     from indexer.engine import SearchEngine
@@ -37,11 +37,11 @@ def main(argv: list[str]) -> int:
     search, suggest = [], []
     for _ in range(2):
         for q in TEXTS:
-            eng._gen.clear_caches()
+            _clear(eng)
             t = time.perf_counter()
             eng.search(q, per_page=10)
             search.append((time.perf_counter() - t) * 1000)
-            eng._gen.clear_caches()
+            _clear(eng)
             t = time.perf_counter()
             eng.suggest(q, limit=5)
             suggest.append((time.perf_counter() - t) * 1000)

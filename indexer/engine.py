@@ -393,6 +393,22 @@ class SearchEngine:
                         info.homophone_keys(lr, f)
                         info.latin_vocabulary(lr, f)
 
+    def housekeeping_due(self) -> bool:
+        """Whether ``housekeeping`` has work: the searches since the last one mapped more
+        store pages than ``segcache.MAPPED_BYTES``."""
+        return self._segments.trim_due
+
+    def housekeeping(self) -> bool:
+        """What the searches found due but left for after their response (never inside one): the
+        store pages they mapped into this process unmapped again (``SegmentCache.trim``), so the
+        process's RSS stays bounded.  A server calls it once a response has gone out (the app:
+        ``app.articles.search``); whether anything ran.  Never raises."""
+        try:
+            return self._segments.housekeeping()
+        except Exception:  # noqa: BLE001 - housekeeping never fails a request
+            log.exception("housekeeping failed")
+            return False
+
     def close(self) -> None:
         with self._open_lock:
             gen, self._gen = self._gen, None

@@ -42,13 +42,21 @@ from .poststore import PostingStore, read_blocks, store_path
 from .text import is_cjk
 
 __all__ = ["SegmentCache", "SegmentInfo", "SegPostings", "segment_key", "segment_lengths",
-           "POSTINGS_BYTES", "MAPPED_BYTES"]
+           "POSTINGS_BYTES", "MAPPED_BYTES", "MAPPED_HARD"]
 
 #: memory for cached postings per engine (numpy arrays + raw position values)
 POSTINGS_BYTES = 96 * 1024 * 1024
-#: growth of the process's file-backed RSS (the posting stores' pages it has read) past which
-#: they are unmapped from it (``SegmentCache.trim``)
-MAPPED_BYTES = 32 * 1024 * 1024
+#: growth of the process's file-backed RSS (the stores' pages it has read) past which they are
+#: unmapped from it (``SegmentCache.trim``) — after the response, by ``housekeeping``: a trim
+#: costs the call that runs it ≈ 12 µs per MB unmapped, and the pages read afterwards fault in
+#: again, so inside a search it was that search's cost (issue 15, stop 33: 32 trims in the
+#: bench's first round at 100,000 articles, 12.5 ms).  64 MB since stop 33 (32 before): fewer
+#: pages of the common words read again after each trim; a worker's RSS at 100,000 articles
+#: after the bench's queries is the same (240 MB), its peak ≤ 64 MB above
+MAPPED_BYTES = 64 * 1024 * 1024
+#: … and past ``MAPPED_HARD`` × that, at once, inside the call that reads (a process that never
+#: calls ``housekeeping``: a script, ``kb search``), so the growth stays bounded anyway
+MAPPED_HARD = 4
 #: postings asked of the stores between two looks at the process's file-backed RSS
 MAPPED_CHECK_EVERY = 32
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
@@ -370,6 +378,8 @@ class SegmentCache:
         self._hitstores: dict[str, HitStore | None] = {}
         self._reads = 0                 # postings asked of a store (RSS checked every few)
         self._shared_base: int | None = None   # file-backed RSS after the last trim
+        #: the mapped pages outgrew ``mapped_bytes``: ``housekeeping`` trims
+        self.trim_due = False
         self._lock = threading.Lock()
 
     def info(self, segreader) -> SegmentInfo:
@@ -442,8 +452,8 @@ class SegmentCache:
             st = self.store(segreader)   # first: a store found now drops the blocks' copies
         if st is not None:
             self._reads += 1
-            if self._reads % MAPPED_CHECK_EVERY == 0 and self._mapped_now() > self.mapped_bytes:
-                self.trim()
+            if self._reads % MAPPED_CHECK_EVERY == 0:
+                self._check_mapped()
         key = (seg, field, text)
         if not text.isascii():
             info = self._infos.get(seg)
@@ -514,9 +524,28 @@ class SegmentCache:
             self._shared_base = shared
         return shared - self._shared_base
 
+    def _check_mapped(self) -> None:
+        """Past ``mapped_bytes`` of store pages mapped since the last trim, a trim is due
+        (``housekeeping``); past ``MAPPED_HARD`` times that, it runs now."""
+        now = self._mapped_now()
+        if now > self.mapped_bytes * MAPPED_HARD:
+            self.trim()
+        elif now > self.mapped_bytes:
+            self.trim_due = True
+
+    def housekeeping(self) -> bool:
+        """Run the trim that reads found due (``trim_due``); whether one ran.  For the moment
+        after a response has gone out (``SearchEngine.housekeeping``): a trim inside a search
+        made that search wait for it."""
+        if not self.trim_due:
+            return False
+        self.trim()
+        return True
+
     def trim(self) -> None:
         """Unmap the store pages read so far (``PostingStore.trim``): keeps the worker's RSS
         bounded; the views stay valid (pages are mapped again when read)."""
+        self.trim_due = False
         for st in list(self._stores.values()) + list(self._hitstores.values()):
             if st is not None:
                 st.trim()

@@ -37,6 +37,17 @@ def clip_query(q: str) -> tuple[str, bool]:
 
 def init_app(app) -> None:
     app.extensions["kb.search"] = None
+    app.after_request(_housekeeping_after_response)
+
+
+def _housekeeping_after_response(response):
+    """The engine's deferred work (``SearchEngine.housekeeping``: unmapping the index pages the
+    searches read, ≈ 0.4 ms or more) once the response has been sent — Werkzeug calls
+    ``call_on_close`` when the server closes the response — so no request waits for it."""
+    eng = current_app.extensions.get("kb.search")
+    if eng is not None and eng.housekeeping_due():
+        response.call_on_close(eng.housekeeping)
+    return response
 
 
 def document_for(article: Article) -> IndexDocument:

@@ -535,3 +535,63 @@ def test_unmapping_keeps_the_term_arrays_every_look_up_reads(fresh):
     assert st.find("title", "打印机") >= 0              # a look-up after the trim …
     assert _mapped_kb(st.path)[0] <= after + 4         # … faults nothing in again
     assert after < before
+
+
+def _trim_spy(monkeypatch) -> list[int]:
+    from indexer import poststore as ps
+
+    trims = []
+    original = ps.PostingStore.trim
+    monkeypatch.setattr(ps.PostingStore, "trim", lambda self: (trims.append(1), original(self)))
+    return trims
+
+
+def test_a_trim_found_due_waits_for_the_housekeeping_after_the_response(fresh, monkeypatch):
+    """Past ``mapped_bytes`` a search only marks the trim due: it runs in ``housekeeping``
+    (after the response, in the app), not inside the search that found it due — unmapping
+    made that search wait (stop 33)."""
+    from indexer import segcache
+
+    _bulk(fresh)
+    want = _results(fresh), _results(fresh, BOTH)
+    trims = _trim_spy(monkeypatch)
+    monkeypatch.setattr(segcache, "MAPPED_CHECK_EVERY", 1)
+    cache = fresh._segments
+    monkeypatch.setattr(cache, "_mapped_now", lambda: cache.mapped_bytes + 1)
+    fresh._gen.clear_caches(segments=True)
+    assert not fresh.housekeeping_due()
+    assert (_results(fresh), _results(fresh, BOTH)) == want
+    assert trims == [] and fresh.housekeeping_due()
+    assert fresh.housekeeping() is True
+    assert trims and not fresh.housekeeping_due()
+    n = len(trims)
+    assert fresh.housekeeping() is False and len(trims) == n     # nothing due: nothing done
+    assert (_results(fresh), _results(fresh, BOTH)) == want       # pages mapped again
+
+
+def test_a_process_that_never_does_housekeeping_is_trimmed_past_the_hard_limit(fresh, monkeypatch):
+    """A script or ``kb search`` never calls ``housekeeping``: past ``MAPPED_HARD`` times the
+    budget the search that reads trims at once, so the mapped pages stay bounded anyway."""
+    from indexer import segcache
+
+    _bulk(fresh)
+    want = _results(fresh)
+    trims = _trim_spy(monkeypatch)
+    monkeypatch.setattr(segcache, "MAPPED_CHECK_EVERY", 1)
+    cache = fresh._segments
+    monkeypatch.setattr(cache, "_mapped_now",
+                        lambda: cache.mapped_bytes * segcache.MAPPED_HARD + 1)
+    fresh._gen.clear_caches(segments=True)
+    assert _results(fresh) == want
+    assert trims and not fresh.housekeeping_due()
+
+
+def test_housekeeping_never_raises(fresh, monkeypatch, caplog):
+    def broken():
+        raise OSError("madvise failed")
+
+    monkeypatch.setattr(fresh._segments, "trim", broken)
+    fresh._segments.trim_due = True
+    with caplog.at_level(logging.ERROR, logger="indexer"):
+        assert fresh.housekeeping() is False
+    assert any("housekeeping failed" in r.getMessage() for r in caplog.records)
