@@ -2,9 +2,10 @@
 
 Opens its own ``SearchEngine`` on the index, runs the 100 queries of ``queries.py`` (search with
 snippets and suggest, 2 rounds, query caches cleared before each call so every query does its
-work, after the housekeeping a server runs once each response has gone out: ``inproc._clear``) and prints one JSON line: per-query timings and the process's memory (VmRSS, VmHWM, MB)
-— what one gunicorn worker holds for the search engine, measured for sets too big to import
-through the app in a benchmark run (the ``--no-http`` sets).
+work, after the housekeeping a server runs once each response has gone out: ``inproc._clear``)
+and prints one JSON line: per-query timings and the process's memory (VmRSS, VmHWM, MB) — what
+one gunicorn worker holds for the search engine, measured for sets too big to import through
+the app in a benchmark run (the ``--no-http`` sets).
 """
 from __future__ import annotations
 
