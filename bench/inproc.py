@@ -90,10 +90,8 @@ def update_visible(eng: SearchEngine, aset: ArticleSet, folder: Path, n: int) ->
 def _between(eng: SearchEngine) -> None:
     """What a server does between two responses: the engine's deferred housekeeping
     (``SearchEngine.housekeeping``, after each response in the app; stop 33) — outside the
-    timing, as it is outside a request's time there.  Engines before stop 33 have none."""
-    hk = getattr(eng, "housekeeping", None)
-    if hk is not None:
-        hk()
+    timing, as it is outside a request's time there."""
+    eng.housekeeping()
 
 
 def _clear_suggest_cache(eng: SearchEngine) -> bool:
