@@ -24,7 +24,8 @@ measured the disk, not the engines.
 
 Prints one JSON line: ``ours`` and ``tantivy`` (``stats.with_cpu`` over all rounds: wall
 p50/p95/p99/max and process-CPU p50/p95), ``ours_rounds`` (the same per round of ours: round 1
-meets the words for the first time, round 2 finds their term data) and ``rounds``.
+meets the words for the first time, round 2 finds their term data; with each round's
+``minor_faults``, stop 34) and ``rounds``.
 
 ``tantivy_page`` (stop 32; None for a yardstick folder written before, which has no pages
 index): tantivy doing a results page's work too — ``Tantivy.page``: the total, and the ten best
@@ -101,6 +102,16 @@ def forget_first_sight(eng, keep=()) -> None:
             memo.clear()
 
 
+def _minor_faults() -> int:
+    """Minor page faults of this process so far (``getrusage``): a page of a store mapped in,
+    or of new memory touched — ≈ 3–9 µs each on the VMs of stops 33–34, which round 1 pays
+    thousands of times (``ours_rounds``' ``minor_faults``; the housekeeping between calls
+    included, as in the timed rounds)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
 def measure(index: Path, cache: Path, tantivy_dir: Path, suggest_rounds: int,
             search_rounds: int, synonyms: Path | None = None, warm=None) -> dict:
     from bench.inproc import WARMUP, _clear, _clear_suggest_cache
@@ -133,12 +144,13 @@ def measure(index: Path, cache: Path, tantivy_dir: Path, suggest_rounds: int,
         per_round = []
         for _ in range(search_rounds):
             rw, rc = [], []
+            faults = _minor_faults()
             for q in TEXTS:
                 _clear(eng)
                 _out, w, c = timed(eng.search, q, per_page=10)
                 rw.append(w)
                 rc.append(c)
-            per_round.append(with_cpu(rw, rc))
+            per_round.append(with_cpu(rw, rc) | {"minor_faults": _minor_faults() - faults})
             ours_w += rw
             ours_c += rc
             for q in TEXTS:

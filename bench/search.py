@@ -142,6 +142,8 @@ def run_set(aset, cfg: dict, keep: bool, http: bool = True) -> dict:
                 f"{pr['ratio']:.1f}× (median of {report.ratios_text(pr)}); that run: ours p50/p95 "
                 f"{pr['ours']['p50']:.2f}/{pr['ours']['p95']:.2f} ms "
                 "(p95 per round " + " · ".join(f"{r['p95']:.2f}" for r in pr["ours_rounds"])
+                + "; minor page faults per round "
+                + " · ".join(f"{r.get('minor_faults', 0):,}" for r in pr["ours_rounds"])
                 + f"), tantivy {pr['tantivy']['p50']:.2f}/{pr['tantivy']['p95']:.2f} ms")
             if pr.get("page_ratio"):
                 log(f"{aset.name}: like for like, tantivy also making the results page (titles, "

@@ -37,6 +37,9 @@ def test_paired_times_every_query_on_both_engines_round_by_round_in_a_fresh_proc
     got = inproc.paired(ip, ours, tmp_path / "tv", suggest_rounds=1, search_rounds=2)
     assert got["rounds"] == 2
     assert [r["n"] for r in got["ours_rounds"]] == [len(TEXTS), len(TEXTS)]
+    # each round's minor page faults (stop 34): a fresh process's first round maps pages in
+    assert all(isinstance(r["minor_faults"], int) for r in got["ours_rounds"])
+    assert got["ours_rounds"][0]["minor_faults"] > 0
     for engine in ("ours", "tantivy"):
         s = got[engine]
         assert s["n"] == 2 * len(TEXTS)
