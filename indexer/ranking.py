@@ -127,6 +127,8 @@ _EMPTY_F = np.zeros(0, dtype=np.float32)
 _ZERO32 = np.float32(0.0)
 #: fields whose postings carry positions (proximity reads them from the segment cache)
 POSITION_FIELDS = frozenset({"title", "body"})
+#: every field a model scores (``_compute`` looks terms up only in these)
+RANKED_FIELDS = frozenset(f for m in MODELS.values() for f in m)
 
 
 class RankIndex:
@@ -300,11 +302,13 @@ class RankIndex:
         fids, ftfs = [], []          # per field of the model: document numbers, BM25F parts
         title = _EMPTY_I
         postings = self.segcache.postings
-        leaves = self._keyed_leaves()
+        # (a small segment that does not hold the text at all is passed over: no look-up in
+        # each of its fields)
+        leaves = [leaf for leaf in self._keyed_leaves() if leaf[3] is None or text in leaf[3]]
         for f, (weight, b) in fields.items():
             keep = f in POSITION_FIELDS
             got = []
-            for lr, off, seg in leaves:
+            for lr, off, seg, _texts in leaves:
                 p = postings(lr, f, text, keep, seg)
                 if len(p.ids):
                     got.append((p, off))
@@ -330,11 +334,14 @@ class RankIndex:
         return ids.astype(np.int32, copy=False), tf, title.astype(np.int32, copy=False)
 
     def _keyed_leaves(self) -> list:
-        """``leaves`` with each one's segment key: ``(reader, offset, key)`` (for
+        """``leaves`` with each one's segment key and, for a small segment, the texts of its
+        terms (``SegmentInfo.texts``; else None): ``(reader, offset, key, texts)`` (for
         ``SegmentCache.postings``; set on first use, after ``_setup``)."""
         got = getattr(self, "_kleaves", None)
         if got is None:
-            got = self._kleaves = [(lr, off, segment_key(lr)) for lr, off in self.leaves]
+            info = self.segcache.info
+            got = self._kleaves = [(lr, off, segment_key(lr), info(lr).texts(lr, RANKED_FIELDS))
+                                   for lr, off in self.leaves]
         return got
 
     # -- positions (proximity) ------------------------------------------------------------

@@ -1,0 +1,99 @@
+"""Small segments — what an edit or a small import commits — keep the texts of their terms
+(``segcache.SegmentInfo.texts``): ranking passes over one that does not hold a word without a
+look-up in each of its fields (``ranking.RankIndex._compute``), with the same results as
+looking the word up; and the RSS check reads this process's own ``/proc/self/statm``."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from indexer import SearchEngine, poststore, segcache
+from ixhelpers import make_doc
+
+BOTH = frozenset({"public", "internal"})
+QUERIES = ["打印机 脱机", "脱机", "qzxw 新词", "VPN 错误 809", "忘记密码", "qzxw", "outlook", "0x80070005"]
+
+
+def _edit(eng) -> None:
+    eng.update([make_doc("edit/one", "打印机 qzxw 新词", "打印机 脱机了 qzxw", codes=("0x80070005",))])
+
+
+def _results(eng):
+    return [(q, r.total, [(h.slug, h.score, h.snippet) for h in r.hits])
+            for q in QUERIES for r in [eng.search(q, audiences=BOTH, per_page=30)]]
+
+
+def _leaves(eng):
+    eng.search("打印机", audiences=BOTH)        # (the snapshot's leaves are keyed on first use)
+    return eng._gen.rank._keyed_leaves()
+
+
+def _open(folder):
+    return SearchEngine(folder / "index", cache_dir=folder / "cache")
+
+
+@pytest.fixture
+def edited(tmp_path, docs, monkeypatch):
+    """The 16 sample documents in one segment and one article edited into a segment of its
+    own, "small" meaning at most 4 documents."""
+    monkeypatch.setattr(segcache, "SMALL_SEGMENT_DOCS", 4)
+    eng = _open(tmp_path)
+    eng.rebuild(docs)
+    _edit(eng)
+    yield eng
+    eng.close()
+
+
+def test_a_small_segment_keeps_the_texts_of_its_terms_a_bigger_one_none(edited):
+    sizes = {lr.doc_count_all(): texts for lr, _off, _key, texts in _leaves(edited)}
+    assert set(sizes) == {16, 1}
+    assert sizes[16] is None
+    small = sizes[1]
+    assert {"打印机", "qzxw", "0x80070005"} <= small      # title, body and codes alike
+    assert "vpn" not in small and "809" not in small
+
+
+def test_a_word_a_small_segment_lacks_is_not_looked_up_there(edited, monkeypatch):
+    _leaves(edited)
+    small = next(key for lr, _off, key, texts in _leaves(edited) if texts is not None)
+    asked = []
+    real = poststore.PostingStore.find
+
+    def find(self, field, text):
+        asked.append((self.path.name.split(".")[0], field, text))
+        return real(self, field, text)
+
+    monkeypatch.setattr(poststore.PostingStore, "find", find)
+    edited._gen.clear_caches(segments=True)
+    edited.search("VPN 错误 809", audiences=BOTH)
+    assert asked and not [a for a in asked if a[0] == small]
+    edited._gen.clear_caches(segments=True)
+    got = edited.search("qzxw", audiences=BOTH)
+    assert [h.slug for h in got.hits] == ["edit/one"]
+    assert {(f, t) for seg, f, t in asked if seg == small} >= {("title", "qzxw"), ("body", "qzxw")}
+
+
+def test_passing_over_small_segments_changes_no_result(edited, tmp_path, monkeypatch):
+    want = _results(edited)
+    monkeypatch.setattr(segcache, "SMALL_SEGMENT_DOCS", 0)   # every segment looked up
+    other = _open(tmp_path)                                  # (its own segment cache)
+    try:
+        assert all(texts is None for *_rest, texts in _leaves(other))
+        assert _results(other) == want
+    finally:
+        other.close()
+
+
+def test_the_rss_check_reads_this_process_statm_after_a_fork(monkeypatch):
+    with open("/proc/self/statm", "rb") as fh:
+        fresh = int(fh.read().split()[2]) * segcache._PAGE
+    assert segcache._shared_bytes() == pytest.approx(fresh, abs=64 * segcache._PAGE)
+    pid, fd = segcache._statm
+    assert pid == os.getpid() and fd >= 0
+    # a descriptor opened by another process (a forked worker inherits its parent's) is
+    # replaced by this process's own
+    other = os.open("/proc/self/statm", os.O_RDONLY)
+    monkeypatch.setattr(segcache, "_statm", (-2, other))
+    assert segcache._shared_bytes() == pytest.approx(fresh, abs=64 * segcache._PAGE)
+    assert segcache._statm[0] == os.getpid()
