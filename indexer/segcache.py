@@ -84,8 +84,9 @@ def _shared_bytes() -> int | None:
 
     Read with ``pread`` from a descriptor kept open per process (≈ 1.4 µs, where opening the
     file each time cost ≈ 8.5 µs; it is read every ``MAPPED_CHECK_EVERY`` look-ups).  A
-    forked child inherits the descriptor of its parent's file (``self`` was resolved when it
-    was opened), so a new process id opens its own."""
+    forked child (a gunicorn worker of a preloading master) inherits the descriptor of its
+    parent's file — ``self`` was resolved when it was opened — so a new process id opens its
+    own; the inherited one is left alone (its number may have been reused by then)."""
     global _statm
     pid = os.getpid()
     try:
@@ -94,12 +95,7 @@ def _shared_bytes() -> int | None:
             with _STATM_LOCK:
                 owner, fd = _statm
                 if owner != pid:
-                    if fd >= 0:
-                        try:
-                            os.close(fd)     # (the parent's, inherited: this process's copy)
-                        except OSError:
-                            pass
-                    fd = os.open("/proc/self/statm", os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+                    fd = os.open("/proc/self/statm", os.O_RDONLY)   # (not inheritable)
                     _statm = (pid, fd)
         return int(os.pread(fd, 128, 0).split()[2]) * _PAGE
     except (OSError, ValueError, IndexError, AttributeError):

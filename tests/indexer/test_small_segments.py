@@ -85,15 +85,31 @@ def test_passing_over_small_segments_changes_no_result(edited, tmp_path, monkeyp
         other.close()
 
 
-def test_the_rss_check_reads_this_process_statm_after_a_fork(monkeypatch):
-    with open("/proc/self/statm", "rb") as fh:
-        fresh = int(fh.read().split()[2]) * segcache._PAGE
-    assert segcache._shared_bytes() == pytest.approx(fresh, abs=64 * segcache._PAGE)
-    pid, fd = segcache._statm
-    assert pid == os.getpid() and fd >= 0
-    # a descriptor opened by another process (a forked worker inherits its parent's) is
-    # replaced by this process's own
-    other = os.open("/proc/self/statm", os.O_RDONLY)
-    monkeypatch.setattr(segcache, "_statm", (-2, other))
-    assert segcache._shared_bytes() == pytest.approx(fresh, abs=64 * segcache._PAGE)
+def test_the_rss_check_reads_this_process_statm_after_a_fork():
+    """A forked worker inherits its parent's descriptor of ``/proc/<parent>/statm``: it reads
+    its own file instead."""
+    def statm_shared() -> int:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[2]) * segcache._PAGE
+
+    assert segcache._shared_bytes() == pytest.approx(statm_shared(), abs=64 * segcache._PAGE)
     assert segcache._statm[0] == os.getpid()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                    # the child: touch 64 MB of file pages
+        try:
+            import mmap
+
+            m = mmap.mmap(-1, 64 << 20, flags=mmap.MAP_SHARED)
+            m.write(b"x" * (64 << 20))              # (shared memory counts as "shared" too)
+            mine, expect = segcache._shared_bytes(), statm_shared()
+            os.write(w, f"{mine} {expect} {segcache._statm[0] == os.getpid()}".encode())
+        finally:
+            os._exit(0)
+    os.close(w)
+    got = os.read(r, 200).decode().split()
+    os.waitpid(pid, 0)
+    mine, expect, own = int(got[0]), int(got[1]), got[2]
+    assert own == "True"
+    assert mine == pytest.approx(expect, abs=64 * segcache._PAGE)
+    assert mine - segcache._shared_bytes() > 32 << 20      # not the parent's figure
