@@ -85,31 +85,34 @@ def test_passing_over_small_segments_changes_no_result(edited, tmp_path, monkeyp
         other.close()
 
 
+def _statm_shared(path: str = "/proc/self/statm") -> int:
+    with open(path, "rb") as fh:
+        return int(fh.read().split()[2]) * segcache._PAGE
+
+
 def test_the_rss_check_reads_this_process_statm_after_a_fork():
     """A forked worker inherits its parent's descriptor of ``/proc/<parent>/statm``: it reads
-    its own file instead."""
-    def statm_shared() -> int:
-        with open("/proc/self/statm", "rb") as fh:
-            return int(fh.read().split()[2]) * segcache._PAGE
-
-    assert segcache._shared_bytes() == pytest.approx(statm_shared(), abs=64 * segcache._PAGE)
+    its own file instead.  The child maps 256 MB of shared memory, so that its figure and its
+    parent's are far apart whatever the parent holds."""
+    assert segcache._shared_bytes() == pytest.approx(_statm_shared(), abs=64 * segcache._PAGE)
     assert segcache._statm[0] == os.getpid()
     r, w = os.pipe()
     pid = os.fork()
-    if pid == 0:                                    # the child: touch 64 MB of file pages
+    if pid == 0:
         try:
             import mmap
 
-            m = mmap.mmap(-1, 64 << 20, flags=mmap.MAP_SHARED)
-            m.write(b"x" * (64 << 20))              # (shared memory counts as "shared" too)
-            mine, expect = segcache._shared_bytes(), statm_shared()
-            os.write(w, f"{mine} {expect} {segcache._statm[0] == os.getpid()}".encode())
+            m = mmap.mmap(-1, 256 << 20, flags=mmap.MAP_SHARED)
+            m.write(b"x" * (256 << 20))             # (shared memory counts as "shared")
+            mine, own = segcache._shared_bytes(), _statm_shared()
+            parent = _statm_shared(f"/proc/{os.getppid()}/statm")
+            os.write(w, f"{mine} {own} {parent} {segcache._statm[0] == os.getpid()}".encode())
         finally:
             os._exit(0)
     os.close(w)
     got = os.read(r, 200).decode().split()
     os.waitpid(pid, 0)
-    mine, expect, own = int(got[0]), int(got[1]), got[2]
-    assert own == "True"
-    assert mine == pytest.approx(expect, abs=64 * segcache._PAGE)
-    assert mine - segcache._shared_bytes() > 32 << 20      # not the parent's figure
+    mine, own, parent, mine_pid = int(got[0]), int(got[1]), int(got[2]), got[3]
+    assert mine_pid == "True"
+    assert abs(own - parent) > 128 << 20               # reading the parent's would show
+    assert mine == pytest.approx(own, abs=64 * segcache._PAGE)
