@@ -318,7 +318,8 @@ class SegmentInfo:
         """The texts of every term of ``fields`` in a segment of at most
         ``SMALL_SEGMENT_DOCS`` documents (a term a deleted document holds included: the
         postings do too); None for a bigger segment — look each term up.  Read once per
-        segment (a few hundred terms)."""
+        segment, on the first search that meets it (≈ 2 µs a term: 180 terms and 0.4 ms for
+        one article, up to a few thousand terms for eight long ones)."""
         v = self._texts.get(fields, _UNKNOWN)
         if v is _UNKNOWN:
             v = None
