@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+import numpy as np
 import yaml
 
 STAFF = ("agent", "writer", "admin")
@@ -178,6 +179,77 @@ def compare(ours: Evaluation, baselines: dict[str, Evaluation]) -> str:
                 value = getattr(dict(other.rows())[name], attr)
                 row += [f"{value:.3f}", f"{ours_value / value:.2f}" if value else "—"]
             rows.append(tuple(row))
+        blocks.append(_columns(rows))
+    return "\n\n".join(blocks)
+
+
+#: resamples of ``paired``'s bootstrap; the seed makes a run repeatable
+BOOTSTRAP_RESAMPLES = 10_000
+BOOTSTRAP_SEED = 8
+
+
+def reciprocal_ranks(evaluation: Evaluation) -> dict[LabelledQuery, float]:
+    """Each query's MRR@10 term: ``1 / rank`` of its first expected result in the top 10, else 0."""
+    return {r.query: (1.0 / r.rank if r.rank is not None and r.rank <= 10 else 0.0)
+            for r in evaluation.results}
+
+
+@dataclass(frozen=True)
+class PairedDifference:
+    """Ours − a baseline's MRR@10 over the same queries, query by query."""
+    n: int
+    delta: float                  # mean of the per-query differences = difference of the MRR@10s
+    low: float                    # 95 % percentile interval of the mean difference (paired bootstrap)
+    high: float
+    wins: int                     # queries ours ranks better (a higher reciprocal rank)
+    ties: int
+    losses: int
+    share_over: float             # share of the resamples whose mean difference reaches ``margin``
+
+
+def paired(ours: Evaluation, baseline: Evaluation, kind: str | None = None, margin: float = 0.10,
+           resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED) -> PairedDifference:
+    """Ours − ``baseline`` on MRR@10 for one kind (None: every query), with a paired bootstrap:
+    the queries are drawn with replacement ``resamples`` times and the mean of their
+    differences taken each time; the 2.5th and 97.5th percentiles bound the difference a set
+    of this size could have shown.  A kind of 11 queries moves by 0.09 when one of them goes
+    from rank 1 to rank 12 — this says which per-kind differences the set can tell apart."""
+    mine, theirs = reciprocal_ranks(ours), reciprocal_ranks(baseline)
+    keys = [q for q in mine if q in theirs and (kind is None or q.kind == kind)]
+    diffs = np.array([mine[q] - theirs[q] for q in keys], dtype=np.float64)
+    if not len(diffs):
+        return PairedDifference(0, 0.0, 0.0, 0.0, 0, 0, 0, 0.0)
+    rng = np.random.default_rng(seed)
+    means = diffs[rng.integers(0, len(diffs), size=(resamples, len(diffs)))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    eps = 1e-12
+    return PairedDifference(
+        n=len(diffs), delta=float(diffs.mean()), low=float(low), high=float(high),
+        wins=int((diffs > eps).sum()), ties=int((abs(diffs) <= eps).sum()),
+        losses=int((diffs < -eps).sum()),
+        share_over=float((means >= margin - eps).mean()))
+
+
+def paired_json(ours: Evaluation, baseline: Evaluation, margin: float = 0.10) -> dict:
+    """``paired`` per kind and ``overall`` as JSON: kind → {n, delta, low, high, wins, ties,
+    losses, share_over}."""
+    from dataclasses import asdict
+
+    return {kind or "overall": asdict(paired(ours, baseline, kind, margin))
+            for kind in [*sorted(ours.by_kind), None]}
+
+
+def paired_table(ours: Evaluation, baselines: dict[str, Evaluation], margin: float = 0.10) -> str:
+    """Per kind and overall, for each baseline: Δ MRR@10 (ours − baseline), its 95 % interval,
+    the queries won / tied / lost, and the share of resamples with Δ ≥ ``margin``."""
+    blocks = []
+    kinds = sorted(ours.by_kind)
+    for name, other in baselines.items():
+        rows = [("kind", "n", f"Δ MRR@10 vs {name}", "95% 区间", "胜/平/负", f"Δ≥{margin:.2f} 的比例")]
+        for kind in [*kinds, None]:
+            d = paired(ours, other, kind, margin)
+            rows.append((kind or "overall", str(d.n), f"{d.delta:+.3f}", f"[{d.low:+.3f}, {d.high:+.3f}]",
+                         f"{d.wins}/{d.ties}/{d.losses}", f"{d.share_over:.0%}"))
         blocks.append(_columns(rows))
     return "\n\n".join(blocks)
 

@@ -176,3 +176,26 @@ def test_misses_of_held_out_queries_are_withheld_when_the_tuning_half_runs_besid
     assert alone.exit_code == 0, alone.output
     assert "h-miss" in alone.output and "'VPN 809'" in alone.output
     assert "留出集" not in alone.output
+
+
+def test_paired_comparison_brings_the_baselines_and_an_interval_per_kind(synced, runner, tmp_path):
+    folder, queries = _corpus(tmp_path)
+    base = ["kb", "eval", str(queries), "--set", "corpus", "--corpus", str(folder)]
+    result = runner.invoke(args=[*base, "--paired"])                  # no --baselines needed
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    header = next(line for line in lines if "Δ MRR@10 vs jieba+BM25" in line)
+    rows = lines[lines.index(header) + 1:lines.index(header) + 5]
+    assert [row.split()[0] for row in rows] == ["code", "colloquial", "keyword", "overall"]
+    assert all(row.split()[1] in {"1", "3"} and "[" in row for row in rows)
+    assert any("Δ MRR@10 vs FTS5 trigram" in line for line in lines)
+
+    as_json = runner.invoke(args=[*base, "--paired", "--json"])
+    body = json.loads(as_json.output[as_json.output.index("{"):])
+    assert set(body["paired"]) == {"jieba_bm25", "fts5_trigram"}
+    overall = body["paired"]["jieba_bm25"]["overall"]
+    assert overall["n"] == 3 and overall["wins"] + overall["ties"] + overall["losses"] == 3
+    assert overall["low"] <= overall["delta"] <= overall["high"]
+
+    wrong = runner.invoke(args=[*base, "--paired", "--folds", "2"])
+    assert wrong.exit_code != 0 and "--paired 不能和 --folds、--variant 一起用" in wrong.output

@@ -27,6 +27,9 @@ HELP = (
               help="corpus 评测集的哪一部分（默认 tune；test 和 test2 是两个留出集，只在报告时跑；"
                    "all 同时列出各部分的总计）。")
 @click.option("--baselines", is_flag=True, help="同时用 jieba+BM25 和 SQLite FTS5 trigram 两个朴素基线跑同一批查询，并列出比值。")
+@click.option("--paired", is_flag=True,
+              help="逐条查询与每个基线配对比较：按类型列出 MRR@10 之差、配对自助法（bootstrap）95% 区间、"
+                   "胜/平/负的查询数，以及差值达到 0.10 的重抽样比例；会自动打开 --baselines。")
 @click.option("--misses", is_flag=True, help="列出排名不是第一的查询（--half all 时只列 tune 一半的，留出集只给数目）。")
 @click.option("--json", "as_json", is_flag=True, help="以 JSON 输出。")
 @click.option("--corpus", "corpus_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
@@ -38,9 +41,14 @@ HELP = (
               help="调参试验：在同一次运行里再跑一遍改了排序常量的版本（如 ranking.PROXIMITY_WEIGHT=0），"
                    "逐折、逐类型列出与当前代码的差值。可重复；只用于 indexer 的 query、ranking 模块。")
 @with_appcontext
-def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, rebuild, folds, variants) -> None:
+def eval_command(files, set_name, half, baselines, paired, misses, as_json, corpus_dir, rebuild, folds,
+                 variants) -> None:
     """Relevance of search over tests/relevance/ (default) or the corpus set."""
     from indexer.evaluation import load_queries
+
+    if paired and (folds or variants):
+        raise click.UsageError("--paired 不能和 --folds、--variant 一起用。")
+    baselines = baselines or paired
 
     for text in variants:          # a bad --variant is explained before any import starts
         parse_variant(text)
@@ -50,7 +58,7 @@ def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, 
             raise click.UsageError("--half、--corpus、--rebuild 只用于 --set corpus。")
         files = list(files) or sorted(OWN_SET.glob("*.yaml"))
         _run(current_app, load_queries(files), baselines, misses, as_json, note="", folds=folds,
-             variants=variants)
+             variants=variants, paired=paired)
         return
 
     folder = Path(corpus_dir or DEFAULT_CORPUS)
@@ -66,7 +74,7 @@ def eval_command(files, set_name, half, baselines, misses, as_json, corpus_dir, 
     try:
         scope = f"{len(files)} 个文件" if files else half
         _run(app, queries, baselines, misses, as_json, note=f"评测集：corpus（{scope}，{len(queries)} 条查询）",
-             folds=folds, variants=variants)
+             folds=folds, variants=variants, paired=paired)
     finally:
         close(app)
 
@@ -143,9 +151,10 @@ def _evaluate_variant(eng, queries, audiences_for, settings):
 
 
 def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str,
-         folds: int | None = None, variants=()) -> None:
+         folds: int | None = None, variants=(), paired: bool = False) -> None:
     from indexer.baselines import BASELINES
-    from indexer.evaluation import compare, evaluate, evaluate_baseline, fold_scores, fold_table
+    from indexer.evaluation import (compare, evaluate, evaluate_baseline, fold_scores, fold_table,
+                                    paired_json, paired_table)
 
     from ..articles.search import engine, published_documents
     from ..visibility import audiences_for
@@ -187,6 +196,8 @@ def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str,
     if as_json:
         if others:
             body = {"ours": ours.as_json(), **{cls.key: others[cls.name].as_json() for cls in BASELINES}}
+            if paired:
+                body["paired"] = {cls.key: paired_json(ours, others[cls.name]) for cls in BASELINES}
         else:
             body = ours.as_json()
         click.echo(json.dumps(body, ensure_ascii=False, indent=2))
@@ -196,6 +207,11 @@ def _run(app, queries, baselines: bool, misses: bool, as_json: bool, note: str,
     click.echo(compare(ours, others) if others else ours.table())
     click.echo("R@5 为截断召回率：前 5 条结果中相关文档数 ÷ min(5, 相关文档数)；× 为本引擎 ÷ 基线。"
                if others else "R@5 为截断召回率：前 5 条结果中相关文档数 ÷ min(5, 相关文档数)。")
+    if paired:
+        click.echo("")
+        click.echo(paired_table(ours, others))
+        click.echo("Δ 为逐条查询的倒数排名之差的均值（= 两个 MRR@10 之差）；区间为配对自助法 95% 区间"
+                   "（查询有放回重抽样 10000 次）；胜/平/负为本引擎排得更好、相同、更差的查询数。")
     if misses:
         shown, hidden = shown_misses(ours.misses, set(ours.by_half))
         for q, got in shown:

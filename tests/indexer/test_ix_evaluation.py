@@ -9,7 +9,7 @@ import pytest
 from indexer.baselines import Fts5Trigram, JiebaBM25
 from indexer.documents import IndexDocument
 from indexer.evaluation import (LabelledQuery, Scores, compare, evaluate_ranked, fold_table, folds,
-                                load_queries)
+                                load_queries, paired, paired_json, paired_table)
 
 
 def q(expected, kind="colloquial", half="", text="x"):
@@ -142,3 +142,63 @@ def test_fold_table_gives_each_run_per_fold_and_its_difference_to_the_reference(
     assert rows["mean"][-1] == "-0.250" and rows["min"][-1] == "-0.500"
     assert rows["ahead"][-3:] == ["0/2", "(behind", "1)"]
     assert rows["code"][1:] == ["4", "1.000", "0.750", "-0.250"]
+
+
+def _ranked_at(ranks: dict):
+    """A ranker putting each query's expected document at ``ranks[query text]`` (None: absent)."""
+    def ranked(x):
+        rank = ranks[x.query]
+        return [] if rank is None else ["other"] * (rank - 1) + list(x.expected)
+    return ranked
+
+
+def test_paired_difference_counts_each_query_once_against_the_baseline():
+    queries = [q(["a"], text=t, kind=k) for t, k in
+               (("q1", "keyword"), ("q2", "keyword"), ("q3", "keyword"), ("q4", "mixed"))]
+    ours = evaluate_ranked(queries, _ranked_at({"q1": 1, "q2": 1, "q3": 4, "q4": 1}))
+    base = evaluate_ranked(queries, _ranked_at({"q1": 2, "q2": 1, "q3": 1, "q4": None}))
+
+    kw = paired(ours, base, "keyword")
+    assert (kw.n, kw.wins, kw.ties, kw.losses) == (3, 1, 1, 1)
+    assert kw.delta == pytest.approx((0.5 + 0 - 0.75) / 3)
+    assert kw.delta == pytest.approx(ours.by_kind["keyword"].mrr_at_10 - base.by_kind["keyword"].mrr_at_10)
+    # the interval lies within what any resample of these three differences can give
+    assert -0.75 <= kw.low <= kw.delta <= kw.high <= 0.5
+    assert paired(ours, base, "keyword") == kw                     # seeded: the same every run
+
+    everything = paired(ours, base)
+    assert (everything.n, everything.wins, everything.ties, everything.losses) == (4, 2, 1, 1)
+    assert everything.delta == pytest.approx(ours.overall.mrr_at_10 - base.overall.mrr_at_10)
+    assert paired_json(ours, base)["mixed"] == {"n": 1, "delta": 1.0, "low": 1.0, "high": 1.0, "wins": 1,
+                                               "ties": 0, "losses": 0, "share_over": 1.0}
+
+
+def test_paired_difference_of_identical_runs_is_zero_and_certain():
+    queries = [q(["a"], text=f"q{i}") for i in range(5)]
+    run = evaluate_ranked(queries, _ranked_at({f"q{i}": i + 1 for i in range(5)}))
+    d = paired(run, run)
+    assert (d.delta, d.low, d.high, d.wins, d.ties, d.losses, d.share_over) == (0, 0, 0, 0, 5, 0, 0)
+
+
+def test_a_small_kind_gets_a_wide_interval_and_a_large_one_a_narrow_one():
+    def runs(n):
+        queries = [q(["a"], text=f"q{i}") for i in range(n)]
+        ours = evaluate_ranked(queries, _ranked_at({f"q{i}": 1 for i in range(n)}))
+        # the baseline: rank 1 for every other query, not found for the rest
+        base = evaluate_ranked(queries, _ranked_at({f"q{i}": 1 if i % 2 else None for i in range(n)}))
+        return paired(ours, base)
+
+    small, large = runs(10), runs(400)
+    assert small.delta == large.delta == 0.5
+    assert small.high - small.low > 3 * (large.high - large.low)
+    assert large.low > 0.4 and small.low < 0.3
+
+
+def test_paired_table_lists_every_kind_and_overall_per_baseline():
+    queries = [q(["a"], text="q1", kind="campus"), q(["a"], text="q2", kind="mixed")]
+    ours = evaluate_ranked(queries, _ranked_at({"q1": 1, "q2": 2}))
+    base = evaluate_ranked(queries, _ranked_at({"q1": 1, "q2": 1}))
+    lines = paired_table(ours, {"base A": base}).splitlines()
+    assert lines[0].split()[:5] == ["kind", "n", "Δ", "MRR@10", "vs"]
+    assert [line.split()[0] for line in lines[1:]] == ["campus", "mixed", "overall"]
+    assert lines[2].split()[1:4] == ["1", "-0.500", "[-0.500,"] and lines[2].split()[5] == "0/0/1"
