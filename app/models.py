@@ -26,6 +26,27 @@ from werkzeug.security import check_password_hash, generate_password_hash
 ROLES = ("requester", "agent", "writer", "admin")
 STAFF_ROLES = ("agent", "writer", "admin")
 
+#: the largest value an ``Integer`` column holds on both databases (32 bits on PostgreSQL; every
+#: id and number of ours is one): a number from outside past it is no row, never a query
+MAX_INTEGER = 2 ** 31 - 1
+
+
+def parse_id(value) -> int | None:
+    """An id or number from outside (a form, a query, JSON) as an ``int`` an ``Integer`` column
+    holds (1 … ``MAX_INTEGER``), else None — for "²" (``isdigit`` but not a number), "٣" (a
+    number), "2147483648" (no row can have it) and ten thousand digits (past ``int``'s limit)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if not value.isdecimal() or len(value) > len(str(MAX_INTEGER)):
+            return None
+        value = int(value)
+    if not isinstance(value, int):
+        return None
+    return value if 1 <= value <= MAX_INTEGER else None
+
+
 NAMING = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",

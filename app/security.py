@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import Request, abort, jsonify, render_template, request
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from werkzeug.datastructures import ImmutableMultiDict, iter_multi_items
 from werkzeug.exceptions import BadRequest
+from werkzeug.routing import IntegerConverter
+
+from .models import MAX_INTEGER
 
 csrf = CSRFProtect()
 
@@ -38,8 +44,61 @@ def json_depth_exceeds(value, limit: int = MAX_JSON_DEPTH) -> bool:
     return False
 
 
+#: a ``\uD800``–``\uDFFF`` or ``\u0000`` escape: the only ways a JSON body can carry a lone
+#: surrogate or a NUL (JSON does not allow raw control characters inside a string)
+_UNSTORABLE_ESCAPE = re.compile(rb"\\u(?:[dD][89a-fA-F]|0000)")
+
+
+def storable(text: str) -> str:
+    """``text`` without NUL characters and with each lone surrogate as "?": neither PostgreSQL nor
+    a UTF-8 page can hold them (PostgreSQL refuses a NUL in any text parameter)."""
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def storable_json(value):
+    """``value`` (parsed JSON) with every string and key made ``storable``; iterative."""
+    if isinstance(value, str):
+        return storable(value)
+    if not isinstance(value, (dict, list)):
+        return value
+    root = [value]
+    stack = [(root, 0)]
+    while stack:
+        parent, key = stack.pop()
+        item = parent[key]
+        if isinstance(item, str):
+            parent[key] = storable(item)
+        elif isinstance(item, list):
+            stack.extend((item, i) for i in range(len(item)))
+        elif isinstance(item, dict):
+            fixed = {storable(k) if isinstance(k, str) else k: v for k, v in item.items()}
+            parent[key] = fixed
+            stack.extend((fixed, k) for k in fixed)
+    return root[0]
+
+
+class StorableParameters(ImmutableMultiDict):
+    """``request.args`` and ``request.form`` without NUL characters in keys and text values
+    (``?assignee=%00`` reached a PostgreSQL query and failed there: a 500)."""
+
+    def __init__(self, mapping=None):
+        if mapping is not None:
+            mapping = [(k.replace("\x00", "") if isinstance(k, str) else k,
+                        v.replace("\x00", "") if isinstance(v, str) else v)
+                       for k, v in iter_multi_items(mapping)]
+        super().__init__(mapping)
+
+
 class SafeRequest(Request):
-    """``get_json`` that answers 400 for bodies too deep to handle, even with ``silent=True``."""
+    """``get_json`` that answers 400 for bodies too deep to handle, even with ``silent=True``, and
+    never hands a view a string with a lone surrogate or a NUL (``"\\ud800"`` and ``"\\u0000"`` are
+    valid JSON, but no database or UTF-8 page holds them: they became a 500 wherever such a value
+    reached a query — an assignee, a group, an article slug); query and form parameters come
+    without NULs (``StorableParameters``)."""
+
+    parameter_storage_class = StorableParameters
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
         try:
@@ -48,7 +107,21 @@ class SafeRequest(Request):
             raise BadRequest(description=TOO_DEEP) from None
         if value is not None and json_depth_exceeds(value):
             raise BadRequest(description=TOO_DEEP)
+        if value is not None and (not cache or _UNSTORABLE_ESCAPE.search(self.get_data(cache=True))):
+            value = storable_json(value)
+            if cache:
+                self._cached_json = (value, value)
         return value
+
+
+class DatabaseIdConverter(IntegerConverter):
+    """``<int:…>`` in every route: a number past what an id column holds does not match (404),
+    instead of reaching the database and failing there (``NumericValueOutOfRange`` on PostgreSQL
+    past 2³¹ − 1, ``OverflowError`` on SQLite past 2⁶³ − 1: a 500)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INTEGER)
+        super().__init__(map, *args, **kwargs)
 
 
 # Pages that may carry people's names, contacts or ticket text: never stored by a browser or proxy.
@@ -90,6 +163,7 @@ def add_default_headers(response) -> None:
 
 def init_app(app) -> None:
     app.request_class = SafeRequest
+    app.url_map.converters["int"] = DatabaseIdConverter   # before any blueprint adds its routes
     proxies = app.config.get("KB_TRUSTED_PROXIES", 0)
     if proxies:
         # Behind nginx/Caddy/HAProxy: request.remote_addr (per-address limits, audit, sessions) and

@@ -341,7 +341,8 @@ def test_strange_input_never_becomes_a_500(world, role):
 
 
 @pytest.mark.parametrize("target", [
-    "/%0d%0aSet-Cookie:%20x=1", "/%0aLocation:%20https://evil.example", "/ok%00", "/%09/evil.example",
+    "/%0d%0aSet-Cookie:%20x=1", "/%0aLocation:%20https://evil.example", "/%09/evil.example",
+    "/%00/evil.example", "/%00%0d%0aSet-Cookie:%20x=1",
 ])
 def test_login_next_with_control_characters_goes_home(synced, target):
     client = synced.test_client()
@@ -351,6 +352,13 @@ def test_login_next_with_control_characters_goes_home(synced, target):
     assert response.status_code == 302
     assert response.headers["Location"] == "/"
     assert "Set-Cookie: x" not in str(response.headers)
+
+
+def test_login_next_loses_a_nul_and_stays_on_the_site(synced):
+    """Query parameters arrive without NULs (``security.StorableParameters``): ``/ok%00`` is ``/ok``."""
+    login(synced.test_client(), synced, "alice", "requester")
+    response = synced.test_client().post("/login?next=/ok%00", data={"username": "alice", "password": "pw-123456"})
+    assert response.status_code == 302 and response.headers["Location"] == "/ok"
 
 
 @pytest.mark.parametrize("target", ["//evil.example", "https://evil.example/", "/%5Cevil.example", "%5C%5Cevil.example",

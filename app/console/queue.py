@@ -27,6 +27,9 @@ UNRESOLVED = ("new", "open", "pending")
 ACTIVE = ("new", "open")
 PER_PAGE = 25
 MAX_PER_PAGE = 100
+#: pages past this are read as this one (then as the last page there is): the offset must stay a
+#: number the database takes
+MAX_PAGE = 1_000_000
 
 # key → (label, description)
 VIEWS: dict[str, str] = {
@@ -185,7 +188,7 @@ def fetch(session: Session, user, *, view: str = "all", filters: Filters | None 
     f = filters or Filters()
     groups = my_group_ids(session, user) if view == "group" else []
     per_page = max(1, min(int(per_page), MAX_PER_PAGE))
-    page = max(1, int(page))
+    page = max(1, min(int(page), MAX_PAGE))      # ?page=99999999999999999999 is the last page
 
     def page_ids(page, with_total):
         cols = (Ticket.id, func.count().over()) if with_total else (Ticket.id,)

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth import role_required
 from ..console import queue
 from ..db import get_session
-from ..models import AgentGroup, Article, FormVisit, Macro, Ticket, User, utcnow
+from ..models import AgentGroup, Article, FormVisit, Macro, Ticket, User, parse_id, utcnow
 from ..tickets import choices, workflow
 from ..tickets.access import find_ticket
 from ..tickets.attachments import UPLOAD_TOO_LARGE_MESSAGE, AttachmentError
@@ -261,7 +261,7 @@ def _act(number: str, change, success: str):
     except StaleDataError:
         session.rollback()
         ticket = _ticket(number)
-        seen = int(request.form.get("version") or 0) or ticket.version - 1
+        seen = parse_id(request.form.get("version")) or ticket.version - 1
         return _page(ticket, status=409, conflict=VersionConflict(ticket, seen), draft=draft)
     flash(success, "ok")
     return redirect(url_for("agent.ticket", number=ticket.number) + "#timeline")
@@ -277,9 +277,9 @@ def reply(number: str):
     def change(session, ticket, me):
         workflow.reply(session, ticket, actor=me, body=request.form.get("body", ""), internal=internal,
                        status=status, files=files)
-        macro_id = request.form.get("macro_id")
-        if macro_id and macro_id.isdigit():
-            macro = session.get(Macro, int(macro_id))
+        macro_id = parse_id(request.form.get("macro_id"))
+        if macro_id:
+            macro = session.get(Macro, macro_id)
             if macro is not None:
                 macro.usage_count = (macro.usage_count or 0) + 1
 

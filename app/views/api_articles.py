@@ -27,7 +27,7 @@ from sqlalchemy import select
 
 from ..db import get_session
 from ..errors import json_error
-from ..models import Article
+from ..models import Article, parse_id
 from ..security import csrf
 from ..visibility import can_write_articles, current_role
 from ..writer import workflow
@@ -112,8 +112,8 @@ def update(slug: str):
     article = _article(slug)
     data = _body()
     base = data.get("base_revision")
-    if isinstance(base, str) and base.strip().isdigit():
-        base = int(base)
+    if isinstance(base, str) and parse_id(base) is not None:       # "3" as well as 3; not "²"
+        base = parse_id(base)
     if isinstance(base, bool) or not isinstance(base, int):
         return json_error(400, "base_revision_required",
                           "请在 base_revision 中写明您修改所依据的版本号（GET /api/articles/<slug> 的 revision）。")

@@ -24,7 +24,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from ..models import Article, ArticleEvent, ArticleRevision, User, utcnow
+from ..models import MAX_INTEGER, Article, ArticleEvent, ArticleRevision, User, utcnow
 from ..visibility import can_approve, can_publish_directly
 from .content import Content, Submission, apply, of_article, of_revision, suggest_slug
 
@@ -79,7 +79,7 @@ def has_pending_changes(article: Article) -> bool:
 
 
 def revision(session: Session, article: Article, number: int | None) -> ArticleRevision | None:
-    if number is None:
+    if number is None or not 1 <= number <= MAX_INTEGER:     # ?from=2147483648 is no revision
         return None
     return session.scalar(
         select(ArticleRevision).where(ArticleRevision.article_id == article.id, ArticleRevision.number == number)
