@@ -434,3 +434,69 @@ def test_writer_page_names_the_file_inside_the_library_not_the_server_path(synce
     page = client.get("/writer/articles/vpn/error-809").get_data(as_text=True)
     assert "<code>vpn/error-809.md</code>" in page
     assert app.config["KB_ARTICLES_DIR"] not in page
+
+
+# -- every GET route, from app.url_map: a route added later is probed without anyone listing it ---
+
+TICKET_SECRETS = ("Qvexticketword", "Qvexdescword")    # another person's ticket
+NOTE_SECRET = "Qvexnoteword"                             # an internal note: no requester ever
+
+
+def _get_rules(app):
+    return sorted((r for r in app.url_map.iter_rules()
+                   if "GET" in r.methods and r.endpoint != "static" and "logout" not in r.rule),
+                  key=lambda r: r.rule)
+
+
+def _fill(rule, values: dict[str, str]) -> str:
+    return re.sub(r"<(?:[a-z]+(?:\([^)]*\))?:)?([a-z_]+)>", lambda m: values.get(m.group(1), "1"), rule.rule)
+
+
+def _victims_ticket(app) -> str:
+    victim = client_as(app, "requester", "victim")
+    created = victim.post("/api/tickets", json={**TICKET, "subject": "打印机 Qvexticketword 卡纸",
+                                                "description": "Qvexdescword 第三次卡纸"})
+    assert created.status_code == 201, created.data
+    number = created.get_json()["number"]
+    agent = client_as(app, "agent")
+    for body, internal in ((f"{NOTE_SECRET} 这台打印机在保修期外", True), ("已安排上门维修。", False)):
+        reply = agent.post(f"/api/tickets/{number}/replies", json={"body": body, "internal": internal})
+        assert reply.status_code == 201, reply.data
+    return number
+
+
+QUERIES = ({}, {"q": "Unlock"}, {"q": "Zorbixtool"}, {"q": "Qvexticketword"}, {"q": NOTE_SECRET},
+           {"q": "门禁", "category": "机房值班专用"})
+
+
+@pytest.mark.parametrize("role", ("anonymous", "requester", "victim"))
+def test_no_page_or_api_shows_a_reader_what_they_may_not_read(world, role):
+    number = _victims_ticket(world)
+    client = client_as(world, "requester", role) if role != "anonymous" else world.test_client()
+    secrets = SECRETS + (NOTE_SECRET,) + (() if role == "victim" else TICKET_SECRETS)
+    seen_own_ticket = False
+    for rule in _get_rules(world):
+        for slug in (INTERNAL, DRAFT, INTERNAL_CATEGORY_SLUG):
+            path = _fill(rule, {"slug": slug, "number": number, "name": "机房值班专用", "token": "x"})
+            for query in QUERIES:
+                response = client.get(path, query_string=query)
+                body = response.get_data(as_text=True)
+                echoed = " ".join((path, *query.values()))       # the caller's own input, shown back
+                found = [word for word in secrets if word in body and word.lower() not in echoed.lower()]
+                assert not found, (role, path, query, response.status_code, found)
+                seen_own_ticket |= "Qvexticketword" in body and "Qvexticketword" not in echoed
+            if "<path:slug>" not in rule.rule:
+                break
+    assert seen_own_ticket == (role == "victim")       # the probe reached the ticket where it may
+
+
+def test_an_internal_notes_words_do_not_find_the_ticket_for_its_requester(world):
+    number = _victims_ticket(world)
+    victim = client_as(world, "requester", "victim")
+    assert victim.get("/api/tickets", query_string={"q": "Qvexticketword"}).get_json()["total"] == 1
+    found = victim.get("/api/tickets", query_string={"q": NOTE_SECRET})
+    assert found.status_code == 200 and found.get_json()["total"] == 0
+    assert number not in found.get_data(as_text=True)
+    # the agents' search does find it by the note
+    agent = client_as(world, "agent").get("/api/tickets", query_string={"q": NOTE_SECRET}).get_json()
+    assert [t["number"] for t in agent["results"]] == [number]
