@@ -134,6 +134,13 @@ def can_view_ticket(ticket, user, token=None) -> bool:
     return is_ticket_staff(user) or owns_ticket(ticket, user) or token_matches(ticket, token)
 
 
+def can_draft_from_ticket(ticket, user) -> bool:
+    """Open the editor prefilled from ``ticket`` (KCS): its subject, description and public
+    replies go into the draft, so only someone who may read the ticket — ticket staff; a writer
+    is not, and ticket numbers are easy to guess. A writer takes the draft over from the inbox."""
+    return can_start_kcs_draft(_role_of(user)) and can_view_ticket(ticket, user)
+
+
 def can_act_as_requester(ticket, user, token=None) -> bool:
     """Reply as the requester, confirm, rate, withdraw: the requester or the link holder."""
     return ticket is not None and (owns_ticket(ticket, user) or token_matches(ticket, token))

@@ -49,6 +49,7 @@ from ..visibility import (
     ALL_AUDIENCES,
     audiences_for,
     can_approve,
+    can_draft_from_ticket,
     can_publish_directly,
     can_see_drafts,
     can_see_review_marks,
@@ -279,7 +280,7 @@ def _ticket_from_args(number: str | None) -> Ticket | None:
     if not number:
         return None
     ticket = find_ticket(get_session(), number.strip())
-    if ticket is None:
+    if not can_draft_from_ticket(ticket, current_user):     # the same 404 as no such ticket
         abort(404, description="工单不存在。")
     return ticket
 

@@ -9,7 +9,8 @@ numbers, ID-card numbers, greeting and sign-off lines (``redact``). What cannot 
 (a stranger's name typed in the text) is caught by the editor's privacy warnings and the
 writer's review — a draft is never published without a writer.
 
-Who may start one: ``app/visibility.py: can_start_kcs_draft`` (agents, writers, admins).
+Who may start one: ``app/visibility.py: can_draft_from_ticket`` — someone who may read the ticket
+(agents, admins); a writer is not ticket staff and takes such a draft over from the inbox.
 """
 
 from __future__ import annotations
