@@ -469,13 +469,15 @@ QUERIES = ({}, {"q": "Unlock"}, {"q": "Zorbixtool"}, {"q": "Qvexticketword"}, {"
            {"q": "门禁", "category": "机房值班专用"})
 
 
-@pytest.mark.parametrize("role", ("anonymous", "requester", "victim", "writer"))
+@pytest.mark.parametrize("role", ("anonymous", "requester", "victim", "writer", "agent"))
 def test_no_page_or_api_shows_a_reader_what_they_may_not_read(world, role):
     number = _victims_ticket(world)
     client = world.test_client() if role == "anonymous" else \
-        client_as(world, "writer") if role == "writer" else client_as(world, "requester", role)
-    # writers read internal articles and drafts, never a ticket's text
-    secrets = (() if role == "writer" else SECRETS) + (NOTE_SECRET,) + (() if role == "victim" else TICKET_SECRETS)
+        client_as(world, role) if role in ("writer", "agent") else client_as(world, "requester", role)
+    if role == "agent":          # every ticket and internal article, never a draft
+        secrets = ("Draftwordx",)
+    else:                        # writers read internal articles and drafts, never a ticket's text
+        secrets = (() if role == "writer" else SECRETS) + (NOTE_SECRET,) + (() if role == "victim" else TICKET_SECRETS)
     seen_own_ticket = False
     typed = ""          # every query the prober typed: the reports list searches, its own among them
     for rule in _get_rules(world):
@@ -492,7 +494,7 @@ def test_no_page_or_api_shows_a_reader_what_they_may_not_read(world, role):
                     seen_own_ticket |= "Qvexticketword" in body
             if "<path:slug>" not in rule.rule:
                 break
-    assert seen_own_ticket == (role == "victim")       # the probe reached the ticket where it may
+    assert seen_own_ticket == (role in ("victim", "agent"))   # the probe reached the ticket where it may
 
 
 def test_an_internal_notes_words_do_not_find_the_ticket_for_its_requester(world):
