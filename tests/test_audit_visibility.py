@@ -469,32 +469,46 @@ QUERIES = ({}, {"q": "Unlock"}, {"q": "Zorbixtool"}, {"q": "Qvexticketword"}, {"
            {"q": "门禁", "category": "机房值班专用"})
 
 
-@pytest.mark.parametrize("role", ("anonymous", "requester", "victim", "writer", "agent"))
+def _access_token(app, number: str) -> str:
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.models import Ticket
+
+    with app.app_context(), session_scope() as session:
+        return session.scalar(select(Ticket.access_token).where(Ticket.number == number))
+
+
+@pytest.mark.parametrize("role", ("anonymous", "requester", "victim", "link", "writer", "agent"))
 def test_no_page_or_api_shows_a_reader_what_they_may_not_read(world, role):
     number = _victims_ticket(world)
-    client = world.test_client() if role == "anonymous" else \
+    client = world.test_client() if role in ("anonymous", "link") else \
         client_as(world, role) if role in ("writer", "agent") else client_as(world, "requester", role)
+    # "link": a visitor holding the ticket's secret link (?token=), on every request
+    token = _access_token(world, number) if role == "link" else "x"
     if role == "agent":          # every ticket and internal article, never a draft
         secrets = ("Draftwordx",)
     else:                        # writers read internal articles and drafts, never a ticket's text
-        secrets = (() if role == "writer" else SECRETS) + (NOTE_SECRET,) + (() if role == "victim" else TICKET_SECRETS)
+        secrets = (() if role == "writer" else SECRETS) + (NOTE_SECRET,) + \
+            (() if role in ("victim", "link") else TICKET_SECRETS)
     seen_own_ticket = False
     typed = ""          # every query the prober typed: the reports list searches, its own among them
     for rule in _get_rules(world):
         for slug in (INTERNAL, DRAFT, INTERNAL_CATEGORY_SLUG):
-            path = _fill(rule, {"slug": slug, "number": number, "name": "机房值班专用", "token": "x"})
+            path = _fill(rule, {"slug": slug, "number": number, "name": "机房值班专用", "token": token})
             for query in (*QUERIES, {"from_ticket": number}):
                 typed += " " + " ".join(query.values())
+                query = {**query, "token": token} if role == "link" else query
                 response = client.get(path, query_string=query)
                 body = response.get_data(as_text=True)
                 echoed = f"{path} {typed}"       # the caller's own input, shown back
                 found = [word for word in secrets if word in body and word.lower() not in echoed.lower()]
                 assert not found, (role, path, query, response.status_code, found)
-                if path.endswith(number) and not query:     # the ticket's own page and API
+                if path.endswith(number) and set(query) <= {"token"}:     # the ticket's own page and API
                     seen_own_ticket |= "Qvexticketword" in body
             if "<path:slug>" not in rule.rule:
                 break
-    assert seen_own_ticket == (role in ("victim", "agent"))   # the probe reached the ticket where it may
+    assert seen_own_ticket == (role in ("victim", "link", "agent"))   # the probe reached the ticket where it may
 
 
 def test_an_internal_notes_words_do_not_find_the_ticket_for_its_requester(world):
