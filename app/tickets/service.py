@@ -28,6 +28,7 @@ from ..models import (
     User,
     utcnow,
 )
+from ..security import storable
 from . import attachments as attachment_store
 from .choices import CATEGORIES, IMPACTS, URGENCIES, normalize_choice
 from .numbering import next_number
@@ -81,7 +82,7 @@ def clean_text(value, *, single_line: bool = False) -> str:
         return ""
     if not isinstance(value, str):
         value = str(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else ""
-    value = value.encode("utf-8", "replace").decode("utf-8")  # lone surrogates → "?"
+    value = storable(value)  # lone surrogates → "?", NULs gone (the rule every request body follows)
     value = value.replace("\r\n", "\n").replace("\r", "\n")
     value = _CONTROL.sub("", value)
     if single_line:

@@ -112,7 +112,7 @@ def update(slug: str):
     article = _article(slug)
     data = _body()
     base = data.get("base_revision")
-    if isinstance(base, str) and parse_id(base) is not None:       # "3" as well as 3; not "²"
+    if isinstance(base, str):       # "3" as well as 3; not "²"
         base = parse_id(base)
     if isinstance(base, bool) or not isinstance(base, int):
         return json_error(400, "base_revision_required",
