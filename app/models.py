@@ -31,6 +31,18 @@ STAFF_ROLES = ("agent", "writer", "admin")
 MAX_INTEGER = 2 ** 31 - 1
 
 
+def parse_page(value, last: int = MAX_INTEGER) -> int:
+    """A page number from a query string (``?page=``) as 1 … ``last``: absent, empty or not a
+    number is the first page, 0 or less the first, past ``last`` the last — one rule for every
+    list that pages (search, the agents' queue, the admin lists). The callers that must refuse a
+    bad number instead (``GET /api/tickets`` answers 400) parse it themselves."""
+    try:
+        number = int(value)
+    except (TypeError, ValueError):      # None, "abc", "1.5", ten thousand digits
+        return 1
+    return max(1, min(number, last))
+
+
 def parse_id(value) -> int | None:
     """An id or number from outside (a form, a query, JSON) as an ``int`` an ``Integer`` column
     holds (1 … ``MAX_INTEGER``), else None — for "²" (``isdigit`` but not a number), "٣" (a

@@ -104,3 +104,24 @@ def test_search_page_offers_the_word_a_pinyin_slip_meant(synced, client):
     page = client.get("/search?q=重至密码").get_data(as_text=True)
     assert "您是不是要找" in page and "重置密码" in page
     assert "忘记密码时自助重置" in page
+
+
+@pytest.mark.parametrize(("value", "page"), [
+    (None, 1), ("", 1), ("abc", 1), ("1.5", 1), ("0", 1), ("-3", 1), (" 2 ", 2), ("7", 7),
+    ("99999999999999999999", 50), ("9" * 5000, 1),
+])
+def test_a_page_number_from_a_query_string_is_one_to_the_last(value, page):
+    from app.models import parse_page
+
+    assert parse_page(value, 50) == page
+
+
+def test_a_search_page_past_the_last_shows_the_last_page(library):
+    client = library.test_client()
+    first = client.get("/search?q=vpn").get_data(as_text=True)
+    pages = int(first.split("第 1 / ")[1].split(" 页")[0])
+    assert pages > 1
+    for typed in ("99999999999999999999", str(pages + 1)):
+        page = client.get(f"/search?q=vpn&page={typed}").get_data(as_text=True)
+        assert f"第 {pages} / {pages} 页" in page and 'rel="next"' not in page    # the last page, with its results
+        assert 'class="result-list"' in page and f"page={pages - 1}" in page

@@ -24,7 +24,7 @@ from ..accounts.audit import Actor
 from ..accounts.service import ROLE_LABELS, AccountError
 from ..auth import login_manager
 from ..db import get_session
-from ..models import ROLES, ApiToken, User
+from ..models import ROLES, ApiToken, User, parse_page
 from ..tickets import present
 from ..visibility import can_manage_accounts, current_role
 
@@ -58,10 +58,7 @@ def _actor() -> Actor:
 
 
 def _page() -> int:
-    try:
-        return max(1, min(10_000, int(request.args.get("page", 1))))
-    except ValueError:
-        return 1
+    return parse_page(request.args.get("page"), 10_000)
 
 
 MAX_ID = 2**31 - 1  # PostgreSQL's integer: a larger id in the URL would be a 500, not a 404

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..auth import role_required
 from ..console import queue
 from ..db import get_session
-from ..models import AgentGroup, Article, FormVisit, Macro, Ticket, User, parse_id, utcnow
+from ..models import AgentGroup, Article, FormVisit, Macro, Ticket, User, parse_id, parse_page, utcnow
 from ..tickets import choices, workflow
 from ..tickets.access import find_ticket
 from ..tickets.attachments import UPLOAD_TOO_LARGE_MESSAGE, AttachmentError
@@ -73,10 +73,7 @@ def index():
     if view not in queue.VIEWS:
         view = "default"
     filters = queue.parse_filters(request.args, session)
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = parse_page(request.args.get("page"), queue.MAX_PAGE)
     now = utcnow()
     result = queue.fetch(session, me, view=view, filters=filters, page=page, now=now)
     counts = queue.counts(session, me, now)

@@ -9,6 +9,7 @@ from flask import Blueprint, has_request_context, jsonify, request, url_for
 from ..articles.search import clip_query
 from ..articles.search import search as search_articles
 from ..articles.search import suggest as suggest_articles
+from ..models import parse_page
 from ..reports.searchlog import log_search
 from ..security import csrf
 from .portal import load_visible_article
@@ -83,10 +84,7 @@ def _limit(default: int) -> int:
 @bp.get("/search")
 def search():
     q, truncated = clip_query(request.args.get("q", ""))
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = parse_page(request.args.get("page"))
     results = search_articles(
         q, category=request.args.get("category") or None, page=page, per_page=_limit(10)
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, render_template, request, session
 
 from ..feedback import searchtrail
+from ..models import parse_page
 from ..articles.search import MAX_QUERY_CHARS, clip_query
 from ..articles.search import search as search_articles
 from ..reports.searchlog import log_search
@@ -18,13 +19,14 @@ PER_PAGE = 10
 def results():
     q, truncated = clip_query(request.args.get("q", ""))
     category = request.args.get("category") or None
-    try:
-        page = max(1, min(1000, int(request.args.get("page", 1))))
-    except ValueError:
-        page = 1
+    page = parse_page(request.args.get("page"))
     found = None
     if q:
         found = search_articles(q, category=category, page=page, per_page=PER_PAGE)
+        last = max(1, (found.total + PER_PAGE - 1) // PER_PAGE)
+        if page > last:                                   # ?page= past the end: the last page, not an empty one
+            found = search_articles(q, category=category, page=last, per_page=PER_PAGE)
+        page = found.page
         searchtrail.remember(session, q, [hit.slug for hit in found.hits])  # the article page's 「转人工处理」
         if page == 1:
             log_search(q, found.total, "page", [hit.slug for hit in found.hits])
