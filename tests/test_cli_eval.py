@@ -108,6 +108,13 @@ def test_half_test2_runs_alone_and_all_lists_it(synced, runner, tmp_path, monkey
     assert rows == {"overall tune": "1", "overall test": "1", "overall test2": "1"}
     assert "评测集：corpus（all，3 条查询）" in every.output
 
+    held_out = runner.invoke(args=base + ["--half", "held-out"])      # test and test2 together
+    assert held_out.exit_code == 0, held_out.output
+    rows = {" ".join(line.split()[:2]): line.split()[2] for line in held_out.output.splitlines()
+            if line.startswith("overall ") and not line.split()[1][0].isdigit()}
+    assert rows == {"overall test": "1", "overall test2": "1"}
+    assert "评测集：corpus（held-out，2 条查询）" in held_out.output
+
 
 def test_bad_options_are_explained(synced, runner, tmp_path):
     result = runner.invoke(args=["kb", "eval", "--half", "test"])

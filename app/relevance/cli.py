@@ -23,9 +23,9 @@ HELP = (
 @click.argument("files", nargs=-1, type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--set", "set_name", type=click.Choice(["ours", "corpus"]), default="ours", show_default=True,
               help="ours：本库文章（门户当前的索引）；corpus：../shared/corpus 语料。")
-@click.option("--half", type=click.Choice(["tune", "test", "test2", "all"]), default=None,
+@click.option("--half", type=click.Choice(["tune", "test", "test2", "held-out", "all"]), default=None,
               help="corpus 评测集的哪一部分（默认 tune；test 和 test2 是两个留出集，只在报告时跑；"
-                   "all 同时列出各部分的总计）。")
+                   "held-out 把两个留出集合在一起按类型统计；all 同时列出各部分的总计）。")
 @click.option("--baselines", is_flag=True, help="同时用 jieba+BM25 和 SQLite FTS5 trigram 两个朴素基线跑同一批查询，并列出比值。")
 @click.option("--paired", is_flag=True,
               help="逐条查询与每个基线配对比较：按类型列出 MRR@10 之差、配对自助法（bootstrap）95% 区间、"

@@ -34,9 +34,14 @@ CORPUS_SET = OWN_SET / "corpus"
 _IMPORT_CODE = ("indexer/loader.py", "app/articles/sync.py", "app/articles/search.py")
 
 
+HELD_OUT = ("test", "test2")   # the parts never tuned on
+
+
 def query_files(half: str = "all") -> list[Path]:
-    """The corpus set's YAML files of one half (``tune``, ``test``, ``test2``) or of all of them (``all``)."""
-    halves = HALVES if half == "all" else (half,)
+    """The corpus set's YAML files of one half (``tune``, ``test``, ``test2``), of both held-out
+    halves together (``held-out``: per kind with the most queries a report can have) or of all
+    of them (``all``)."""
+    halves = {"all": HALVES, "held-out": HELD_OUT}.get(half, (half,))
     return [p for h in halves for p in sorted((CORPUS_SET / h).glob("*.yaml"))]
 
 
