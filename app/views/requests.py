@@ -259,8 +259,13 @@ def _submit():
         request.form, request.files.getlist("attachments"), user=_user(), staged=staged
     )
     if step == "edit" or not form.ok:
-        return _render_form(visit, form.values, form.errors, article=article,
-                            status=200 if step == "edit" else 400, staged=staged)
+        errors = dict(form.errors)
+        status = 200 if step == "edit" else 400
+        if "attachments" not in errors:                   # the files are fine: keep them for the next submit
+            staged, refused = _keep_files(visit, form, staged)
+            if refused is not None:
+                errors["attachments"], status = refused.message, refused.status
+        return _render_form(visit, form.values, errors, article=article, status=status, staged=staged)
     if step == "check":
         found = suggestions.suggest(
             form.values["subject"], form.values["description"],
@@ -269,18 +274,29 @@ def _submit():
         visits.record_query(visit, found.query, found.slugs)
         session.commit()
         if found.hits:
-            if form.files:
-                try:
-                    staged = staging.stage(visit.token, form.files, request.remote_addr)
-                except staging.StagingRefused as refused:
-                    return _render_form(visit, form.values, {"attachments": refused.message}, article=article,
-                                        status=refused.status, staged=staged)
+            staged, refused = _keep_files(visit, form, staged)
+            if refused is not None:
+                return _render_form(visit, form.values, {"attachments": refused.message}, article=article,
+                                    status=refused.status, staged=staged)
             return render_template(
                 "requests/check.html", visit=visit, values=form.values, hits=found.hits,
                 article=article, staged=staged, categories=CATEGORIES, impacts=IMPACTS,
                 urgencies=URGENCIES,
             )
     return _create(visit, form, article, staged)
+
+
+def _keep_files(visit, form, staged: list[str]):
+    """Stage the files this post uploaded beside those already staged, so a form that comes back
+    (a field to fix, articles to look at first) loses no attachment: (staged names, None), or
+    (the names as they were, :class:`staging.StagingRefused`) over a quota."""
+    if not form.files:
+        return staged, None
+    files = (staging.load(visit.token) if staged else []) + form.files
+    try:
+        return staging.stage(visit.token, files, request.remote_addr), None
+    except staging.StagingRefused as refused:
+        return staged, refused
 
 
 def _create(visit, form, article, staged: list[str]):
@@ -301,7 +317,12 @@ def _create(visit, form, article, staged: list[str]):
         )
     except TicketValidationError as exc:
         values = {**form.values, **{k: v for k, v in exc.values.items() if k in form.values and isinstance(v, str)}}
-        return _render_form(visit, values, dict(exc.errors), article=article, status=400, staged=staged)
+        errors = dict(exc.errors)
+        if "attachments" not in errors:
+            staged, refused = _keep_files(visit, form, staged)
+            if refused is not None:
+                errors["attachments"] = refused.message
+        return _render_form(visit, values, errors, article=article, status=400, staged=staged)
     staging.discard(visit.token)
     return _to_confirmation(ticket)
 

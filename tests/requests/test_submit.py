@@ -134,3 +134,36 @@ def test_attachments_wait_on_the_server_between_check_and_confirm(form_client, s
     with synced.app_context(), session_scope() as session:
         rows = session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()
         assert [(r.filename, r.size) for r in rows] == [("screen.png", len(png))]
+
+
+def test_a_form_sent_back_for_a_missing_field_keeps_its_attachment(form_client, synced):
+    """The request form comes back with 「请选择紧急程度」: the file chosen is kept on the server
+    (「已保存的附件」) and reaches the ticket when the form is sent again without it."""
+    token, _ = open_form(form_client)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+    data = form_data(token, urgency="")
+    data["attachments"] = (io.BytesIO(png), "screen.png")
+    back = form_client.post("/requests/new", data=data, content_type="multipart/form-data")
+    assert back.status_code == 400 and "请选择紧急程度" in back.text
+    assert "已保存的附件：screen.png" in back.text
+    form_client.post("/requests/new", data=form_data(token))
+    ticket = only_ticket(synced)
+    with synced.app_context(), session_scope() as session:
+        rows = session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()
+        assert [(r.filename, r.size) for r in rows] == [("screen.png", len(png))]
+
+
+def test_a_second_file_joins_the_one_already_kept(form_client, synced):
+    token, _ = open_form(form_client)
+    first = form_data(token, urgency="")
+    first["attachments"] = (io.BytesIO(b"first log line\n"), "a.txt")
+    form_client.post("/requests/new", data=first, content_type="multipart/form-data")
+    second = form_data(token, step="check")
+    second["attachments"] = (io.BytesIO(b"second log line\n"), "b.txt")
+    page = form_client.post("/requests/new", data=second, content_type="multipart/form-data")
+    assert "a.txt" in page.text and "b.txt" in page.text
+    form_client.post("/requests/new", data=form_data(token, step="confirm"))
+    ticket = only_ticket(synced)
+    with synced.app_context(), session_scope() as session:
+        rows = session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id)).all()
+        assert sorted(r.filename for r in rows) == ["a.txt", "b.txt"]
