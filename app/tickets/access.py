@@ -35,8 +35,15 @@ def find_ticket(session: Session, number: str) -> Ticket | None:
     return session.scalar(select(Ticket).where(Ticket.number == number.strip().upper()))
 
 
-def ticket_or_404(session: Session, number: str, token=None) -> Ticket:
+def ticket_or_404(session: Session, number: str, token=None, *, ask_login: bool = False) -> Ticket:
+    """The ticket, when the caller may see it; else a 404 — the same whether it is missing or
+    someone else's. ``ask_login``: a visitor who is not logged in is sent to the login page
+    instead (for any number, so that says nothing either), as the links in the mails expect."""
     ticket = find_ticket(session, number)
-    if not can_access(ticket, token):  # same answer whether it is missing or someone else's
+    if not can_access(ticket, token):
+        if ask_login and not current_user.is_authenticated:
+            from ..auth import login_manager
+
+            abort(login_manager.unauthorized())
         abort(404, description="工单不存在，或者您无权查看。")
     return ticket

@@ -3,7 +3,8 @@ page the request form renders after a successful submit (:func:`confirmation`).
 
 Access: the logged-in requester, anyone with the private link (``?token=``, compared in
 constant time), agents and admins. Everyone else — including other requesters and wrong
-tokens — gets the same 404 as for a number that does not exist.
+tokens — gets the same 404 as for a number that does not exist; a visitor who is not logged in
+is sent to the login page for the ticket page (the mails link it), whatever the number.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ def view(number: str):
     from .requests import ticket_page
 
     token = request.args.get("token")
-    return ticket_page(ticket_or_404(get_session(), number, token), token)
+    return ticket_page(ticket_or_404(get_session(), number, token, ask_login=True), token)
 
 
 def _owner_or_staff(ticket) -> bool:

@@ -57,23 +57,52 @@ def test_logged_in_owner_sees_it_without_a_token(app):
     assert owner.get(f"/requests/{ticket.number}").status_code == 200
 
 
-@pytest.mark.parametrize("who", ["anonymous", "other", "writer"])
+@pytest.mark.parametrize("who", ["other", "writer"])
 def test_others_get_404(app, who):
     make_user(app, "owner")
     ticket = create(app, username="owner")
     client = app.test_client()
-    if who != "anonymous":
-        login(client, app, who, "writer" if who == "writer" else "requester")
+    login(client, app, who, "writer" if who == "writer" else "requester")
     assert client.get(f"/requests/{ticket.number}").status_code == 404
     assert client.get(f"/requests/{ticket.number}?token=guess").status_code == 404
     assert client.get("/requests/IT-20000101-0001").status_code == 404
 
 
-def test_wrong_token_is_404(app, client):
-    ticket = create(app)
+def _login_prompt(response) -> str:
+    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+    return response.headers["Location"]
+
+
+def test_a_visitor_not_logged_in_is_asked_to_log_in_whatever_the_number(app, client):
+    """The mails link /requests/<number>: someone logged out is asked to log in — for a ticket
+    that exists, one that does not and a wrong private link alike, so the answer says nothing."""
+    make_user(app, "owner")
+    ticket = create(app, username="owner")
     other = create(app)
-    assert client.get(f"/requests/{ticket.number}?token={other.access_token}").status_code == 404
-    assert client.get(f"/requests/{ticket.number}?token={ticket.access_token[:-1]}").status_code == 404
+    prompts = [_login_prompt(client.get(path)) for path in (
+        f"/requests/{ticket.number}", "/requests/IT-20000101-0001",
+        f"/requests/{ticket.number}?token={other.access_token}",
+        f"/requests/{ticket.number}?token={ticket.access_token[:-1]}")]
+    assert "IT-20000101-0001" in prompts[1]
+    page = client.get(prompts[0], follow_redirects=True).get_data(as_text=True)
+    assert "请先登录" in page and ticket.subject not in page
+
+
+def test_after_logging_in_from_a_mail_link_the_requester_is_on_the_ticket(app, client):
+    make_user(app, "owner")
+    ticket = create(app, username="owner")
+    target = _login_prompt(client.get(f"/requests/{ticket.number}?action=confirm"))
+    form = client.get(target).get_data(as_text=True)
+    assert "请先登录" in form
+    done = client.post(target, data={"username": "owner", "password": "pw-123456"})
+    assert done.status_code == 302 and done.headers["Location"] == f"/requests/{ticket.number}?action=confirm"
+    assert client.get(done.headers["Location"]).status_code == 200
+
+
+def test_the_header_login_link_comes_back_to_the_page(app, client):
+    page = client.get("/search?q=vpn").get_data(as_text=True)
+    assert 'href="/login?next=/search?q%3Dvpn">登录</a>' in page
+    assert 'href="/login">登录</a>' in client.get("/login").get_data(as_text=True)
 
 
 def test_agents_see_any_ticket(app):
