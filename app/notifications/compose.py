@@ -242,8 +242,14 @@ def requester_replied(ticket: Ticket, event, to: Recipient) -> Mail:
     _public(event)
     return _mail(
         "requester_replied", ticket, to, f"提交人回复了：{_short(ticket.subject)}", f"requester_replied:{event.id}",
-        link=links.agent_ticket(ticket), body=event.body, reopened=ticket.status == "open",
+        link=links.agent_ticket(ticket), body=event.body, reopened=_reopened(event),
     )
+
+
+def _reopened(event) -> bool:
+    """The reply moved the ticket back to 处理中 (from 等待回复 or 已解决), not one already in it."""
+    status = (getattr(event, "changes", None) or {}).get("status")
+    return isinstance(status, list) and len(status) == 2 and status[0] != status[1] and status[1] == "open"
 
 
 def _sla(kind: str, ticket: Ticket, to: Recipient, target: str, due: dt.datetime, subject: str) -> Mail:

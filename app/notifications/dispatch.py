@@ -21,7 +21,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..models import Article, Ticket
+from ..models import Article, Ticket, User
 from ..tickets.choices import CATEGORIES
 from ..visibility import PUBLIC, can_view
 from ..worker import Mail, enqueue
@@ -88,6 +88,12 @@ def _last_agent(ticket: Ticket) -> Recipient | None:
     return None
 
 
+def _self_assigned(session: Session, event, assignee: Recipient) -> bool:
+    """「分配给我」: an agent who took the ticket needs no mail telling them so."""
+    author = session.get(User, event.author_id) if getattr(event, "author_id", None) else None
+    return author is not None and bool(author.email) and author.email.lower() == assignee.email.lower()
+
+
 def _from_requester(ticket: Ticket, event) -> bool:
     author = getattr(event, "author_id", None)
     return author is None or (ticket.requester_id is not None and author == ticket.requester_id)
@@ -125,7 +131,7 @@ def on_ticket_changed(
             mails += [compose.requester_replied(ticket, event, r) for r in watchers if r is not None]
         elif to_requester is not None:
             mails.append(compose.public_reply(ticket, event, to_requester, author=author_name))
-    elif kind in ASSIGNED_KINDS and assignee is not None:
+    elif kind in ASSIGNED_KINDS and assignee is not None and not _self_assigned(session, event, assignee):
         mails.append(compose.assigned(ticket, assignee, key=event.id, by=author_name))
     elif kind in CREATED_KINDS and group and assignee is None:
         mails += [compose.new_in_group(ticket, r, group=group) for r in group_members]

@@ -59,7 +59,7 @@ def test_requester_messages(mail_app, anon):
         assert secret in mail.text or f"{secret}&amp;action=" in mail.html or secret in mail.html
         assert mail.headers["In-Reply-To"] == f"<ticket.{number}@corp.example>"
         assert "内部" not in mail.text and "网卡" not in mail.html
-    assert "王工回复了您的请求" in mails["public_reply"].text
+    assert "王工 回复了您的请求" in mails["public_reply"].text   # as 「王工 把工单…分配给了您」
     assert "请问打印机面板上显示什么错误？\n拍张照片发给我们。" in mails["public_reply"].text
     assert "从 2026-12-01 10:00（周二）起在等待您的回复" in mails["awaiting_reply"].text
     assert "服务台的问题" in mails["awaiting_reply"].text

@@ -91,8 +91,41 @@ def test_reply_to_a_pending_ticket_reopens_it_restarts_the_clock_and_tells_the_a
     assert [a.filename for a in reply.attachments] == ["vpn.log"]
     html = client.get(f"/requests/{t.number}").get_data(as_text=True)
     assert "截图在附件里。" in html and "vpn.log" in html and "处理中" in html
-    assert outbox(app, "requester_replied")[-1].to_addr == "wanggong@example.com"
+    told = outbox(app, "requester_replied")[-1]
+    assert told.to_addr == "wanggong@example.com" and "重新回到“处理中”" in told.body_text
     assert dt  # (imported for readability of the times above)
+
+
+def test_a_reply_to_a_ticket_already_being_worked_does_not_say_it_came_back(app, agent):
+    t = mine(app)
+    act(app, t.number, "reply", by=agent, body="我们正在查。")        # new → open
+    assert load(app, t.number).status == "open"
+    client = requester_client(app)
+    client.post(f"/requests/{t.number}/reply", data={"body": "补充：换了网线也一样。"})
+    told = outbox(app, "requester_replied")[-1]
+    assert "换了网线也一样" in told.body_text
+    assert "重新回到" not in told.body_text and "重新回到" not in (told.body_html or "")
+
+
+def test_an_agent_who_takes_a_ticket_gets_no_mail_about_it_but_one_given_it_does(app, agent):
+    from sqlalchemy import select
+
+    from app.db import session_scope
+    from app.models import Ticket, User
+    from app.tickets import workflow
+
+    make_user(app, "ligong", "agent")
+    t = mine(app)
+    with app.test_request_context(), session_scope() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == t.number))
+        me = session.scalar(select(User).where(User.username == agent))
+        workflow.assign(session, ticket, actor=me, assignee=me)                  # 「分配给我」
+    assert not [m for m in outbox(app, "assigned") if m.to_addr == "wanggong@example.com"]
+    with app.test_request_context(), session_scope() as session:
+        ticket = session.scalar(select(Ticket).where(Ticket.number == t.number))
+        me = session.scalar(select(User).where(User.username == agent))
+        workflow.assign(session, ticket, actor=me, assignee=session.scalar(select(User).where(User.username == "ligong")))
+    assert [m.to_addr for m in outbox(app, "assigned")] == ["ligong@example.com"]
 
 
 def test_an_empty_reply_or_a_bad_file_keeps_the_text(app):
