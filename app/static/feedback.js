@@ -3,8 +3,9 @@
  * The panel works as plain forms without this script; here the votes and reasons go to
  * POST /api/articles/<slug>/feedback (JSON, "escalate": false — a vote never creates a ticket
  * by itself), the reasons appear after 没有帮助, and 「转人工处理」 appears as soon as
- * 没有解决我的问题 is picked. The escalation form itself is still a normal form post: it lands
- * on the new ticket's page.
+ * 没有解决我的问题 is picked, with the comment already written as the start of its 问题描述; after
+ * any other reason (步骤看不懂 …) a 「转人工处理」 link to /escalate/<slug> stays on offer. The
+ * escalation form itself is still a normal form post: it lands on the new ticket's page.
  */
 (function () {
   "use strict";
@@ -21,6 +22,7 @@
   var voteForm = panel.querySelector("form.fb-vote");
   var whyForm = panel.querySelector("form.fb-why");
   var escalate = panel.querySelector(".fb-escalate");
+  var moreHelp = panel.querySelector(".fb-more-help");
   var status = panel.querySelector(".fb-status");
   var yes = panel.querySelector(".fb-yes");
   var no = panel.querySelector(".fb-no");
@@ -100,6 +102,7 @@
       if (helpful) {
         whyForm.hidden = true;
         escalate.hidden = true;
+        if (moreHelp) moreHelp.hidden = true;
         say("感谢您的反馈！");
       } else {
         whyForm.hidden = false;
@@ -138,11 +141,15 @@
         }
         pressed(false);
         if (showEscalate()) {
+          if (moreHelp) moreHelp.hidden = true;
           say("已收到。如果需要人工帮助，请在下方填写情况后提交给服务台。");
           var details = escalate.querySelector("textarea[name=description]");
+          // What they wrote about the article is where the description starts: nothing typed twice.
+          if (details && !details.value.trim() && comment && comment.value.trim()) details.value = comment.value;
           if (details) details.focus();
         } else {
           say("已收到，谢谢！我们会据此改进这篇文章。");
+          if (moreHelp) moreHelp.hidden = false;   // 步骤看不懂 and the rest may still need a person
         }
       }, function () { busy = false; say("提交失败，请检查网络后重试。", true); });
   });

@@ -4,9 +4,11 @@ HTML (CSRF-protected forms; work without JavaScript, ``static/feedback.js`` upgr
 
 * ``POST /feedback/<slug>`` — a vote (``helpful`` 1/0) and, for 没有帮助, ``reason`` and an
   optional ``comment``; redirects back to the article (``#feedback``). Bad input re-renders
-  the article with the message at the field and the text kept.
+  the article with the message at the field and the text kept. A 没有帮助 comment starts the
+  escalation form's 问题描述; after any reason but 没有解决我的问题 a link to 转人工处理 stays on offer.
 * ``GET|POST /escalate/<slug>`` — the escalation form (pre-filled with the article, the search
-  that led there and the reason); a valid POST records the 没有解决我的问题 vote, creates the
+  that led there and the reason; an empty 问题描述 takes the comment carried from the reasons
+  form); a valid POST records the 没有解决我的问题 vote, creates the
   ticket and redirects to its page (``/requests/<number>``, with the private link's token for
   an anonymous reader).
 
@@ -127,6 +129,8 @@ def build_panel(article: Article, *, query: str | None = None, **extra) -> Panel
     panel = Panel(article=article, helpful=helpful, not_helpful=not_helpful, vote=vote, query=query, **extra)
     if not panel.escalate:
         panel.escalate = escalation.default_values(article, query=query, user=_user())
+        if vote is not None and not vote.helpful and vote.comment:    # what they already wrote, not typed twice
+            panel.escalate["description"] = vote.comment
     if panel.message is None:
         panel.message = MESSAGES.get(request.args.get("fb", ""))
     panel.idem = panel.idem or secrets.token_urlsafe(18)
@@ -214,6 +218,8 @@ def escalate(slug: str):
     if not (ratelimit.allow("vote", person=key, address=_address())
             and ratelimit.allow("escalate", person=key, address=_address())):
         return _escalate_page(article, values, {}, 429, error=ratelimit.MESSAGE, comment=comment, idem=idem)
+    if not votes.clean_text(values["description"]) and votes.clean_text(comment):
+        values["description"] = comment          # the comment of the reasons form says what happened
     errors = escalation.precheck(article, values, user=user)
     if not votes.clean_text(values["description"]):
         errors["description"] = "请描述您遇到的情况，以及按文章操作后发生了什么。"

@@ -91,3 +91,24 @@ def test_anonymous_reader_escalates_and_the_writer_sees_it(page, portal, browser
         expect(writer.locator(".reason-counts")).to_contain_text("没有解决我的问题：1")
     finally:
         context.close()
+
+
+def test_the_comment_starts_the_escalation_and_other_reasons_still_offer_a_person(page, portal):
+    """With the script: 步骤看不懂 + 提交反馈 offers 「转人工处理」 (a link, no ticket); switching to
+    没有解决我的问题 after writing a comment fills the escalation's 问题描述 with it."""
+    page.goto("/articles/network/connect-company-wifi")
+    page.click("button.fb-no")
+    page.check('form.fb-why input[name="reason"][value="unclear"]')
+    expect(page.locator(".fb-more-help")).to_be_hidden()
+    page.fill("#fb-comment", "第 3 步的“安全类型”在我电脑上找不到。")
+    page.click("button.fb-why-submit")
+    expect(page.locator(".fb-status")).to_contain_text("已收到，谢谢")
+    expect(page.locator(".fb-more-help")).to_be_visible()
+    expect(page.locator(".fb-more-help a")).to_have_attribute("href", "/escalate/network/connect-company-wifi")
+
+    page.check('form.fb-why input[name="reason"][value="not_solved"]')
+    page.click("button.fb-why-submit")
+    expect(page.locator("#fb-escalate")).to_be_visible()
+    expect(page.locator(".fb-more-help")).to_be_hidden()
+    expect(page.locator("#fbe-description")).to_have_value("第 3 步的“安全类型”在我电脑上找不到。")
+    expect(page.locator("#fbe-description")).to_be_focused()

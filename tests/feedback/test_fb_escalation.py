@@ -226,3 +226,33 @@ def test_a_new_version_closes_the_fix_task_and_resets_what_the_article_is_judged
     tasks = fix_tasks(synced)
     assert [(t.status, t.article_version) for t in tasks] == [("closed", 1), ("open", 2)]
     assert count(synced, FixTask, FixTask.status == "open") == 1
+
+
+def test_what_the_reader_said_about_the_article_starts_the_escalation(synced, client):
+    """没有帮助 → 没有解决我的问题 with a comment (the plain form): the 转人工处理 form below it
+    starts from that comment; sent with the description left empty, the comment is the description."""
+    voted = client.post(f"/feedback/{SLUG}", data={"helpful": "0", "reason": "not_solved",
+                                                  "comment": "第 3 步的“网络”选项卡找不到"})
+    assert voted.status_code == 303
+    page = client.get(voted.headers["Location"]).get_data(as_text=True)
+    form = page.split('class="fb-escalate-form"', 1)[1]
+    assert "第 3 步的“网络”选项卡找不到</textarea>" in form
+
+    response = client.post(f"/escalate/{SLUG}", data={
+        "description": "", "comment": "第 3 步的“网络”选项卡找不到", "impact": "person", "urgency": "degraded",
+        "category": "vpn", **anon_contact()})
+    assert response.status_code == 303
+    (ticket,) = tickets(synced)
+    assert ticket.description.startswith("第 3 步的“网络”选项卡找不到")
+    assert ticket.description.count("选项卡找不到") == 1          # not again as 「对文章的意见」
+
+
+def test_other_reasons_still_offer_a_person(synced, client):
+    """步骤看不懂 (or any reason but 没有解决我的问题) is a vote; the page still offers 转人工处理."""
+    page = client.get(f"/articles/{SLUG}").get_data(as_text=True)
+    assert '<p class="meta fb-more-help" hidden>' in page
+    voted = client.post(f"/feedback/{SLUG}", data={"helpful": "0", "reason": "unclear"})
+    page = client.get(voted.headers["Location"]).get_data(as_text=True)
+    more = page.split('class="meta fb-more-help"', 1)[1].split("</p>", 1)[0]
+    assert "hidden" not in more.split(">", 1)[0] and f'href="/escalate/{SLUG}"' in more and "转人工处理" in more
+    assert tickets(synced) == []
