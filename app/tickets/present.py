@@ -35,6 +35,16 @@ def display_time(when: dt.datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M}（周{'一二三四五六日'[value.weekday()]}）"
 
 
+def file_size(size) -> str:
+    """An attachment's size as people read it: 「24 字节」, 「3.5 KB」, 「1.2 MB」 (never 「0.0 KB」)."""
+    size = max(0, int(size or 0))
+    if size < 1024:
+        return f"{size} 字节"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"
+
+
 def priority_explanation(priority: str) -> str:
     """E.g. "P2 · 高 · 2 小时内响应，1 个工作日内解决"."""
     policy = policy_from_config(current_app.config)

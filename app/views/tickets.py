@@ -22,6 +22,7 @@ from flask_login import current_user
 from ..visibility import attachment_visible
 
 bp = Blueprint("tickets", __name__)
+bp.add_app_template_filter(present.file_size, "filesize")
 
 
 @bp.record_once

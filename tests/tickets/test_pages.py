@@ -270,3 +270,17 @@ def test_pages_with_contact_details_are_never_cached(app, client):
     assert "no-store" in client.get("/").headers["Cache-Control"]  # signed in: nothing is cached
     anonymous = app.test_client()
     assert "Cache-Control" not in anonymous.get("/").headers  # public pages stay cacheable
+
+
+@pytest.mark.parametrize(("size", "shown"), [(0, "0 字节"), (24, "24 字节"), (1023, "1023 字节"), (1024, "1.0 KB"),
+                                            (3584, "3.5 KB"), (5 * 1024 * 1024, "5.0 MB")])
+def test_an_attachment_size_reads_as_people_say_it(size, shown):
+    from app.tickets.present import file_size
+
+    assert file_size(size) == shown
+
+
+def test_a_long_search_gives_the_tab_a_short_title(client):
+    page = client.get("/search?q=" + "打印机" * 200).get_data(as_text=True)
+    title = page.split("<title>", 1)[1].split("</title>", 1)[0]
+    assert len(title) < 70 and "…”的搜索结果" in title
