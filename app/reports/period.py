@@ -43,6 +43,15 @@ class Period:
     def days(self) -> list[dt.date]:
         return [self.first + dt.timedelta(days=i) for i in range((self.last - self.first).days + 1)]
 
+    def local_iso(self, when: dt.datetime | None) -> str | None:
+        """``when`` as ISO 8601 in the period's zone (``2026-12-05T09:46:00+08:00``): the pages and
+        CSV files show its first 16 characters, which must be the local time, not UTC's."""
+        if when is None:
+            return None
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        return when.astimezone(self.tz).isoformat()
+
     def day_of(self, when: dt.datetime) -> dt.date:
         if when.tzinfo is None:
             when = when.replace(tzinfo=UTC)

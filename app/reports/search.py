@@ -64,7 +64,7 @@ def search_metrics(session: Session, period: Period, top: int = TOP, use_rollup:
             line["query"] = query
     all_lines = list(lines.values())
     for line in all_lines:
-        line["last_seen"] = line["last_seen"].isoformat() if line["last_seen"] else None
+        line["last_seen"] = period.local_iso(line["last_seen"])
     top_queries = sorted(all_lines, key=lambda x: (-x["count"], x["norm"]))[:top]
     zero_results = sorted((x for x in all_lines if x["zero"]), key=lambda x: (-x["zero"], -x["count"], x["norm"]))[:top]
     no_click = sorted((x for x in all_lines if x["no_click"] and not x["zero"]),

@@ -215,14 +215,14 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
         if outcome == "breached":
             done = r.first_response_at or now
             late = clock_duration(policy.response[r.priority], clock, due, done, []) if due else 0.0
-            breaches.append(_breach(r, "response", due, late, groups, show_text))
+            breaches.append(_breach(r, "response", period.local_iso(due), late, groups, show_text))
     reso = {"met": 0, "breached": 0}
     for r in resolved:
         due = r.sla_resolve_due
         if r.resolve_breached_at is not None or (due and r.resolved_at > due):
             reso["breached"] += 1
             late = clock_duration(policy.resolve[r.priority], clock, due, r.resolved_at, []) if due else 0.0
-            breaches.append(_breach(r, "resolve", due, late, groups, show_text))
+            breaches.append(_breach(r, "resolve", period.local_iso(due), late, groups, show_text))
         else:
             reso["met"] += 1
     breaches.sort(key=lambda b: (-b["late_hours"], b["number"]))
@@ -250,7 +250,7 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
     comments = []
     if show_text:
         comments = [{"number": r.number, "rating": r.csat_rating, "comment": r.csat_comment,
-                     "at": r.csat_at.isoformat()} for r in sorted(rated, key=lambda r: r.csat_at, reverse=True)
+                     "at": period.local_iso(r.csat_at)} for r in sorted(rated, key=lambda r: r.csat_at, reverse=True)
                     if r.csat_comment][:50]
 
     # --- recurring problems ---
@@ -377,9 +377,9 @@ def _labelled(counter: Counter, labels: dict) -> list[dict]:
             for k, n in sorted(counter.items(), key=lambda x: (-x[1], x[0]))]
 
 
-def _breach(r, target: str, due, late: float, groups: dict, show_text: bool) -> dict:
+def _breach(r, target: str, due: str | None, late: float, groups: dict, show_text: bool) -> dict:
     out = {"number": r.number, "target": target, "priority": r.priority, "category": r.category,
-           "group": groups.get(r.group_id), "due": due.isoformat() if due else None, "late_hours": round(late, 2)}
+           "group": groups.get(r.group_id), "due": due, "late_hours": round(late, 2)}
     if show_text:
         out["subject"] = r.subject
     return out

@@ -26,9 +26,9 @@ def results():
         last = max(1, (found.total + PER_PAGE - 1) // PER_PAGE)
         if page > last:                                   # ?page= past the end: the last page, not an empty one
             found = search_articles(q, category=category, page=last, per_page=PER_PAGE)
-        page = found.page
+        typed_page, page = page, found.page
         searchtrail.remember(session, q, [hit.slug for hit in found.hits])  # the article page's 「转人工处理」
-        if page == 1:
+        if typed_page == 1:                               # later pages (even one past the end) are the same search
             log_search(q, found.total, "page", [hit.slug for hit in found.hits])
     pages = ((found.total + PER_PAGE - 1) // PER_PAGE) if found else 0
     return render_template("search.html", q=q, category=category, found=found, page=page, pages=pages,
