@@ -38,13 +38,16 @@ def default_subject(article: Article) -> str:
 
 
 def default_values(article: Article, *, query: str | None = None, user: User | None = None) -> dict:
-    """The escalation form, pre-filled."""
+    """The escalation form, pre-filled — except 影响范围 and 紧急程度, which the reader chooses, as on
+    the request form: a pre-set 仅我本人 + 效率降低 quietly filed someone who cannot work at all as
+    P3. (``POST /api/articles/<slug>/feedback`` without them still takes ``DEFAULT_IMPACT`` /
+    ``DEFAULT_URGENCY``.)"""
     return {
         "subject": default_subject(article),
         "description": "",
         "category": category_for(article),
-        "impact": DEFAULT_IMPACT,
-        "urgency": DEFAULT_URGENCY,
+        "impact": "",
+        "urgency": "",
         "contact_name": (user.name if user is not None else "") or "",
         "contact_email": (user.email if user is not None else "") or "",
         "contact_phone": "",

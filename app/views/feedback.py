@@ -221,6 +221,9 @@ def escalate(slug: str):
     if not votes.clean_text(values["description"]) and votes.clean_text(comment):
         values["description"] = comment          # the comment of the reasons form says what happened
     errors = escalation.precheck(article, values, user=user)
+    for name, message in (("impact", "请选择影响范围。"), ("urgency", "请选择紧急程度。")):
+        if not values.get(name):                          # the form's choice, never a silent default
+            errors.setdefault(name, message)
     if not votes.clean_text(values["description"]):
         errors["description"] = "请描述您遇到的情况，以及按文章操作后发生了什么。"
     try:

@@ -57,6 +57,8 @@ def test_anonymous_reader_escalates_and_the_writer_sees_it(page, portal, browser
     page.fill("#fbe-description", "在家连公司 VPN 一直提示 809，换了手机热点也一样。")
     page.fill("#fbe-contact_name", "王小明")
     page.fill("#fbe-contact_email", "wangxm@example.com")
+    assert page.locator('#fb-escalate input[name="impact"]:checked').count() == 0     # chosen, never pre-set
+    page.check('#fb-escalate input[name="impact"][value="person"]')
     page.check('#fb-escalate input[name="urgency"][value="stopped"]')
     page.click("#fb-escalate button.fb-escalate-submit")
 

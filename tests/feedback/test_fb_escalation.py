@@ -256,3 +256,15 @@ def test_other_reasons_still_offer_a_person(synced, client):
     more = page.split('class="meta fb-more-help"', 1)[1].split("</p>", 1)[0]
     assert "hidden" not in more.split(">", 1)[0] and f'href="/escalate/{SLUG}"' in more and "转人工处理" in more
     assert tickets(synced) == []
+
+
+def test_impact_and_urgency_are_chosen_by_the_reader_not_preset(synced, client):
+    page = client.get(f"/escalate/{SLUG}").get_data(as_text=True)
+    assert 'name="impact" value="person" checked' not in page and 'name="urgency"' in page
+    assert "checked" not in page.split("影响范围", 1)[1].split("联系方式", 1)[0]
+    response = client.post(f"/escalate/{SLUG}", data={"description": "连不上，没法开会", "category": "vpn",
+                                                      **anon_contact()})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "请选择影响范围" in page and "请选择紧急程度" in page and "连不上，没法开会" in page
+    assert tickets(synced) == []
