@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from flask import current_app, url_for
+from markupsafe import Markup, escape
 
 from ..models import Ticket
 from .choices import PRIORITY_NAMES
@@ -33,6 +35,44 @@ def display_time(when: dt.datetime | None) -> str:
     if value is None:
         return ""
     return f"{value:%Y-%m-%d %H:%M}（周{'一二三四五六日'[value.weekday()]}）"
+
+
+# A Markdown link ([title](url)), a web address, or a path to an article inside plain text.
+_LINKS = re.compile(
+    r"\[([^\]\n]{1,300})\]\(\s*((?:https?://|/)[^\s()<>\"']{1,1000})\s*\)"
+    r"|(https?://[^\s<>\"'\u3000-\u303f\uff00-\uffef]{1,1000})"
+    r"|(?<![\w/.:])(/articles/[^\s<>\"'\u3000-\u303f\uff00-\uffef]{1,500})")
+_TRAILING = ".,;:!?)]}'\""
+
+
+def linkify(text, absolute: bool = False) -> Markup:
+    """Plain text (a reply, a description) as HTML with its links clickable: ``[title](url)``
+    becomes ``<a>title</a>``, web addresses and ``/articles/…`` paths become links — only
+    ``http(s)://`` and same-site paths, everything escaped. ``absolute`` (mails): a path gets
+    ``KB_BASE_URL`` in front. Text a requester reads has been through ``requester_text`` first,
+    so an internal article's link is already gone."""
+    text = "" if text is None else str(text)
+    out, pos = [], 0
+    for m in _LINKS.finditer(text):
+        if m.group(1) is not None:
+            label, url, end = m.group(1), m.group(2), m.end()
+        else:
+            url = m.group(3) or m.group(4)
+            trimmed = url.rstrip(_TRAILING)
+            end = m.start() + len(trimmed)
+            label = url = trimmed
+        if not url or url.startswith("//"):
+            continue
+        out.append(escape(text[pos:m.start()]))
+        href = url
+        if absolute and url.startswith("/"):
+            from ..worker.settings import base_url
+
+            href = base_url(current_app.config).rstrip("/") + url
+        out.append(Markup('<a href="{}">{}</a>').format(href, label))
+        pos = end
+    out.append(escape(text[pos:]))
+    return Markup("").join(out)
 
 
 def file_size(size) -> str:

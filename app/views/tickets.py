@@ -23,6 +23,7 @@ from ..visibility import attachment_visible
 
 bp = Blueprint("tickets", __name__)
 bp.add_app_template_filter(present.file_size, "filesize")
+bp.add_app_template_filter(present.linkify, "linkify")
 
 
 @bp.record_once

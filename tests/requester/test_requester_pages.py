@@ -58,6 +58,10 @@ def test_the_page_shows_the_public_conversation_never_notes_nor_internal_article
     mail = outbox(app, "public_reply")[-1]
     assert "internal/ad-unlock" not in mail.body_text + mail.body_html and "MFA" not in mail.body_text
     assert "AD 账号解锁内部流程" not in mail.body_text + mail.body_html
+    # the public article's address is a link: on the page, and absolute in the mail
+    assert '<a href="/articles/vpn/error-809">/articles/vpn/error-809</a>' in html
+    assert '/articles/vpn/error-809">/articles/vpn/error-809</a>' in mail.body_html
+    assert 'href="http' in mail.body_html.split("/articles/vpn/error-809", 1)[0].rsplit("<a ", 1)[1]
 
 
 def test_reply_to_a_pending_ticket_reopens_it_restarts_the_clock_and_tells_the_agent(app, agent):

@@ -284,3 +284,17 @@ def test_a_long_search_gives_the_tab_a_short_title(client):
     page = client.get("/search?q=" + "打印机" * 200).get_data(as_text=True)
     title = page.split("<title>", 1)[1].split("</title>", 1)[0]
     assert len(title) < 70 and "…”的搜索结果" in title
+
+
+@pytest.mark.parametrize(("text", "html"), [
+    ("见（/articles/vpn/error-809）。", '见（<a href="/articles/vpn/error-809">/articles/vpn/error-809</a>）。'),
+    ("[重置密码](/articles/account/reset-password) 后再试", '<a href="/articles/account/reset-password">重置密码</a> 后再试'),
+    ("https://example.com/a?b=1&c=2.", '<a href="https://example.com/a?b=1&amp;c=2">https://example.com/a?b=1&amp;c=2</a>.'),
+    ("<b>x</b> javascript:alert(1) [x](javascript:alert(1)) //evil.example/articles/x",
+     "&lt;b&gt;x&lt;/b&gt; javascript:alert(1) [x](javascript:alert(1)) //evil.example/articles/x"),
+    ('[a"><script>](/articles/x") ', '[a&#34;&gt;&lt;script&gt;](<a href="/articles/x">/articles/x</a>&#34;) '),
+])
+def test_links_in_a_reply_are_clickable_and_nothing_else_is_html(text, html):
+    from app.tickets.present import linkify
+
+    assert str(linkify(text)) == html
