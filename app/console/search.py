@@ -28,24 +28,71 @@ _NUMBER = re.compile(r"^\s*(IT-?\d{8}-?\d{1,4}|IT-?\d{4,8})\s*$", re.IGNORECASE)
 _KEEP_KINDS = ("word", "sub", "code", "variant", "part")
 
 
+_GLUED = re.compile(r"^([a-z]{2,})(\d{2,})$|^(\d{2,})([a-z]{2,})$")
+
+
 def analyse(text: str, *, subwords: bool = True) -> set[str]:
-    """The distinct terms of ``text`` (index side: with sub-words, spellings and code parts)."""
+    """The distinct terms of ``text`` (index side: with sub-words, spellings and code parts; a
+    word of letters glued to digits also as its halves — ``vpn809`` → ``vpn``, ``809`` — so
+    「VPN 809」 finds a ticket that wrote 「VPN809」)."""
     from indexer.analysis import tokens
 
     if not text:
         return set()
-    return {t.text[:TERM_MAX] for t in tokens(text, subwords=subwords) if t.kind in _KEEP_KINDS and t.text.strip()}
+    terms = {t.text[:TERM_MAX] for t in tokens(text, subwords=subwords) if t.kind in _KEEP_KINDS and t.text.strip()}
+    for term in list(terms):
+        m = _GLUED.match(term)
+        if m:
+            terms.update(part for part in m.groups() if part)
+    return terms
+
+
+#: alternatives of a query word that find a ticket too: the word, a code's spellings, English
+#: spellings (wifi / wi-fi 0.9), colloquial variants (连不上 → 连接 0.9), the mainland word of a
+#: Traditional one (印表機 → 打印机 0.7) — not synonyms (outlook → 邮件 0.5) or English
+#: stand-ins (0.3): every word must match (AND), and a synonym would let 「outlook」 find every
+#: mail ticket.
+MIN_ALTERNATIVE_WEIGHT = 0.7
 
 
 def query_groups(text: str) -> list[set[str]]:
-    """One set of alternatives per query position: the word or code and its equivalent spellings."""
+    """One set of alternatives per query word, as article search reads the query (``indexer.query.
+    parse``: full width, Traditional characters, spellings, variants, ``vpn809`` → ``vpn`` + ``809``,
+    each half also matched by the glued word);
+    filler (怎么办, 一直) is not required. Single-term alternatives only: the ticket index holds terms."""
     from indexer.analysis import tokens
+    from indexer.query import parse
 
-    groups: dict[int, set[str]] = {}
+    code_spellings: dict[int, set[str]] = {}
     for t in tokens(text or ""):
-        if t.kind in ("word", "code", "variant"):
-            groups.setdefault(t.pos, set()).add(t.text[:TERM_MAX])
-    return [groups[p] for p in sorted(groups)][:MAX_QUERY_WORDS]
+        if t.kind in ("code", "variant"):
+            code_spellings.setdefault(t.pos, set()).add(t.text[:TERM_MAX])
+    groups: list[set[str]] = []
+    for group in parse(text or "", _synonyms()):
+        glued = {w[:TERM_MAX] for w in group.words} if group.split else set()
+        for g in group.split or [group]:
+            if g.filler:
+                continue
+            alts = {alt[0][:TERM_MAX] for alt, weight in g.alts
+                    if len(alt) == 1 and weight >= MIN_ALTERNATIVE_WEIGHT and not alt[0].startswith("\x00")}
+            alts.update(w[:TERM_MAX] for w in g.words if len(g.words) == 1)
+            alts |= glued               # 「VPN809」: a ticket holding vpn809 whole, or vpn and 809
+            for spellings in code_spellings.values():       # 0x80070005 / 80070005: one code
+                if alts & spellings:
+                    alts |= spellings
+            if alts:
+                groups.append(alts)
+    return groups[:MAX_QUERY_WORDS]
+
+
+def _synonyms():
+    """The article engine's synonym table (built-in + the library's own file), if it is open."""
+    try:
+        from ..articles.search import engine
+
+        return engine().synonyms
+    except Exception:  # noqa: BLE001 - ticket search works without it (spellings and variants are built in)
+        return None
 
 
 def ticket_text(ticket: Ticket) -> tuple[str, str]:
