@@ -4,8 +4,10 @@ The text of a ticket (number, subject, description, requester name and address, 
 notes) goes through the same analysis as article search (``indexer.analysis.tokens``: NFKC,
 Traditional→Simplified, lower case, jieba segmentation with the IT dictionary, error codes as one
 token with their equivalent spellings). Each distinct term is one ``ticket_terms`` row, marked
-``public`` unless it came from an internal note. A query is analysed the same way; a ticket
-matches when it holds, for every query word, the word or one of its spellings (AND), looked up
+``public`` unless it came from an internal note. A query is read as article search reads it
+(``indexer.query.parse``: spellings, variants, the mainland word of a Traditional one, a glued
+``vpn809`` as its halves; filler dropped; no synonyms); a ticket matches when it holds, for every
+query word, the word or one of those alternatives (AND), looked up
 through the ``(term, ticket_id)`` index. Requesters search public terms only, so an internal note
 never makes a ticket match for them (not even in a count).
 
