@@ -241,6 +241,10 @@ def login():
     status = 200
     username = ""
     headers = {}
+    if request.method == "GET" and "next" not in request.args:
+        back = _came_from()
+        if back:                            # the header's 「登录」: come back to the page it was on
+            return redirect(url_for("auth.login", next=back))
     if request.method == "POST":
         username = request.form.get("username", "").strip()[:200]
         password = request.form.get("password", "")
@@ -264,6 +268,18 @@ def login():
     response = current_app.make_response((render_template("login.html", error=error, username=username), status))
     response.headers.update(headers)
     return _no_store(response)
+
+
+def _came_from() -> str | None:
+    """The path (and query) of the page of this site that linked to /login, from the Referer
+    (sent within the site: Referrer-Policy same-origin); None for another site, /login itself
+    or /logout. ``safe_next`` checks it again after the login."""
+    from urllib.parse import urlsplit
+
+    ref = urlsplit(request.referrer or "")
+    if ref.netloc != request.host or not ref.path.startswith("/") or ref.path.startswith(("/login", "/logout")):
+        return None
+    return ref.path + (f"?{ref.query}" if ref.query else "")
 
 
 @bp.route("/logout", methods=["GET", "POST"])

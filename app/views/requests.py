@@ -521,13 +521,17 @@ def ticket_page(ticket, token=None, *, status: int = 200, errors: dict | None = 
     session = get_session()
     link_token = _link_token(ticket, token)
     follow_ups = session.scalars(select(Ticket).where(Ticket.follow_up_of_id == ticket.id).order_by(Ticket.id)).all()
+    staff = is_ticket_staff(current_user)
     html = render_template(
         "requests/ticket.html",
         ticket=ticket, C=C, P=P, token=link_token, attachment_token=link_token,
+        # what was submitted, as the requester may read it now (an article linked from it may
+        # have become internal since): the same rule as the conversation's replies
+        description=ticket.description if staff else requester_mod.requester_text(session, ticket.description),
         entries=requester_mod.conversation(session, ticket),
         submitted_files=[a for a in ticket.attachments if a.event_id is None],
         can_act=can_act_as_requester(ticket, current_user, token),
-        staff=is_ticket_staff(current_user),
+        staff=staff,
         status_words=requester_mod.status_words(ticket),
         close_words=CLOSE_REASON_TEXT.get(ticket.close_reason or "", "") if ticket.status == "closed" else "",
         article=ticket.article if can_view(ticket.article, current_role()) else None,

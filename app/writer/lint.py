@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ..articles.rendering import render_markdown
+from . import template
 from .content import Content
 from .links import check as check_links
 
@@ -31,7 +32,7 @@ PLACEHOLDERS = ("【姓名】", "【邮箱】", "【电话】", "【证件号】
 
 @dataclass(frozen=True)
 class Warning:
-    kind: str  # indent | fence | section | links | privacy
+    kind: str  # indent | fence | section | links | privacy | template
     message: str
     line: int | None = None
     broken: bool = False  # a 「失效链接」
@@ -93,6 +94,22 @@ def sections(content: Content, headings: list[str]) -> list[Warning]:
     return warnings
 
 
+# What the article template (template.py) and a KCS draft (kcs.py) put where the writer's own
+# text goes: an article still holding one is not finished.
+UNFINISHED = (template.INTRO, template.SYMPTOM, template.CAUSE, template.STEPS_PLACEHOLDER,
+              "第一步：写清楚点哪里", "步骤里的代码块、表格、提示框和子步骤要缩进 4 个空格", "（待补充")
+UNFINISHED_LINES = ("2. 第二步。",)
+
+
+def unfinished(body: str) -> list[Warning]:
+    """Lines still holding the template's or a KCS draft's stand-in text (publishing refuses them)."""
+    warnings = []
+    for number, line in enumerate((body or "").split("\n"), 1):
+        if any(p in line for p in UNFINISHED) or line.strip() in UNFINISHED_LINES:
+            warnings.append(Warning("template", f"第 {number} 行还是模板里的示例文字，请换成这篇文章自己的内容。", number))
+    return warnings
+
+
 def privacy(body: str) -> list[Warning]:
     warnings = []
     for number, line in enumerate(body.split("\n"), 1):
@@ -116,4 +133,5 @@ def lint(session: Session, content: Content, *, slug: str | None = None, role: s
     warnings += [Warning("links", p.message, p.link.line, p.broken)
                  for p in check_links(session, body, content.audience, own_slug=slug, role=role)]
     warnings += privacy(body)
+    warnings += unfinished(body)
     return warnings

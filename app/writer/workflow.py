@@ -229,6 +229,7 @@ def publish(session: Session, article: Article, *, user: User, number: int | Non
     state = working_state(article)
     if state == "published":
         raise WorkflowError("already_published", "最新版本已经发布，没有需要发布的修改。")
+    _refuse_unfinished(session, article)
     if not can_publish_directly(user.role, review_required()):
         if state != "in_review":
             submit(session, article, user=user, comment=comment)
@@ -257,8 +258,19 @@ def approve(session: Session, article: Article, *, user: User, number: int | Non
     current = head(session, article)
     if not can_approve(user, current.author_id if current is not None else None):
         raise WorkflowError("forbidden", "不能审核自己写的版本：请另一位写作者或管理员审核。", 403)
+    _refuse_unfinished(session, article)
     log(session, article, "approved", user, revision=article.revision, comment=comment)
     _publish_head(session, article, user)
+
+
+def _refuse_unfinished(session: Session, article: Article) -> None:
+    """Readers must never get the template's 「（读者遇到了什么…）」 or a KCS draft's 「（待补充…）」."""
+    from .lint import unfinished
+
+    found = unfinished(of_revision(head(session, article)).body or "")
+    if found:
+        more = f"（共 {len(found)} 处）" if len(found) > 1 else ""
+        raise WorkflowError("unfinished", f"还不能发布：{found[0].message}{more}", 422)
 
 
 def send_back(session: Session, article: Article, *, user: User, comment: str) -> None:

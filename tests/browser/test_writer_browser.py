@@ -87,6 +87,11 @@ def test_write_preview_publish_conflict_history_restore(browser, portal, second_
         page.fill("#f-codes", "0x00000709")
         text = template.replace("（读者遇到了什么：界面上提示的原文、错误代码、在什么情况下出现。）",
                                 f"打印机面板提示 {WORD} 卡纸，指示灯闪烁。")
+        # every stand-in of the template replaced: publishing refuses an article that still has one
+        text = text.replace("一两句话：这篇文章适合谁、解决什么问题。", "适用于办公室的激光打印机。")
+        text = text.replace("（为什么会这样，用读者能懂的话说明。）", "纸张受潮或放得太多。")
+        steps = text[text.index("## 解决步骤") + len("## 解决步骤"):text.index("## 仍未解决？")]
+        text = text.replace(steps, "\n\n1. 打开前盖，取出卡住的纸。\n2. 把纸理平后重新放入纸盒。\n\n")
         body.fill(text)
         expect(page.locator("#preview")).to_contain_text(f"打印机面板提示 {WORD} 卡纸")
         body.press("End")

@@ -100,9 +100,16 @@ def test_after_logging_in_from_a_mail_link_the_requester_is_on_the_ticket(app, c
 
 
 def test_the_header_login_link_comes_back_to_the_page(app, client):
-    page = client.get("/search?q=vpn").get_data(as_text=True)
-    assert 'href="/login?next=/search?q%3Dvpn">登录</a>' in page
-    assert 'href="/login">登录</a>' in client.get("/login").get_data(as_text=True)
+    """「登录」 in the header links /login; the page it was clicked on (the Referer, same site
+    only) becomes ?next=, so the login returns there."""
+    assert 'href="/login">登录</a>' in client.get("/search?q=vpn").get_data(as_text=True)
+    back = client.get("/login", headers={"Referer": "http://localhost/search?q=vpn"})
+    assert back.status_code == 302 and back.headers["Location"] == "/login?next=/search?q%3Dvpn"
+    for referer in ("https://evil.example/search", "http://localhost/login?next=/x", ""):
+        assert client.get("/login", headers={"Referer": referer}).status_code == 200
+    make_user(app, "owner")
+    done = client.post(back.headers["Location"], data={"username": "owner", "password": "pw-123456"})
+    assert done.headers["Location"] == "/search?q=vpn"
 
 
 def test_agents_see_any_ticket(app):
