@@ -34,3 +34,14 @@ def test_publishing_refuses_it_until_the_text_is_written(writer, synced):
         steps="1. 重启打印机。\n2. 清空打印队列。"))
     assert publish(writer, draft["slug"]).status_code == 200
     assert row(synced, draft["slug"]).status == "published"
+
+
+def test_a_published_article_with_a_newer_draft_is_not_called_a_draft(writer, synced):
+    done = create(writer)
+    assert publish(writer, done["slug"]).status_code == 200
+    put(writer, done["slug"], done["revision"], title="打印机 Quuxprint 脱机怎么办（新版）")
+    for path in (f"/writer/articles/{done['slug']}", f"/writer/articles/{done['slug']}/edit",
+                 f"/writer/articles/{done['slug']}/history"):
+        page = writer.get(path).get_data(as_text=True)
+        badge = page.split('class="badge state', 1)[1].split("</span>", 1)[0]
+        assert "已发布 · 有未发布的修改" in badge and "草稿<" not in badge + "<", path
