@@ -125,3 +125,9 @@ def test_a_search_page_past_the_last_shows_the_last_page(library):
         page = client.get(f"/search?q=vpn&page={typed}").get_data(as_text=True)
         assert f"第 {pages} / {pages} 页" in page and 'rel="next"' not in page    # the last page, with its results
         assert 'class="result-list"' in page and f"page={pages - 1}" in page
+
+
+def test_the_site_has_an_icon(client):
+    assert 'rel="icon" href="/static/favicon.svg"' in client.get("/").get_data(as_text=True)
+    icon = client.get("/favicon.ico")
+    assert icon.status_code == 200 and icon.mimetype == "image/svg+xml" and b"<svg" in icon.data

@@ -49,6 +49,16 @@ def category_counts(role: str) -> list[tuple[str, int]]:
     return ordered + sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """Browsers and tools that ask for /favicon.ico get the site's icon (pages link the SVG)."""
+    from flask import current_app
+
+    response = current_app.send_static_file("favicon.svg")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    return response
+
+
 @bp.route("/")
 def home():
     role = current_role()
