@@ -467,8 +467,7 @@ def escalate(session: Session, ticket: Ticket, *, actor: User | None, reason: st
     minutes = changes["escalation_minutes"]
     verdict = "在 1 小时目标内" if within else "超过 1 小时目标"
     body = f"升级到二线：{group.name}（提交后 {minutes} 分钟，{verdict}）。原因：{reason}"
-    return record(session, ticket, "escalated", actor=actor, body=body, public=False, changes=changes, now=now,
-                  assignee=None, group=group.name)
+    return record(session, ticket, "escalated", actor=actor, body=body, public=False, changes=changes, now=now)
 
 
 def resolve(session: Session, ticket: Ticket, *, actor: User | None, body: str = "", article: Article | None = None,
