@@ -88,10 +88,16 @@ def _last_agent(ticket: Ticket) -> Recipient | None:
     return None
 
 
-def _self_assigned(session: Session, event, assignee: Recipient) -> bool:
-    """「分配给我」: an agent who took the ticket needs no mail telling them so."""
+def _author_address(session: Session, event) -> str | None:
+    """The lower-cased address of the account that made the change, if any."""
     author = session.get(User, event.author_id) if getattr(event, "author_id", None) else None
-    return author is not None and bool(author.email) and author.email.lower() == assignee.email.lower()
+    return author.email.lower() if author is not None and author.email else None
+
+
+def _assigned_by(event) -> bool:
+    """The event put a person on the ticket (``changes.assignee`` ends with someone new)."""
+    change = (getattr(event, "changes", None) or {}).get("assignee")
+    return isinstance(change, list) and len(change) == 2 and bool(change[1]) and change[0] != change[1]
 
 
 def _from_requester(ticket: Ticket, event) -> bool:
@@ -116,25 +122,40 @@ def on_ticket_changed(
     Internal events (``public`` false: notes, internal changes) send nothing to anyone, except
     the agent-only kinds (assigned, group_changed, escalated), which go to agents only. The
     requester is found on the ticket; agents are the explicit ``assignee`` / ``group_members``.
+    An agent is never mailed about a change they made themselves (the event's author). A change
+    that puts a person on the ticket (``changes.assignee``) sends that person 「分配给您」; the
+    group's other members get 「有新工单」 when the ticket also moved into their group.
     Returns how many messages were queued.
     """
     kind = event.kind
     if not getattr(event, "public", False) and kind not in AGENT_ONLY_KINDS:
         return 0
     to_requester = requester(ticket)
+    author = _author_address(session, event)
+
+    def others(recipients) -> list[Recipient]:
+        """Agents to tell, without the one who made the change (nobody is mailed their own act)."""
+        return [r for r in recipients if r is not None and r.email.lower() != author]
+
     mails: list[Mail] = []
     if kind in REPLY_KINDS:
         if _from_requester(ticket, event):
             watchers = [assignee] if assignee is not None else list(group_members)
             if not watchers:  # nobody assigned, no group: whoever from the desk answered last
                 watchers = [r for r in [_last_agent(ticket)] if r is not None]
-            mails += [compose.requester_replied(ticket, event, r) for r in watchers if r is not None]
+            mails += [compose.requester_replied(ticket, event, r) for r in others(watchers)]
         elif to_requester is not None:
             mails.append(compose.public_reply(ticket, event, to_requester, author=author_name))
-    elif kind in ASSIGNED_KINDS and assignee is not None and not _self_assigned(session, event, assignee):
-        mails.append(compose.assigned(ticket, assignee, key=event.id, by=author_name))
+    elif kind in ASSIGNED_KINDS:
+        mails += [compose.assigned(ticket, r, key=event.id, by=author_name) for r in others([assignee])]
     elif kind in CREATED_KINDS and group and assignee is None:
-        mails += [compose.new_in_group(ticket, r, group=group) for r in group_members]
+        mails += [compose.new_in_group(ticket, r, group=group) for r in others(group_members)]
+    elif kind in CREATED_KINDS and group and _assigned_by(event):
+        # Moved to a group and to one of its people at once (an escalation picks the agent): the
+        # person gets 「分配给您」, the group's others 「有新工单」 — nobody both, nobody their own act.
+        mails += [compose.assigned(ticket, r, key=event.id, by=author_name) for r in others([assignee])]
+        mails += [compose.new_in_group(ticket, r, group=group) for r in others(group_members)
+                  if r.email.lower() != assignee.email.lower()]
     elif kind in RESOLVED_KINDS and to_requester is not None:
         mails.append(compose.resolved(ticket, to_requester, event=event if event.body else None))
     elif kind in CLOSED_KINDS and to_requester is not None:

@@ -90,12 +90,27 @@ def group_recipients(group: AgentGroup | None) -> list[Recipient]:
     return out
 
 
-def agent_recipients(ticket: Ticket) -> list[Recipient]:
-    """Who is told about the ticket's SLA: its assignee, else its group's members."""
+def all_staff_recipients(session: Session) -> list[Recipient]:
+    """Every active agent and admin with an address (by username)."""
+    users = session.scalars(
+        select(User).where(User.role.in_(TICKET_STAFF_ROLES), User.active.is_(True)).order_by(User.username)
+    )
+    return [r for r in (Recipient.of_user(u) for u in users) if r is not None]
+
+
+def agent_recipients(session: Session, ticket: Ticket) -> list[Recipient]:
+    """Who is told about the ticket's SLA: its assignee; else (no assignee, or one without an
+    active account and address) its group's members; else — no group, or nobody in it who can
+    be mailed — every active agent and admin with an address, so a ticket no group covers (a
+    company-wide outage in a category without a group) still alerts somebody."""
     if ticket.assignee is not None:
         r = Recipient.of_user(ticket.assignee)
-        return [r] if r is not None else []
-    return group_recipients(ticket.group)
+        if r is not None:
+            return [r]
+    members = group_recipients(ticket.group)
+    if members:
+        return members
+    return all_staff_recipients(session)
 
 
 def is_member(session: Session, group: AgentGroup, user: User) -> bool:

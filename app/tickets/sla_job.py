@@ -2,10 +2,12 @@
 
 Every minute: a ticket whose response or resolution due time has passed while its clock ran
 (status new/open) gets the breach recorded **once** (``response_breached_at`` /
-``resolve_breached_at`` = the due time, an internal ``sla_breached`` event) and its assignee —
-or, unassigned, its group — a "breached" mail; a ticket that has just become at risk (less than
-25 % of the target left, ``sla_warn_at`` reached) gets one "at risk" mail per due time
-(``sla_warned_due``). Works in batches so a pass stays short.
+``resolve_breached_at`` = the due time, an internal ``sla_breached`` event) and a "breached"
+mail; a ticket that has just become at risk (less than 25 % of the target left, ``sla_warn_at``
+reached) gets one "at risk" mail per due time (``sla_warned_due``). The mails go to the
+assignee, else the group's members, else — nobody to ask — every active agent and admin with an
+address (``assignment.agent_recipients``); the outbox's dedupe key (kind, ticket, target, due
+time, address) keeps each warning to one mail per person. Works in batches so a pass stays short.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ def _mails(session: Session, ticket: Ticket, composer, target: str, due: dt.date
     from ..notifications.dispatch import queue
     from .assignment import agent_recipients
 
-    return queue(session, [composer(ticket, r, target=target, due=due) for r in agent_recipients(ticket)])
+    return queue(session, [composer(ticket, r, target=target, due=due) for r in agent_recipients(session, ticket)])
 
 
 def run(session: Session, now: dt.datetime) -> int:

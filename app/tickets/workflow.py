@@ -144,6 +144,24 @@ def _clean(text, limit: int, field: str, *, required: bool, label: str) -> str:
     return value
 
 
+def resolution_note(text, field: str = "body", *, required: bool = True) -> str:
+    """The note a move to ``resolved`` carries: it goes to the requester with 「请确认」.
+
+    The one place the rule lives. :func:`resolve` (the 「标记为已解决」 form, ``POST …/resolve``),
+    :func:`change_status` (the status form, the console's bulk action, ``PATCH /api/tickets``) and
+    :func:`reply` with ``status="resolved"`` all come here, so no caller resolves a ticket without
+    telling the requester how. ``text=None``: the caller has no way to carry a note (a bulk action)."""
+    if text is None and required:
+        raise ValidationFailed(
+            "改为「已解决」需要填写解决说明，批量操作无法填写：请打开工单，用「标记为已解决」写明问题是怎样解决的。",
+            {field: "请填写解决说明"},
+        )
+    value = _clean(text, BODY_MAX, field, required=False, label="解决说明")
+    if required and not value:
+        raise ValidationFailed("请填写解决说明（会发给提交人，说明问题是怎样解决的）。", {field: "请填写解决说明"})
+    return value
+
+
 # --- The seam: one event, one version, one notification call ---------------------------------
 
 
@@ -232,10 +250,17 @@ def _is_staff(user) -> bool:
 
 
 def change_status(session: Session, ticket: Ticket, to: str, *, actor: User | None,
-                  now: dt.datetime | None = None, reason: str = "") -> TicketEvent:
-    """An agent moves the ticket (``resolved → closed`` closes it with reason "agent")."""
+                  now: dt.datetime | None = None, reason: str | None = None) -> TicketEvent:
+    """An agent moves the ticket (``resolved → closed`` closes it with reason "agent").
+
+    Moving to ``resolved`` is :func:`resolve` with ``reason`` as the resolution note, which is
+    required (``ValidationFailed`` with ``fields["reason"]``); ``reason=None`` means the caller
+    cannot carry one (the console's bulk action), and the refusal says where to resolve instead."""
     now = _now(now)
     check_transition(ticket, to)
+    if to == "resolved":
+        return resolve(session, ticket, actor=actor, body=reason, now=now, field="reason")
+    reason = reason or ""
     here = ticket.status
     _set_status(ticket, to, now)
     changes = {"status": [here, to]}
@@ -244,8 +269,6 @@ def change_status(session: Session, ticket: Ticket, to: str, *, actor: User | No
         changes["close_reason"] = [None, "agent"]
         return record(session, ticket, "closed", actor=actor, body=reason or CLOSE_REASON_TEXT["agent"],
                       public=True, changes=changes, now=now, close_reason="agent")
-    if to == "resolved":
-        return record(session, ticket, "resolved", actor=actor, body=reason, public=True, changes=changes, now=now)
     kind = "reopened" if here == "resolved" else "status"
     text = f"状态：{status_name(here)} → {status_name(to)}" + (f"（{reason}）" if reason else "")
     return record(session, ticket, kind, actor=actor, body=text, public=True, changes=changes, now=now)
@@ -273,6 +296,13 @@ def reply(session: Session, ticket: Ticket, *, actor: User | None, body: str, in
             target = "open"
         if target is not None and target != ticket.status:
             check_transition(ticket, target)
+            if target == "resolved":
+                if internal:
+                    raise ValidationFailed(
+                        "内部备注不会发给提交人，不能同时把工单改为「已解决」：请写公开回复，或用「标记为已解决」写解决说明。",
+                        {"status": "内部备注不能解决工单"},
+                    )
+                resolution_note(body)  # attachments alone do not say how it was solved
         before = ticket.status
         if not internal:
             if ticket.first_response_at is None:
@@ -437,18 +467,19 @@ def escalate(session: Session, ticket: Ticket, *, actor: User | None, reason: st
     minutes = changes["escalation_minutes"]
     verdict = "在 1 小时目标内" if within else "超过 1 小时目标"
     body = f"升级到二线：{group.name}（提交后 {minutes} 分钟，{verdict}）。原因：{reason}"
-    return record(session, ticket, "escalated", actor=actor, body=body, public=False, changes=changes, now=now,
-                  assignee=None, group=group.name)
+    return record(session, ticket, "escalated", actor=actor, body=body, public=False, changes=changes, now=now)
 
 
 def resolve(session: Session, ticket: Ticket, *, actor: User | None, body: str = "", article: Article | None = None,
-            now: dt.datetime | None = None) -> TicketEvent:
-    """Resolve with a public message, optionally with an article: a public article goes to the
-    requester as a link; an internal one is recorded for the desk only. Article reuse +1."""
+            now: dt.datetime | None = None, field: str = "body") -> TicketEvent:
+    """Resolve with a public message (required unless an article is given; see
+    :func:`resolution_note`), optionally with an article: a public article goes to the
+    requester as a link; an internal one is recorded for the desk only. Article reuse +1.
+    ``field``: the caller's name for the message, for ``ValidationFailed.fields``."""
     from ..visibility import can_view
 
     now = _now(now)
-    body = _clean(body, BODY_MAX, "body", required=article is None, label="解决说明")
+    body = resolution_note(body, field, required=article is None)
     check_transition(ticket, "resolved")
     here = ticket.status
     changes: dict = {"status": [here, "resolved"]}

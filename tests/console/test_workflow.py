@@ -237,7 +237,7 @@ def test_collision_stale_version_is_refused_and_reports_changes(app):
             workflow.change_status(s1, t1, "pending", actor=get_user(s1, "wang"))
             s1.commit()
             with pytest.raises(StaleDataError):
-                workflow.change_status(s2, t2, "resolved", actor=get_user(s2, "li"))
+                workflow.change_status(s2, t2, "resolved", actor=get_user(s2, "li"), reason="已重启路由器")
                 s2.commit()
             s2.rollback()
         finally:
