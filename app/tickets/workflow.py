@@ -250,16 +250,21 @@ def _is_staff(user) -> bool:
 
 
 def change_status(session: Session, ticket: Ticket, to: str, *, actor: User | None,
-                  now: dt.datetime | None = None, reason: str | None = None) -> TicketEvent:
+                  now: dt.datetime | None = None, reason: str | None = None,
+                  note_required: bool = True) -> TicketEvent:
     """An agent moves the ticket (``resolved → closed`` closes it with reason "agent").
 
     Moving to ``resolved`` is :func:`resolve` with ``reason`` as the resolution note, which is
     required (``ValidationFailed`` with ``fields["reason"]``); ``reason=None`` means the caller
-    cannot carry one (the console's bulk action), and the refusal says where to resolve instead."""
+    cannot carry one (the console's bulk action), and the refusal says where to resolve instead.
+    ``note_required=False``: ``PATCH /api/tickets`` — the outside contract (INTERFACES.md) lets an
+    integration (a monitoring script) resolve with ``{"status": "resolved"}`` alone; a ``reason``
+    it sends is the note."""
     now = _now(now)
     check_transition(ticket, to)
     if to == "resolved":
-        return resolve(session, ticket, actor=actor, body=reason, now=now, field="reason")
+        return resolve(session, ticket, actor=actor, body=reason if reason is not None or note_required else "",
+                       now=now, field="reason", note_required=note_required)
     reason = reason or ""
     here = ticket.status
     _set_status(ticket, to, now)
@@ -471,7 +476,7 @@ def escalate(session: Session, ticket: Ticket, *, actor: User | None, reason: st
 
 
 def resolve(session: Session, ticket: Ticket, *, actor: User | None, body: str = "", article: Article | None = None,
-            now: dt.datetime | None = None, field: str = "body") -> TicketEvent:
+            now: dt.datetime | None = None, field: str = "body", note_required: bool = True) -> TicketEvent:
     """Resolve with a public message (required unless an article is given; see
     :func:`resolution_note`), optionally with an article: a public article goes to the
     requester as a link; an internal one is recorded for the desk only. Article reuse +1.
@@ -479,7 +484,7 @@ def resolve(session: Session, ticket: Ticket, *, actor: User | None, body: str =
     from ..visibility import can_view
 
     now = _now(now)
-    body = resolution_note(body, field, required=article is None)
+    body = resolution_note(body, field, required=article is None and note_required)
     check_transition(ticket, "resolved")
     here = ticket.status
     changes: dict = {"status": [here, "resolved"]}

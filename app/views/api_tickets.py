@@ -203,7 +203,8 @@ def patch(number: str):
                 group = _resolve_group(session, data["group"])
             workflow.assign(session, ticket, actor=actor, assignee=assignee, group=group)
         if data.get("status"):
-            workflow.change_status(session, ticket, str(data["status"]), actor=actor, reason=reason)
+            workflow.change_status(session, ticket, str(data["status"]), actor=actor, reason=reason,
+                                   note_required=False)    # INTERFACES.md: {"status": "resolved"} alone is a resolve
     except WorkflowError as exc:
         return _workflow_error(exc)
     return _commit_and_answer(session, ticket)
