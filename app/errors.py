@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
+from urllib.parse import urlsplit
 
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template, request, url_for
 from sqlalchemy.exc import InternalError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -75,3 +77,43 @@ def _respond(code: int, message: str | None = None):
     if request.path.startswith("/api/"):
         return json_error(code, CODES.get(code, "error"), message)
     return render_template("error.html", code=code, message=message), code
+
+
+# --- what a person typed into a form: given back when the form's action is refused ----------
+
+#: the text fields a person types into, per endpoint, with the labels their forms show; an
+#: endpoint listed with no fields has nothing typed to give back (selects, buttons, hidden ids)
+TYPED_FIELDS: dict[str, list[tuple[str, str]]] = {
+    "agent.reply": [("body", "回复内容")],
+    "agent.resolve": [("body", "解决说明")],
+    "agent.status": [("reason", "状态说明")],
+    "agent.classify": [("reason", "分类原因")],
+    "agent.escalate": [("reason", "升级原因")],
+    "agent.assign": [], "agent.away": [], "agent.bulk": [],
+    "writer.create": [("title", "标题"), ("slug", "网址"), ("category", "类别"), ("tags", "标签"),
+                      ("error_codes", "错误代码"), ("review_by", "复核日期"), ("body", "正文（Markdown）"),
+                      ("note", "修改说明")],
+    "writer.act": [("comment", "说明或意见"), ("next_review", "下次复核日期")],
+    "auth.login": [("username", "用户名")],
+}
+TYPED_FIELDS["writer.save"] = TYPED_FIELDS["writer.create"]
+#: other forms: every field but these (hidden ids, tokens, secrets) is something a person typed or chose
+_NOT_TYPED = frozenset({"version", "revision", "base_revision", "back", "next", "article", "article_slug", "visit",
+                        "q", "view", "step", "macro_id", "helpful", "away", "from_ticket", "remember"})
+_SECRET = re.compile(r"csrf|token|password|secret|key|idem", re.IGNORECASE)
+MAX_TYPED_FIELDS = 20
+MAX_TYPED_CHARS = 20000
+
+
+def typed_fields(endpoint: str, form) -> list[dict]:
+    """``[{"name", "label", "value"}]``: the non-empty text fields a person typed into ``form``
+    (a POST's ``request.form`` or a dict of it) on ``endpoint``'s page."""
+    known = TYPED_FIELDS.get(endpoint)
+    if known is not None:
+        pairs = [(name, label, form.get(name, "")) for name, label in known]
+    else:
+        items = form.items(multi=True) if hasattr(form, "getlist") else form.items()
+        pairs = [(name, name, value) for name, value in items
+                 if isinstance(value, str) and name not in _NOT_TYPED and not _SECRET.search(name)]
+    return [{"name": name, "label": label, "value": value[:MAX_TYPED_CHARS]}
+            for name, label, value in pairs if isinstance(value, str) and value.strip()][:MAX_TYPED_FIELDS]
