@@ -267,6 +267,18 @@ def _page(ticket: Ticket, *, status: int = 200, error: str | None = None, confli
     return html, status, {"Cache-Control": "private, no-store"}
 
 
+@bp.before_request
+def _login_ended():
+    """A form POST whose login has ended (expired, or ended on another device) while the page's
+    CSRF token still holds: refused like a failed CSRF check, with the typed text to copy and a
+    link to log in again — the login redirect would drop the text (and lead back to a POST-only URL)."""
+    if request.method == "POST" and not current_user.is_authenticated:
+        from ..errors import typed_text_page
+
+        return typed_text_page(401)
+    return None
+
+
 def _ticket(number: str) -> Ticket:
     ticket = find_ticket(get_session(), number)
     if ticket is None:
