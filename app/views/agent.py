@@ -4,7 +4,10 @@ Agents and admins only; writers and requesters get 403 (they are logged in), ano
 visitors are sent to the login page. Every write is a form POST with the CSRF token, goes
 through app/tickets/workflow.py (one event per change, in one transaction) and carries the
 ``version`` the agent saw: a stale version re-renders the page with 409, the changes made
-meanwhile and the agent's typed text kept — nothing is overwritten.
+meanwhile and the agent's typed text kept — nothing is overwritten. A refused action (409 or
+400) refills only the form it was posted from, every field as sent (``_refill``); text of a form
+no longer on the page is shown read-only. A POST whose login has ended gets the typed text back
+with a link to log in again (``app/errors.py``, ``typed_text_page``), as a failed CSRF check does.
 """
 
 from __future__ import annotations
