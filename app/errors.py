@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+import re
+from urllib.parse import urlsplit
 
-from flask import jsonify, render_template, request
+from flask import jsonify, render_template, request, url_for
 from sqlalchemy.exc import InternalError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -75,3 +77,73 @@ def _respond(code: int, message: str | None = None):
     if request.path.startswith("/api/"):
         return json_error(code, CODES.get(code, "error"), message)
     return render_template("error.html", code=code, message=message), code
+
+
+# --- a form POST refused because the login or the page's CSRF token ran out ------------------
+# Nothing of it was done (the CSRF check stays a refusal); the page gives back what the person
+# typed — their own text only, escaped, read-only — and a way to log in again.
+
+#: the text fields a person types into, per endpoint, with the labels their forms show; an
+#: endpoint listed with no fields has nothing typed to give back (selects, buttons, hidden ids)
+TYPED_FIELDS: dict[str, list[tuple[str, str]]] = {
+    "agent.reply": [("body", "回复内容")],
+    "agent.resolve": [("body", "解决说明")],
+    "agent.status": [("reason", "状态说明")],
+    "agent.classify": [("reason", "分类原因")],
+    "agent.escalate": [("reason", "升级原因")],
+    "agent.assign": [], "agent.away": [], "agent.bulk": [],
+    "writer.create": [("title", "标题"), ("slug", "网址"), ("category", "类别"), ("tags", "标签"),
+                      ("error_codes", "错误代码"), ("review_by", "复核日期"), ("body", "正文（Markdown）"),
+                      ("note", "修改说明")],
+    "writer.act": [("comment", "说明或意见"), ("next_review", "下次复核日期")],
+}
+TYPED_FIELDS["writer.save"] = TYPED_FIELDS["writer.create"]
+#: the writer's editor: its text is also in the per-writer autosave buffer (offered on the edit page)
+WRITER_EDITOR = frozenset({"writer.create", "writer.save"})
+#: other forms: every field but these (hidden ids, tokens, secrets) is something a person typed or chose
+_NOT_TYPED = frozenset({"version", "revision", "base_revision", "back", "next", "article", "article_slug", "visit",
+                        "q", "view", "step", "macro_id", "helpful", "away", "from_ticket", "remember"})
+_SECRET = re.compile(r"csrf|token|password|secret|key|idem", re.IGNORECASE)
+MAX_TYPED_FIELDS = 20
+MAX_TYPED_CHARS = 20000
+
+
+def typed_fields(endpoint: str, form) -> list[dict]:
+    """``[{"name", "label", "value"}]``: the non-empty text fields a person typed into ``form``
+    (a POST's ``request.form`` or a dict of it) on ``endpoint``'s page."""
+    known = TYPED_FIELDS.get(endpoint)
+    if known is not None:
+        pairs = [(name, label, form.get(name, "")) for name, label in known]
+    else:
+        items = form.items(multi=True) if hasattr(form, "getlist") else form.items()
+        pairs = [(name, name, value) for name, value in items
+                 if isinstance(value, str) and name not in _NOT_TYPED and not _SECRET.search(name)]
+    return [{"name": name, "label": label, "value": value[:MAX_TYPED_CHARS]}
+            for name, label, value in pairs if isinstance(value, str) and value.strip()][:MAX_TYPED_FIELDS]
+
+
+def came_from() -> str:
+    """The path (and query) of the page the form was on — the Referer when it is this site, else home."""
+    from .auth import safe_next
+
+    referrer = request.headers.get("Referer", "")
+    parts, here = urlsplit(referrer), urlsplit(request.host_url)
+    if not referrer or (parts.scheme, parts.netloc) != (here.scheme, here.netloc):
+        return url_for("portal.home")
+    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+
+
+def typed_text_page(code: int = 400):
+    """The answer to a form POST refused for an ended login (or, when still logged in, an expired
+    CSRF token): nothing was saved; the typed text to copy; log in again and return to the page."""
+    from flask_login import current_user
+
+    logged_in = bool(current_user and current_user.is_authenticated)
+    back = came_from()
+    endpoint = request.endpoint or ""
+    fields = typed_fields(endpoint, request.form)
+    files = [f.filename for _, f in request.files.items(multi=True) if f and f.filename][:10]
+    return render_template(
+        "errors/typed_text.html", code=code, logged_in=logged_in, back=back, fields=fields, files=files,
+        writer_editor=endpoint in WRITER_EDITOR, login_url=url_for("auth.login", next=back),
+    ), code

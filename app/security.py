@@ -190,4 +190,9 @@ def init_app(app) -> None:
         message = "页面已过期或表单校验失败，请刷新页面后重试。"
         if request.path.startswith("/api/"):
             return jsonify(error="csrf_failed", message=message), 400
+        if (request.method == "POST" and request.endpoint != "auth.login"
+                and request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data")):
+            from .errors import typed_text_page
+
+            return typed_text_page(400)  # still refused; what was typed comes back to copy
         return render_template("error.html", code=400, message=message), 400

@@ -4,7 +4,10 @@ Agents and admins only; writers and requesters get 403 (they are logged in), ano
 visitors are sent to the login page. Every write is a form POST with the CSRF token, goes
 through app/tickets/workflow.py (one event per change, in one transaction) and carries the
 ``version`` the agent saw: a stale version re-renders the page with 409, the changes made
-meanwhile and the agent's typed text kept — nothing is overwritten.
+meanwhile and the agent's typed text kept — nothing is overwritten. A refused action (409 or
+400) refills only the form it was posted from, every field as sent (``_refill``); text of a form
+no longer on the page is shown read-only. A POST whose login has ended gets the typed text back
+with a link to log in again (``app/errors.py``, ``typed_text_page``), as a failed CSRF check does.
 """
 
 from __future__ import annotations
@@ -192,6 +195,50 @@ def _macros(session, ticket: Ticket) -> list[dict]:
     return [{"m": m, "text": render(m.body, ticket, _me())} for m in rows]
 
 
+#: the forms of the ticket page, by the name ``_posted_form`` gives them: what the page calls them
+FORMS = {"reply": "回复", "status": "状态", "resolve": "标记为已解决", "take": "分配给我", "assign": "分配",
+         "classify": "分类", "escalate": "升级到二线"}
+
+
+def _posted_form() -> str:
+    """Which form of the ticket page this POST came from (its action; 「分配给我」 is its own form)."""
+    name = (request.endpoint or "").rpartition(".")[2]
+    if name == "assign" and request.form.get("group") == "keep":
+        return "take"  # the 「分配给我」 button: assignee=me, group=keep; the 分配 form never sends keep
+    return name if name in FORMS else ""
+
+
+def _forms_on_page(ticket: Ticket) -> dict[str, bool]:
+    """Which forms the ticket page shows for ``ticket`` as it is now (the template follows this)."""
+    open_ = ticket.status != "closed"
+    return {
+        "reply": open_, "status": open_, "take": open_, "assign": open_, "classify": open_,
+        "resolve": open_ and "resolved" in workflow.TRANSITIONS[ticket.status],
+        "escalate": open_ and (ticket.tier or 1) == 1 and ticket.status != "resolved",
+    }
+
+
+def _refill(ticket: Ticket, posted: str, draft: dict) -> dict:
+    """What the page needs to give the agent back exactly what they sent, in the form they sent it from.
+
+    ``draft`` is the posted form; only the form named ``posted`` is refilled (the others show the
+    ticket's saved values). When that form is not on the page any more (the ticket was closed,
+    resolved or escalated meanwhile) its typed text is shown above, read-only, to copy."""
+    from ..errors import typed_fields
+
+    refill = {"form": posted, "label": FORMS.get(posted, ""), "draft": draft, "article": None, "files": [],
+              "orphans": []}
+    if posted == "resolve" and draft.get("article"):
+        article = get_session().scalar(select(Article).where(Article.slug == draft["article"].strip()))
+        if article is not None and can_view(article, current_role()):
+            refill["article"] = article
+    if posted == "reply":
+        refill["files"] = [f.filename for f in request.files.getlist("attachments") if f and f.filename][:10]
+    if posted and not _forms_on_page(ticket).get(posted, False):
+        refill["orphans"] = typed_fields(f"agent.{posted}", draft)
+    return refill
+
+
 def _page(ticket: Ticket, *, status: int = 200, error: str | None = None, conflict=None, draft=None):
     session = get_session()
     now = utcnow()
@@ -215,11 +262,24 @@ def _page(ticket: Ticket, *, status: int = 200, error: str | None = None, confli
             left=describe_left(ticket.sla_due_at, now) if ticket.sla_due_at is not None else "",
             needs_update=needs_update(ticket, policy.calendar, now), transitions=sorted(workflow.TRANSITIONS[ticket.status]),
             agents=_agents(session), groups=_groups(session), suggested=suggested, found=found, code=code,
-            macros=_macros(session, ticket), error=error, conflict=conflict, draft=draft or {},
-            feedback=feedback, me=_me(), escalation_target=60,
+            macros=_macros(session, ticket), error=error, conflict=conflict,
+            refill=_refill(ticket, _posted_form() if draft is not None else "", draft or {}),
+            forms=_forms_on_page(ticket), feedback=feedback, me=_me(), escalation_target=60,
         ),
     )
     return html, status, {"Cache-Control": "private, no-store"}
+
+
+@bp.before_request
+def _login_ended():
+    """A form POST whose login has ended (expired, or ended on another device) while the page's
+    CSRF token still holds: refused like a failed CSRF check, with the typed text to copy and a
+    link to log in again — the login redirect would drop the text (and lead back to a POST-only URL)."""
+    if request.method == "POST" and not current_user.is_authenticated:
+        from ..errors import typed_text_page
+
+        return typed_text_page(401)
+    return None
 
 
 def _ticket(number: str) -> Ticket:

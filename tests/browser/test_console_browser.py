@@ -93,3 +93,85 @@ def test_agent_resolves_with_the_code_article_and_the_requester_sees_no_note(bro
     finally:
         req_ctx.close()
         agent_ctx.close()
+
+
+def _new_ticket(browser, portal, subject):
+    """A ticket submitted by a logged-in requester through the API; its number."""
+    _user(portal, "con-req", "requester", "requester-phrase-123")
+    ctx = browser.new_context(locale="zh-CN", base_url=portal.url)
+    try:
+        page = ctx.new_page()
+        _login(page, "con-req", "requester-phrase-123")
+        page.goto("/")
+        created = page.evaluate("""async (subject) => {
+            const token = document.querySelector('meta[name="csrf-token"]').content;
+            const r = await fetch('/api/tickets', {method: 'POST', headers: {'Content-Type': 'application/json',
+              'X-CSRFToken': token}, body: JSON.stringify({subject: subject, description: 'VPN 一直提示 809，换了网络也一样。',
+              category: 'vpn', impact: 'person', urgency: 'degraded'})});
+            return [r.status, await r.json()];
+        }""", subject)
+        assert created[0] == 201, created
+        return created[1]["number"]
+    finally:
+        ctx.close()
+
+
+def test_conflict_on_resolve_keeps_the_resolution_in_the_resolve_box(browser, portal):
+    """Defect: li's 解决说明 came back in the 回复 box (公开回复) after wang added a note, the resolve
+    box was empty, and resubmitting sent a public reply instead of resolving."""
+    _user(portal, "con-li", "agent", "agent-li-phrase-123")
+    _user(portal, "con-wang", "agent", "agent-wang-phrase-12")
+    number = _new_ticket(browser, portal, "VPN 提示 809（冲突测试）")
+    li_ctx = browser.new_context(locale="zh-CN", base_url=portal.url, viewport={"width": 1280, "height": 900})
+    wang_ctx = browser.new_context(locale="zh-CN", base_url=portal.url, viewport={"width": 1280, "height": 900})
+    try:
+        li, wang = li_ctx.new_page(), wang_ctx.new_page()
+        _login(li, "con-li", "agent-li-phrase-123")
+        _login(wang, "con-wang", "agent-wang-phrase-12")
+        li.goto(f"/agent/tickets/{number}")
+        wang.goto(f"/agent/tickets/{number}")
+        wang.check("#internal-note")
+        wang.fill("#reply-body", "王工：先看看网关日志")
+        wang.click("#reply-submit")
+        expect(wang.locator(".flash-ok")).to_contain_text("内部备注已保存")
+
+        text = "已更新 VPN 客户端配置，请重新连接。"
+        li.fill("#resolve-body", text)
+        li.click("#resolve-form button[type=submit]")
+        expect(li.locator("#conflict")).to_contain_text("有人在您之后修改了这个工单")
+        expect(li.locator("#resolve-body")).to_have_value(text)
+        expect(li.locator("#reply-body")).to_have_value("")
+        expect(li.locator("#conflict")).to_contain_text("「标记为已解决」")
+        li.click("#resolve-form button[type=submit]")
+        expect(li.locator(".flash-ok")).to_contain_text("工单已解决")
+        expect(li.locator(".ticket-status")).to_have_text("已解决")
+        assert portal.scalar("select count(*) from ticket_events e join tickets t on t.id = e.ticket_id "
+                             "where t.number = :n and e.kind = 'reply'", n=number) == 0
+    finally:
+        li_ctx.close()
+        wang_ctx.close()
+
+
+def test_action_after_cookies_cleared_shows_the_typed_text_and_returns_after_login(browser, portal):
+    _user(portal, "con-zhao", "agent", "agent-zhao-phrase-12")
+    number = _new_ticket(browser, portal, "VPN 提示 809（登录失效测试）")
+    ctx = browser.new_context(locale="zh-CN", base_url=portal.url, viewport={"width": 1280, "height": 900})
+    try:
+        page = ctx.new_page()
+        _login(page, "con-zhao", "agent-zhao-phrase-12")
+        page.goto(f"/agent/tickets/{number}")
+        reason = "已重装客户端并换过网络，仍然报 809"
+        page.fill("#escalate-reason", reason)
+        ctx.clear_cookies()
+        page.click("#escalate-form button[type=submit]")
+        expect(page.locator("h1")).to_have_text("登录已失效")
+        expect(page.locator("textarea.typed-field")).to_have_value(reason)
+        assert page.locator("textarea.typed-field").get_attribute("readonly") is not None
+        assert portal.scalar("select tier from tickets where number = :n", n=number) in (None, 1)
+        page.click("#login-link")
+        page.fill('input[name="username"]', "con-zhao")
+        page.fill('input[name="password"]', "agent-zhao-phrase-12")
+        page.click('main form button[type="submit"]')
+        page.wait_for_url(f"**/agent/tickets/{number}")
+    finally:
+        ctx.close()
