@@ -270,16 +270,22 @@ def login():
     return _no_store(response)
 
 
-def _came_from() -> str | None:
-    """The path (and query) of the page of this site that linked to /login, from the Referer
-    (sent within the site: Referrer-Policy same-origin); None for another site, /login itself
-    or /logout. ``safe_next`` checks it again after the login."""
+def referrer_path() -> str | None:
+    """The path (and query) of this site's page the request came from (the Referer, sent within
+    the site: Referrer-Policy same-origin); None without one or from another site. Callers pass
+    it through ``safe_next`` before they redirect to it."""
     from urllib.parse import urlsplit
 
-    ref = urlsplit(request.referrer or "")
-    if ref.netloc != request.host or not ref.path.startswith("/") or ref.path.startswith(("/login", "/logout")):
+    ref, here = urlsplit(request.referrer or ""), urlsplit(request.host_url)
+    if (ref.scheme, ref.netloc) != (here.scheme, here.netloc) or not ref.path.startswith("/"):
         return None
     return ref.path + (f"?{ref.query}" if ref.query else "")
+
+
+def _came_from() -> str | None:
+    """The page whose 「登录」 was clicked: not /login itself or /logout."""
+    back = referrer_path()
+    return None if back is None or back.startswith(("/login", "/logout")) else back
 
 
 @bp.route("/logout", methods=["GET", "POST"])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import re
-from urllib.parse import urlsplit
 
 from flask import jsonify, render_template, request, url_for
 from sqlalchemy.exc import InternalError, OperationalError
@@ -124,13 +123,10 @@ def typed_fields(endpoint: str, form) -> list[dict]:
 
 def came_from() -> str:
     """The path (and query) of the page the form was on — the Referer when it is this site, else home."""
-    from .auth import safe_next
+    from .auth import referrer_path, safe_next
 
-    referrer = request.headers.get("Referer", "")
-    parts, here = urlsplit(referrer), urlsplit(request.host_url)
-    if not referrer or (parts.scheme, parts.netloc) != (here.scheme, here.netloc):
-        return url_for("portal.home")
-    return safe_next(parts.path + (f"?{parts.query}" if parts.query else ""))
+    back = referrer_path()
+    return safe_next(back) if back else url_for("portal.home")
 
 
 def typed_text_page(code: int = 400):
