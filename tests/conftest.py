@@ -99,6 +99,21 @@ def app(tmp_path, articles_dir, pg_available):
 
 
 @pytest.fixture
+def csrf_app(tmp_path, articles_dir, pg_available):
+    """The app with CSRF protection on, as in production (the ``app`` fixture turns it off)."""
+    app, drop = build_app(tmp_path, articles_dir, pg_available, WTF_CSRF_ENABLED=True)
+    yield app
+    _teardown(app, drop)
+
+
+def csrf_token_in(html: str) -> str:
+    """The CSRF token of the first form on a page."""
+    import re
+
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 

@@ -8,27 +8,16 @@ import re
 from html import unescape
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
 from sqlalchemy import select
 
 from app.db import session_scope
 from app.models import TicketEvent
-from tests.conftest import build_app
+from tests.conftest import csrf_token_in as _token
 from tests.console.conftest import create, get_ticket, make_user
 
 TYPED = "用户说重启后仍然报 809，<script>alert(1)</script> 已经重装过客户端"
 
 
-@pytest.fixture
-def csrf_app(tmp_path, articles_dir, pg_available):
-    app, drop = build_app(tmp_path, articles_dir, pg_available, WTF_CSRF_ENABLED=True)
-    yield app
-    app.extensions["kb.engine"].dispose()
-    drop()
-
-
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def _login(client, app, username, role):

@@ -6,25 +6,14 @@ from __future__ import annotations
 import re
 from html import unescape
 
-import pytest
 from sqlalchemy import func, select
 
 from app.db import session_scope
 from app.models import Article
-from tests.conftest import build_app
+from tests.conftest import csrf_token_in as _token
 from tests.tickets.conftest import make_user
 
 
-@pytest.fixture
-def csrf_app(tmp_path, articles_dir, pg_available):
-    app, drop = build_app(tmp_path, articles_dir, pg_available, WTF_CSRF_ENABLED=True)
-    yield app
-    app.extensions["kb.engine"].dispose()
-    drop()
-
-
-def _token(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def _writer(app):
