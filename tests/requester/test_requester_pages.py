@@ -275,3 +275,24 @@ def test_a_resolved_ticket_shows_confirm_not_reply_and_a_new_one_offers_withdraw
     html = client.get(f"/requests/{t.number}").get_data(as_text=True)
     assert "发送回复" in html and "撤回请求" in html and "问题已解决" not in html
     make_user(app, "x")
+
+
+def test_the_summary_says_what_happened_not_what_was_promised(app, agent):
+    t = mine(app)
+    client = requester_client(app)
+    page = client.get(f"/requests/{t.number}").get_data(as_text=True)
+    assert "预计响应时间" in page and "预计解决时间" in page
+    act(app, t.number, "reply", by=agent, body="请发一张截图。", status="pending")
+    page = client.get(f"/requests/{t.number}").get_data(as_text=True)
+    assert "已于" in page and "响应" in page and "预计响应时间" not in page
+    assert "等待您的回复，期间暂停计时" in page
+    act(app, t.number, "resolve", by=agent, body="已重置证书。")
+    page = client.get(f"/requests/{t.number}").get_data(as_text=True)
+    facts = page.split('class="ticket-facts"', 1)[1].split("</dl>", 1)[0]
+    assert "解决时间" in facts and "预计" not in facts and "之前" not in facts
+
+
+def test_my_requests_have_labels_for_a_narrow_screen(app):
+    mine(app, subject="打印机脱机")
+    html = requester_client(app).get("/requests/mine").get_data(as_text=True)
+    assert 'data-label="状态"' in html and 'class="req-subject"' in html
