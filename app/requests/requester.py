@@ -94,6 +94,33 @@ class Entry:
     attachments: list = field(default_factory=list)
 
 
+# The desk's wording of what the requester did (「用户确认问题已解决，评分 4」) as the requester's
+# own page shows it under 「您 · 确认已解决」: without the third person.
+_OWN_WORDS = (("用户确认问题已解决，", ""), ("用户确认问题已解决", ""), ("用户反馈问题没有解决：", "问题没有解决："),
+              ("用户撤回：", "撤回原因："), ("用户撤回", ""))
+
+
+_FEEDBACK_SOURCE = re.compile(r"（(?:https?://[^\s，）]*)?/articles/[^\s，）]*，第 \d+ 版）")
+
+
+def own_description(text: str) -> str:
+    """A ticket's description as its requester reads it: the note an escalation from an article
+    appends for the desk (escalation.feedback_note) without its address-and-version detail and in
+    the second person (「您搜索的内容」)."""
+    text = _FEEDBACK_SOURCE.sub("", text or "")
+    return text.replace("\n用户搜索的内容：", "\n您搜索的内容：").replace("\n对文章的意见：", "\n您对文章的意见：")
+
+
+def _as_own_words(body: str) -> str:
+    for desk, own in _OWN_WORDS:
+        if body.startswith(desk):
+            rest = body[len(desk):]
+            if rest.startswith("评分 "):
+                rest = f"评分：{rest[3:]} 分"
+            return own + rest
+    return body
+
+
 def conversation(session: Session, ticket: Ticket, viewer=None) -> list[Entry]:
     """The public events of ``ticket`` (never notes, never internal changes), oldest first.
     ``viewer`` only decides whether an entry reads 「您」."""
@@ -110,10 +137,13 @@ def conversation(session: Session, ticket: Ticket, viewer=None) -> list[Entry]:
         else:
             mine = author is None or author.id == requester_id
             who = "您" if mine else (author.name if author is not None else "提交人")
+        body = requester_text(session, event.body)
+        if mine:
+            body = _as_own_words(body)
         entries.append(Entry(
             id=event.id, kind=event.kind, words=KIND_WORDS.get(event.kind, event.kind),
             at=event.created_at, who=who, mine=mine, staff=staff,
-            body=requester_text(session, event.body),
+            body=body,
             attachments=[a for a in event.attachments],
         ))
     return entries
@@ -144,13 +174,16 @@ def my_tickets(session: Session, user) -> MyTickets:
     return MyTickets(list(open_rows), list(closed_rows), int(closed_total or 0))
 
 
-def status_words(ticket: Ticket) -> str:
-    """The status as the requester reads it (「等待您的回复」, 「已关闭（用户撤回）」)."""
-    from ..tickets.workflow import CLOSE_REASON_TEXT
+#: why a request closed, as its requester reads it (the desk's words: workflow.CLOSE_REASON_TEXT)
+CLOSE_WORDS = {"confirmed": "您确认问题已解决", "auto": "解决后没有收到您的回复，自动关闭",
+               "withdrawn": "您已撤回", "agent": "服务台关闭"}
 
+
+def status_words(ticket: Ticket) -> str:
+    """The status as the requester reads it (「等待您的回复」, 「已关闭（您已撤回）」)."""
     words = STATUSES.get(ticket.status, ticket.status)
     if ticket.status == "closed" and ticket.close_reason == "withdrawn":
-        return f"{words}（{CLOSE_REASON_TEXT['withdrawn']}）"
+        return f"{words}（{CLOSE_WORDS['withdrawn']}）"
     if ticket.status == "resolved":
         return "已解决，请确认"
     return words

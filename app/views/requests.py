@@ -487,7 +487,6 @@ def api_event(token: str):
 from ..requests import requester as requester_mod  # noqa: E402
 from ..requests.settings import RequesterSettings  # noqa: E402
 from ..requests.settings import current as requester_settings  # noqa: E402
-from ..tickets.workflow import CLOSE_REASON_TEXT  # noqa: E402
 
 mine_bp = Blueprint("my_requests", __name__, url_prefix="/requests")
 RATINGS = {5: "非常满意", 4: "满意", 3: "一般", 2: "不满意", 1: "很不满意"}
@@ -527,13 +526,14 @@ def ticket_page(ticket, token=None, *, status: int = 200, errors: dict | None = 
         ticket=ticket, C=C, P=P, token=link_token, attachment_token=link_token,
         # what was submitted, as the requester may read it now (an article linked from it may
         # have become internal since): the same rule as the conversation's replies
-        description=ticket.description if staff else requester_mod.requester_text(session, ticket.description),
+        description=ticket.description if staff else requester_mod.own_description(
+            requester_mod.requester_text(session, ticket.description)),
         entries=requester_mod.conversation(session, ticket),
         submitted_files=[a for a in ticket.attachments if a.event_id is None],
         can_act=can_act_as_requester(ticket, current_user, token),
         staff=staff,
         status_words=requester_mod.status_words(ticket),
-        close_words=CLOSE_REASON_TEXT.get(ticket.close_reason or "", "") if ticket.status == "closed" else "",
+        close_words=requester_mod.CLOSE_WORDS.get(ticket.close_reason or "", "") if ticket.status == "closed" else "",
         article=ticket.article if can_view(ticket.article, current_role()) else None,
         follow_ups=follow_ups, original=ticket.follow_up_of,
         errors=errors or {}, values=values or {},

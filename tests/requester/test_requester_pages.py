@@ -23,7 +23,7 @@ def test_my_requests_lists_only_mine_open_and_closed_with_status_in_words(app, a
     assert a.number in html and b.number in html and "打印机脱机" in html
     assert other.number not in html and "李四" not in html
     assert "等待您的回复" in html and "需要您处理" in html
-    assert "已关闭（用户撤回）" in html
+    assert "已关闭（您已撤回）" in html
     assert html.index("进行中") < html.index(b.number) < html.index("已关闭（") < html.index(a.number)
     assert 'href="/requests/mine"' in html  # 「我的请求」 in the header
 
@@ -159,6 +159,7 @@ def test_confirm_with_a_rating_closes_it_and_the_agent_sees_the_rating(app, agen
     assert "4 分" in closed.body_text
     html = client.get(f"/requests/{t.number}").get_data(as_text=True)
     assert "您的评分：<strong>4 分</strong>" in html and "仍有问题" in html
+    assert "用户确认" not in html and "评分：4 分" in html      # their own action, not in the desk's third person
     agent_client = app.test_client()
     login(agent_client, app, agent, "agent")
     assert "评分 4" in agent_client.get(f"/agent/tickets/{t.number}").get_data(as_text=True)
@@ -178,6 +179,8 @@ def test_not_solved_needs_a_reason_and_reopens(app, agent):
     assert response.status_code == 303
     t2 = load(app, t.number)
     assert t2.status == "open" and t2.resolved_at is None and "重启了还是 809" in t2.events[-1].body
+    html = client.get(f"/requests/{t.number}").get_data(as_text=True)
+    assert "问题没有解决：重启了还是 809" in html and "用户反馈" not in html
     assert outbox(app, "requester_replied")
 
 
@@ -200,7 +203,7 @@ def test_withdraw_closes_it_as_withdrawn(app):
     assert "用户撤回：重启后好了" in t2.events[-1].body
     assert "您撤回了这个请求" in outbox(app, "closed")[-1].body_text
     html = client.get(f"/requests/{t.number}").get_data(as_text=True)
-    assert "撤回请求" not in html and "发送回复" not in html and "请求已关闭（用户撤回）" in html
+    assert "撤回请求" not in html and "发送回复" not in html and "请求已关闭（您已撤回）" in html
 
 
 def test_a_closed_ticket_cannot_be_reopened_but_a_follow_up_links_to_it(app, agent):
@@ -296,3 +299,12 @@ def test_my_requests_have_labels_for_a_narrow_screen(app):
     mine(app, subject="打印机脱机")
     html = requester_client(app).get("/requests/mine").get_data(as_text=True)
     assert 'data-label="状态"' in html and 'class="req-subject"' in html
+
+
+def test_an_escalated_articles_note_reads_as_the_requesters_own(app):
+    from app.requests.requester import own_description
+
+    note = ("重启后仍然连不上\n\n——\n来自文章反馈：《VPN 错误 809》（/articles/vpn/error-809，第 3 版）\n"
+            "原因：没有解决我的问题\n用户搜索的内容：vpn 809\n对文章的意见：第 2 步找不到")
+    assert own_description(note) == ("重启后仍然连不上\n\n——\n来自文章反馈：《VPN 错误 809》\n"
+                                      "原因：没有解决我的问题\n您搜索的内容：vpn 809\n您对文章的意见：第 2 步找不到")
