@@ -229,12 +229,34 @@ def slug_problem(slug: str) -> str | None:
     return None
 
 
+def slug_words(title: str) -> list[str]:
+    """The title as address words: Latin words and numbers as they are, each Chinese word as
+    its pinyin (``打印机一直显示脱机`` → ``dayinji``, ``yizhi``, ``xianshi``, ``tuoji``; ``VPN 错误 809``
+    → ``vpn``, ``cuowu``, ``809``) — readable and typeable where a random name is neither."""
+    from pypinyin import Style, lazy_pinyin
+
+    from indexer import segment
+    from indexer.text import normalise
+
+    words = []
+    for piece in segment.get().cut(normalise(title or "")):
+        if re.fullmatch(r"[\u4e00-\u9fff]+", piece):
+            words.append("".join(lazy_pinyin(piece, style=Style.NORMAL)))
+        else:
+            words += re.findall(r"[a-z0-9]+", piece.lower())
+    return [w for w in words if re.fullmatch(r"[a-z0-9]+", w)]
+
+
 def suggest_slug(title: str, category: str, taken) -> str:
-    """A free slug: the category's folder and the title's Latin words (``vpn/error-809``),
-    or a short random name when the title has none. ``taken(slug)`` says whether it is used."""
+    """A free slug: the category's folder and the title's words (``vpn/error-809``,
+    ``printing/dayinji-xianshi-tuoji``), or a short random name when the title has none.
+    ``taken(slug)`` says whether it is used."""
     folder = CATEGORY_FOLDERS.get(category, "kb")
-    words = re.findall(r"[a-z0-9]+", title.lower())
-    stem = "-".join(words)[:60].strip("-")
+    stem = ""
+    for word in slug_words(title):
+        if len(stem) + len(word) + 1 > 60:
+            break
+        stem = f"{stem}-{word}" if stem else word
     candidates = [f"{folder}/{stem}"] if len(stem) >= 3 else []
     candidates += [f"{folder}/{stem + '-' if len(stem) >= 3 else 'article-'}{secrets.token_hex(3)}" for _ in range(5)]
     for slug in candidates:

@@ -95,7 +95,11 @@ def test_a_taken_slug_is_a_409(writer, synced):
 
 def test_without_a_slug_one_is_suggested_from_category_and_title(writer):
     body = create(writer, slug=None, title="Outlook 0x800CCC0E 收不到邮件", category="邮件与日历")
-    assert body["slug"].startswith("mail/outlook-0x800ccc0e")
+    assert body["slug"] == "mail/outlook-0x800ccc0e-shoubudao-youjian"      # Chinese words as their pinyin
+    body = create(writer, slug=None, title="打印機一直顯示脫機", category="打印与外设")
+    assert body["slug"] == "printing/dayinji-yizhi-xianshi-tuoji"
+    body = create(writer, slug=None, title="打印机一直显示脱机", category="打印与外设")
+    assert body["slug"].startswith("printing/dayinji-yizhi-xianshi-tuoji-") and len(body["slug"]) > 40  # taken: a suffix
 
 
 @pytest.mark.parametrize("role, status", [("anonymous", 401), ("requester", 403), ("agent", 403)])
