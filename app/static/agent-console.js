@@ -1,4 +1,4 @@
-// Agents' console: select-all in the queue, macros, insert an article link, resolve with an article.
+// Agents' console: select-all and the bulk bar in the queue, macros, insert an article link, resolve with an article.
 // Everything here is a convenience on top of plain forms (they all work without JavaScript).
 (function () {
   "use strict";
@@ -7,6 +7,18 @@
     all.addEventListener("change", function () {
       document.querySelectorAll('input[name="tickets"]').forEach(function (box) { box.checked = all.checked; });
     });
+  }
+  // Bulk actions: only the value list of the chosen action (assign → person, status, group).
+  var bulkAction = document.querySelector('#bulk-form select[name="action"]');
+  if (bulkAction) {
+    var showValue = function () {
+      ["assign", "status", "group"].forEach(function (name) {
+        var list = document.querySelector('#bulk-form select[name="value_' + name + '"]');
+        if (list) list.hidden = bulkAction.value !== name;
+      });
+    };
+    bulkAction.addEventListener("change", showValue);
+    showValue();
   }
   var body = document.getElementById("reply-body");
   function appendText(text) {

@@ -114,6 +114,18 @@ def away():
     return redirect(url_for("agent.index"))
 
 
+def _bulk_words(session, action: str, value: str, me) -> str:
+    """「分配给 王工」, 「改状态为 处理中」, 「改组为 网络组」: what the bulk action did, for its message."""
+    if action == "assign":
+        if value in ("", "none"):
+            return "取消分配"
+        user = me if value == "me" else session.scalar(select(User).where(User.username == value))
+        return f"分配给 {user.name if user is not None else value[:40]}"
+    if action == "status":
+        return f"改状态为 {choices.STATUS_SHORT.get(value, value[:40])}"
+    return f"改组为 {'（无）' if value in ('', 'none') else value[:80]}"
+
+
 @bp.post("/bulk")
 @role_required("agent")
 def bulk():
@@ -159,7 +171,7 @@ def bulk():
         except StaleDataError:
             session.rollback()
             failed.append(f"{number}：别人同时修改了这个工单，请重试")
-    flash(f"{BULK_ACTIONS[action]}：已处理 {done} 个工单。", "ok")
+    flash(f"{_bulk_words(session, action, value, me)}：已处理 {done} 个工单。", "ok")
     for message in failed[:20]:
         flash(message, "error")
     return redirect(back)

@@ -175,3 +175,21 @@ def test_action_after_cookies_cleared_shows_the_typed_text_and_returns_after_log
         page.wait_for_url(f"**/agent/tickets/{number}")
     finally:
         ctx.close()
+
+
+def test_the_bulk_bar_shows_the_value_list_of_the_chosen_action(browser, portal):
+    _user(portal, "con-bulk", "agent", "agent-bulk-phrase-1")
+    _new_ticket(browser, portal, "批量操作测试")
+    ctx = browser.new_context(locale="zh-CN", base_url=portal.url, viewport={"width": 1280, "height": 900})
+    try:
+        page = ctx.new_page()
+        _login(page, "con-bulk", "agent-bulk-phrase-1")
+        page.goto("/agent/?view=all")
+        lists = {name: page.locator(f'#bulk-form select[name="value_{name}"]') for name in ("assign", "status", "group")}
+        assert not any(lst.is_visible() for lst in lists.values())
+        page.select_option('#bulk-form select[name="action"]', "status")
+        assert lists["status"].is_visible() and not lists["assign"].is_visible() and not lists["group"].is_visible()
+        page.select_option('#bulk-form select[name="action"]', "assign")
+        assert lists["assign"].is_visible() and not lists["status"].is_visible()
+    finally:
+        ctx.close()

@@ -153,7 +153,18 @@ def test_bulk_status_other_than_resolved_still_works(app, agent_client):
     number = create(app).number
     r = agent_client.post("/agent/bulk", data={"tickets": [number], "action": "status", "value_status": "pending"},
                           follow_redirects=True)
-    assert "已处理 1 个工单" in r.get_data(as_text=True) and _status(app, number) == "pending"
+    assert "改状态为 待回复：已处理 1 个工单" in r.get_data(as_text=True) and _status(app, number) == "pending"
+    r = agent_client.post("/agent/bulk", data={"tickets": [number], "action": "assign", "value_assign": "me"},
+                          follow_redirects=True)
+    assert "分配给 Wang：已处理 1 个工单" in r.get_data(as_text=True)
+
+
+def test_the_bulk_bar_offers_no_resolve_and_shows_one_value_list_at_a_time(app, agent_client):
+    create(app)
+    page = agent_client.get("/agent/?view=all").get_data(as_text=True)
+    status = page.split('name="value_status"', 1)[1].split("</select>", 1)[0]
+    assert 'value="pending"' in status and 'value="resolved"' not in status    # a note is needed: one at a time
+    assert "agent-console.js" in page
 
 
 def test_the_status_form_resolves_with_its_note(app, agent_client):
