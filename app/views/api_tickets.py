@@ -90,14 +90,15 @@ def _no_store(response, status: int = 200):
 def show(number: str):
     ticket = ticket_or_404(get_session(), number, request.args.get("token"))
     body = _ticket_body(ticket, current_user)
-    body.update(subject=ticket.subject, created_at=iso(ticket.created_at), history=public_history(ticket),
-                events=[event_json(e) for e in visible_events(ticket, current_user)])
+    body.update(subject=ticket.subject, description=ticket.description or "", created_at=iso(ticket.created_at),
+                history=public_history(ticket), events=[event_json(e) for e in visible_events(ticket, current_user)])
     if not is_ticket_staff(current_user):  # no links to internal articles in what requesters read
-        from ..requests.requester import requester_text
+        from ..requests.requester import own_description, requester_text
 
         session = get_session()
         for item, key in [*((h, "text") for h in body["history"]), *((e, "body") for e in body["events"])]:
             item[key] = requester_text(session, item[key])
+        body["description"] = own_description(requester_text(session, body["description"]))   # as their page shows it
     return _no_store(jsonify(body))
 
 

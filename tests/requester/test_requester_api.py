@@ -110,3 +110,9 @@ def test_requesters_list_their_own_and_read_no_note_and_no_internal_link(app, ag
     assert client.get(f"/api/tickets/{other.number}", headers=auth).status_code == 404
     staff = client.get(f"/api/tickets/{t.number}", headers=bearer(app, agent)).json
     assert "证书过期" in str(staff) and "internal/vpn-server" in str(staff)
+
+
+def test_the_requester_reads_what_they_submitted_in_the_api_too(app):
+    t = mine(app, description="在家连公司 VPN 提示 809，换了网络也一样。")
+    got = app.test_client().get(f"/api/tickets/{t.number}", headers=bearer(app, "zhangsan")).json
+    assert got["description"] == "在家连公司 VPN 提示 809，换了网络也一样。"
