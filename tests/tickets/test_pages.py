@@ -86,6 +86,7 @@ def test_a_visitor_not_logged_in_is_asked_to_log_in_whatever_the_number(app, cli
     assert "IT-20000101-0001" in prompts[1]
     page = client.get(prompts[0], follow_redirects=True).get_data(as_text=True)
     assert "请先登录" in page and ticket.subject not in page
+    assert "找回请求链接" in page            # a request sent without an account needs its link, not a login
 
 
 def test_after_logging_in_from_a_mail_link_the_requester_is_on_the_ticket(app, client):
