@@ -36,11 +36,9 @@ def parse_page(value, last: int = MAX_INTEGER) -> int:
     number is the first page, 0 or less the first, past ``last`` the last — one rule for every
     list that pages (search, the agents' queue, the admin lists). The callers that must refuse a
     bad number instead (``GET /api/tickets`` answers 400) parse it themselves."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):      # None, "abc", "1.5", ten thousand digits
-        return 1
-    return max(1, min(number, last))
+    from indexer.hits import clamp_int    # the engine's own rule for page and per_page
+
+    return clamp_int(value, 1, last)
 
 
 def parse_id(value) -> int | None:

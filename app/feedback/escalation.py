@@ -55,6 +55,11 @@ def default_values(article: Article, *, query: str | None = None, user: User | N
     }
 
 
+#: labels of the note's lines that quote the reader (their page shows them in the second person)
+SEARCHED_LABEL = "用户搜索的内容："
+OPINION_LABEL = "对文章的意见："
+
+
 def feedback_note(article: Article, feedback: Feedback, details: str = "") -> str:
     """The lines appended to the ticket description for the agent."""
     lines = [
@@ -63,9 +68,9 @@ def feedback_note(article: Article, feedback: Feedback, details: str = "") -> st
         f"原因：{REASONS.get(feedback.reason or 'not_solved', '没有解决我的问题')}",
     ]
     if feedback.query:
-        lines.append(f"用户搜索的内容：{feedback.query}")
+        lines.append(f"{SEARCHED_LABEL}{feedback.query}")
     if feedback.comment and feedback.comment.strip() != details.strip():
-        lines.append(f"对文章的意见：{feedback.comment}")
+        lines.append(f"{OPINION_LABEL}{feedback.comment}")
     return "\n".join(lines)
 
 

@@ -94,10 +94,14 @@ class Entry:
     attachments: list = field(default_factory=list)
 
 
-# The desk's wording of what the requester did (「用户确认问题已解决，评分 4」) as the requester's
-# own page shows it under 「您 · 确认已解决」: without the third person.
-_OWN_WORDS = (("用户确认问题已解决，", ""), ("用户确认问题已解决", ""), ("用户反馈问题没有解决：", "问题没有解决："),
-              ("用户撤回：", "撤回原因："), ("用户撤回", ""))
+def _own_words() -> tuple[tuple[str, str], ...]:
+    """The desk's wording of what the requester did (workflow's texts: 「用户确认问题已解决，评分 4」)
+    → how the requester's own page shows it under 「您 · 确认已解决」: without the third person."""
+    from ..tickets.workflow import CLOSE_REASON_TEXT, NOT_SOLVED_TEXT
+
+    confirmed, withdrawn = CLOSE_REASON_TEXT["confirmed"], CLOSE_REASON_TEXT["withdrawn"]
+    return ((confirmed + "，", ""), (confirmed, ""), (NOT_SOLVED_TEXT, "问题没有解决："),
+            (withdrawn + "：", "撤回原因："), (withdrawn, ""))
 
 
 _FEEDBACK_SOURCE = re.compile(r"（(?:https?://[^\s，）]*)?/articles/[^\s，）]*，第 \d+ 版）")
@@ -107,12 +111,14 @@ def own_description(text: str) -> str:
     """A ticket's description as its requester reads it: the note an escalation from an article
     appends for the desk (escalation.feedback_note) without its address-and-version detail and in
     the second person (「您搜索的内容」)."""
+    from ..feedback.escalation import OPINION_LABEL, SEARCHED_LABEL
+
     text = _FEEDBACK_SOURCE.sub("", text or "")
-    return text.replace("\n用户搜索的内容：", "\n您搜索的内容：").replace("\n对文章的意见：", "\n您对文章的意见：")
+    return text.replace("\n" + SEARCHED_LABEL, "\n您搜索的内容：").replace("\n" + OPINION_LABEL, "\n您对文章的意见：")
 
 
 def _as_own_words(body: str) -> str:
-    for desk, own in _OWN_WORDS:
+    for desk, own in _own_words():
         if body.startswith(desk):
             rest = body[len(desk):]
             if rest.startswith("评分 "):

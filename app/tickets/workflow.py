@@ -44,6 +44,8 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 WITHDRAWABLE = frozenset({"new", "open", "pending"})
 BODY_MAX = 20_000
 REASON_MAX = 1_000
+#: the desk's record of a requester's 「没有解决」 (the requester's own page words it as theirs)
+NOT_SOLVED_TEXT = "用户反馈问题没有解决："
 CLOSE_REASON_TEXT = {
     "confirmed": "用户确认问题已解决",
     "auto": "解决后未收到回复，自动关闭",
@@ -263,8 +265,8 @@ def change_status(session: Session, ticket: Ticket, to: str, *, actor: User | No
     now = _now(now)
     check_transition(ticket, to)
     if to == "resolved":
-        return resolve(session, ticket, actor=actor, body=reason if reason is not None or note_required else "",
-                       now=now, field="reason", note_required=note_required)
+        note = "" if reason is None and not note_required else reason    # None: a caller with no note to give
+        return resolve(session, ticket, actor=actor, body=note, now=now, field="reason", note_required=note_required)
     reason = reason or ""
     here = ticket.status
     _set_status(ticket, to, now)
@@ -541,7 +543,7 @@ def confirm(session: Session, ticket: Ticket, *, actor: User | None, solved: boo
                       close_reason="confirmed", rating=ticket.csat_rating)
     reason = _clean(reason, BODY_MAX, "reason", required=True, label="没有解决的原因")
     _set_status(ticket, "open", now)
-    return record(session, ticket, "reply", actor=actor, body=f"用户反馈问题没有解决：{reason}", public=True,
+    return record(session, ticket, "reply", actor=actor, body=f"{NOT_SOLVED_TEXT}{reason}", public=True,
                   changes={"status": ["resolved", "open"]}, now=now)
 
 
