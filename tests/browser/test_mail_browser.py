@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -26,7 +27,8 @@ def test_submit_receive_the_mail_and_open_its_link(mail_page, mail_portal):
     page.fill("#f-contact_phone", "138 0000 0000")
     page.click("#submit-request")
     page.wait_for_url(re.compile(r"/requests/new/submitted/IT-\d{8}-\d{4}"))
-    number = re.search(r"IT-\d{8}-\d{4}", page.inner_text("main")).group(0)
+    number = re.search(r"IT-\d{8}-\d{4}", page.url).group(0)
+    expect(page.locator("main")).to_contain_text(number)   # the confirmation shows it (waits for the page)
 
     (got,) = smtp.wait_for(1, timeout=30)  # delivered by the worker beside gunicorn
     msg = got.message
