@@ -19,6 +19,7 @@ requesters get 404 from the health pages (as before) and 403 from the editor.
 
 from __future__ import annotations
 
+import dataclasses
 from functools import wraps
 from pathlib import Path
 
@@ -59,7 +60,7 @@ from ..visibility import (
     can_write_articles,
     current_role,
 )
-from ..writer import autosave, images, inbox, kcs, links, review, workflow
+from ..writer import autosave, images, inbox, kcs, links, merge, review, workflow
 from ..writer.content import AUDIENCES, CATEGORY_FOLDERS, ContentError, Content, of_revision, validate
 from ..writer.diff import field_changes, side_by_side
 from ..writer.lint import lint
@@ -360,6 +361,7 @@ def save(slug: str):
     except ContentError as exc:
         return _render_editor(article=article, values=_typed(exc.values), errors=exc.errors,
                               base_revision=base, status=400)
+    merged_note = ""
     try:
         row = workflow.save(session, article, sub, base_revision=base, user=_user(), origin="web")
     except workflow.Conflict as exc:
@@ -368,28 +370,57 @@ def save(slug: str):
         if theirs == sub.content:  # they saved exactly what you typed
             flash(f"您的内容与第 {exc.current.number} 版（{author_name(exc.current.author)} 保存）完全相同，不需要再保存。", "info")
             return redirect(url_for("writer.edit", slug=article.slug), 303)
-        conflict = {
-            "other": exc.current,
-            "author": author_name(exc.current.author),
-            "fields": field_changes(theirs, sub.content),
-            "rows": side_by_side(theirs.body, sub.content.body),
-            "message": exc.message,
-        }
-        values = _typed({**_values(sub.content, review_by=sub.review_by), "note": sub.note})
-        return _render_editor(article=article, values=values, conflict=conflict,
-                              base_revision=exc.current.number, status=409)
+        started = workflow.revision(session, article, base)
+        result = merge.merge(of_revision(started), sub.content, theirs) if started is not None else None
+        if result is None or not result.clean:
+            return _conflict_page(article, sub, exc, result)
+        if result.content == theirs:  # everything you changed is in their revision already
+            flash(f"第 {exc.current.number} 版（{author_name(exc.current.author)} 保存）已经包含了您的全部修改，"
+                  "不需要再保存。", "info")
+            return redirect(url_for("writer.edit", slug=article.slug), 303)
+        try:
+            row = workflow.save(session, article, dataclasses.replace(sub, content=result.content),
+                                base_revision=exc.current.number, user=_user(), origin="web")
+        except workflow.Conflict as again:   # a third save in between: show it, merge nothing more
+            session.rollback()
+            return _conflict_page(article, sub, again, None)
+        merged_note = (f"{author_name(exc.current.author)} 在您编辑期间保存了第 {exc.current.number} 版"
+                       f"（改了{'、'.join(result.theirs_changed)}），和您改的不是同一处，两边的修改都已保留"
+                       f"（可在历史版本中比较第 {exc.current.number} 版和新版本）。")
     autosave.discard(session, _user(), autosave.key_for(article))
     session.commit()
     if row is None:
         flash("内容没有变化，没有创建新版本。", "info")
     else:
         live = "；读者仍看到已发布的版本，发布后才会更新" if article.status == "published" else ""
-        flash(f"已保存为第 {row.number} 版{live}。{_link_note(article) if article.status != 'published' else ''}", "info")
+        flash(f"{merged_note}已保存为第 {row.number} 版{live}。{_link_note(article) if article.status != 'published' else ''}", "info")
         if article.status == "published":
             problems = [p for p in links.check(session, row.body, row.audience, own_slug=article.slug) if p.broken]
             if problems:
                 flash("注意：" + "；".join(p.message for p in problems[:3]), "warning")
     return redirect(url_for("writer.edit", slug=article.slug), 303)
+
+
+def _conflict_page(article: Article, sub, exc: workflow.Conflict, result: merge.Merge | None):
+    """The editor again (409) after a save from an older revision that could not be merged alone.
+
+    With a merge (``result``) the form holds it: the colleague's changes wherever the writer
+    changed nothing, the writer's text wherever both changed the same lines; the tables show
+    what saving it would change in their revision. Without one, the writer's text as typed.
+    """
+    theirs = of_revision(exc.current)
+    proposed = result.content if result is not None else sub.content
+    conflict = {
+        "other": exc.current,
+        "author": author_name(exc.current.author),
+        "fields": field_changes(theirs, proposed),
+        "rows": side_by_side(theirs.body, proposed.body),
+        "message": exc.message,
+        "merge": result,
+    }
+    values = _typed({**_values(proposed, review_by=sub.review_by), "note": sub.note})
+    return _render_editor(article=article, values=values, conflict=conflict,
+                          base_revision=exc.current.number, status=409)
 
 
 # --- workflow actions ------------------------------------------------------------------------

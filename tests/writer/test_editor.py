@@ -72,26 +72,87 @@ def test_saving_reports_broken_links(writer):
 
 
 def test_a_stale_save_is_refused_with_a_diff_and_keeps_what_was_typed(writer, other_writer, synced):
-    create(writer)
-    # both open the editor at revision 1; the other writer saves first
-    assert other_writer.post(f"/writer/articles/{SLUG}/edit",
-                             data=form(base_revision="1", body=BODY.replace("打印队列卡住。", "打印后台处理程序停止了。"))
+    create(writer, tags=["打印机", "脱机"])
+    # both open the editor at revision 1; the other writer saves first, changing the same step
+    theirs = BODY.replace("取消所有打印任务后重试。", "取消所有打印任务，等一分钟后重试。")
+    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=theirs)
                              ).status_code == 303
     mine = BODY.replace("取消所有打印任务后重试。", "取消所有打印任务，重启打印机后重试。")
     response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=mine))
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "保存被拒绝" in page and "walter" in page and "第 2 版" in page
-    assert "<del>打印后台处理程序停止了。</del>" in page  # their change, which my text does not have
-    assert "<ins>，重启打印机</ins>" in page  # my change, marked by character
-    assert mine.split("\n")[-4] in page  # my text is still in the editor
+    assert "和您改了同一处：正文（编辑框中正文第 14 行）" in page
+    assert "<del>等一分钟</del>" in page  # their change, which my text does not have
+    assert "<ins>重启打印机</ins>" in page  # my change, marked by character
+    assert "取消所有打印任务，重启打印机后重试。" in page  # my text is still in the editor
     assert 'name="base_revision" value="2"' in page  # saving again is a deliberate merge
     # nothing was overwritten
     assert [r.author_id is not None for r in revision_rows(synced, SLUG)] == [True, True]
-    assert "打印后台处理程序停止了" in row(synced, SLUG).body
+    assert "等一分钟" in row(synced, SLUG).body
     # an explicit save after seeing the diff becomes revision 3
     assert writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="2", body=mine)).status_code == 303
     assert row(synced, SLUG).revision == 3
+
+
+def test_a_stale_save_that_changed_other_lines_is_merged_and_keeps_both_changes(writer, other_writer, synced):
+    create(writer, tags=["打印机", "脱机"])
+    theirs = BODY.replace("打印队列卡住。", "打印后台处理程序停止了。")
+    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=theirs)
+                             ).status_code == 303
+    mine = BODY.replace("取消所有打印任务后重试。", "取消所有打印任务，重启打印机后重试。")
+    response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=mine, note="补充重启"),
+                           follow_redirects=True)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "walter 在您编辑期间保存了第 2 版（改了正文），和您改的不是同一处，两边的修改都已保留" in page
+    assert "已保存为第 3 版" in page
+    rows = revision_rows(synced, SLUG)
+    assert [r.number for r in rows] == [1, 2, 3] and rows[2].note == "补充重启"
+    assert "打印后台处理程序停止了。" in rows[2].body and "重启打印机后重试" in rows[2].body
+    assert rows[2].body == theirs.replace("取消所有打印任务后重试。", "取消所有打印任务，重启打印机后重试。")
+
+
+def test_a_stale_save_never_reverts_a_field_the_writer_left_alone(writer, other_writer, synced):
+    """The colleague renamed the article and added a tag; the writer, still on revision 1,
+    only changed the body and removed a tag. Their title and tag stay; the removal stays too."""
+    create(writer, tags=["打印机", "脱机"])
+    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(
+        base_revision="1", title="打印机 Quuxprint 显示脱机", tags="打印机, 脱机, Quuxprint")).status_code == 303
+    mine = BODY.replace("打印队列卡住。", "打印队列卡住，或打印机休眠。")
+    response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=mine, tags="打印机"),
+                           follow_redirects=True)
+    assert "改了标题、标签" in response.get_data(as_text=True)
+    article = row(synced, SLUG)
+    newest = revision_rows(synced, SLUG)[-1]
+    assert newest.number == 3 and newest.title == "打印机 Quuxprint 显示脱机" and newest.body == mine
+    assert newest.tags == ["打印机", "Quuxprint"]
+    assert article.title == "打印机 Quuxprint 显示脱机"  # a draft's row holds its newest revision
+
+
+def test_a_stale_save_that_both_renamed_shows_the_title_conflict_and_merges_the_rest(writer, other_writer, synced):
+    create(writer, tags=["打印机", "脱机"])
+    theirs = BODY.replace("打印队列卡住。", "打印后台处理程序停止了。")
+    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(
+        base_revision="1", title="Quuxprint 打印机脱机", body=theirs)).status_code == 303
+    response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", title="打印机脱机的处理"))
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "和您改了同一处：标题。" in page
+    assert 'value="打印机脱机的处理"' in page  # my title in the form
+    assert "打印后台处理程序停止了。" in page and "打印队列卡住" not in page.split('id="f-body"')[1].split("</textarea>")[0]
+    assert len(revision_rows(synced, SLUG)) == 2
+
+
+def test_a_stale_save_whose_changes_are_already_in_the_newest_revision_saves_nothing(writer, other_writer, synced):
+    create(writer, tags=["打印机", "脱机"])
+    both = BODY.replace("打印队列卡住。", "打印后台处理程序停止了。")
+    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(
+        base_revision="1", body=both, title="Quuxprint 打印机脱机")).status_code == 303
+    response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=both),
+                           follow_redirects=True)
+    assert "已经包含了您的全部修改" in response.get_data(as_text=True)
+    assert len(revision_rows(synced, SLUG)) == 2
 
 
 def test_saving_unchanged_text_creates_no_revision(writer, synced):
