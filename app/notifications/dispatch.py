@@ -4,6 +4,7 @@ Everything here runs inside the transaction of the change (nothing commits): the
 queued exactly when the change is committed.
 
 * :func:`ticket_created` — wired into ``create_ticket``: "received" to the requester.
+* :func:`ticket_unrouted` — a new ticket no group covers: 「有新工单」 to every agent and admin.
 * :func:`on_ticket_changed` — the subscriber for the console's ``ticket_changed(session, ticket,
   event)`` seam: maps an event kind to the composers in :mod:`.compose`. Agents are passed in as
   :class:`~.recipients.Recipient` values (the caller knows its assignment and group models).
@@ -62,6 +63,16 @@ def ticket_created(session: Session, ticket: Ticket) -> int:
     if to is None:
         return 0
     return queue(session, [compose.ticket_received(ticket, to, articles=suggested_articles(session, ticket))])
+
+
+def ticket_unrouted(session: Session, ticket: Ticket, staff: Iterable[Recipient]) -> int:
+    """Queue 「有新工单」 to ``staff`` (every agent and admin) for a new ticket no group covers, so
+    an unrouted ticket is seen before its SLA warnings start; not to the requester themselves."""
+    own = requester(ticket)
+    mine = own.email.lower() if own is not None else None
+    label = CATEGORIES.get(ticket.category, ticket.category)
+    return queue(session, [compose.new_unrouted(ticket, r, category=label) for r in staff
+                           if r.email.lower() != mine])
 
 
 # Event kinds of the console's ticket_changed seam → what is sent. Adjust the names here (only)

@@ -376,13 +376,18 @@ def assign(session: Session, ticket: Ticket, *, actor: User | None, assignee: Us
 
 
 def auto_assign(session: Session, ticket: Ticket, *, now: dt.datetime | None = None) -> TicketEvent | None:
-    """A new ticket: the group with the category as a skill, its least-loaded available agent."""
+    """A new ticket: the group with the category as a skill, its least-loaded available agent;
+    without such a group every agent and admin is told (「有新工单」) and nobody is assigned."""
     from .assignment import group_for_category, pick_agent
 
     if ticket.assignee_id is not None or ticket.group_id is not None:
         return None  # somebody decided already: manual wins
     group = group_for_category(session, ticket.category)
-    if group is None:
+    if group is None:   # nobody's skill: the whole desk hears of it (app/notifications/dispatch.py)
+        from ..notifications.dispatch import ticket_unrouted
+        from .assignment import all_staff_recipients
+
+        ticket_unrouted(session, ticket, all_staff_recipients(session))
         return None
     agent = pick_agent(session, group)
     return assign(session, ticket, actor=None, assignee=agent, group=group, now=now, auto=True)

@@ -13,10 +13,12 @@ from tests.console.conftest import make_group
 from tests.notifications.conftest import create, make_user, valid_data
 
 
-def _agent_mail(app) -> list[tuple[str, str]]:
-    """(kind, to) of every queued mail except the requester's 「已收到」."""
+def _agent_mail(app, creation: bool = False) -> list[tuple[str, str]]:
+    """(kind, to) of every queued mail except the requester's 「已收到」 and, unless ``creation``,
+    the desk's 「有新工单」 for a ticket no group covers (these tests are about later changes)."""
+    skipped = {"ticket_received"} | (set() if creation else {"new_unrouted"})
     with app.app_context(), session_scope() as session:
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind != "ticket_received")
+        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind.not_in(skipped))
                                .order_by(OutboxMessage.id))
         return [(m.kind, m.to_addr) for m in rows]
 
@@ -75,3 +77,25 @@ def test_a_requester_reply_still_reaches_the_assignee_and_assigning_someone_else
     _act(app, number, lambda s, t, user, group: workflow.assign(s, t, actor=user("li"), assignee=user("wang")))
     _act(app, number, lambda s, t, user, group: workflow.reply(s, t, actor=None, body="补充：换了网线也一样。"))
     assert _agent_mail(app) == [("assigned", "wang@example.com"), ("requester_replied", "wang@example.com")]
+
+
+def test_a_new_ticket_no_group_covers_tells_every_agent_and_admin_but_not_its_requester(app):
+    for name, role in (("li", "agent"), ("zhao", "agent"), ("boss", "admin"), ("amy", "requester")):
+        make_user(app, name, role)
+    make_user(app, "gone", "agent")
+    with app.app_context(), session_scope() as session:
+        session.scalar(select(User).where(User.username == "gone")).active = False
+    make_group(app, "一线服务台", "vpn", 1, ["li"])  # covers vpn only
+    create(app, valid_data(category="other", contact_email="zhao@example.com"), username="zhao")  # an agent's own
+    assert _agent_mail(app, creation=True) == [("new_unrouted", "boss@example.com"), ("new_unrouted", "li@example.com")]
+    with app.app_context(), session_scope() as session:
+        mail = session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "new_unrouted"))
+        assert "有新工单（没有负责的组）" in mail.subject and "「其他」类别" in mail.body_text
+
+
+def test_a_new_ticket_a_group_covers_goes_to_the_group_only(app):
+    for name in ("li", "zhao"):
+        make_user(app, name, "agent")
+    make_group(app, "一线服务台", "vpn", 1, ["li"])
+    create(app, valid_data(category="vpn"))
+    assert _agent_mail(app, creation=True) == [("assigned", "li@example.com")]

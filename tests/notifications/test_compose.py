@@ -81,6 +81,7 @@ def test_agent_messages(mail_app, anon):
         mails = {
             "assigned": compose.assigned(t, AGENT, key=17, by="李组长"),
             "new_in_group": compose.new_in_group(t, AGENT, group="一线服务台"),
+            "new_unrouted": compose.new_unrouted(t, AGENT, category="打印与外设"),
             "requester_replied": compose.requester_replied(t, _event(requester_reply), AGENT),
             "sla_at_risk": compose.sla_at_risk(t, AGENT, target="response", due=due),
             "sla_breached": compose.sla_breached(t, AGENT, target="resolve", due=due),
@@ -88,6 +89,7 @@ def test_agent_messages(mail_app, anon):
     assert {k: m.subject for k, m in mails.items()} == {
         "assigned": f"[{number}] 分配给您：打印机脱机（P3）",
         "new_in_group": f"[{number}] 一线服务台 有新工单：打印机脱机（P3）",
+        "new_unrouted": f"[{number}] 有新工单（没有负责的组）：打印机脱机（P3）",
         "requester_replied": f"[{number}] 提交人回复了：打印机脱机",
         "sla_at_risk": f"[{number}] SLA 即将超时：首次响应期限 2026-12-01 16:00（周二）",
         "sla_breached": f"[{number}] SLA 已超时：解决期限 2026-12-01 16:00（周二）已过",
@@ -100,6 +102,7 @@ def test_agent_messages(mail_app, anon):
     assert "李组长 把工单" in mails["assigned"].text
     assert "面板显示 E-05。" in mails["requester_replied"].text
     assert "类别：打印与外设" in mails["new_in_group"].text
+    assert "没有哪个组负责这个类别，所以发给了服务台的每个人" in mails["new_unrouted"].text
 
 
 def test_an_internal_note_is_never_composed(mail_app, anon):

@@ -41,19 +41,23 @@ def test_a_conversation_arrives_in_order_threaded_and_without_internal_notes(mai
     # The same change reported twice queues nothing new.
     assert _changed(mail_app, number, question, assignee=AGENT, author_name="王工") == 0
 
-    assert deliver(mail_app) == 8  # received + 2 group + assigned + reply + requester replied + resolved + closed
-    received = smtp_server.wait_for(8)
+    # received + new with no group (to the wanggong account: no group exists) + 2 group + assigned + reply
+    # + requester replied + resolved + closed
+    assert deliver(mail_app) == 9
+    received = smtp_server.wait_for(9)
     to_requester = [m for m in received if m.rcpt_tos == ["zhangsan@example.com"]]
     kinds = [m.message["X-KB-Notification"] for m in to_requester]
     assert kinds == ["ticket_received", "public_reply", "resolved", "closed"]  # in the order they happened
     to_agent = [m.message["X-KB-Notification"] for m in received if m.rcpt_tos == ["wanggong@corp.example"]]
     assert to_agent == ["new_in_group", "assigned", "requester_replied"]
+    unrouted = [m for m in received if m.message["X-KB-Notification"] == "new_unrouted"]
+    assert [m.rcpt_tos for m in unrouted] == [["wanggong@example.com"]]  # the account's own address
     root = f"<ticket.{number}@corp.example>"
     assert to_requester[0].message["Message-ID"] == root
     for m in received[1:]:
         assert m.message["In-Reply-To"] == root and m.message["References"] == root
         assert m.message["Subject"].startswith(f"[{number}] ")
-    assert len({m.message["Message-ID"] for m in received}) == 8
+    assert len({m.message["Message-ID"] for m in received}) == 9
     for m in received:
         assert "MFA" not in m.text and "MFA" not in m.html
     assert "4 分" in to_requester[-1].text
