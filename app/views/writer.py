@@ -417,6 +417,7 @@ def _conflict_page(article: Article, sub, exc: workflow.Conflict, result: merge.
         "rows": side_by_side(theirs.body, proposed.body),
         "message": exc.message,
         "merge": result,
+        "took_theirs": result is not None and result.content != sub.content,  # the form is not just mine
     }
     values = _typed({**_values(proposed, review_by=sub.review_by), "note": sub.note})
     return _render_editor(article=article, values=values, conflict=conflict,

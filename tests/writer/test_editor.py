@@ -82,7 +82,7 @@ def test_a_stale_save_is_refused_with_a_diff_and_keeps_what_was_typed(writer, ot
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "保存被拒绝" in page and "walter" in page and "第 2 版" in page
-    assert "和您改了同一处：正文（编辑框中正文第 14 行）" in page
+    assert "和您改了同一处：正文（编辑框中正文第 14 行）" in page and "编辑框里是您的内容" in page
     assert "<del>等一分钟</del>" in page  # their change, which my text does not have
     assert "<ins>重启打印机</ins>" in page  # my change, marked by character
     assert "取消所有打印任务，重启打印机后重试。" in page  # my text is still in the editor
@@ -138,7 +138,7 @@ def test_a_stale_save_that_both_renamed_shows_the_title_conflict_and_merges_the_
     response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", title="打印机脱机的处理"))
     assert response.status_code == 409
     page = response.get_data(as_text=True)
-    assert "和您改了同一处：标题。" in page
+    assert "和您改了同一处：标题。" in page and "对方改了而您没改的地方已采用对方的修改" in page
     assert 'value="打印机脱机的处理"' in page  # my title in the form
     assert "打印后台处理程序停止了。" in page and "打印队列卡住" not in page.split('id="f-body"')[1].split("</textarea>")[0]
     assert len(revision_rows(synced, SLUG)) == 2
