@@ -90,6 +90,12 @@ def test_agent_resolves_with_the_code_article_and_the_requester_sees_no_note(bro
         agent.goto("/agent/")
         width = agent.evaluate("document.documentElement.scrollWidth")
         assert width <= PHONE["width"], f"/agent/ is {width}px wide on a phone"
+        # a ticket is a four-line card there (number, priority, status / title / who / SLA), not a
+        # line per column: nine labelled lines made three tickets fill the screen
+        agent.goto("/agent/?view=all")   # the resolved ticket
+        card = agent.locator("table.agent-tickets tbody tr").first.bounding_box()
+        line = agent.evaluate("parseFloat(getComputedStyle(document.body).lineHeight)")
+        assert card["height"] < 5.5 * line, f"a ticket card is {card['height']:.0f}px high ({line:.0f}px lines)"
     finally:
         req_ctx.close()
         agent_ctx.close()
