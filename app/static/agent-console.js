@@ -1,4 +1,4 @@
-// Agents' console: select-all and the bulk bar in the queue, macros, insert an article link, resolve with an article.
+// Agents' console: select-all, the bulk bar and the folded filters (phones) in the queue, macros, insert an article link, resolve with an article.
 // Everything here is a convenience on top of plain forms (they all work without JavaScript).
 (function () {
   "use strict";
@@ -19,6 +19,32 @@
     };
     bulkAction.addEventListener("change", showValue);
     showValue();
+  }
+  // On a phone the queue's filters beyond the search box and the status fold behind one button
+  // (seven selects took a screen before the first ticket); without script they all show.
+  var filters = document.querySelector("form.agent-filters");
+  var search = filters && filters.querySelector("label.q");
+  if (search && window.matchMedia) {
+    var narrow = window.matchMedia("(max-width: 700px)");
+    var chosen = Array.prototype.filter.call(filters.querySelectorAll("label:not(.q):not(.status) select"),
+      function (list) { return list.value; }).length;
+    var toggle = document.createElement("button");
+    toggle.type = "button";
+    toggle.className = "secondary filters-toggle";
+    toggle.textContent = chosen ? "更多筛选（已选 " + chosen + " 项）" : "更多筛选";
+    toggle.setAttribute("aria-expanded", "false");
+    var before = filters.querySelector("label.status") || search;
+    before.parentNode.insertBefore(toggle, before.nextSibling);
+    var fold = function () {
+      filters.classList.toggle("folded", narrow.matches && toggle.getAttribute("aria-expanded") !== "true");
+      toggle.hidden = !narrow.matches;
+    };
+    toggle.addEventListener("click", function () {
+      toggle.setAttribute("aria-expanded", toggle.getAttribute("aria-expanded") === "true" ? "false" : "true");
+      fold();
+    });
+    if (narrow.addEventListener) narrow.addEventListener("change", fold);
+    fold();
   }
   var body = document.getElementById("reply-body");
   function appendText(text) {

@@ -96,6 +96,14 @@ def test_agent_resolves_with_the_code_article_and_the_requester_sees_no_note(bro
         card = agent.locator("table.agent-tickets tbody tr").first.bounding_box()
         line = agent.evaluate("parseFloat(getComputedStyle(document.body).lineHeight)")
         assert card["height"] < 5.5 * line, f"a ticket card is {card['height']:.0f}px high ({line:.0f}px lines)"
+        # the filters beyond search and status fold behind 「更多筛选」 there, and open on a tap
+        priority = agent.locator("form.agent-filters select[name=priority]")
+        expect(priority).to_be_hidden()
+        agent.click("text=更多筛选")
+        expect(priority).to_be_visible()
+        agent.set_viewport_size({"width": 1280, "height": 900})
+        expect(agent.locator("button.filters-toggle")).to_be_hidden()
+        expect(priority).to_be_visible()
     finally:
         req_ctx.close()
         agent_ctx.close()
