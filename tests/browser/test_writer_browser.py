@@ -133,6 +133,12 @@ def test_write_preview_publish_conflict_history_restore(browser, portal, second_
         expect(conflict.locator("table.diff ins").first).to_be_visible()
         expect(conflict.locator("table.diff")).to_contain_text("纸张受潮")
         assert walter_page.locator("#f-body").input_value() == walter_text.replace("\r\n", "\n")  # nothing lost
+        # on a phone the two sides are stacked (the colleague's line above, this writer's below)
+        walter_page.set_viewport_size({"width": 390, "height": 844})
+        theirs_line = conflict.locator("tr.diff-change td.old").first.bounding_box()
+        mine_line = conflict.locator("tr.diff-change td.new").first.bounding_box()
+        assert mine_line["y"] >= theirs_line["y"] + theirs_line["height"] - 1 and mine_line["width"] > 250
+        walter_page.set_viewport_size({"width": 1280, "height": 900})
         assert portal.scalar("select count(*) from article_revisions r join articles a on a.id = r.article_id "
                              "where a.slug = :s", s=SLUG) == 2  # nothing overwritten
 
