@@ -71,14 +71,19 @@ def test_saving_reports_broken_links(writer):
     assert "gone/away 不存在" in response.get_data(as_text=True)
 
 
-def test_a_stale_save_is_refused_with_a_diff_and_keeps_what_was_typed(writer, other_writer, synced):
+def _stale_save(writer, other_writer, theirs: dict, mine: dict, **post):
+    """Both open the editor at revision 1; the other writer saves ``theirs`` first, then the
+    writer saves ``mine`` from revision 1. The writer's response."""
     create(writer, tags=["打印机", "脱机"])
-    # both open the editor at revision 1; the other writer saves first, changing the same step
+    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", **theirs)).status_code == 303
+    return writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", **mine), **post)
+
+
+def test_a_stale_save_is_refused_with_a_diff_and_keeps_what_was_typed(writer, other_writer, synced):
+    # the other writer saved first, changing the same step
     theirs = BODY.replace("取消所有打印任务后重试。", "取消所有打印任务，等一分钟后重试。")
-    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=theirs)
-                             ).status_code == 303
     mine = BODY.replace("取消所有打印任务后重试。", "取消所有打印任务，重启打印机后重试。")
-    response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=mine))
+    response = _stale_save(writer, other_writer, {"body": theirs}, {"body": mine})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "保存被拒绝" in page and "walter" in page and "第 2 版" in page
@@ -96,12 +101,9 @@ def test_a_stale_save_is_refused_with_a_diff_and_keeps_what_was_typed(writer, ot
 
 
 def test_a_stale_save_that_changed_other_lines_is_merged_and_keeps_both_changes(writer, other_writer, synced):
-    create(writer, tags=["打印机", "脱机"])
     theirs = BODY.replace("打印队列卡住。", "打印后台处理程序停止了。")
-    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=theirs)
-                             ).status_code == 303
     mine = BODY.replace("取消所有打印任务后重试。", "取消所有打印任务，重启打印机后重试。")
-    response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=mine, note="补充重启"),
+    response = _stale_save(writer, other_writer, {"body": theirs}, {"body": mine, "note": "补充重启"},
                            follow_redirects=True)
     assert response.status_code == 200
     page = response.get_data(as_text=True)
@@ -116,12 +118,9 @@ def test_a_stale_save_that_changed_other_lines_is_merged_and_keeps_both_changes(
 def test_a_stale_save_never_reverts_a_field_the_writer_left_alone(writer, other_writer, synced):
     """The colleague renamed the article and added a tag; the writer, still on revision 1,
     only changed the body and removed a tag. Their title and tag stay; the removal stays too."""
-    create(writer, tags=["打印机", "脱机"])
-    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(
-        base_revision="1", title="打印机 Quuxprint 显示脱机", tags="打印机, 脱机, Quuxprint")).status_code == 303
     mine = BODY.replace("打印队列卡住。", "打印队列卡住，或打印机休眠。")
-    response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=mine, tags="打印机"),
-                           follow_redirects=True)
+    response = _stale_save(writer, other_writer, {"title": "打印机 Quuxprint 显示脱机", "tags": "打印机, 脱机, Quuxprint"},
+                           {"body": mine, "tags": "打印机"}, follow_redirects=True)
     assert "改了标题、标签" in response.get_data(as_text=True)
     article = row(synced, SLUG)
     newest = revision_rows(synced, SLUG)[-1]
@@ -131,11 +130,9 @@ def test_a_stale_save_never_reverts_a_field_the_writer_left_alone(writer, other_
 
 
 def test_a_stale_save_that_both_renamed_shows_the_title_conflict_and_merges_the_rest(writer, other_writer, synced):
-    create(writer, tags=["打印机", "脱机"])
     theirs = BODY.replace("打印队列卡住。", "打印后台处理程序停止了。")
-    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(
-        base_revision="1", title="Quuxprint 打印机脱机", body=theirs)).status_code == 303
-    response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", title="打印机脱机的处理"))
+    response = _stale_save(writer, other_writer, {"title": "Quuxprint 打印机脱机", "body": theirs},
+                           {"title": "打印机脱机的处理"})
     assert response.status_code == 409
     page = response.get_data(as_text=True)
     assert "和您改了同一处：标题。" in page and "对方改了而您没改的地方已采用对方的修改" in page
@@ -145,11 +142,8 @@ def test_a_stale_save_that_both_renamed_shows_the_title_conflict_and_merges_the_
 
 
 def test_a_stale_save_whose_changes_are_already_in_the_newest_revision_saves_nothing(writer, other_writer, synced):
-    create(writer, tags=["打印机", "脱机"])
     both = BODY.replace("打印队列卡住。", "打印后台处理程序停止了。")
-    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(
-        base_revision="1", body=both, title="Quuxprint 打印机脱机")).status_code == 303
-    response = writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", body=both),
+    response = _stale_save(writer, other_writer, {"body": both, "title": "Quuxprint 打印机脱机"}, {"body": both},
                            follow_redirects=True)
     assert "已经包含了您的全部修改" in response.get_data(as_text=True)
     assert len(revision_rows(synced, SLUG)) == 2
