@@ -80,11 +80,18 @@ def can_see_review_marks(role: str) -> bool:
 
 
 def can_view_image(image, article: Article | None, role: str, user_id: int | None = None) -> bool:
-    """An editor image: whoever may read the article it belongs to; writers, and its uploader,
-    always (an image not yet attached to a saved article is theirs only)."""
+    """An editor image: writers, and its uploader, always (an image not yet in a saved article
+    is theirs only); anyone else only when the article it belongs to is readable to them *and*
+    the text readers see holds it — an image added in a draft of a published article, uploaded
+    for it, or removed from it is not the readers' to see."""
     if can_write_articles(role) or (user_id is not None and image.uploaded_by_id == user_id):
         return True
-    return image.article_id is not None and can_view(article, role)
+    return image.article_id is not None and can_view(article, role) and image_in_readers_text(image, article)
+
+
+def image_in_readers_text(image, article: Article | None) -> bool:
+    """The article's readers' text (the published revision, held in the row) shows ``image``."""
+    return article is not None and f"/media/{image.stored_name}" in (article.body or "")
 
 
 # --- Tickets (app/tickets/README.md): who may see a ticket, its events and attachments ------

@@ -43,7 +43,7 @@ from ..auth import login_manager
 from ..db import get_session
 from ..feedback import health
 from ..feedback.votes import REASONS
-from ..models import Article, Ticket
+from ..models import Article, Ticket, parse_id
 from ..tickets.access import find_ticket
 from ..tickets.choices import STATUS_SHORT
 from ..visibility import (
@@ -58,6 +58,7 @@ from ..visibility import (
     can_view,
     can_view_image,
     can_write_articles,
+    image_in_readers_text,
     current_role,
 )
 from ..writer import autosave, images, inbox, kcs, links, merge, review, workflow
@@ -352,10 +353,8 @@ def save(slug: str):
     session = get_session()
     article = _writable(slug)
     form = request.form
-    try:
-        base = int(form.get("base_revision", ""))
-    except ValueError:
-        base = -1
+    base = parse_id(form.get("base_revision", ""))
+    base = -1 if base is None else base
     try:
         sub = validate(form)
     except ContentError as exc:
@@ -372,7 +371,7 @@ def save(slug: str):
             return redirect(url_for("writer.edit", slug=article.slug), 303)
         started = workflow.revision(session, article, base)
         result = merge.merge(of_revision(started), sub.content, theirs) if started is not None else None
-        if result is None or not result.clean:
+        if result is None or not result.saves_alone:
             return _conflict_page(article, sub, exc, result)
         if result.content == theirs:  # everything you changed is in their revision already
             flash(f"第 {exc.current.number} 版（{author_name(exc.current.author)} 保存）已经包含了您的全部修改，"
@@ -418,6 +417,7 @@ def _conflict_page(article: Article, sub, exc: workflow.Conflict, result: merge.
         "message": exc.message,
         "merge": result,
         "took_theirs": result is not None and result.content != sub.content,  # the form is not just mine
+        "audience": AUDIENCES.get(proposed.audience, proposed.audience),
     }
     values = _typed({**_values(proposed, review_by=sub.review_by), "note": sub.note})
     return _render_editor(article=article, values=values, conflict=conflict,
@@ -603,8 +603,7 @@ def autosave_put():
     base = data.get("base_revision")
     session = get_session()
     try:
-        row = autosave.put(session, _user(), str(data.get("key") or ""), base if isinstance(base, int) else None,
-                           data.get("fields"))
+        row = autosave.put(session, _user(), str(data.get("key") or ""), parse_id(base), data.get("fields"))
     except autosave.AutosaveError as exc:
         session.rollback()
         return jsonify(error="bad_request", message=str(exc)), 400
@@ -653,7 +652,7 @@ def media(name: str):
     path = images.path_of(image)
     if not path.is_file():
         abort(404)
-    public = article is not None and article.status == "published" and article.audience == "public"
+    public = article is not None and can_view(article, "anonymous") and image_in_readers_text(image, article)
     response = send_file(path, mimetype=image.content_type, conditional=True, max_age=86400 if public else 0)
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response.headers["Cache-Control"] = "public, max-age=86400" if public else "private, no-store"

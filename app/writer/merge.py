@@ -16,7 +16,9 @@ classic diff3 rule, with :mod:`difflib` finding each side's changes against the 
   colleague's version beside it.
 
 :func:`merge` never decides alone what happens next: the editor saves a merge without
-conflicts and shows one with conflicts for the writer to check.
+conflicts (``saves_alone``) and shows the others for the writer to check — one with conflicts,
+and one where either side changed the audience (a colleague's text written for the service
+desk must not turn public unseen).
 """
 
 from __future__ import annotations
@@ -44,10 +46,18 @@ class Merge:
     theirs_changed: tuple[str, ...] = ()       # labels of the fields the colleague changed
     conflicts: tuple[str, ...] = ()            # labels of the fields both changed differently
     body_conflicts: tuple[tuple[int, int], ...] = field(default=())
+    audience_changed: bool = False             # either side changed who may read it
 
     @property
     def clean(self) -> bool:
         return not self.conflicts
+
+    @property
+    def saves_alone(self) -> bool:
+        """Clean, and everyone's text keeps the readers it was written for: a colleague's
+        line written for the service desk must not become public because the writer, on an
+        older revision, opened the article to everyone (or the other way round)."""
+        return self.clean and not self.audience_changed
 
 
 def _hunks(base: list[str], side: list[str], tag: int) -> list[tuple[int, int, int, list[str]]]:
@@ -132,4 +142,5 @@ def merge(base: Content, mine: Content, theirs: Content) -> Merge:
             values[name] = m
             if t not in (b, m):
                 conflicts.append(LABELS[name])
-    return Merge(replace(mine, **values), tuple(theirs_changed), tuple(conflicts), body.conflicts)
+    return Merge(replace(mine, **values), tuple(theirs_changed), tuple(conflicts), body.conflicts,
+                 audience_changed=len({base.audience, mine.audience, theirs.audience}) > 1)

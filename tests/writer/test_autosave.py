@@ -54,3 +54,16 @@ def test_bad_autosaves_are_refused(writer, synced):
     assert writer.put("/writer/autosave", json={"key": "new", "fields": "text"}).status_code == 400
     assert writer.put("/writer/autosave", json={"key": "new", "fields": {"body": "x" * 1_100_000}}).status_code == 400
     assert client_as(synced, "requester").put("/writer/autosave", json={"key": "new", "fields": {}}).status_code == 403
+
+
+def test_a_base_revision_no_column_can_hold_is_kept_as_unknown_not_a_500(writer, synced):
+    """Found by a probe: 10**30 or 2**63 as base_revision overflowed the integer column (500)."""
+    create(writer)
+    key = article_key(synced)
+    for base in (10**30, 2**63, -2**63 - 1, 2_147_483_648, True, "x"):
+        response = autosave(writer, key, f"正在写 {base!r}", base=base)
+        assert response.status_code == 200, base
+    page = writer.get(f"/writer/articles/{SLUG}/edit").get_data(as_text=True)
+    assert "自动保存但还没有保存为版本的内容" in page and "（基于第" not in page   # no revision claimed
+    assert autosave(writer, key, "按第 1 版写", base=1).status_code == 200
+    assert "（基于第 1 版）" in writer.get(f"/writer/articles/{SLUG}/edit").get_data(as_text=True)

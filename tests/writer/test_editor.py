@@ -71,12 +71,14 @@ def test_saving_reports_broken_links(writer):
     assert "gone/away 不存在" in response.get_data(as_text=True)
 
 
-def _stale_save(writer, other_writer, theirs: dict, mine: dict, **post):
-    """Both open the editor at revision 1; the other writer saves ``theirs`` first, then the
-    writer saves ``mine`` from revision 1. The writer's response."""
-    create(writer, tags=["打印机", "脱机"])
-    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", **theirs)).status_code == 303
-    return writer.post(f"/writer/articles/{SLUG}/edit", data=form(base_revision="1", **mine), **post)
+def _stale_save(writer, other_writer, theirs: dict, mine: dict, audience: str = "public", **post):
+    """Both open the editor at revision 1 (an article for ``audience``); the other writer saves
+    ``theirs`` first, then the writer saves ``mine`` from revision 1. The writer's response."""
+    create(writer, tags=["打印机", "脱机"], audience=audience)
+    assert other_writer.post(f"/writer/articles/{SLUG}/edit", data=form(
+        base_revision="1", **{"audience": audience, **theirs})).status_code == 303
+    return writer.post(f"/writer/articles/{SLUG}/edit", data=form(
+        base_revision="1", **{"audience": audience, **mine}), **post)
 
 
 def test_a_stale_save_is_refused_with_a_diff_and_keeps_what_was_typed(writer, other_writer, synced):
@@ -227,3 +229,15 @@ def test_routes_with_slugs_that_look_like_actions(writer):
     assert writer.get("/writer/articles/printing/edit-guide").status_code == 200
     assert "edit" in writer.post("/api/articles", json={"title": "x", "category": "y", "body": "z",
                                                         "slug": "printing/edit"}).get_json()["fields"]["slug"]
+
+
+def test_a_merge_that_changes_who_may_read_is_shown_not_saved(writer, other_writer, synced):
+    """Found by a probe: the colleague added a desk-only line to an internal article while the
+    writer, on revision 1, made it public — a clean merge saved the line as public text."""
+    secret = BODY.replace("打印队列卡住。", "打印队列卡住。内部：打印服务器管理口令在值班手册第 3 页。")
+    response = _stale_save(writer, other_writer, {"body": secret}, {"audience": "public"}, audience="internal")
+    assert response.status_code == 409
+    page = response.get_data(as_text=True)
+    assert "读者范围在两个版本之间改了，保存后是「所有人（公开）」" in page and "和您改了同一处" not in page
+    assert "值班手册第 3 页" in page   # the merge is in the form, for the writer to check
+    assert len(revision_rows(synced, SLUG)) == 2

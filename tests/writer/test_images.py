@@ -82,3 +82,23 @@ def test_an_agents_image_is_theirs_until_their_draft_is_saved(synced):
     url = upload(agent, PNG, "a.png").get_json()["url"]
     assert agent.get(url).status_code == 200
     assert client_as(synced, "agent", "bob").get(url).status_code == 404
+
+
+def test_an_image_readers_do_not_see_in_the_published_text_stays_private(writer, reader, synced):
+    """Found by a probe: an image added in a new draft of a published article, uploaded for it,
+    or removed from it was served to anyone (and publicly cached) — the article was published."""
+    create(writer)
+    publish(writer, SLUG)
+    for_it = upload(writer, PNG, "for-it.png", article=SLUG).get_json()["url"]
+    assert reader.get(for_it).status_code == 404             # uploaded for the article, in no text yet
+    in_draft = upload(writer, PNG, "draft.png").get_json()["url"]
+    draft = writer.put(f"/api/articles/{SLUG}", json={"base_revision": 1, "body": BODY + f"\n![新]({in_draft})\n"})
+    assert draft.status_code == 200
+    assert reader.get(in_draft).status_code == 404            # only in an unpublished revision
+    assert writer.get(in_draft).status_code == 200            # the writer sees their draft's image
+    publish(writer, SLUG)
+    served = reader.get(in_draft)
+    assert served.status_code == 200 and "public" in served.headers["Cache-Control"]
+    assert writer.put(f"/api/articles/{SLUG}", json={"base_revision": 2, "body": BODY}).status_code == 200
+    publish(writer, SLUG)
+    assert reader.get(in_draft).status_code == 404            # removed from what readers see

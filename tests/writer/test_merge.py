@@ -52,3 +52,14 @@ def test_a_field_both_changed_differently_is_a_conflict_that_keeps_mine():
     result = merge(base, Content(title="Mine", category="C", body="x"), Content(title="Theirs", category="C", body="y"))
     assert not result.clean and result.conflicts == ("标题",)
     assert result.content.title == "Mine" and result.content.body == "y"
+
+
+def test_a_clean_merge_that_changes_the_audience_does_not_save_alone():
+    base = Content(title="T", category="C", body=BASE, audience="internal")
+    mine = Content(title="T", category="C", body=BASE, audience="public")
+    theirs = Content(title="T", category="C", body=lines("abcdEf"), audience="internal")
+    result = merge(base, mine, theirs)
+    assert result.clean and result.audience_changed and not result.saves_alone
+    assert result.content.audience == "public" and result.content.body == lines("abcdEf")
+    same = merge(base, Content(title="T2", category="C", body=BASE, audience="internal"), theirs)
+    assert same.saves_alone
