@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..models import Article, ArticleRevision, FixTask, Ticket, User
@@ -52,7 +52,7 @@ def unpublished_work(session: Session, limit: int = 200) -> list[DraftItem]:
                                          ArticleRevision.number == Article.revision))
         .where(or_(Article.status.in_(("draft", "in_review")),
                    and_(Article.status == "published", Article.published_revision != Article.revision)))
-        .order_by(Article.modified_at.desc(), Article.id.desc())
+        .order_by(func.coalesce(ArticleRevision.created_at, Article.modified_at).desc(), Article.id.desc())
         .limit(limit)
     ).all()
     ticket_ids = {a.source_ticket_id for a, _ in rows if a.source_ticket_id}

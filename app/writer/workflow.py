@@ -188,8 +188,10 @@ def save(session: Session, article: Article, sub: Submission, *, base_revision: 
     if article.status != "published":
         apply(sub.content, article)
         article.status = "draft"
+        article.modified_at = utcnow()
+    # A published article's row is its readers' text: a draft saved beside it changes nothing
+    # they see — not its date, nor its place among the newest articles.
     article.web_edited = True
-    article.modified_at = utcnow()
     from .images import claim_images
 
     claim_images(session, article, sub.content.body, user)

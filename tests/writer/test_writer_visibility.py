@@ -76,3 +76,34 @@ def test_the_editors_checks_tell_agents_no_more_than_the_article_pages(world, sy
     assert not [word for word in ("Draftonlyx", "Pendingchangex", "Inreviewx") if word in text]  # slugs are their own input
     categories = client_as(synced, "writer").get("/writer/articles/new").get_data(as_text=True)
     assert "打印与外设" in categories
+
+
+def test_a_draft_saved_beside_a_published_article_changes_nothing_readers_see(synced, writer):
+    """Found by a probe: saving a draft of a published article moved it to the top of the home
+    page's newest articles (ordered by the row's modification time) before anything was published."""
+    import re
+
+    from app.db import session_scope
+    from app.models import Article
+    from sqlalchemy import select
+
+    for slug in ("printing/older", "printing/newer"):
+        create(writer, slug=slug, title=f"打印机 {slug}")
+        publish(writer, slug)
+    with synced.app_context(), session_scope() as session:   # one day, the newer published last
+        for a in session.scalars(select(Article).where(Article.slug.in_(("printing/older", "printing/newer")))):
+            a.updated = None
+    reader = synced.test_client()
+
+    def shown():
+        page = reader.get("/").get_data(as_text=True)
+        order = [s for s in re.findall(r'href="/articles/(printing/(?:older|newer))"', page)]
+        dates = reader.get("/articles/printing/older").get_data(as_text=True).split("更新于")[1][:60]
+        return order, dates
+
+    before = shown()
+    assert before[0] == ["printing/newer", "printing/older"]
+    put(writer, "printing/older", 1, body=BODY + "\n尚未发布的修改。\n")
+    assert shown() == before
+    inbox = writer.get("/writer/").get_data(as_text=True)
+    assert "printing/older" in inbox   # the writer's list still has the new draft
