@@ -238,11 +238,12 @@ def new_in_group(ticket: Ticket, to: Recipient, *, group: str) -> Mail:
     )
 
 
-def new_unrouted(ticket: Ticket, to: Recipient, *, category: str) -> Mail:
-    """A new ticket in a category no group has as a skill: every agent and admin is told."""
+def new_unrouted(ticket: Ticket, to: Recipient, *, category: str, group: str | None = None) -> Mail:
+    """A new ticket in a category no group has as a skill (or whose ``group`` has nobody who can
+    be mailed): every agent and admin is told."""
     return _mail(
         "new_unrouted", ticket, to, f"有新工单（没有负责的组）：{_short(ticket.subject)}（{ticket.priority}）",
-        f"new_unrouted:{ticket.id}", link=links.agent_ticket(ticket), category=category,
+        f"new_unrouted:{ticket.id}", link=links.agent_ticket(ticket), category=category, group=group,
     )
 
 

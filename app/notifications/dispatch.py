@@ -65,14 +65,16 @@ def ticket_created(session: Session, ticket: Ticket) -> int:
     return queue(session, [compose.ticket_received(ticket, to, articles=suggested_articles(session, ticket))])
 
 
-def ticket_unrouted(session: Session, ticket: Ticket, staff: Iterable[Recipient]) -> int:
-    """Queue 「有新工单」 to ``staff`` (every agent and admin) for a new ticket no group covers, so
-    an unrouted ticket is seen before its SLA warnings start; not to the requester themselves."""
+def ticket_unrouted(session: Session, ticket: Ticket, staff: Iterable[Recipient], group: str | None = None) -> int:
+    """Queue 「有新工单」 to ``staff`` (every agent and admin) for a new ticket no group covers (or
+    whose ``group`` has nobody to tell), so it is seen before its SLA warnings start; not to the
+    requester themselves (by the ticket's contact address or their account's)."""
     own = requester(ticket)
-    mine = own.email.lower() if own is not None else None
+    account = ticket.requester
+    mine = {a.lower() for a in (own.email if own else None, account.email if account else None) if a}
     label = CATEGORIES.get(ticket.category, ticket.category)
-    return queue(session, [compose.new_unrouted(ticket, r, category=label) for r in staff
-                           if r.email.lower() != mine])
+    return queue(session, [compose.new_unrouted(ticket, r, category=label, group=group) for r in staff
+                           if r.email.lower() not in mine])
 
 
 # Event kinds of the console's ticket_changed seam → what is sent. Adjust the names here (only)

@@ -99,3 +99,27 @@ def test_a_new_ticket_a_group_covers_goes_to_the_group_only(app):
     make_group(app, "一线服务台", "vpn", 1, ["li"])
     create(app, valid_data(category="vpn"))
     assert _agent_mail(app, creation=True) == [("assigned", "li@example.com")]
+
+
+def test_the_desk_is_told_when_the_group_for_the_category_has_nobody_to_tell(app):
+    """Found by a probe: a group whose only member had become a requester swallowed the notice."""
+    make_user(app, "li", "agent")
+    make_user(app, "gone", "requester")   # once an agent, still in the group
+    make_group(app, "网络组", "network", 1, [])
+    with app.app_context(), session_scope() as session:
+        from app.models import AgentGroupMember
+
+        group = session.scalar(select(AgentGroup).where(AgentGroup.name == "网络组"))
+        session.add(AgentGroupMember(group_id=group.id, user_id=session.scalar(select(User.id).where(User.username == "gone"))))
+    create(app, valid_data(category="network"))
+    assert _agent_mail(app, creation=True) == [("new_unrouted", "li@example.com")]
+    with app.app_context(), session_scope() as session:
+        mail = session.scalar(select(OutboxMessage).where(OutboxMessage.kind == "new_unrouted"))
+        assert "负责这个类别的「网络组」里没有可以通知的同事" in mail.body_text
+
+
+def test_an_agents_own_ticket_does_not_mail_them_even_with_another_contact_address(app):
+    for name in ("li", "zhao"):
+        make_user(app, name, "agent")
+    create(app, valid_data(category="other", contact_email="home@example.net"), username="zhao")
+    assert _agent_mail(app, creation=True) == [("new_unrouted", "li@example.com")]
