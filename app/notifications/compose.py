@@ -223,6 +223,12 @@ def closed(ticket: Ticket, to: Recipient, *, reason: str, rating: int | None = N
 
 # --- To agents ----------------------------------------------------------------------------
 
+# The messages for the service desk: they are only sent while their address still belongs to
+# an active agent or admin (re-checked by the worker at delivery: app/worker/delivery.py).
+STAFF_KINDS = frozenset({"assigned", "new_in_group", "new_unrouted", "requester_replied", "sla_at_risk",
+                         "sla_breached"})
+
+
 def assigned(ticket: Ticket, to: Recipient, *, key, by: str | None = None) -> Mail:
     """The ticket was assigned to ``to``; ``key`` identifies the assignment (e.g. its event id)."""
     return _mail(

@@ -49,6 +49,26 @@ def _age(row, now: dt.datetime) -> float:
     return (now - created).total_seconds()
 
 
+NOT_STAFF = "收件人已不是启用的服务台成员，没有发送"
+
+
+def _still_allowed(session, row) -> bool:
+    """A message for the service desk still has an active agent or admin at its address: one
+    queued before its recipient was disabled or demoted (or while the mail server was down for
+    a day) is not sent to someone who may no longer see tickets."""
+    from sqlalchemy import func, select
+
+    from ..models import User
+    from ..notifications.compose import STAFF_KINDS
+    from ..visibility import TICKET_STAFF_ROLES
+
+    if row.kind not in STAFF_KINDS:
+        return True
+    return session.scalar(select(func.count()).select_from(User).where(
+        func.lower(User.email) == row.to_addr.strip().lower(), User.active.is_(True),
+        User.role.in_(TICKET_STAFF_ROLES))) > 0
+
+
 def deliver_due(settings: WorkerSettings, worker: str, *, now: dt.datetime | None = None,
                 transport: SmtpTransport | None = None, limit: int | None = None) -> DeliveryReport:
     """Send every due message (up to ``limit``); stops early when the server is unreachable."""
@@ -88,6 +108,11 @@ def _send_batch(session, claimed, settings, worker, transport, report, fixed_now
         if _lease_left(row, now) < 2 * settings.smtp.timeout and not outbox.renew(
                 session, row.id, worker, now=now, lease=settings.lease):
             log.warning("outbox %s: lease lost before sending; another worker has it", row.id)
+            continue
+        if not _still_allowed(session, row):
+            outbox.mark_failed(session, row.id, worker, NOT_STAFF)
+            report.failed += 1
+            log.warning("outbox %s → %s: 收件人已不是启用的服务台成员，没有发送（%s）", row.id, row.to_addr, row.kind)
             continue
         try:
             msg = build_email(sender=sender, to_addr=row.to_addr, to_name=row.to_name, subject=row.subject,
