@@ -13,6 +13,10 @@ from sqlalchemy.sql.functions import FunctionElement
 
 UTC = dt.timezone.utc
 MAX_DAYS = 366
+# The days a report may cover: past the edges of the calendar (0001-01-01 at UTC+8 is before year
+# 1 in UTC, the day after 9999-12-31 does not exist) a period's bounds cannot be computed.
+EARLIEST, LATEST = dt.date(1970, 1, 1), dt.date(9998, 12, 31)
+OUT_OF_RANGE = f"日期应在 {EARLIEST.isoformat()} 到 {LATEST.isoformat()} 之间。"
 RANGES = ("this_month", "last_month", "custom")
 
 
@@ -68,6 +72,8 @@ class Period:
 
 
 def month(year: int, month_no: int, tz: ZoneInfo, kind: str = "custom") -> Period:
+    if not EARLIEST.year <= year <= LATEST.year:
+        raise PeriodError(OUT_OF_RANGE)
     first = dt.date(year, month_no, 1)
     nxt = dt.date(year + (month_no == 12), month_no % 12 + 1, 1)
     return Period(first, nxt - dt.timedelta(days=1), tz, kind)
@@ -107,6 +113,8 @@ def custom(first: str, last: str, tz: ZoneInfo) -> Period:
         raise PeriodError("开始日期晚于结束日期。")
     if (b - a).days + 1 > MAX_DAYS:
         raise PeriodError(f"时间范围最长 {MAX_DAYS} 天。")
+    if a < EARLIEST or b > LATEST:
+        raise PeriodError(OUT_OF_RANGE)
     return Period(a, b, tz, "custom")
 
 

@@ -52,7 +52,7 @@ def build(session: Session, period: Period, user, group_id: int | None = None, n
         "search": search,
         "self_service": selfservice_metrics(session, period, scope, role, now, search_sessions=search["sessions"]),
         "articles": article_metrics(session, period, role, scope),
-        "tickets": ticket_metrics(session, period, scope, show_text, now),
+        "tickets": ticket_metrics(session, period, scope, show_text, now, role),
     }
     today = now.astimezone(period.tz).date()
     if period.last > today:

@@ -52,6 +52,7 @@ from indexer.text import normalise_pair
 from ..models import AgentGroup, Article, Ticket, TicketEvent, User
 from ..tickets import sla as sla_mod
 from ..tickets.choices import CATEGORIES
+from ..visibility import can_view
 from .period import UTC, Period
 from .workclock import WorkClock
 
@@ -114,7 +115,9 @@ def clock_duration(target, clock: WorkClock, start, end, pauses) -> float:
     return max(0.0, _hours(total))
 
 
-def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now: dt.datetime) -> dict:
+def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now: dt.datetime,
+                   role: str) -> dict:
+    """The ticket half of the report; articles are named only where ``role`` may read them."""
     policy = sla_mod.policy_from_config(current_app.config)
     clock = WorkClock(policy.calendar)
     start, end = period.start, period.end
@@ -258,7 +261,8 @@ def ticket_metrics(session: Session, period: Period, scope, show_text: bool, now
                           if (r.resolution_article_id or r.article_id))
     titles = {}
     if article_ids:
-        titles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(list(article_ids))))}
+        titles = {a.id: a for a in session.scalars(select(Article).where(Article.id.in_(list(article_ids))))
+                  if can_view(a, role)}   # an archived, draft or internal article is not named to who may not read it
     codes = Counter()
     for r in created:
         codes.update(ticket_codes(r.id, r.subject, r.description))

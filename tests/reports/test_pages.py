@@ -72,6 +72,12 @@ def test_bad_input_is_a_clear_message(app, client, month):
         assert page.status_code == 400 and words in page.get_data(as_text=True), query
         api = client.get(f"/api/reports/summary?{query}")
         assert api.status_code == 400 and words in api.get_json()["message"]
+    # the calendar's edges (found by a probe: 500 from an overflowing date)
+    for query in ("from=9999-12-31&to=9999-12-31", "from=0001-01-01&to=0001-01-01", "from=1969-12-31&to=1970-01-02"):
+        assert client.get(f"/reports/?{query}").status_code == 400, query
+        api = client.get(f"/api/reports/summary?{query}")
+        assert api.status_code == 400 and "日期应在 1970-01-01 到 9998-12-31 之间" in api.get_json()["message"], query
+        assert client.get(f"/reports/tickets_daily.csv?{query}").status_code == 400, query
     # the typed dates stay in the form
     assert 'value="2026-11-30"' in client.get("/reports/?from=2026-11-30&to=2026-11-01").get_data(as_text=True)
 
@@ -158,3 +164,35 @@ def test_kb_report_writes_one_document(app, runner, month, tmp_path):
     assert "/reports/definitions" in text and "README" not in text
     bad = runner.invoke(args=["kb", "report", "--month", "2026-13"])
     assert bad.exit_code != 0 and "YYYY-MM" in bad.output
+    for edge in ("9999-12", "0001-01"):
+        bad = runner.invoke(args=["kb", "report", "--month", edge])
+        assert bad.exit_code != 0 and "日期应在" in bad.output and "Traceback" not in bad.output, edge
+
+
+def test_recurring_problems_name_only_articles_the_reader_may_open(app, client, month):
+    """Found by a probe: 「按对应文章」 named archived and draft articles to agents, who get 404 for them."""
+    from app.models import Article, Ticket
+
+    with app.app_context(), session_scope() as s:
+        made = {}
+        for slug, status, audience in (("rep/open", "published", "public"), ("rep/desk", "published", "internal"),
+                                       ("rep/gone", "archived", "public"), ("rep/unreleased", "draft", "internal")):
+            a = Article(slug=slug, title=f"标题 {slug}", category="VPN 与远程访问", status=status, audience=audience)
+            s.add(a)
+            s.flush()
+            made[slug] = a.id
+        tickets = s.scalars(select(Ticket).order_by(Ticket.id)).all()
+        for t, slug in zip(tickets, made):
+            t.resolution_article_id = made[slug]
+    login(client, app, "boss", "agent")
+    body = client.get(f"/api/reports/summary?{NOV}").get_json()
+    named = {row["slug"] for row in body["tickets"]["recurring"]["by_article"]}
+    assert named == {"rep/open", "rep/desk"}
+    page = client.get(f"/reports/?{NOV}").get_data(as_text=True)
+    csv = client.get(f"/reports/recurring_articles.csv?{NOV}").get_data(as_text=True)
+    for text in (page, csv, json.dumps(body, ensure_ascii=False)):
+        assert "rep/gone" not in text and "rep/unreleased" not in text
+    client.post("/logout")
+    login(client, app, "wr", "writer")
+    named = {row["slug"] for row in client.get(f"/api/reports/summary?{NOV}").get_json()["tickets"]["recurring"]["by_article"]}
+    assert "rep/unreleased" in named   # writers may open drafts
