@@ -158,7 +158,7 @@ def list_tickets():
     if not current_user.is_authenticated:
         return json_error(401, "unauthorized", "请先登录，或使用 Authorization: Bearer 令牌。")
     session = get_session()
-    filters = queue.parse_filters(request.args, session)
+    filters = queue.parse_filters(request.args, session, check_names=is_ticket_staff(current_user))
     if filters.errors:
         return json_error(400, "validation_failed", "筛选条件有误。", fields=filters.errors)
     try:

@@ -116,3 +116,18 @@ def test_the_requester_reads_what_they_submitted_in_the_api_too(app):
     t = mine(app, description="在家连公司 VPN 提示 809，换了网络也一样。")
     got = app.test_client().get(f"/api/tickets/{t.number}", headers=bearer(app, "zhangsan")).json
     assert got["description"] == "在家连公司 VPN 提示 809，换了网络也一样。"
+
+
+def test_a_requesters_filters_do_not_tell_which_accounts_and_groups_exist(app, agent):
+    """Found by a probe: ?assignee=admin gave 200 and ?assignee=nosuchuser 400 「没有用户名为…的账号」."""
+    from tests.console.conftest import make_group
+
+    make_group(app, "网络组", "network", 1, [agent])
+    mine(app, subject="我的 VPN")
+    client, auth = app.test_client(), bearer(app, "zhangsan")
+    answers = [client.get(f"/api/tickets?{query}", headers=auth) for query in (
+        f"assignee={agent}", "assignee=nosuchuser", "group=网络组", "group=没有这个组")]
+    assert [r.status_code for r in answers] == [200] * 4
+    assert len({r.get_data() for r in answers}) == 1          # the same empty page for all four
+    staff = client.get("/api/tickets?assignee=nosuchuser", headers=bearer(app, agent))
+    assert staff.status_code == 400                             # the desk still hears about its typo
