@@ -87,8 +87,9 @@ def describe(entry: AuditEvent) -> str:
         name = f"「{d['name']}」" if d.get("name") else ""
         return f"令牌 #{d.get('token_id', '?')} {d.get('prefix', '')}…{name}"
     if entry.action in ("user.disable", "user.reset_password", "user.end_sessions", "user.change_password"):
-        ended = d.get("sessions_ended")
-        return f"结束了 {ended} 个登录" if ended else ""
+        ended, revoked = d.get("sessions_ended"), d.get("tokens_revoked")
+        parts = [f"结束了 {ended} 个登录" if ended else "", f"撤销了 {revoked} 个 API 令牌" if revoked else ""]
+        return "，".join(p for p in parts if p)
     if entry.action.startswith("group."):
         return f"组「{d.get('group', '?')}」"
     if entry.action.startswith("macro."):

@@ -167,7 +167,7 @@ def user_set_role(name, role) -> None:
     click.echo(f"已将 {name} 的角色改为 {role}（{ROLE_LABELS[role]}）。" if changed else f"{name} 的角色已经是 {role}。")
 
 
-@user_cli.command("disable", help="停用账号：立即结束其全部登录，API 令牌不再可用。最后一位在用的管理员不能停用。")
+@user_cli.command("disable", help="停用账号：立即结束其全部登录并撤销其全部 API 令牌（重新启用也不会恢复）。最后一位在用的管理员不能停用。")
 @click.argument("name")
 @with_appcontext
 def user_disable(name) -> None:

@@ -114,7 +114,8 @@ def disable(session: Session, actor: Actor, user: User) -> bool:
     _keep_an_admin(session, user, "停用")
     user.active = False
     ended = sessions.revoke_all(session, user)
-    audit.record(session, actor, "user.disable", user, sessions_ended=ended)
+    revoked = tokens.revoke_all(session, user)   # for good: enabling the account again brings back no token
+    audit.record(session, actor, "user.disable", user, sessions_ended=ended, tokens_revoked=revoked)
     return True
 
 

@@ -3,7 +3,7 @@
 A token is ``kb_`` + 43 random URL-safe characters (256 bits). It is shown once, when it is
 made; the database keeps only its SHA-256 (a fast hash is enough for a random secret of that
 length) and its first characters to recognise it in lists. A token stops working when it is
-revoked or its user is disabled. ``last_used_at`` is written at most once a minute per token.
+revoked; disabling its user revokes it (enabling the account again does not bring it back). ``last_used_at`` is written at most once a minute per token.
 """
 
 from __future__ import annotations
@@ -59,6 +59,14 @@ def authenticate(session: Session, token: str) -> tuple[User, ApiToken] | None:
                 ApiToken.id == row.id, or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < cutoff)
             ).values(last_used_at=now))
     return user, row
+
+
+def revoke_all(session: Session, user: User) -> int:
+    """Revoke every live token of ``user`` (an account being disabled); how many."""
+    return session.execute(
+        update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow()).execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def listing(session: Session, user: User | None = None, include_revoked: bool = False) -> list[ApiToken]:

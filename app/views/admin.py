@@ -154,7 +154,7 @@ def set_role(user_id: int):
 
 @bp.post("/users/<int:user_id>/disable")
 def disable(user_id: int):
-    return _act(user_id, service.disable, "已停用 {user}：其登录已全部结束，API 令牌不再可用。")
+    return _act(user_id, service.disable, "已停用 {user}：其登录已全部结束，API 令牌已全部撤销（重新启用也不会恢复）。")
 
 
 @bp.post("/users/<int:user_id>/enable")

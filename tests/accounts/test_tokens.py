@@ -95,15 +95,21 @@ def test_bad_revoked_and_disabled_tokens_are_refused_in_chinese(app, runner):
     refused("kb_\x00")
     refused(token + "x")
     assert client.get("/api/search?q=VPN", headers=bearer(token)).status_code == 200
-    runner.invoke(args=["kb", "user", "disable", "zhang"])
-    refused(token)
-    runner.invoke(args=["kb", "user", "enable", "zhang"])
-    assert client.get("/api/search?q=VPN", headers=bearer(token)).status_code == 200
     with app.app_context(), session_scope() as session:
         token_id = session.scalar(select(ApiToken.id))
     result = runner.invoke(args=["kb", "token", "revoke", str(token_id)])
     assert result.exit_code == 0 and "已撤销" in result.output
     refused(token)
+    # disabling the account revokes its tokens for good: enabling it again brings none back
+    # (found by a probe: the old token worked again after 启用, as its sessions do not)
+    second = new_token(runner, "zhang")
+    runner.invoke(args=["kb", "user", "disable", "zhang"])
+    refused(second)
+    runner.invoke(args=["kb", "user", "enable", "zhang"])
+    refused(second)
+    with app.app_context(), session_scope() as session:
+        assert all(t.revoked_at is not None for t in session.scalars(select(ApiToken)))
+    assert client.get("/api/search?q=VPN", headers=bearer(new_token(runner, "zhang"))).status_code == 200
     # a write with a bad token is refused, not performed anonymously
     response = client.post("/api/tickets", json=ticket_body(), headers={"Authorization": "Bearer kb_nope"})
     assert response.status_code == 401
