@@ -31,11 +31,12 @@ def _no_store(response):
 def password():
     user = current_user._get_current_object()
     target = safe_next(request.values.get("next"))
-    error, problems, status = None, [], 200
+    error, problems, status, headers = None, [], 200, {}
     if request.method == "POST":
         wait = throttle.wait_seconds(user.username, request.remote_addr)
         if wait:
             error, status = throttle.message(wait), 429
+            headers["Retry-After"] = str(int(wait) + 1)   # as the login page says it
         else:
             db = get_session()
             remember = bool(getattr(sessions.current_row(db, user.session_key), "remember", False))
@@ -53,4 +54,4 @@ def password():
                 flash("密码已修改。此账号在其他设备上的登录都已结束。", "info")
                 return redirect(target)
     return render_template("account/password.html", error=error, problems=problems, next=target,
-                           forced=user.must_change_password, min_length=min_length()), status
+                           forced=user.must_change_password, min_length=min_length()), status, headers

@@ -110,3 +110,5 @@ def test_the_password_page_counts_wrong_current_passwords(throttled):
     statuses = [client.post("/account/password", data={"current": f"g{i}", "new": "x" * 12, "confirm": "x" * 12}).status_code
                 for i in range(4)]
     assert statuses == [400, 400, 400, 429]
+    refused = client.post("/account/password", data={"current": "g9", "new": "x" * 12, "confirm": "x" * 12})
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) > 0   # like the login page
