@@ -14,6 +14,7 @@ Every change is audited (:mod:`.audit`) in the same transaction; the caller comm
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -56,6 +57,11 @@ def _check_password(password: str, username: str) -> None:
         raise AccountError("密码不符合要求：" + "".join(problems), problems)
 
 
+def _name_key(name: str) -> str:
+    """Usernames that look alike: the same after NFKC and case folding (Admin, ａｄｍｉｎ, admin)."""
+    return unicodedata.normalize("NFKC", name).casefold()
+
+
 def create_user(session: Session, actor: Actor, username: str, role: str, *, email: str | None = None,
                 display_name: str | None = None, password: str | None = None) -> tuple[User, str | None]:
     """A new account; without ``password`` a temporary one is generated and returned (shown once)."""
@@ -65,6 +71,10 @@ def create_user(session: Session, actor: Actor, username: str, role: str, *, ema
     _check_role(role)
     if session.scalar(select(User.id).where(User.username == username)) is not None:
         raise AccountError(f"用户 {username} 已存在。")
+    lookalike = next((name for name in session.scalars(select(User.username))
+                      if _name_key(name) == _name_key(username)), None)
+    if lookalike is not None:   # 「Admin」 beside 「admin」 reads as the same person in every list and log
+        raise AccountError(f"已有用户 {lookalike}，与 {username} 只差大小写或全角半角，请换一个用户名。")
     email = (email or "").strip() or None
     if email and (len(email) > 254 or not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", email)):
         raise AccountError("邮箱地址格式不正确。")

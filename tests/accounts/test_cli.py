@@ -110,3 +110,13 @@ def test_token_list_and_revoke(app, runner):
     everything = json.loads(kb(runner, "token", "list", "robot", "--all", "--json").output)
     assert [r["revoked"] for r in everything] == [False, True]
     assert "已撤销" in kb(runner, "token", "list", "--all").output
+
+
+def test_a_username_that_only_differs_in_case_or_width_is_refused(app, runner):
+    """Found by a probe: 「Admin」 could be created beside 「admin」, the same name in every list and log."""
+    make_user(app, "admin", "admin")
+    for lookalike in ("Admin", "ADMIN", "ａｄｍｉｎ"):
+        result = kb(runner, "user", "create", lookalike, "--role", "requester", "--password", "long-enough-phrase-42")
+        assert result.exit_code != 0 and "只差大小写或全角半角" in result.output, lookalike
+    assert kb(runner, "user", "create", "admin2", "--role", "requester",
+              "--password", "long-enough-phrase-42").exit_code == 0
