@@ -120,11 +120,14 @@ def custom(first: str, last: str, tz: ZoneInfo) -> Period:
 
 def from_args(args, tz: ZoneInfo, today: dt.date | None = None) -> Period:
     """``range=this_month|last_month|custom`` with ``from``/``to`` (custom; without ``range`` either
-    date implies custom, a preset ``range`` ignores the dates)."""
+    date implies custom, a preset ``range`` ignores the dates). A missing ``from`` is the first
+    day of the ``to`` month (of this month without either); a missing ``to`` is today."""
     kind = (args.get("range") or "").strip()
     if kind == "custom" or (kind == "" and (args.get("from") or args.get("to"))):
         today = today or dt.datetime.now(tz).date()
-        return custom(args.get("from") or today.replace(day=1).isoformat(), args.get("to") or today.isoformat(), tz)
+        last = args.get("to") or today.isoformat()
+        first = args.get("from") or (parse_day(last, "结束日期").replace(day=1).isoformat())
+        return custom(first, last, tz)
     if kind == "last_month":
         return last_month(tz, today)
     if kind in ("", "this_month"):

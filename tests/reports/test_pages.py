@@ -78,6 +78,9 @@ def test_bad_input_is_a_clear_message(app, client, month):
         api = client.get(f"/api/reports/summary?{query}")
         assert api.status_code == 400 and "日期应在 1970-01-01 到 9998-12-31 之间" in api.get_json()["message"], query
         assert client.get(f"/reports/tickets_daily.csv?{query}").status_code == 400, query
+    # only an end date: the period is its month up to that day (it said 「开始日期晚于结束日期」)
+    only_to = client.get("/api/reports/summary?to=2026-11-20").get_json()
+    assert (only_to["from"], only_to["to"]) == ("2026-11-01", "2026-11-20")
     # the typed dates stay in the form
     assert 'value="2026-11-30"' in client.get("/reports/?from=2026-11-30&to=2026-11-01").get_data(as_text=True)
 
