@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 
 from ..db import session_scope
 from ..models import ROLES, User
+from ..tickets.present import iso   # ISO 8601 with the zone's offset, on both databases
 from . import service, tokens
 from .audit import Actor
 from .service import ROLE_LABELS, AccountError
@@ -132,7 +133,7 @@ def user_list(role, only_disabled, as_json) -> None:
         users = list(session.scalars(query))
         rows = [{"username": u.username, "role": u.role, "active": bool(u.active), "email": u.email,
                  "display_name": u.display_name, "must_change_password": bool(u.must_change_password),
-                 "last_login_at": u.last_login_at.isoformat() if u.last_login_at else None} for u in users]
+                 "last_login_at": iso(u.last_login_at)} for u in users]
         if as_json:
             click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
             return
@@ -237,8 +238,8 @@ def token_list(username, include_revoked, as_json) -> None:
             _fail(exc)
         rows = tokens.listing(session, user, include_revoked=include_revoked)
         data = [{"id": t.id, "user": t.user.username, "name": t.name, "prefix": t.prefix,
-                 "created_at": t.created_at.isoformat(), "created_by": t.created_by,
-                 "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                 "created_at": iso(t.created_at), "created_by": t.created_by,
+                 "last_used_at": iso(t.last_used_at),
                  "revoked": t.revoked_at is not None, "user_active": bool(t.user.active)} for t in rows]
         if as_json:
             click.echo(json.dumps(data, ensure_ascii=False, indent=2))

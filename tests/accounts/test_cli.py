@@ -105,6 +105,7 @@ def test_token_list_and_revoke(app, runner):
     kb(runner, "token", "create", "robot")
     rows = json.loads(kb(runner, "token", "list", "--json").output)
     assert [(r["user"], r["name"], r["revoked"]) for r in rows] == [("robot", "", False), ("robot", "报表", False)]
+    assert all(r["created_at"].endswith("+08:00") for r in rows)   # a time with its zone, on both databases
     assert kb(runner, "token", "revoke", str(rows[1]["id"])).exit_code == 0
     assert len(json.loads(kb(runner, "token", "list", "--json").output)) == 1
     everything = json.loads(kb(runner, "token", "list", "robot", "--all", "--json").output)
