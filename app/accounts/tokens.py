@@ -3,7 +3,8 @@
 A token is ``kb_`` + 43 random URL-safe characters (256 bits). It is shown once, when it is
 made; the database keeps only its SHA-256 (a fast hash is enough for a random secret of that
 length) and its first characters to recognise it in lists. A token stops working when it is
-revoked; disabling its user revokes it (enabling the account again does not bring it back). ``last_used_at`` is written at most once a minute per token.
+revoked; disabling its user revokes it (enabling the account again does not bring it back).
+``last_used_at`` is written at most once a minute per token.
 """
 
 from __future__ import annotations
