@@ -379,7 +379,7 @@ ALLOWED_OUTPUT_ATTRIBUTES = {
     "div": {"class"},
     "span": {"class"},
     "p": {"class"},
-    "pre": {"class"},
+    "pre": {"class", "tabindex"},   # tabindex="0", ours (a wide code block scrolls by keyboard)
     "code": {"class"},
     **{f"h{i}": {"id"} for i in range(1, 7)},
 }
@@ -406,6 +406,8 @@ def assert_safe(fragment: str) -> None:
             assert name in ALLOWED_OUTPUT_ATTRIBUTES.get(tag, set()), (tag, name, fragment)
             if name in URL_ATTRIBUTES and value is not None:
                 assert url_scheme(value) not in BAD_SCHEMES, (tag, name, value, fragment)
+            if name == "tabindex":
+                assert value == "0", (tag, value, fragment)
     # Defence in depth: no executable scheme inside any attribute value at all.
     for _, attrs in parsed.elements:
         for value in attrs.values():
@@ -494,3 +496,13 @@ def test_excerpt_of_rendered_article():
     ex = excerpt(out.text)
     assert ex.startswith("这是正文内容。") and ex.endswith("…") and len(ex) <= 121
     assert "标题" not in ex
+
+
+def test_a_code_block_can_be_scrolled_with_the_keyboard():
+    """axe (scrollable-region-focusable): a wide code block scrolls sideways, so it takes focus;
+    a writer's own tabindex is still removed and ours is the only one."""
+    out = render("```powershell\nNew-ItemProperty -Path HKLM:\\SYSTEM -Name AssumeUDPEncapsulationContextOnSendRule\n```\n\n"
+                 '<pre tabindex="5" onfocus="x()">raw</pre>\n\n    indented code\n')
+    pres = [attrs for tag, attrs in parse(out.html).elements if tag == "pre"]
+    assert len(pres) == 3 and all(attrs.get("tabindex") == "0" for attrs in pres)
+    assert "onfocus" not in out.html and 'tabindex="5"' not in out.html

@@ -308,6 +308,9 @@ class _Extractor(HTMLParser):
 # ---------------------------------------------------------------------------
 
 
+_PRE_OPEN = re.compile(r"<pre(?=[\s>])")
+
+
 @lru_cache(maxsize=512)
 def render_markdown(source: str) -> RenderedArticle:
     """Render an article body (Markdown, possibly with raw HTML) safely.
@@ -318,7 +321,9 @@ def render_markdown(source: str) -> RenderedArticle:
     """
     source = (source or "").replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "\ufffd")
     raw = _markdown().convert(source)
-    safe = sanitize_html(raw)
+    # A code block wider than the page scrolls sideways: it must take keyboard focus to be
+    # scrolled without a mouse (axe: scrollable-region-focusable). Added after sanitising.
+    safe = _PRE_OPEN.sub('<pre tabindex="0"', sanitize_html(raw))
 
     extractor = _Extractor()
     extractor.feed(safe)

@@ -216,6 +216,23 @@
     return "/api/articles/" + slug.split("/").map(encodeURIComponent).join("/");
   }
 
+  // While the panel is open it is a modal dialog: everything else is inert, so Tab cannot wander
+  // onto the page it covers (axe/keyboard audit); closing it gives the page back.
+  function pageInert(on) {
+    for (var node = panel; node && node !== document.body; node = node.parentElement) {
+      Array.prototype.forEach.call(node.parentElement.children, function (other) {
+        if (other === node) return;
+        if (on && !other.inert) {
+          other.inert = true;
+          other.setAttribute("data-panel-inert", "");
+        } else if (!on && other.hasAttribute("data-panel-inert")) {
+          other.inert = false;
+          other.removeAttribute("data-panel-inert");
+        }
+      });
+    }
+  }
+
   function openPanel(link) {
     var slug = link.dataset.slug;
     saveDraft();
@@ -226,6 +243,7 @@
     panelSlug.value = slug;
     panel.hidden = false;
     document.body.classList.add("panel-open");
+    pageInert(true);
     panelTitle.focus();
     postEvent("opened", slug);
     fetch(articleApiUrl(slug), { credentials: "same-origin", headers: { Accept: "application/json" } })
@@ -246,6 +264,7 @@
   function closePanel() {
     panel.hidden = true;
     document.body.classList.remove("panel-open");
+    pageInert(false);
     panelBody.textContent = "";
     if (openedFrom && document.body.contains(openedFrom)) openedFrom.focus();
     else subject.focus();

@@ -42,8 +42,12 @@ def test_type_see_suggestion_open_it_come_back_and_submit(page, portal, record_p
     page.wait_for_selector("#article-panel:not([hidden])")
     expect(page.locator("#panel-body")).to_contain_text("809")  # the article itself, fetched
     assert "809" in page.inner_text("#panel-title")
+    # a modal dialog while open: the page it covers is inert, so Tab stays in the article (axe audit)
+    inert = "document.getElementById('f-subject').closest('[inert]') !== null"
+    assert page.evaluate(inert) and page.get_attribute("#article-panel", "aria-modal") == "true"
     page.click("#panel-close")
     page.wait_for_selector("#article-panel", state="hidden")
+    assert not page.evaluate(inert)
     assert page.input_value("#f-subject") == TITLE + "，怎么办，换了网络也不行"
 
     page.fill("#f-description", "在家用笔记本连公司 VPN 提示错误 809，换了热点也一样。")
