@@ -379,21 +379,19 @@ def auto_assign(session: Session, ticket: Ticket, *, now: dt.datetime | None = N
     """A new ticket: the group with the category as a skill, its least-loaded available agent;
     without such a group — or with one none of whose members can be mailed — every agent and
     admin is told (「有新工单」)."""
-    from .assignment import group_for_category, pick_agent
+    from ..notifications.dispatch import ticket_unrouted
+    from .assignment import all_staff_recipients, group_for_category, group_recipients, pick_agent
 
     if ticket.assignee_id is not None or ticket.group_id is not None:
         return None  # somebody decided already: manual wins
-    from ..notifications.dispatch import ticket_unrouted
-    from .assignment import all_staff_recipients, group_recipients
-
     group = group_for_category(session, ticket.category)
-    if group is None:   # nobody's skill: the whole desk hears of it (app/notifications/dispatch.py)
-        ticket_unrouted(session, ticket, all_staff_recipients(session))
-        return None
-    agent = pick_agent(session, group)
-    event = assign(session, ticket, actor=None, assignee=agent, group=group, now=now, auto=True)
-    if agent is None and not group_recipients(group):   # a group nobody in it can be told of
-        ticket_unrouted(session, ticket, all_staff_recipients(session), group=group.name)
+    agent = event = None
+    if group is not None:
+        agent = pick_agent(session, group)
+        event = assign(session, ticket, actor=None, assignee=agent, group=group, now=now, auto=True)
+    if group is None or (agent is None and not group_recipients(group)):
+        # nobody's skill, or a group nobody in it can be told of: the whole desk hears of it
+        ticket_unrouted(session, ticket, all_staff_recipients(session), group=group.name if group else None)
     return event
 
 

@@ -24,7 +24,7 @@ desk must not turn public unseen).
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
 from .content import Content
 
@@ -45,7 +45,7 @@ class Merge:
     content: Content
     theirs_changed: tuple[str, ...] = ()       # labels of the fields the colleague changed
     conflicts: tuple[str, ...] = ()            # labels of the fields both changed differently
-    body_conflicts: tuple[tuple[int, int], ...] = field(default=())
+    body_conflicts: tuple[tuple[int, int], ...] = ()
     audience_changed: bool = False             # either side changed who may read it
 
     @property
