@@ -91,7 +91,9 @@ def can_view_image(image, article: Article | None, role: str, user_id: int | Non
 
 def image_in_readers_text(image, article: Article | None) -> bool:
     """The article's readers' text (the published revision, held in the row) shows ``image``."""
-    return article is not None and f"/media/{image.stored_name}" in (article.body or "")
+    from .writer.images import url   # the address the editor writes into the text
+
+    return article is not None and url(image) in (article.body or "")
 
 
 # --- Tickets (app/tickets/README.md): who may see a ticket, its events and attachments ------
